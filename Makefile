@@ -1,0 +1,38 @@
+# Samenloket — the two commands: `make run` and `make test`.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: install run test lint unit contract integration e2e bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) on PATH (or: make PYTHON=python3 ...)"; exit 2; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## Start everything locally on embedded infrastructure with the demo region.
+run: install
+	$(BIN)/samenloket up --demo
+
+## Lint, types, then every test suite (unit, contract, integration, e2e).
+test: install lint
+	$(BIN)/python -m pytest -p no:cacheprovider -q tests
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+unit contract integration e2e: install
+	$(BIN)/python -m pytest -p no:cacheprovider -q tests/$@
+
+bench: install
+	$(BIN)/samenloket bench
+
+clean:
+	rm -rf $(VENV) .samenloket .mypy_cache .ruff_cache

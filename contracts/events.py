@@ -1,0 +1,288 @@
+"""Event payloads (binding). One pydantic class per event type.
+
+Rules for changing a class (enforced by ``tests/contract``):
+- adding an optional field is fine;
+- removing or renaming a field, changing its type, or making an optional field required breaks
+  existing readers: publish a new major version (a new class with ``.v2`` in ``ce_type``) instead.
+
+Shared topics never carry personal data: no names, contact details, birth dates, BSN or free text.
+Only ``ReferralSubmitted`` (partner → intake, on the inbound topic that only intake may read) does.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+
+from contracts import topics
+from contracts.codes import LANGUAGES, MUNICIPALITIES, Channel, KindPreference, LifeDomain, SupporterKind
+
+Municipality = Annotated[str, Field(description="CBS municipality code, e.g. GM0505", examples=["GM0505"])]
+Postcode4 = Annotated[str, Field(pattern=r"^[1-9][0-9]{3}$", description="4-digit postcode area")]
+Identifier = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._:\-]+$")]
+
+
+def check_municipality(value: str) -> str:
+    """Refuse unknown municipality codes, naming the allowed ones."""
+    if value not in MUNICIPALITIES:
+        allowed = ", ".join(sorted(MUNICIPALITIES))
+        raise ValueError(f"unknown municipality code {value!r}; allowed: {allowed}")
+    return value
+
+
+def check_languages(values: list[str]) -> list[str]:
+    unknown = [v for v in values if v not in LANGUAGES]
+    if unknown:
+        raise ValueError(f"unknown language code(s) {unknown}; allowed: {', '.join(LANGUAGES)}")
+    return values
+
+
+class Event(BaseModel):
+    """Base of every payload. Readers ignore fields they do not know (forward compatibility)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    ce_type: ClassVar[str]
+    topic: ClassVar[str]
+
+    def subject(self) -> str:
+        """The aggregate id: the CloudEvents subject and the Kafka key."""
+        raise NotImplementedError
+
+
+# --- the question, as partners and residents send it -------------------------------------------
+
+
+class Contact(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    email: EmailStr | None = None
+    phone: str | None = Field(default=None, pattern=r"^\+?[0-9 ()\-]{6,20}$")
+
+
+class Consent(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    share_with_supporter: bool
+
+
+class QuestionSubmission(BaseModel):
+    """The binding minimal shape of ``POST /api/v1/questions``; more optional fields may follow."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    municipality: Municipality
+    life_domains: list[LifeDomain] = Field(min_length=1, max_length=8)
+    description: str = Field(min_length=1, max_length=4000)
+    preferred_supporter_kind: KindPreference = "any"
+    languages: list[str] = Field(default_factory=lambda: ["nl"], min_length=1, max_length=5)
+    postcode: Postcode4
+    channel: Channel = "web"
+    contact: Contact
+    consent: Consent
+
+    _municipality = field_validator("municipality")(check_municipality)
+    _languages = field_validator("languages")(check_languages)
+
+    @field_validator("life_domains")
+    @classmethod
+    def _unique_domains(cls, values: list[str]) -> list[str]:
+        return list(dict.fromkeys(values))
+
+
+class ReferralSubmitted(QuestionSubmission, Event):
+    """A partner system refers a resident (topic ``samenloket.referrals.inbound``, key: partner_reference).
+
+    The only event that carries personal data; only intake reads it.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    ce_type: ClassVar[str] = "nl.samenloket.referral.submitted.v1"
+    topic: ClassVar[str] = topics.REFERRALS_INBOUND
+
+    partner_reference: Identifier
+    referrer: Identifier
+    channel: Channel = "partner"
+
+    def subject(self) -> str:
+        return self.partner_reference
+
+
+# --- questions ------------------------------------------------------------------------------------
+
+
+class QuestionReceived(Event):
+    ce_type: ClassVar[str] = "nl.samenloket.question.received.v1"
+    topic: ClassVar[str] = topics.QUESTIONS
+
+    question_id: str
+    resident_ref: str
+    municipality: Municipality
+    life_domains: list[LifeDomain]
+    preferred_supporter_kind: KindPreference
+    languages: list[str]
+    postcode: Postcode4
+    channel: Channel
+    referrer: str | None = None
+    received_at: datetime
+
+    def subject(self) -> str:
+        return self.question_id
+
+
+# --- assignments ----------------------------------------------------------------------------------
+
+
+class Reason(BaseModel):
+    """One explained reason: a stable code for machines and a Dutch sentence for people."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    code: str
+    text: str
+
+
+class SupporterAssigned(Event):
+    ce_type: ClassVar[str] = "nl.samenloket.supporter.assigned.v1"
+    topic: ClassVar[str] = topics.ASSIGNMENTS
+
+    question_id: str
+    assignment_id: str
+    supporter_id: str
+    organisation: str
+    supporter_kind: SupporterKind
+    municipality: Municipality
+    score: float
+    reasons: list[Reason] = Field(default_factory=list)
+    received_at: datetime
+    assigned_at: datetime
+
+    def subject(self) -> str:
+        return self.question_id
+
+
+class QuestionWaiting(Event):
+    """Eligible supporters exist but none has room: the question joins the waiting list."""
+
+    ce_type: ClassVar[str] = "nl.samenloket.question.waiting.v1"
+    topic: ClassVar[str] = topics.ASSIGNMENTS
+
+    question_id: str
+    municipality: Municipality
+    eligible_supporters: int
+    since: datetime
+
+    def subject(self) -> str:
+        return self.question_id
+
+
+class CandidateVerdict(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    supporter_id: str
+    organisation: str
+    failed_rules: list[Reason]
+
+
+class ConsultationRequired(Event):
+    """No supporter satisfies the hard rules: coordinators decide together (gezamenlijk overleg)."""
+
+    ce_type: ClassVar[str] = "nl.samenloket.consultation.required.v1"
+    topic: ClassVar[str] = topics.ASSIGNMENTS
+
+    question_id: str
+    municipality: Municipality
+    reason: Reason
+    candidates: list[CandidateVerdict] = Field(default_factory=list)
+    required_at: datetime
+
+    def subject(self) -> str:
+        return self.question_id
+
+
+# --- notifications --------------------------------------------------------------------------------
+
+RecipientRole = Literal["resident", "supporter", "coordinator", "partner", "municipality", "council"]
+NotificationChannel = Literal["email", "sms", "webhook"]
+
+
+class NotificationSent(Event):
+    ce_type: ClassVar[str] = "nl.samenloket.notification.sent.v1"
+    topic: ClassVar[str] = topics.NOTIFICATIONS
+
+    notification_id: str
+    cause_event_id: str
+    question_id: str | None = None
+    recipient_role: RecipientRole
+    channel: NotificationChannel
+    template: str
+    sent_at: datetime
+
+    def subject(self) -> str:
+        return self.notification_id
+
+
+class NotificationFailed(Event):
+    ce_type: ClassVar[str] = "nl.samenloket.notification.failed.v1"
+    topic: ClassVar[str] = topics.NOTIFICATIONS
+
+    notification_id: str
+    cause_event_id: str
+    question_id: str | None = None
+    recipient_role: RecipientRole
+    channel: NotificationChannel
+    template: str
+    reason: str
+    permanent: bool
+    attempts: int
+    failed_at: datetime
+
+    def subject(self) -> str:
+        return self.notification_id
+
+
+# --- signals --------------------------------------------------------------------------------------
+
+SignalTheme = Literal["waiting_times", "rules_and_regulations", "reachability", "treatment", "cooperation", "other"]
+SignalLevel = Literal["local", "regional"]
+SignalSource = Literal["supporter", "council", "resident", "partner", "staff"]
+
+
+class SignalRaised(Event):
+    """A systemic problem is signalled. The free text stays in intake; the event has none."""
+
+    ce_type: ClassVar[str] = "nl.samenloket.signal.raised.v1"
+    topic: ClassVar[str] = topics.SIGNALS
+
+    signal_id: str
+    theme: SignalTheme
+    life_domain: LifeDomain | None = None
+    municipality: Municipality
+    level: SignalLevel
+    raised_by: SignalSource
+    raised_at: datetime
+
+    def subject(self) -> str:
+        return self.signal_id
+
+
+EVENT_TYPES: tuple[type[Event], ...] = (
+    ReferralSubmitted,
+    QuestionReceived,
+    SupporterAssigned,
+    QuestionWaiting,
+    ConsultationRequired,
+    NotificationSent,
+    NotificationFailed,
+    SignalRaised,
+)
+
+#: ``ce_type`` → payload class, for decoding.
+REGISTRY: dict[str, type[Event]] = {cls.ce_type: cls for cls in EVENT_TYPES}
+
+_CE_TYPE = re.compile(r"^nl\.samenloket\.[a-z_]+\.[a-z_]+\.v[0-9]+$")
+assert all(_CE_TYPE.match(t) for t in REGISTRY), "ce_type must be nl.samenloket.<entity>.<verb>.v<major>"

@@ -1,0 +1,1 @@
+"""Samenloket services: intake, matching, notifications, reporting, and their shared kit."""

@@ -1,0 +1,51 @@
+"""Wiring of the intake service: HTTP routers and the two consumer groups."""
+
+from __future__ import annotations
+
+from contracts.events import ConsultationRequired, QuestionWaiting, ReferralSubmitted, SupporterAssigned
+from contracts.topics import ASSIGNMENTS, REFERRALS_INBOUND
+from services.intake import domain, http
+from services.intake.handlers import Intake
+from services.kit.consumer import Subscription
+from services.kit.runtime import Runtime, ServiceSpec
+
+NAME = "intake"
+
+
+def intake_of(rt: Runtime) -> Intake:
+    """The service's use cases, built once per runtime."""
+    found = rt.state.get("intake")
+    if isinstance(found, Intake):
+        return found
+    intake = Intake(domain.index_key(rt.settings.internal_token.get_secret_value()), rt.source)
+    rt.state["intake"] = intake
+    return intake
+
+
+def subscriptions(rt: Runtime) -> list[Subscription]:
+    intake = intake_of(rt)
+    return [
+        Subscription(
+            name="referrals",
+            topics=[REFERRALS_INBOUND],
+            handlers={ReferralSubmitted.ce_type: intake.on_referral},
+        ),
+        Subscription(
+            name="status",
+            topics=[ASSIGNMENTS],
+            handlers={
+                SupporterAssigned.ce_type: intake.on_supporter_assigned,
+                QuestionWaiting.ce_type: intake.on_question_waiting,
+                ConsultationRequired.ce_type: intake.on_consultation_required,
+            },
+        ),
+    ]
+
+
+def spec() -> ServiceSpec:
+    return ServiceSpec(
+        name=NAME,
+        title="Samenloket intake",
+        routers=lambda rt: http.routers(rt, intake_of(rt)),
+        subscriptions=subscriptions,
+    )

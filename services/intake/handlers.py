@@ -1,0 +1,189 @@
+"""Intake's commands and event handlers. Each runs inside the caller's transaction.
+
+Every state change and the event announcing it are written in one transaction (the outbox), so a
+question is never stored without its QuestionReceived, nor announced without being stored.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from contracts.codes import Channel
+from contracts.envelope import CloudEvent
+from contracts.events import (
+    ConsultationRequired,
+    Event,
+    QuestionReceived,
+    QuestionSubmission,
+    QuestionWaiting,
+    ReferralSubmitted,
+    SignalRaised,
+    SupporterAssigned,
+)
+from services.intake import domain, store
+from services.intake.domain import QuestionStatus, SignalSubmission
+from services.kit.db import Conn
+from services.kit.outbox import publish
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Accepted:
+    question_id: str
+    resident_ref: str
+
+
+class Intake:
+    """Intake's use cases, bound to the blind-index key and the CloudEvents source."""
+
+    def __init__(self, index_key: bytes, source: str) -> None:
+        self.index_key = index_key
+        self.source = source
+
+    # --- questions --------------------------------------------------------------------------------
+
+    async def submit_question(
+        self,
+        conn: Conn,
+        submission: QuestionSubmission,
+        *,
+        channel: Channel | None = None,
+        referrer: str | None = None,
+        partner_reference: str | None = None,
+    ) -> Accepted:
+        """Store the resident and the question, record 'received' and announce QuestionReceived."""
+        resident_ref = await self.resident_for(conn, submission)
+        question = store.NewQuestion(
+            question_id=str(uuid.uuid4()),
+            resident_ref=resident_ref,
+            submission=submission,
+            channel=channel or submission.channel,
+            referrer=referrer,
+            partner_reference=partner_reference,
+            received_at=datetime.now(UTC),
+        )
+        await store.insert_question(conn, question, domain.REASON_RECEIVED)
+        await publish(conn, received_event(question), self.source)
+        return Accepted(question.question_id, resident_ref)
+
+    async def resident_for(self, conn: Conn, submission: QuestionSubmission) -> str:
+        """The pseudonymous ref of the submitting resident: the known one, or a new one."""
+        contact = submission.contact
+        ids = domain.Identifiers.of(self.index_key, contact.email, contact.phone)
+        if not ids.values():
+            return await store.insert_resident(conn, contact, ids)
+        await store.lock_identifiers(conn, ids)
+        ref = domain.choose_resident(ids, await store.find_candidates(conn, ids))
+        if ref is None:
+            return await store.insert_resident(conn, contact, ids)
+        await store.refresh_resident(conn, ref, contact, ids)
+        return ref
+
+    async def on_referral(self, conn: Conn, event: CloudEvent, payload: Event) -> None:
+        """A partner's referral becomes a question, once per (referrer, partner_reference).
+
+        Partners may resend a referral under a new ``ce_id``, which the inbox cannot recognise;
+        the unique index on (referrer, partner_reference) can. Channel is always ``partner``.
+        """
+        assert isinstance(payload, ReferralSubmitted)
+        existing = await store.find_referral(conn, payload.referrer, payload.partner_reference)
+        if existing:
+            log.info("referral already received", extra={"event_id": event.id, "question_id": existing})
+            return
+        await self.submit_question(
+            conn,
+            payload,
+            channel="partner",
+            referrer=payload.referrer,
+            partner_reference=payload.partner_reference,
+        )
+
+    # --- status, from matching's events -----------------------------------------------------------
+
+    async def on_supporter_assigned(self, conn: Conn, event: CloudEvent, payload: Event) -> None:
+        assert isinstance(payload, SupporterAssigned)
+        await self.follow(conn, event, payload.question_id, "assigned", domain.REASON_ASSIGNED, payload.assigned_at)
+
+    async def on_question_waiting(self, conn: Conn, event: CloudEvent, payload: Event) -> None:
+        assert isinstance(payload, QuestionWaiting)
+        await self.follow(conn, event, payload.question_id, "waiting", domain.REASON_WAITING, payload.since)
+
+    async def on_consultation_required(self, conn: Conn, event: CloudEvent, payload: Event) -> None:
+        assert isinstance(payload, ConsultationRequired)
+        reason = payload.reason.text.strip() or domain.REASON_CONSULTATION
+        await self.follow(conn, event, payload.question_id, "consultation", reason, payload.required_at)
+
+    async def follow(
+        self, conn: Conn, event: CloudEvent, question_id: str, status: QuestionStatus, reason: str, at: datetime
+    ) -> None:
+        """Apply a status change announced by another service.
+
+        Intake itself announces every question, so an id it does not know belongs to a foreign
+        event: retrying could never help and dead-lettering would only add noise, so it is logged
+        and skipped.
+        """
+        current = await store.lock_status(conn, question_id)
+        if current is None:
+            log.warning(
+                "status event for an unknown question, skipped",
+                extra={"event_id": event.id, "ce_type": event.type, "question_id": question_id},
+            )
+            return
+        if not domain.status_change_applies(current, status):
+            log.info(
+                "status event does not change the question",
+                extra={"event_id": event.id, "question_id": question_id, "current": current, "new": status},
+            )
+            return
+        await store.change_status(conn, question_id, status, reason, at, event.id)
+
+    # --- signals ----------------------------------------------------------------------------------
+
+    async def raise_signal(self, conn: Conn, body: SignalSubmission) -> str:
+        """Store a signal with its text; announce it without the text."""
+        signal = store.NewSignal(
+            signal_id=str(uuid.uuid4()),
+            theme=body.theme,
+            life_domain=body.life_domain,
+            municipality=body.municipality,
+            level=body.level,
+            raised_by=body.raised_by,
+            text=body.text,
+            raised_at=datetime.now(UTC),
+        )
+        await store.insert_signal(conn, signal)
+        await publish(conn, signal_event(body, signal), self.source)
+        return signal.signal_id
+
+
+def received_event(q: store.NewQuestion) -> QuestionReceived:
+    """QuestionReceived carries no personal data: no name, contact details or description."""
+    s = q.submission
+    return QuestionReceived(
+        question_id=q.question_id,
+        resident_ref=q.resident_ref,
+        municipality=s.municipality,
+        life_domains=list(s.life_domains),
+        preferred_supporter_kind=s.preferred_supporter_kind,
+        languages=list(s.languages),
+        postcode=s.postcode,
+        channel=q.channel,
+        referrer=q.referrer,
+        received_at=q.received_at,
+    )
+
+
+def signal_event(body: SignalSubmission, signal: store.NewSignal) -> SignalRaised:
+    return SignalRaised(
+        signal_id=signal.signal_id,
+        theme=body.theme,
+        life_domain=body.life_domain,
+        municipality=body.municipality,
+        level=body.level,
+        raised_by=body.raised_by,
+        raised_at=signal.raised_at,
+    )

@@ -1,0 +1,197 @@
+"""Intake's SQL. Every function runs on the caller's connection (and so in its transaction)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+import asyncpg
+
+from contracts.codes import Channel
+from contracts.events import Contact, QuestionSubmission
+from services.intake.domain import Candidate, Identifiers, QuestionStatus
+from services.kit.db import Conn
+
+#: First key of intake's transaction-level advisory locks (the second is the identifier's hash).
+_RESIDENT_LOCK_CLASS = 0x1A7E
+
+
+async def lock_identifiers(conn: Conn, ids: Identifiers) -> None:
+    """Serialise submissions sharing an identifier, so two at once cannot both create a resident."""
+    for value in sorted(ids.values()):
+        await conn.execute("SELECT pg_advisory_xact_lock($1, hashtext($2))", _RESIDENT_LOCK_CLASS, value)
+
+
+async def find_candidates(conn: Conn, ids: Identifiers) -> list[Candidate]:
+    rows = await conn.fetch(
+        "SELECT resident_ref::text AS ref, email_index, phone_index FROM residents"
+        " WHERE email_index = $1 OR phone_index = $2",
+        ids.email,
+        ids.phone,
+    )
+    return [Candidate(r["ref"], r["email_index"], r["phone_index"]) for r in rows]
+
+
+async def insert_resident(conn: Conn, contact: Contact, ids: Identifiers) -> str:
+    ref = str(uuid.uuid4())
+    await conn.execute(
+        "INSERT INTO residents (resident_ref, name, email, phone, email_index, phone_index)"
+        " VALUES ($1, $2, $3, $4, $5, $6)",
+        ref,
+        contact.name,
+        contact.email,
+        contact.phone,
+        ids.email,
+        ids.phone,
+    )
+    return ref
+
+
+async def refresh_resident(conn: Conn, ref: str, contact: Contact, ids: Identifiers) -> None:
+    """Keep the latest name and contact details; add identifiers the resident did not have yet."""
+    await conn.execute(
+        "UPDATE residents SET name = $2, email = COALESCE($3, email), phone = COALESCE($4, phone),"
+        " email_index = COALESCE($5, email_index), phone_index = COALESCE($6, phone_index), updated_at = now()"
+        " WHERE resident_ref = $1",
+        ref,
+        contact.name,
+        contact.email,
+        contact.phone,
+        ids.email,
+        ids.phone,
+    )
+
+
+@dataclass(frozen=True)
+class NewQuestion:
+    question_id: str
+    resident_ref: str
+    submission: QuestionSubmission
+    channel: Channel
+    referrer: str | None
+    partner_reference: str | None
+    received_at: datetime
+
+
+async def insert_question(conn: Conn, q: NewQuestion, reason: str) -> None:
+    """Store the question and its first history row ('received')."""
+    s = q.submission
+    await conn.execute(
+        "WITH q AS ("
+        " INSERT INTO questions (question_id, resident_ref, municipality, life_domains, description,"
+        "  preferred_supporter_kind, languages, postcode, channel, referrer, partner_reference,"
+        "  share_with_supporter, status, received_at, updated_at)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'received', $13, $13)"
+        " RETURNING question_id)"
+        " INSERT INTO question_history (question_id, status, reason, at)"
+        " SELECT question_id, 'received', $14, $13 FROM q",
+        q.question_id,
+        q.resident_ref,
+        s.municipality,
+        list(s.life_domains),
+        s.description,
+        s.preferred_supporter_kind,
+        list(s.languages),
+        s.postcode,
+        q.channel,
+        q.referrer,
+        q.partner_reference,
+        s.consent.share_with_supporter,
+        q.received_at,
+        reason,
+    )
+
+
+async def find_referral(conn: Conn, referrer: str, partner_reference: str) -> str | None:
+    value: uuid.UUID | None = await conn.fetchval(
+        "SELECT question_id FROM questions WHERE referrer = $1 AND partner_reference = $2",
+        referrer,
+        partner_reference,
+    )
+    return str(value) if value else None
+
+
+async def lock_status(conn: Conn, question_id: str) -> QuestionStatus | None:
+    """The question's status, locked for this transaction; None when intake does not know it."""
+    try:
+        qid = uuid.UUID(question_id)
+    except ValueError:
+        return None
+    status: QuestionStatus | None = await conn.fetchval(
+        "SELECT status FROM questions WHERE question_id = $1 FOR UPDATE", qid
+    )
+    return status
+
+
+async def change_status(
+    conn: Conn, question_id: str, status: QuestionStatus, reason: str, at: datetime, event_id: str
+) -> bool:
+    """Record a status change caused by event ``event_id``; False when that event was recorded already."""
+    added = await conn.fetchval(
+        "INSERT INTO question_history (question_id, status, reason, at, event_id) VALUES ($1, $2, $3, $4, $5)"
+        " ON CONFLICT (question_id, event_id) DO NOTHING RETURNING 1",
+        uuid.UUID(question_id),
+        status,
+        reason,
+        at,
+        event_id,
+    )
+    if not added:
+        return False
+    await conn.execute(
+        "UPDATE questions SET status = $2, updated_at = greatest(updated_at, $3) WHERE question_id = $1",
+        uuid.UUID(question_id),
+        status,
+        at,
+    )
+    return True
+
+
+async def question_view(conn: Conn | asyncpg.Pool, question_id: uuid.UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        "SELECT question_id, status, municipality, life_domains, received_at, updated_at"
+        " FROM questions WHERE question_id = $1",
+        question_id,
+    )
+
+
+async def history(conn: Conn | asyncpg.Pool, question_id: uuid.UUID) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        "SELECT status, reason, at FROM question_history WHERE question_id = $1 ORDER BY id", question_id
+    )
+
+
+async def contact(conn: Conn | asyncpg.Pool, question_id: uuid.UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        "SELECT q.question_id, q.resident_ref, r.name, r.email, r.phone, q.share_with_supporter"
+        " FROM questions q JOIN residents r USING (resident_ref) WHERE q.question_id = $1",
+        question_id,
+    )
+
+
+@dataclass(frozen=True)
+class NewSignal:
+    signal_id: str
+    theme: str
+    life_domain: str | None
+    municipality: str
+    level: str
+    raised_by: str
+    text: str
+    raised_at: datetime
+
+
+async def insert_signal(conn: Conn, s: NewSignal) -> None:
+    await conn.execute(
+        "INSERT INTO signals (signal_id, theme, life_domain, municipality, level, raised_by, text, raised_at)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        s.signal_id,
+        s.theme,
+        s.life_domain,
+        s.municipality,
+        s.level,
+        s.raised_by,
+        s.text,
+        s.raised_at,
+    )

@@ -1,0 +1,260 @@
+"""`samenloket up`: embedded infrastructure, migrations, topics, the four services as processes.
+
+The launcher supervises its children: a service process that dies is started again (what a
+container orchestrator would do), and Ctrl-C or SIGTERM stops every process it started, the
+embedded database and broker included. Children also get a parent-death signal, so even a killed
+launcher leaves no orphans.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+
+import httpx
+
+from services.kit import broker, db
+from services.kit.embedded import EmbeddedKafka, EmbeddedPostgres, free_port, preexec_die_with_parent
+from services.kit.mailsink import MailSink
+from services.kit.settings import SERVICE_NAMES, Settings, load_settings
+
+READY_TIMEOUT = 60.0
+STATE_FILE = "run.json"
+
+
+@dataclass
+class Child:
+    name: str
+    port: int
+    env: dict[str, str]
+    log_path: Path
+    process: subprocess.Popen[bytes] | None = None
+    restarts: int = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "services.cli", "serve", self.name],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            preexec_fn=preexec_die_with_parent(),
+        )
+        log.close()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        proc = self.process
+        if proc is None or proc.poll() is not None:
+            return
+        proc.terminate()
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@dataclass
+class Launcher:
+    demo: bool = False
+    base_port: int = 8001
+    data_dir: Path | None = None
+    trickle_seconds: float = 5.0
+    children: list[Child] = field(default_factory=list)
+    _stopping: bool = False
+
+    def run(self) -> int:
+        started = time.monotonic()
+        settings = load_settings()
+        data_dir = (self.data_dir or settings.data_dir).resolve()
+        data_dir.mkdir(parents=True, exist_ok=True)
+        signal.signal(signal.SIGTERM, self._on_signal)
+        signal.signal(signal.SIGINT, self._on_signal)
+        with ExitStack() as stack:
+            try:
+                env = self._infrastructure(settings, data_dir, stack)
+                self._start_services(env, data_dir)
+                stack.callback(self._stop_services)
+                self._wait_ready()
+                demo_counts = asyncio.run(self._load_demo(env)) if self.demo else {}
+                self._announce(env, data_dir, time.monotonic() - started, demo_counts)
+                self._supervise(env)
+            except _Stop:
+                pass
+        print("samenloket: stopped", flush=True)
+        return 0
+
+    def _infrastructure(self, settings: Settings, data_dir: Path, stack: ExitStack) -> dict[str, str]:
+        """Start what is not configured; return the environment for the service processes."""
+        database_url = settings.database_url
+        if not database_url:
+            postgres = EmbeddedPostgres(data_dir / "postgres")
+            postgres.start()
+            stack.callback(postgres.stop)
+            database_url = postgres.create_database("samenloket")
+        bootstrap = settings.kafka_bootstrap_servers
+        if not bootstrap:
+            kafka = EmbeddedKafka(data_dir / "kafka")
+            kafka.start()
+            stack.callback(kafka.stop)
+            bootstrap = kafka.bootstrap_servers
+        env = dict(os.environ)
+        env.update(
+            SAMENLOKET_DATABASE_URL=database_url,
+            SAMENLOKET_KAFKA_BOOTSTRAP_SERVERS=bootstrap,
+            SAMENLOKET_INTERNAL_TOKEN=settings.internal_token.get_secret_value() or secrets.token_urlsafe(32),
+            SAMENLOKET_INTAKE_URL=f"http://127.0.0.1:{self.base_port}",
+            SAMENLOKET_MATCHING_URL=f"http://127.0.0.1:{self.base_port + 1}",
+            SAMENLOKET_DATA_DIR=str(data_dir),
+        )
+        if not settings.smtp_host:
+            sink = MailSink(data_dir / "mail", free_port())
+            sink.start()
+            stack.callback(sink.stop)
+            env.update(
+                SAMENLOKET_SMTP_HOST="127.0.0.1", SAMENLOKET_SMTP_PORT=str(sink.port), SAMENLOKET_SMTP_TLS="none"
+            )
+            env["SAMENLOKET_MAIL_FOLDER"] = str(sink.folder)
+        prepared = settings.model_copy(update={"database_url": database_url, "kafka_bootstrap_servers": bootstrap})
+        asyncio.run(_prepare(prepared))
+        return env
+
+    def _start_services(self, env: dict[str, str], data_dir: Path) -> None:
+        logs = data_dir / "logs"
+        logs.mkdir(exist_ok=True)
+        for offset, name in enumerate(SERVICE_NAMES):
+            port = self.base_port + offset
+            child = Child(name, port, env | {"SAMENLOKET_PORT": str(port)}, logs / f"{name}.log")
+            child.start()
+            self.children.append(child)
+
+    def _wait_ready(self) -> None:
+        deadline = time.monotonic() + READY_TIMEOUT
+        pending = {c.name: c for c in self.children}
+        with httpx.Client(timeout=1.0) as client:
+            while pending:
+                self._check_stop()
+                for name, child in list(pending.items()):
+                    if child.process is not None and child.process.poll() is not None:
+                        raise SystemExit(f"samenloket: {name} exited at start; see {child.log_path}")
+                    try:
+                        if client.get(f"{child.url}/readyz").status_code == 200:
+                            del pending[name]
+                    except httpx.HTTPError:
+                        pass
+                if time.monotonic() > deadline:
+                    raise SystemExit(f"samenloket: not ready within {READY_TIMEOUT:.0f}s: {', '.join(pending)}")
+                time.sleep(0.2)
+
+    async def _load_demo(self, env: dict[str, str]) -> dict[str, int]:
+        from services.demo import load_demo
+
+        return await load_demo(env["SAMENLOKET_DATABASE_URL"])
+
+    def _announce(self, env: dict[str, str], data_dir: Path, seconds: float, demo: dict[str, int]) -> None:
+        state = {
+            "pid": os.getpid(),
+            "services": {c.name: {"url": c.url, "pid": c.process.pid if c.process else None} for c in self.children},
+            "database_url": env["SAMENLOKET_DATABASE_URL"],
+            "kafka_bootstrap_servers": env["SAMENLOKET_KAFKA_BOOTSTRAP_SERVERS"],
+            "internal_token": env["SAMENLOKET_INTERNAL_TOKEN"],
+            "mail_folder": env.get("SAMENLOKET_MAIL_FOLDER"),
+            "demo": demo,
+        }
+        state_path = data_dir / STATE_FILE
+        state_path.write_text(json.dumps(state, indent=2))
+        state_path.chmod(0o600)
+        print("Samenloket draait / is running:", flush=True)
+        for child in self.children:
+            print(f"  {child.name:<14} {child.url}  (API docs: {child.url}/docs)", flush=True)
+        print(f"  database       {_redact(env['SAMENLOKET_DATABASE_URL'])}", flush=True)
+        print(f"  kafka          {env['SAMENLOKET_KAFKA_BOOTSTRAP_SERVERS']}", flush=True)
+        if env.get("SAMENLOKET_MAIL_FOLDER"):
+            print(f"  mail (sink)    {env['SAMENLOKET_MAIL_FOLDER']}", flush=True)
+        if demo:
+            print(f"  demo           {demo}", flush=True)
+        print(f"  state          {state_path}", flush=True)
+        print(f"ready in {seconds:.1f}s — Ctrl-C stops everything", flush=True)
+
+    def _supervise(self, env: dict[str, str]) -> None:
+        """Restart crashed services; post a demo question now and then; return on a stop signal."""
+        next_question = time.monotonic() + self.trickle_seconds
+        trickle = _Trickle(self.children[0].url) if self.demo else None
+        while True:
+            self._check_stop()
+            for child in self.children:
+                if child.process is not None and child.process.poll() is not None:
+                    child.restarts += 1
+                    print(f"samenloket: {child.name} exited ({child.process.returncode}); restarting", flush=True)
+                    child.start()
+            if trickle and time.monotonic() >= next_question:
+                trickle.post_one()
+                next_question = time.monotonic() + self.trickle_seconds
+            time.sleep(0.2)
+
+    def _stop_services(self) -> None:
+        for child in self.children:
+            if child.process is not None and child.process.poll() is None:
+                child.process.terminate()
+        for child in self.children:
+            child.stop()
+
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        self._stopping = True
+
+    def _check_stop(self) -> None:
+        if self._stopping:
+            raise _Stop
+
+
+class _Stop(Exception):
+    """Raised inside the launcher when a stop signal arrived."""
+
+
+class _Trickle:
+    """Posts a realistic demo question to intake, so the figures move."""
+
+    def __init__(self, intake_url: str) -> None:
+        import random
+
+        from services.demo import demo_question
+
+        self.url = f"{intake_url}/api/v1/questions"
+        self.rng = random.Random(42)
+        self.make = demo_question
+
+    def post_one(self) -> None:
+        try:
+            httpx.post(self.url, json=self.make(self.rng), timeout=2.0)
+        except httpx.HTTPError as exc:
+            print(f"samenloket: demo question not posted: {exc}", flush=True)
+
+
+async def _prepare(settings: Settings) -> None:
+    for name in SERVICE_NAMES:
+        await db.migrate(settings.database_url, name)
+    await broker.create_topics(settings)
+
+
+def _redact(url: str) -> str:
+    """Hide a password in a connection URL before printing it."""
+    head, sep, tail = url.partition("@")
+    if not sep or ":" not in head.split("//", 1)[-1]:
+        return url
+    scheme, _, credentials = head.partition("//")
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}//{user}:***@{tail}"

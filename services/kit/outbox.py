@@ -1,0 +1,136 @@
+"""Transactional outbox and its relay.
+
+A service calls :func:`enqueue` inside the transaction that changes its state, so the event exists
+exactly when the change does. The :class:`OutboxRelay` claims rows with ``FOR UPDATE SKIP LOCKED``
+(several instances share the work), publishes them with ``acks=all`` and deletes them once the
+broker acknowledged. A crash between publish and delete republishes the batch; consumers' inboxes
+make that harmless. LISTEN/NOTIFY wakes the relay; a short poll is the fallback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+
+import asyncpg
+from aiokafka import AIOKafkaProducer
+from asyncpg.pool import PoolConnectionProxy
+
+from contracts.envelope import CloudEvent, encode, from_model
+from contracts.events import Event
+from services.kit.db import Conn
+from services.kit.metrics import OUTBOX_DEPTH, OUTBOX_PUBLISHED
+from services.kit.telemetry import current_traceparent
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "samenloket_outbox"
+BATCH = 1000
+
+
+async def enqueue(conn: Conn, topic: str, event: CloudEvent) -> None:
+    """Write ``event`` to the outbox in the caller's transaction; it is published after commit."""
+    key, value, headers = encode(event)
+    await conn.execute(
+        "INSERT INTO outbox (topic, key, value, headers) VALUES ($1, $2, $3, $4::jsonb)",
+        topic,
+        key,
+        value,
+        json.dumps([[name, raw.decode()] for name, raw in headers]),
+    )
+    await conn.execute("SELECT pg_notify($1, '')", CHANNEL)
+
+
+async def publish(conn: Conn, model: Event, source: str) -> CloudEvent:
+    """Wrap a payload in an envelope carrying the current trace and enqueue it on its topic."""
+    event = from_model(model, source=source, traceparent=current_traceparent())
+    await enqueue(conn, model.topic, event)
+    return event
+
+
+class OutboxRelay:
+    """Moves rows from a service's outbox table to Kafka, in id order per batch."""
+
+    def __init__(self, pool: asyncpg.Pool, producer: AIOKafkaProducer, service: str, poll_seconds: float = 1.0):
+        self.pool = pool
+        self.producer = producer
+        self.service = service
+        self.poll_seconds = poll_seconds
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._listener: PoolConnectionProxy | None = None
+
+    async def run(self) -> None:
+        """Relay until :meth:`stop`; publishing errors are logged and retried with backoff."""
+        await self._listen()
+        backoff = 0.1
+        while not self._stopping:
+            try:
+                moved = await self.relay_once()
+                backoff = 0.1
+            except Exception as exc:  # the relay must outlive broker and database hiccups
+                log.warning("outbox relay failed, retrying", extra={"error": repr(exc)})
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+                continue
+            if moved < BATCH:
+                await self._sleep()
+        await self._unlisten()
+
+    async def relay_once(self) -> int:
+        """Publish one batch; return how many rows moved."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            rows = await conn.fetch(
+                "SELECT id, topic, key, value, headers FROM outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
+                BATCH,
+            )
+            if not rows:
+                OUTBOX_DEPTH.labels(self.service).set(0)
+                return 0
+            futures = [
+                await self.producer.send(
+                    row["topic"],
+                    value=row["value"],
+                    key=row["key"],
+                    headers=[(name, text.encode()) for name, text in json.loads(row["headers"])],
+                )
+                for row in rows
+            ]
+            await asyncio.gather(*futures)
+            await conn.execute("DELETE FROM outbox WHERE id = ANY($1::bigint[])", [r["id"] for r in rows])
+        OUTBOX_PUBLISHED.labels(self.service).inc(len(rows))
+        if len(rows) == BATCH:
+            OUTBOX_DEPTH.labels(self.service).set(await self.pool.fetchval("SELECT count(*) FROM outbox"))
+        else:
+            OUTBOX_DEPTH.labels(self.service).set(0)
+        return len(rows)
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+
+    async def _sleep(self) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+        self._wake.clear()
+
+    async def _listen(self) -> None:
+        try:
+            listener = await self.pool.acquire()
+            await listener.add_listener(CHANNEL, self._on_notify)
+            self._listener = listener
+        except (OSError, asyncpg.PostgresError) as exc:
+            log.warning("outbox LISTEN unavailable, polling only", extra={"error": repr(exc)})
+            self._listener = None
+
+    def _on_notify(self, *_: object) -> None:
+        self._wake.set()
+
+    async def _unlisten(self) -> None:
+        if self._listener is not None:
+            with contextlib.suppress(Exception):
+                await self._listener.remove_listener(CHANNEL, self._on_notify)
+            await self.pool.release(self._listener)
+            self._listener = None

@@ -1,0 +1,81 @@
+"""Settings from the environment (prefix ``SAMENLOKET_``).
+
+A bad value stops the process at start with one clear line (see :func:`load_settings`).
+"""
+
+from __future__ import annotations
+
+import sys
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SERVICE_NAMES = ("intake", "matching", "notifications", "reporting")
+DEFAULT_PORTS = {"intake": 8001, "matching": 8002, "notifications": 8003, "reporting": 8004}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SAMENLOKET_", extra="ignore", frozen=True)
+
+    # Infrastructure. Empty means "embedded": `samenloket up` and the tests start it and fill these in.
+    database_url: str = Field(default="", description="postgresql://user:pass@host:port/db")
+    kafka_bootstrap_servers: str = Field(default="", description="host:port[,host:port]")
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    kafka_ssl_cafile: Path | None = None
+    kafka_topic_partitions: int = Field(default=6, ge=1, le=256)
+    kafka_replication_factor: int = Field(default=1, ge=1, le=7)
+    data_dir: Path = Path(".samenloket")
+
+    # HTTP
+    host: str = "127.0.0.1"
+    port: int | None = Field(default=None, ge=1, le=65535, description="defaults per service")
+    intake_url: str = "http://127.0.0.1:8001"
+    matching_url: str = "http://127.0.0.1:8002"
+    internal_token: SecretStr = Field(
+        default=SecretStr(""), description="shared secret for internal calls between services"
+    )
+
+    # Consumption
+    consumer_max_attempts: int = Field(default=5, ge=1, le=100)
+    consumer_retry_base_seconds: float = Field(default=0.2, gt=0, le=60)
+    db_pool_max: int = Field(default=10, ge=1, le=200)
+
+    # Mail (binding names)
+    smtp_host: str = ""
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_tls: Literal["none", "starttls", "tls"] = "none"
+    smtp_from: str = "Samenloket <noreply@samenloket.local>"
+
+    # Observability
+    otlp_endpoint: str | None = None
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    def http_port(self, service: str) -> int:
+        return self.port or DEFAULT_PORTS[service]
+
+
+def format_error(exc: ValidationError) -> str:
+    """One line: every bad setting with its environment variable name and the reason."""
+    parts = []
+    for err in exc.errors():
+        name = "SAMENLOKET_" + "_".join(str(p) for p in err["loc"]).upper()
+        parts.append(f"{name}: {err['msg']} (got {err.get('input')!r})")
+    return "invalid settings: " + "; ".join(parts)
+
+
+@lru_cache(maxsize=1)
+def load_settings() -> Settings:
+    """Read the settings once; on a bad value print one line to stderr and exit with status 2."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        print(format_error(exc), file=sys.stderr)
+        raise SystemExit(2) from None

@@ -1,0 +1,1 @@
+"""Matching: the cross-organisation supporter pool and the matching engine."""

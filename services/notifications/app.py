@@ -1,0 +1,78 @@
+"""Wiring of the notifications service."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from contracts import topics
+from contracts.events import QuestionReceived, SupporterAssigned
+from services.kit.consumer import Subscription
+from services.kit.runtime import Runtime, ServiceSpec
+from services.notifications import http
+from services.notifications.contacts import ContactDirectory, HttpContactDirectory
+from services.notifications.handlers import Notifier, on_question_received
+from services.notifications.mailer import SmtpSender
+
+log = logging.getLogger(__name__)
+
+NAME = "notifications"
+
+
+def notifier(rt: Runtime) -> Notifier:
+    """The service's Notifier, built once per runtime (consumers start before ``on_start`` runs)."""
+    existing = rt.state.get("notifier")
+    if isinstance(existing, Notifier):
+        return existing
+    contacts: ContactDirectory = HttpContactDirectory(rt.settings)
+    built = Notifier(
+        pool=rt.db,
+        contacts=contacts,
+        senders={"email": SmtpSender(rt.settings)},
+        source=rt.source,
+        intake_url=rt.settings.intake_url,
+        max_attempts=rt.settings.consumer_max_attempts,
+    )
+    rt.state["notifier"] = built
+    return built
+
+
+def subscriptions(rt: Runtime) -> list[Subscription]:
+    return [
+        # Mail is a side effect outside the database: deliveries are made idempotent per delivery key.
+        Subscription(
+            "assignments",
+            [topics.ASSIGNMENTS],
+            {SupporterAssigned.ce_type: notifier(rt).on_supporter_assigned},
+            transactional=False,
+        ),
+        Subscription("questions", [topics.QUESTIONS], {QuestionReceived.ce_type: on_question_received}),
+    ]
+
+
+async def on_start(rt: Runtime) -> None:
+    if not rt.settings.smtp_host:
+        log.warning("SAMENLOKET_SMTP_HOST is empty: mails will be retried and dead-lettered until it is set")
+
+
+async def on_stop(rt: Runtime) -> None:
+    """Let the consumers finish their batch first (they need the contact client), then close it."""
+    for consumer in rt.consumers:
+        consumer.stop()
+    consumer_tasks = [t for t in rt.tasks if t.get_name() != f"{NAME}-relay" and not t.done()]
+    if consumer_tasks:
+        await asyncio.wait(consumer_tasks, timeout=10)
+    built = rt.state.pop("notifier", None)
+    if isinstance(built, Notifier):
+        await built.contacts.aclose()
+
+
+def spec() -> ServiceSpec:
+    return ServiceSpec(
+        name=NAME,
+        title="Samenloket notifications",
+        routers=lambda rt: [http.router(rt)],
+        subscriptions=subscriptions,
+        on_start=on_start,
+        on_stop=on_stop,
+    )

@@ -1,0 +1,103 @@
+"""Contact details over authorised internal HTTP calls (intake owns residents', matching supporters').
+
+Addresses are fetched when a delivery needs them and kept in memory only for that delivery; they are
+never written to this service's database, logs or events.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, TypeVar
+from urllib.parse import quote
+
+import httpx
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from services.kit.consumer import PermanentError
+from services.kit.settings import Settings
+from services.notifications.domain import ResidentContact, SupporterContact
+
+TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class ContactsUnavailable(Exception):
+    """The owner of the contact details could not answer now (connection error, 5xx, 401): retry."""
+
+
+class ContactDirectory(Protocol):
+    async def resident(self, question_id: str) -> ResidentContact | None: ...
+
+    async def supporter(self, supporter_id: str) -> SupporterContact | None: ...
+
+    async def aclose(self) -> None: ...
+
+
+class _ResidentBody(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    question_id: str
+    resident_ref: str
+    name: str
+    email: str | None = None
+    phone: str | None = None
+    share_with_supporter: bool = False
+
+
+class _SupporterBody(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    supporter_id: str
+    name: str
+    email: str | None = None
+    organisation: str
+
+
+class HttpContactDirectory:
+    """Calls ``GET /internal/v1/questions/{id}/contact`` (intake) and ``/internal/v1/supporters/{id}/contact``
+    (matching) with ``Authorization: Bearer <internal token>``. A 404 means "no such contact" (None)."""
+
+    def __init__(self, settings: Settings, transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self.intake_url = settings.intake_url.rstrip("/")
+        self.matching_url = settings.matching_url.rstrip("/")
+        token = settings.internal_token.get_secret_value()
+        self._client = httpx.AsyncClient(
+            headers={"Authorization": f"Bearer {token}"}, timeout=TIMEOUT, transport=transport
+        )
+
+    async def resident(self, question_id: str) -> ResidentContact | None:
+        body = await self._get(f"{self.intake_url}/internal/v1/questions/{quote(question_id, safe='')}/contact")
+        if body is None:
+            return None
+        r = _parse(_ResidentBody, body, "intake")
+        return ResidentContact(r.question_id, r.resident_ref, r.name, r.email, r.phone, r.share_with_supporter)
+
+    async def supporter(self, supporter_id: str) -> SupporterContact | None:
+        body = await self._get(f"{self.matching_url}/internal/v1/supporters/{quote(supporter_id, safe='')}/contact")
+        if body is None:
+            return None
+        s = _parse(_SupporterBody, body, "matching")
+        return SupporterContact(s.supporter_id, s.name, s.email, s.organisation)
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def _get(self, url: str) -> bytes | None:
+        try:
+            response = await self._client.get(url)
+        except httpx.TransportError as exc:
+            raise ContactsUnavailable(f"{url}: {type(exc).__name__}") from exc
+        if response.status_code == 404:
+            return None
+        if response.status_code in (401, 403, 408, 429) or response.status_code >= 500:
+            raise ContactsUnavailable(f"{url}: HTTP {response.status_code}")
+        if response.status_code != 200:
+            raise PermanentError(f"{url}: HTTP {response.status_code}")
+        return response.content
+
+
+def _parse(model: type[M], body: bytes, owner: str) -> M:
+    try:
+        return model.model_validate_json(body)
+    except ValidationError as exc:
+        raise PermanentError(f"invalid contact details from {owner}: {exc.error_count()} error(s)") from exc

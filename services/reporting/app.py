@@ -1,0 +1,33 @@
+"""Wiring of the reporting service: one subscription over every shared topic, and the report API."""
+
+from __future__ import annotations
+
+from contracts import topics
+from services.kit.consumer import Subscription
+from services.kit.runtime import Runtime, ServiceSpec
+from services.reporting import handlers, http
+
+#: Every shared topic except the inbound referrals (personal data, intake only) and the DLQs.
+TOPICS = [
+    topics.QUESTIONS,
+    topics.ASSIGNMENTS,
+    topics.SIGNALS,
+    topics.NOTIFICATIONS,
+    topics.SUPPORTERS,
+    topics.REFERRALS_STATUS,
+    topics.EXPERIENCES,
+]
+
+
+def subscriptions(_: Runtime) -> list[Subscription]:
+    """All registered types go to one handler (the fallback); unknown types go to the DLQ."""
+    return [Subscription("projections", TOPICS, handlers={}, fallback=handlers.record_event)]
+
+
+def spec() -> ServiceSpec:
+    return ServiceSpec(
+        name="reporting",
+        title="Samenloket reporting",
+        routers=lambda rt: [http.router(rt)],
+        subscriptions=subscriptions,
+    )

@@ -1,0 +1,27 @@
+"""One transactional handler for every event reporting reads: store it, then project it."""
+
+from __future__ import annotations
+
+import logging
+
+from contracts.envelope import CloudEvent
+from contracts.events import Event
+from services.kit.db import Conn
+from services.reporting import domain, store
+
+log = logging.getLogger(__name__)
+
+
+async def record_event(conn: Conn, event: CloudEvent, payload: Event) -> None:
+    """Append the event to the event store and apply it to the projections, in one transaction.
+
+    An event already in the store (e.g. replayed under another consumer name) is not applied again.
+    Types carrying personal data are never stored; reporting does not subscribe to them anyway.
+    """
+    if not domain.storable(event.type):
+        log.warning("event with personal data ignored", extra={"event_id": event.id, "ce_type": event.type})
+        return
+    if not await store.append_event(conn, event, payload.topic):
+        return
+    for change in domain.changes_of(payload):
+        await store.apply(conn, change)

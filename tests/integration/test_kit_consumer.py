@@ -1,0 +1,241 @@
+"""The kit's reliability guarantees on a real broker and database: outbox, inbox, retry, DLQ."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import asyncpg
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from contracts import topics
+from contracts.envelope import CloudEvent, encode, from_model
+from contracts.events import Event, QuestionReceived
+from services.kit import broker, db
+from services.kit.consumer import EventConsumer, PermanentError, Subscription
+from services.kit.db import Conn
+from services.kit.outbox import OutboxRelay, enqueue
+from services.kit.settings import Settings
+from tests.support.harness import publish_raw, read_topic
+
+pytestmark = pytest.mark.integration
+
+SCHEMA = "kittest"
+
+
+def question(municipality: str = "GM0505") -> QuestionReceived:
+    return QuestionReceived(
+        question_id=str(uuid.uuid4()),
+        resident_ref=str(uuid.uuid4()),
+        municipality=municipality,
+        life_domains=["wmo"],
+        preferred_supporter_kind="any",
+        languages=["nl"],
+        postcode="3311",
+        channel="web",
+        received_at=datetime.now(UTC),
+    )
+
+
+@pytest.fixture(scope="module")
+async def pool(settings: Settings) -> AsyncIterator[asyncpg.Pool]:
+    await db.migrate(settings.database_url, SCHEMA, package="")
+    pool = await db.create_pool(settings.database_url, SCHEMA)
+    await pool.execute("CREATE TABLE IF NOT EXISTS effects (question_id text PRIMARY KEY, handled_at timestamptz)")
+    await broker.create_topics(settings)
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture(scope="module")
+async def producer(settings: Settings) -> AsyncIterator[AIOKafkaProducer]:
+    producer = broker.make_producer(settings)
+    await producer.start()
+    yield producer
+    await producer.stop()
+
+
+class Recorder:
+    """A handler that records its effect and can be told to fail a number of times."""
+
+    def __init__(self) -> None:
+        self.failures_left: dict[str, int] = {}
+        self.permanent: set[str] = set()
+        self.calls = 0
+
+    async def __call__(self, conn: Conn, event: CloudEvent, payload: Event) -> None:
+        assert isinstance(payload, QuestionReceived)
+        self.calls += 1
+        if payload.question_id in self.permanent:
+            raise PermanentError("this question can never be handled")
+        if self.failures_left.get(payload.question_id, 0) > 0:
+            self.failures_left[payload.question_id] -= 1
+            raise ConnectionError("transient trouble")
+        await conn.execute("INSERT INTO effects VALUES ($1, now())", payload.question_id)
+
+
+def make_consumer(
+    settings: Settings, pool: asyncpg.Pool, producer: AIOKafkaProducer, handler: Recorder
+) -> EventConsumer:
+    sub = Subscription(
+        name="test", topics=[topics.QUESTIONS], handlers={QuestionReceived.ce_type: handler}, transactional=True
+    )
+    kafka = broker.make_consumer(settings, f"kit-test-{uuid.uuid4().hex}", sub.topics)
+    return EventConsumer("kittest", sub, kafka, producer, pool, max_attempts=3, retry_base_seconds=0.01)
+
+
+async def drain(consumer: EventConsumer, expected: int) -> None:
+    """Run batches until ``expected`` messages were handled (bounded number of polls)."""
+    seen = 0
+    for _ in range(100):
+        seen += await consumer.run_once()
+        if seen >= expected:
+            return
+    raise AssertionError(f"only {seen} of {expected} messages arrived")
+
+
+async def send(producer: AIOKafkaProducer, event: CloudEvent) -> None:
+    key, value, headers = encode(event)
+    await producer.send_and_wait(topics.QUESTIONS, value=value, key=key, headers=headers)
+
+
+async def effects(pool: asyncpg.Pool, question_id: str) -> int:
+    count: int = await pool.fetchval("SELECT count(*) FROM effects WHERE question_id=$1", question_id)
+    return count
+
+
+async def test_same_event_twice_has_one_effect(settings: Settings, pool: asyncpg.Pool, producer: AIOKafkaProducer):
+    handler = Recorder()
+    consumer = make_consumer(settings, pool, producer, handler)
+    await consumer.consumer.start()
+    try:
+        await consumer.consumer.seek_to_end()
+        payload = question()
+        event = from_model(payload, source="/samenloket/test")
+        await send(producer, event)
+        await send(producer, event)
+        await drain(consumer, 2)
+    finally:
+        await consumer.consumer.stop()
+    assert await effects(pool, payload.question_id) == 1
+    assert handler.calls == 1
+
+
+async def test_transient_failure_retries_then_succeeds(
+    settings: Settings, pool: asyncpg.Pool, producer: AIOKafkaProducer
+):
+    handler = Recorder()
+    payload = question()
+    handler.failures_left[payload.question_id] = 2
+    consumer = make_consumer(settings, pool, producer, handler)
+    await consumer.consumer.start()
+    try:
+        await consumer.consumer.seek_to_end()
+        await send(producer, from_model(payload, source="/samenloket/test"))
+        await drain(consumer, 1)
+    finally:
+        await consumer.consumer.stop()
+    assert await effects(pool, payload.question_id) == 1
+    assert handler.calls == 3
+
+
+async def test_poison_and_exhausted_messages_go_to_dlq_and_the_next_is_processed(
+    settings: Settings, pool: asyncpg.Pool, producer: AIOKafkaProducer
+):
+    handler = Recorder()
+    always_failing, permanent, valid = question(), question(), question()
+    handler.failures_left[always_failing.question_id] = 99
+    handler.permanent.add(permanent.question_id)
+    consumer = make_consumer(settings, pool, producer, handler)
+    await consumer.consumer.start()
+    marker = uuid.uuid4().hex
+    try:
+        await consumer.consumer.seek_to_end()
+        bad_headers = [
+            ("ce_specversion", b"1.0"),
+            ("ce_id", marker.encode()),
+            ("ce_source", b"/partner"),
+            ("ce_type", QuestionReceived.ce_type.encode()),
+            ("ce_time", b"2026-01-01T00:00:00Z"),
+            ("ce_subject", b"x"),
+        ]
+        await producer.send_and_wait(topics.QUESTIONS, value=b"{not json", key=b"x", headers=bad_headers)
+        await send(producer, from_model(always_failing, source="/samenloket/test"))
+        await send(producer, from_model(permanent, source="/samenloket/test"))
+        await send(producer, from_model(valid, source="/samenloket/test"))
+        await drain(consumer, 4)
+        committed = {tp: await consumer.consumer.committed(tp) for tp in consumer.consumer.assignment()}
+        positions = {tp: await consumer.consumer.position(tp) for tp in consumer.consumer.assignment()}
+    finally:
+        await consumer.consumer.stop()
+    assert await effects(pool, valid.question_id) == 1
+    assert await effects(pool, always_failing.question_id) == 0
+    # Everything handled (effect or dead letter) was committed: nothing is left to redeliver.
+    handled = {tp: offset for tp, offset in committed.items() if offset is not None}
+    assert handled, "no offsets were committed"
+    assert all(handled[tp] == positions[tp] for tp in handled)
+
+    def wanted(records: list) -> bool:
+        return len(dead(records)) >= 3
+
+    def dead(records: list) -> list[dict[str, str]]:
+        mine = {marker, *()}
+        rows = [{k: v.decode() for k, v in r.headers} for r in records]
+        ids = {always_failing.question_id, permanent.question_id}
+        return [h for h in rows if h.get("ce_id") in mine or h.get("ce_subject") in ids]
+
+    records = await read_topic(settings, topics.dlq(topics.QUESTIONS), until=wanted)
+    by_reason = {h["dlq_exception_type"]: h for h in dead(records)}
+    assert "payload is not JSON" in by_reason["InvalidEvent"]["dlq_reason"]
+    assert by_reason["InvalidEvent"]["dlq_attempts"] == "1"
+    assert by_reason["ConnectionError"]["dlq_attempts"] == "3"
+    assert by_reason["PermanentError"]["dlq_attempts"] == "1"
+    for headers in by_reason.values():
+        assert headers["dlq_original_topic"] == topics.QUESTIONS
+        assert headers["dlq_original_partition"].isdigit()
+        assert headers["dlq_original_offset"].isdigit()
+
+
+async def test_unknown_event_type_is_dead_lettered(settings: Settings, pool: asyncpg.Pool, producer: AIOKafkaProducer):
+    consumer = make_consumer(settings, pool, producer, Recorder())
+    await consumer.consumer.start()
+    subject = uuid.uuid4().hex
+    try:
+        await consumer.consumer.seek_to_end()
+        event = CloudEvent(type="nl.samenloket.thing.exploded.v1", source="/x", subject=subject, data={})
+        await publish_raw(settings, topics.QUESTIONS, *encode(event))
+        await drain(consumer, 1)
+    finally:
+        await consumer.consumer.stop()
+    records = await read_topic(
+        settings,
+        topics.dlq(topics.QUESTIONS),
+        until=lambda rs: any(dict(r.headers).get("ce_subject") == subject.encode() for r in rs),
+    )
+    headers = next(dict(r.headers) for r in records if dict(r.headers).get("ce_subject") == subject.encode())
+    assert b"unknown ce_type" in headers["dlq_reason"]
+
+
+async def test_outbox_publishes_committed_events_only(
+    settings: Settings, pool: asyncpg.Pool, producer: AIOKafkaProducer
+):
+    kept, rolled_back = question(), question()
+    async with pool.acquire() as conn:
+        async with conn.transaction():
+            await enqueue(conn, topics.QUESTIONS, from_model(kept, source="/samenloket/test", traceparent=None))
+        with pytest.raises(RuntimeError):
+            async with conn.transaction():
+                await enqueue(conn, topics.QUESTIONS, from_model(rolled_back, source="/samenloket/test"))
+                raise RuntimeError("the state change failed")
+    relay = OutboxRelay(pool, producer, "kittest")
+    assert await relay.relay_once() == 1
+    assert await pool.fetchval("SELECT count(*) FROM outbox") == 0
+    records = await read_topic(
+        settings, topics.QUESTIONS, until=lambda rs: any(r.key == kept.question_id.encode() for r in rs)
+    )
+    assert not any(r.key == rolled_back.question_id.encode() for r in records)
+    headers = next(dict(r.headers) for r in records if r.key == kept.question_id.encode())
+    assert headers["ce_type"] == QuestionReceived.ce_type.encode()
+    assert headers["ce_municipality"] == b"GM0505"

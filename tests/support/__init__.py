@@ -1,0 +1,1 @@
+"""Helpers for tests: running a service in-process and reading topics."""
