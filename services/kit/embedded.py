@@ -197,6 +197,15 @@ def _spawn(
     return _get_spawner().call(launch)
 
 
+def spawn_child(
+    cmd: list[str], *, log_file: Path, env: Mapping[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.Popen[bytes]:
+    """Start ``cmd`` as a child that gets SIGTERM when this process dies (no orphans), in its own session."""
+    return _spawn(
+        cmd, log_file=log_file, cwd=cwd or Path.cwd(), identity=_Identity(), death_signal=signal.SIGTERM, env=env
+    )
+
+
 def _terminate(proc: subprocess.Popen[bytes], sig: int, timeout: float) -> None:
     """Send ``sig``, wait up to ``timeout``, then SIGKILL the process and any children left."""
     if proc.poll() is not None:

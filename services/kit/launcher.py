@@ -24,7 +24,7 @@ from types import FrameType
 import httpx
 
 from services.kit import broker, db
-from services.kit.embedded import EmbeddedKafka, EmbeddedPostgres, free_port, preexec_die_with_parent
+from services.kit.embedded import EmbeddedKafka, EmbeddedPostgres, free_port, spawn_child
 from services.kit.mailsink import MailSink
 from services.kit.settings import SERVICE_NAMES, Settings, load_settings
 
@@ -46,15 +46,8 @@ class Child:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        log = self.log_path.open("ab")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "services.cli", "serve", self.name],
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            preexec_fn=preexec_die_with_parent(),
-        )
-        log.close()
+        command = [sys.executable, "-m", "services.cli", "serve", self.name]
+        self.process = spawn_child(command, log_file=self.log_path, env=self.env)
 
     def stop(self, timeout: float = 10.0) -> None:
         proc = self.process

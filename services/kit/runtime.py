@@ -77,8 +77,8 @@ class Runtime:
         await self.producer.start()
         self.relay = OutboxRelay(self.pool, self.producer, self.spec.name)
         self.tasks.append(asyncio.create_task(self.relay.run(), name=f"{self.spec.name}-relay"))
-        for sub in self.spec.subscriptions(self):
-            await self._start_consumer(sub)
+        # Joining a consumer group takes seconds; join all groups at once.
+        await asyncio.gather(*(self._start_consumer(sub) for sub in self.spec.subscriptions(self)))
         if self.spec.on_start:
             await self.spec.on_start(self)
 

@@ -59,7 +59,7 @@ async def apply_question(conn: Conn, change: QuestionChange) -> QuestionFact:
     assert row is not None
     current = question_from_row(row)
     merged = domain.merge_question(current, change)
-    if False:
+    if merged != current:
         assignments = ", ".join(f"{name} = ${i}" for i, name in enumerate(_QUESTION_COLUMNS[1:], start=2))
         await conn.execute(
             f"UPDATE question_facts SET {assignments}, status = ${len(_QUESTION_COLUMNS) + 1} WHERE question_id = $1",
