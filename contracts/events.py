@@ -100,7 +100,7 @@ class ReferralSubmitted(QuestionSubmission, Event):
     The only event that carries personal data; only intake reads it.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True)
     ce_type: ClassVar[str] = "nl.samenloket.referral.submitted.v1"
     topic: ClassVar[str] = topics.REFERRALS_INBOUND
 

@@ -6,6 +6,8 @@ never written to this service's database, logs or events.
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Protocol, TypeVar
 from urllib.parse import quote
 
@@ -17,6 +19,12 @@ from services.kit.settings import Settings
 from services.notifications.domain import ResidentContact, SupporterContact
 
 TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+#: How long to wait for an owner that is down or restarting before giving the error to the consumer.
+#: The consumer's own retries last only seconds; a restarting service (a crash, a deploy) needs longer,
+#: and dead-lettering every notification of that window would leave them to a manual replay.
+DOWN_PATIENCE_SECONDS = 60.0
+#: Answers meaning "the owner is down or restarting" (connection errors count too).
+DOWN_STATUSES = (502, 503, 504)
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -57,7 +65,13 @@ class HttpContactDirectory:
     """Calls ``GET /internal/v1/questions/{id}/contact`` (intake) and ``/internal/v1/supporters/{id}/contact``
     (matching) with ``Authorization: Bearer <internal token>``. A 404 means "no such contact" (None)."""
 
-    def __init__(self, settings: Settings, transport: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        transport: httpx.AsyncBaseTransport | None = None,
+        down_patience: float = DOWN_PATIENCE_SECONDS,
+    ) -> None:
+        self.down_patience = down_patience
         self.intake_url = settings.intake_url.rstrip("/")
         self.matching_url = settings.matching_url.rstrip("/")
         token = settings.internal_token.get_secret_value()
@@ -83,10 +97,7 @@ class HttpContactDirectory:
         await self._client.aclose()
 
     async def _get(self, url: str) -> bytes | None:
-        try:
-            response = await self._client.get(url)
-        except httpx.TransportError as exc:
-            raise ContactsUnavailable(f"{url}: {type(exc).__name__}") from exc
+        response = await self._get_when_up(url)
         if response.status_code == 404:
             return None
         if response.status_code in (401, 403, 408, 429) or response.status_code >= 500:
@@ -94,6 +105,21 @@ class HttpContactDirectory:
         if response.status_code != 200:
             raise PermanentError(f"{url}: HTTP {response.status_code}")
         return response.content
+
+    async def _get_when_up(self, url: str) -> httpx.Response:
+        """GET ``url``, waiting up to ``down_patience`` seconds while its owner is down or restarting."""
+        deadline = time.monotonic() + self.down_patience
+        pause = 0.2
+        while True:
+            try:
+                response = await self._client.get(url)
+                if response.status_code not in DOWN_STATUSES or time.monotonic() >= deadline:
+                    return response
+            except httpx.TransportError as exc:
+                if time.monotonic() >= deadline:
+                    raise ContactsUnavailable(f"{url}: {type(exc).__name__}") from exc
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 2.0)
 
 
 def _parse(model: type[M], body: bytes, owner: str) -> M:

@@ -1,0 +1,593 @@
+"""End to end: the four services as separate OS processes, started by the real ``samenloket up``.
+
+One ``samenloket up --demo`` (embedded PostgreSQL, Tansu and SMTP sink) serves the whole module;
+its teardown stops it as Ctrl-C would and checks that it exits 0 and leaves no process behind.
+Tests use unique ids (e-mail addresses, referrers, partner references), so their order does not
+matter, except that the crash test runs last because it uses up much of the demo region's capacity.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+import signal
+import uuid
+from collections import Counter, defaultdict
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from contracts import topics
+from contracts.envelope import CloudEvent, encode, from_model
+from contracts.events import (
+    ConsultationRequired,
+    NotificationSent,
+    QuestionReceived,
+    QuestionWaiting,
+    ReferralSubmitted,
+    SupporterAssigned,
+)
+from services.demo import demo_question
+from services.kit import broker
+from services.kit.settings import Settings
+from services.notifications.domain import delivery_key, message_id
+from tests.support.system import RunningSystem, Seen, TopicTail, start_system, stop_system, wait_for
+
+pytestmark = pytest.mark.e2e
+
+PARTNER_SOURCE = "/partners/huisarts-dordrecht"
+OUTCOME_TYPES = (SupporterAssigned.ce_type, QuestionWaiting.ce_type, ConsultationRequired.ce_type)
+TRACEPARENT = re.compile(r"^00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$")
+RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
+CRASH_QUESTIONS = 300
+
+
+# --------------------------------------------------------------------------- fixtures and helpers
+
+
+@pytest.fixture(scope="module")
+def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSystem]:
+    """``samenloket up --demo`` as a real process; stopped like Ctrl-C at the end, with no orphans."""
+    running = start_system(tmp_path_factory.mktemp("samenloket-up"))
+    yield running
+    stopped = stop_system(running, signal.SIGINT)
+    assert stopped.returncode == 0, f"samenloket up exited with {stopped.returncode}\n{running.diagnostics()}"
+    assert not stopped.leftovers, f"processes left after Ctrl-C: {stopped.leftovers}"
+    assert "samenloket: stopped" in running.stdout()
+
+
+@pytest.fixture(scope="module")
+def settings(system: RunningSystem) -> Settings:
+    return system.settings
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(timeout=10.0) as client:
+        yield client
+
+
+@dataclass(frozen=True)
+class Resident:
+    """Personal data that must never leave intake (except to notifications, over an internal call)."""
+
+    name: str
+    email: str
+    phone: str
+    description: str
+
+    @classmethod
+    def unique(cls) -> Resident:
+        tag = uuid.uuid4().hex
+        return cls(
+            name=f"E2e Inwoner {tag[:10]}",
+            email=f"e2e-{uuid.uuid4()}@example.nl",
+            phone=f"06{random.randint(10_000_000, 99_999_999)}",
+            description=f"Ik zoek hulp bij de aanvraag voor begeleiding, kenmerk {tag}.",
+        )
+
+    def needles(self) -> list[bytes]:
+        return [v.encode() for v in (self.name, self.email, self.phone, self.description)]
+
+
+def submission(resident: Resident, municipality: str = "GM0505", postcode: str = "3311") -> dict[str, Any]:
+    return {
+        "municipality": municipality,
+        "life_domains": ["wmo"],
+        "description": resident.description,
+        "preferred_supporter_kind": "any",
+        "languages": ["nl"],
+        "postcode": postcode,
+        "channel": "web",
+        "contact": {"name": resident.name, "email": resident.email, "phone": resident.phone},
+        "consent": {"share_with_supporter": True},
+    }
+
+
+def referral(resident: Resident, referrer: str, partner_reference: str | None = None) -> ReferralSubmitted:
+    return ReferralSubmitted.model_validate(
+        submission(resident)
+        | {
+            "channel": "partner",
+            "partner_reference": partner_reference or f"ref-{uuid.uuid4().hex[:12]}",
+            "referrer": referrer,
+        }
+    )
+
+
+def partner_event(model: ReferralSubmitted) -> CloudEvent:
+    return from_model(model, source=PARTNER_SOURCE)
+
+
+async def publish_all(settings: Settings, topic: str, events: list[CloudEvent]) -> None:
+    """Publish ``events`` in order, as fast as the broker takes them."""
+    producer: AIOKafkaProducer = broker.make_producer(settings)
+    await producer.start()
+    try:
+        futures = []
+        for event in events:
+            key, value, headers = encode(event)
+            futures.append(await producer.send(topic, value=value, key=key, headers=headers))
+        for future in futures:
+            await future
+    finally:
+        await producer.stop()
+
+
+async def publish_raw(
+    settings: Settings, topic: str, key: bytes, value: bytes, headers: list[tuple[str, bytes]]
+) -> None:
+    producer: AIOKafkaProducer = broker.make_producer(settings)
+    await producer.start()
+    try:
+        await producer.send_and_wait(topic, value=value, key=key, headers=headers)
+    finally:
+        await producer.stop()
+
+
+def question_of(seen: Seen) -> str | None:
+    value = seen.data.get("question_id")
+    return value if isinstance(value, str) else None
+
+
+def received_for(tail: TopicTail, referrer: str) -> list[Seen]:
+    return [s for s in tail.of(QuestionReceived.ce_type) if s.data.get("referrer") == referrer]
+
+
+def outcomes_for(tail: TopicTail, question_ids: set[str]) -> list[Seen]:
+    return [s for s in tail.seen if s.type in OUTCOME_TYPES and question_of(s) in question_ids]
+
+
+def distinct(seen: list[Seen]) -> list[Seen]:
+    """One record per event (``ce_id``): a relay that crashed after publishing may publish a batch again."""
+    by_id: dict[str, Seen] = {}
+    for s in seen:
+        assert s.event is not None
+        by_id.setdefault(s.event.id, s)
+    return list(by_id.values())
+
+
+def mails(folder: Path) -> list[EmailMessage]:
+    parser = BytesParser(policy=policy.default)
+    found = []
+    for path in sorted(folder.glob("*.eml")):
+        message = parser.parsebytes(path.read_bytes())
+        assert isinstance(message, EmailMessage)
+        found.append(message)
+    return found
+
+
+def text_of(message: EmailMessage) -> str:
+    body = message.get_body(preferencelist=("plain",))
+    return str(body.get_content()) if body is not None else ""
+
+
+async def overview(http: httpx.AsyncClient, system: RunningSystem, municipality: str) -> dict[str, Any]:
+    response = await http.get(
+        f"{system.url('reporting')}/api/v1/reports/overview", params={"municipality": municipality}, headers=system.auth
+    )
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def fetch(database_url: str, query: str, *args: object) -> list[asyncpg.Record]:
+    conn = await asyncpg.connect(database_url)
+    try:
+        return list(await conn.fetch(query, *args))
+    finally:
+        await conn.close()
+
+
+# --------------------------------------------------------------------------- the journey
+
+
+@dataclass(frozen=True)
+class Journey:
+    resident: Resident
+    question_id: str
+    report_before: dict[str, Any]
+
+
+@pytest.fixture(scope="module")
+async def journey(system: RunningSystem) -> Journey:
+    """A resident asks a question through intake's public API (the report is read before)."""
+    resident = Resident.unique()
+    async with httpx.AsyncClient(timeout=10.0) as http:
+        before = await overview(http, system, "GM0505")
+        response = await http.post(f"{system.url('intake')}/api/v1/questions", json=submission(resident))
+    assert response.status_code == 202, response.text
+    body = response.json()
+    assert body["status"] == "received"
+    assert body["status_url"] == f"/api/v1/questions/{body['question_id']}"
+    return Journey(resident, body["question_id"], before)
+
+
+async def test_journey_from_question_to_supporter_mail_and_report(
+    system: RunningSystem, settings: Settings, journey: Journey, http: httpx.AsyncClient
+) -> None:
+    qid = journey.question_id
+    async with TopicTail(settings, [topics.QUESTIONS, topics.ASSIGNMENTS]) as tail:
+
+        def both() -> bool:
+            return bool(
+                [s for s in tail.of(QuestionReceived.ce_type) if question_of(s) == qid]
+                and [s for s in tail.of(SupporterAssigned.ce_type) if question_of(s) == qid]
+            )
+
+        await tail.until(both, timeout=30, what=f"QuestionReceived and SupporterAssigned for {qid}")
+    received = next(s for s in tail.of(QuestionReceived.ce_type) if question_of(s) == qid)
+    assigned = next(s for s in tail.of(SupporterAssigned.ce_type) if question_of(s) == qid)
+
+    # CloudEvents binary mode, as the architecture binds it.
+    headers = assigned.headers
+    assert headers["ce_specversion"] == "1.0"
+    assert uuid.UUID(headers["ce_id"])
+    assert headers["ce_source"] == "/samenloket/matching"
+    assert headers["ce_type"] == "nl.samenloket.supporter.assigned.v1"
+    assert RFC3339.match(headers["ce_time"]), headers["ce_time"]
+    assert datetime.fromisoformat(headers["ce_time"].replace("Z", "+00:00")).tzinfo is not None
+    assert headers["ce_subject"] == qid == assigned.record.key.decode()
+    assert headers["ce_municipality"] == "GM0505"
+    assert headers["content-type"] == "application/json"
+    assert received.headers["ce_source"] == "/samenloket/intake"
+    assert received.record.key.decode() == qid
+
+    # One trace from the HTTP request through the outbox, Kafka and matching.
+    assert "traceparent" in received.headers, f"QuestionReceived has no traceparent: {received.headers}"
+    assert "traceparent" in headers, f"SupporterAssigned has no traceparent: {headers}"
+    received_trace = TRACEPARENT.match(received.headers["traceparent"])
+    assigned_trace = TRACEPARENT.match(headers["traceparent"])
+    assert received_trace and assigned_trace
+    assert assigned_trace.group(1) == received_trace.group(1), "SupporterAssigned is not in the question's trace"
+
+    # The closed loop: the status says assigned, with its history.
+    async def status_assigned() -> dict[str, Any] | None:
+        response = await http.get(f"{system.url('intake')}/api/v1/questions/{qid}")
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body if body["status"] == "assigned" else None
+
+    status = await wait_for(status_assigned, timeout=20, what="status 'assigned'")
+    assert [h["status"] for h in status["history"]] == ["received", "assigned"]
+
+    # The mails: the resident at their own address, the supporter about this question.
+    supporter = await http.get(
+        f"{system.url('matching')}/internal/v1/supporters/{assigned.data['supporter_id']}/contact",
+        headers=system.auth,
+    )
+    assert supporter.status_code == 200, supporter.text
+    supporter_email = supporter.json()["email"]
+
+    def delivered() -> tuple[EmailMessage, EmailMessage] | None:
+        found = mails(system.mail_folder)
+        to_resident = [m for m in found if journey.resident.email in str(m["To"])]
+        to_supporter = [m for m in found if supporter_email in str(m["To"]) and qid in text_of(m)]
+        return (to_resident[0], to_supporter[0]) if to_resident and to_supporter else None
+
+    resident_mail, supporter_mail = await wait_for(delivered, timeout=30, what="both mails in the SMTP sink")
+    assert journey.resident.name in text_of(resident_mail)
+    assert resident_mail["Message-ID"] != supporter_mail["Message-ID"]
+
+    # The report counts it.
+    before = journey.report_before
+
+    async def counted() -> dict[str, Any] | None:
+        now = await overview(http, system, "GM0505")
+        grown = now["questions"]["total"] >= before["questions"]["total"] + 1
+        return now if grown and now["assigned"] >= before["assigned"] + 1 else None
+
+    await wait_for(counted, timeout=20, what=f"the report to count the question (before: {before})")
+
+
+# --------------------------------------------------------------------------- privacy
+
+
+async def test_no_personal_data_on_shared_topics(system: RunningSystem, settings: Settings, journey: Journey) -> None:
+    """Neither the resident's web question nor a partner's referral leaks personal data onto a shared topic."""
+    referred = Resident.unique()
+    referrer = f"e2e-privacy-{uuid.uuid4().hex[:8]}"
+    await publish_all(settings, topics.REFERRALS_INBOUND, [partner_event(referral(referred, referrer))])
+
+    shared = [
+        t for t in broker.all_topic_names() if t not in (topics.REFERRALS_INBOUND, topics.dlq(topics.REFERRALS_INBOUND))
+    ]
+    async with TopicTail(settings, shared) as tail:
+        # Wait until both questions went all the way: assigned and both mails announced.
+        def settled() -> bool:
+            ids = {journey.question_id, *(question_of(s) for s in received_for(tail, referrer))}
+            assigned = [s for s in tail.of(SupporterAssigned.ce_type) if question_of(s) in ids]
+            if len(ids) < 2 or len(assigned) < 2:
+                return False
+            causes = {(s.data["cause_event_id"], s.data["recipient_role"]) for s in tail.of(NotificationSent.ce_type)}
+            return all((a.event.id, role) in causes for a in assigned if a.event for role in ("supporter", "resident"))
+
+        await tail.until(settled, timeout=45, what="both questions assigned and notified")
+        await tail.read_to_end()
+
+    assert {s.topic for s in tail.seen} >= {topics.QUESTIONS, topics.ASSIGNMENTS, topics.NOTIFICATIONS}
+    needles = journey.resident.needles() + referred.needles()
+    leaks = []
+    for seen in tail.seen:
+        record = seen.record
+        blobs = [record.value or b"", record.key or b"", *(v or b"" for _, v in record.headers or ())]
+        for needle in needles:
+            if any(needle in blob for blob in blobs):
+                leaks.append(f"{record.topic}@{record.partition}:{record.offset} carries {needle.decode()!r}")
+    assert not leaks, "\n".join(leaks)
+
+
+# --------------------------------------------------------------------------- the inbound partner topic
+
+
+async def test_inbound_invalid_goes_to_dlq_and_valid_is_assigned(settings: Settings) -> None:
+    referrer = f"e2e-partner-{uuid.uuid4().hex[:8]}"
+    invalid = partner_event(referral(Resident.unique(), referrer))
+    key, value, headers = encode(invalid)
+    data = json.loads(value)
+    del data["municipality"]
+    await publish_raw(settings, topics.REFERRALS_INBOUND, key, json.dumps(data).encode(), headers)
+    valid = partner_event(referral(Resident.unique(), referrer))
+    await publish_all(settings, topics.REFERRALS_INBOUND, [valid])
+
+    dlq_topic = topics.dlq(topics.REFERRALS_INBOUND)
+    async with TopicTail(settings, [dlq_topic, topics.QUESTIONS, topics.ASSIGNMENTS]) as tail:
+
+        def dead(event_id: str) -> list[Seen]:
+            return [s for s in tail.seen if s.topic == dlq_topic and s.headers.get("ce_id") == event_id]
+
+        def assigned() -> list[Seen]:
+            ids = {question_of(s) for s in received_for(tail, referrer)}
+            return [s for s in tail.of(SupporterAssigned.ce_type) if question_of(s) in ids]
+
+        await tail.until(lambda: dead(invalid.id), timeout=30, what="the invalid referral on the DLQ")
+        await tail.until(assigned, timeout=30, what="SupporterAssigned for the valid referral")
+
+    [letter] = dead(invalid.id)
+    assert "municipality" in letter.headers["dlq_reason"], letter.headers
+    assert letter.headers["dlq_original_topic"] == topics.REFERRALS_INBOUND
+    assert letter.record.value == json.dumps(data).encode(), "the DLQ keeps the original message"
+    assert not dead(valid.id), "the valid referral was dead-lettered"
+    [received] = received_for(tail, referrer)
+    assert received.data["channel"] == "partner"
+    assert received.data["municipality"] == "GM0505"
+
+
+# --------------------------------------------------------------------------- duplicates
+
+
+async def test_same_referral_three_times_has_one_effect(system: RunningSystem, settings: Settings) -> None:
+    """The same event twice (same ce_id) and a resend (new ce_id, same referral) make one question."""
+    referrer = f"e2e-dup-{uuid.uuid4().hex[:8]}"
+    model = referral(Resident.unique(), referrer)
+    first = partner_event(model)
+    resend = partner_event(model)
+    assert resend.id != first.id
+    await publish_all(settings, topics.REFERRALS_INBOUND, [first, first, resend])
+
+    # Intake handled all three: the inbox holds both event ids (the same-id copy was skipped there).
+    async def both_in_inbox() -> bool:
+        rows = await fetch(
+            system.database_url,
+            "SELECT event_id FROM intake.inbox WHERE consumer = 'intake.referrals' AND event_id = ANY($1::text[])",
+            [first.id, resend.id],
+        )
+        return len(rows) == 2
+
+    await wait_for(both_in_inbox, timeout=30, what="intake handling both event ids")
+
+    async with TopicTail(settings, [topics.QUESTIONS, topics.ASSIGNMENTS]) as tail:
+
+        def ids() -> set[str]:
+            return {q for s in received_for(tail, referrer) if (q := question_of(s))}
+
+        def assigned() -> list[Seen]:
+            return [s for s in tail.of(SupporterAssigned.ce_type) if question_of(s) in ids()]
+
+        await tail.until(assigned, timeout=30, what="SupporterAssigned for the referral")
+
+        def relevant(seen: Seen) -> bool:
+            return seen.data.get("referrer") == referrer or question_of(seen) in ids()
+
+        await tail.quiet(relevant, seconds=3.0, timeout=20)
+
+    assert len(received_for(tail, referrer)) == 1, "more than one QuestionReceived for one referral"
+    assert len(assigned()) == 1, "more than one SupporterAssigned for one question"
+    questions = await fetch(
+        system.database_url, "SELECT question_id FROM intake.questions WHERE referrer = $1", referrer
+    )
+    assert len(questions) == 1
+
+
+# --------------------------------------------------------------------------- crash and restart
+
+
+@dataclass
+class Kill:
+    service: str
+    pid: int
+    progress: int
+
+
+async def test_crash_and_restart_lose_nothing_and_duplicate_nothing(system: RunningSystem, settings: Settings) -> None:
+    """300 referrals flow; matching and then notifications are SIGKILLed mid-stream and restarted."""
+    referrer = f"e2e-crash-{uuid.uuid4().hex[:8]}"
+    rng = random.Random(20260505)
+    events = [
+        partner_event(
+            ReferralSubmitted.model_validate(
+                demo_question(rng) | {"channel": "partner", "partner_reference": f"p{i:04d}", "referrer": referrer}
+            )
+        )
+        for i in range(CRASH_QUESTIONS)
+    ]
+    kills: dict[str, Kill] = {}
+
+    watched = [topics.QUESTIONS, topics.ASSIGNMENTS, topics.NOTIFICATIONS]
+    dead_letters = [topics.dlq(t) for t in (topics.REFERRALS_INBOUND, *watched)]
+    async with TopicTail(settings, watched + dead_letters) as tail:
+        await publish_all(settings, topics.REFERRALS_INBOUND, events)
+
+        def dead() -> list[Seen]:
+            return [
+                s
+                for s in tail.seen
+                if s.topic in dead_letters and (s.data.get("referrer") == referrer or question_of(s) in ours())
+            ]
+
+        def ours() -> set[str]:
+            return {q for s in received_for(tail, referrer) if (q := question_of(s))}
+
+        def supporter_sent(ids: set[str]) -> set[str]:
+            return {
+                s.data["cause_event_id"]
+                for s in tail.of(NotificationSent.ce_type)
+                if s.data.get("question_id") in ids and s.data["recipient_role"] == "supporter"
+            }
+
+        def kill(service: str, progress: int) -> None:
+            pid = system.pid(service)
+            os.kill(pid, signal.SIGKILL)
+            kills[service] = Kill(service, pid, progress)
+
+        def step() -> bool:
+            ids = ours()
+            decided = {question_of(s) for s in outcomes_for(tail, ids)}
+            assigned = {s.event.id for s in tail.of(SupporterAssigned.ce_type) if s.event and question_of(s) in ids}
+            notified = supporter_sent(ids)
+            if "matching" not in kills and len(decided) >= 50:
+                kill("matching", len(decided))
+            if "matching" in kills and "notifications" not in kills and len(notified) >= 40:
+                kill("notifications", len(notified))
+            complete = len(ids) == CRASH_QUESTIONS and len(decided) == CRASH_QUESTIONS and assigned <= notified
+            return complete and len(kills) == 2
+
+        def progress() -> str:
+            ids = ours()
+            decided = {question_of(s) for s in outcomes_for(tail, ids)}
+            assigned = {s.event.id for s in tail.of(SupporterAssigned.ce_type) if s.event and question_of(s) in ids}
+            notified = supporter_sent(ids)
+            return (
+                f"received {len(ids)}, decided {len(decided)}, assigned {len(assigned)}, notified {len(notified)},"
+                f" kills {list(kills.values())}\n"
+                f"dead-lettered: {Counter((s.topic, s.headers.get('dlq_reason', '')[:150]) for s in dead())}\n"
+                f"{system.diagnostics()}"
+            )
+
+        await tail.until(
+            step, timeout=120, what=f"{CRASH_QUESTIONS} questions decided and notified after crashes", detail=progress
+        )
+
+        def relevant(seen: Seen) -> bool:
+            return seen.data.get("referrer") == referrer or question_of(seen) in ours()
+
+        await tail.quiet(relevant, seconds=3.0, timeout=30)
+
+    assert not dead(), f"dead-lettered: {[(s.topic, s.headers.get('dlq_reason')) for s in dead()]}"
+    out = system.stdout()
+    for service in ("matching", "notifications"):
+        assert re.search(rf"samenloket: {service} exited \(-9\); restarting", out), out
+
+    # Exactly one QuestionReceived per referral, and exactly one outcome per question.
+    received = distinct(received_for(tail, referrer))
+    ids = {q for s in received if (q := question_of(s))}
+    assert len(received) == CRASH_QUESTIONS and len(ids) == CRASH_QUESTIONS
+    outcome_types: dict[str, list[str]] = defaultdict(list)
+    for seen in distinct(outcomes_for(tail, ids)):
+        outcome_types[question_of(seen) or ""].append(seen.type or "")
+    twice = {q: types for q, types in outcome_types.items() if len(types) != 1}
+    assert not twice, f"questions with other than one outcome: {twice}"
+    assert set(outcome_types) == ids
+
+    # Matching's own books agree: one row per decided question, capacity counted exactly.
+    await check_matching_books(system.database_url, outcome_types)
+
+    # Every SupporterAssigned got exactly one NotificationSent per role (distinct events; a relay
+    # that was killed after publishing may publish the same event again).
+    assigned = distinct([s for s in tail.of(SupporterAssigned.ce_type) if question_of(s) in ids])
+    sent = distinct([s for s in tail.of(NotificationSent.ce_type) if s.data.get("question_id") in ids])
+    per_delivery = Counter((s.data["cause_event_id"], s.data["recipient_role"]) for s in sent)
+    assert all(n == 1 for n in per_delivery.values()), [k for k, n in per_delivery.items() if n != 1]
+    for seen in assigned:
+        assert seen.event is not None
+        assert per_delivery[(seen.event.id, "supporter")] == 1, f"supporter not notified of {question_of(seen)}"
+        assert per_delivery[(seen.event.id, "resident")] == 1, f"resident not notified of {question_of(seen)}"
+    assert len({s.data["notification_id"] for s in sent}) == len(sent)
+
+    # The mails: one Message-ID per delivery; a crash between SMTP and commit may send one mail twice.
+    expected = {
+        message_id(delivery_key(s.event.id, role, "email")): (s.event.id, role)
+        for s in assigned
+        if s.event
+        for role in ("supporter", "resident")
+    }
+    copies = Counter(str(m["Message-ID"]) for m in mails(system.mail_folder) if str(m["Message-ID"]) in expected)
+    assert set(copies) == set(expected), f"{len(set(expected) - set(copies))} deliveries without a mail"
+    assert len(copies) == len(sent)
+    resent = {mid: n for mid, n in copies.items() if n > 1}
+    assert all(n == 2 for n in resent.values()), resent
+    assert len(resent) <= settings.kafka_topic_partitions, f"more re-sent mails than in-flight deliveries: {resent}"
+    tally = Counter(t.rsplit(".", 2)[-2] for types in outcome_types.values() for t in types)
+    print(f"\ncrash test: kills {list(kills.values())}; outcomes {dict(tally)}; mails sent twice: {len(resent)}")
+
+
+async def check_matching_books(database_url: str, outcome_types: dict[str, list[str]]) -> None:
+    """Assignments, waiting list and consultations match the events; active_cases equals assignments."""
+    rows = await fetch(
+        database_url,
+        "SELECT s.id, s.capacity, s.active_cases, count(a.assignment_id) AS assignments"
+        " FROM matching.supporters s LEFT JOIN matching.assignments a ON a.supporter_id = s.id GROUP BY s.id",
+    )
+    wrong = [dict(r) for r in rows if r["active_cases"] != r["assignments"] or r["active_cases"] > r["capacity"]]
+    assert not wrong, f"supporters whose active_cases disagree with their assignments: {wrong}"
+    doubled = await fetch(
+        database_url, "SELECT question_id FROM matching.assignments GROUP BY question_id HAVING count(*) > 1"
+    )
+    assert not doubled
+    tables = {
+        SupporterAssigned.ce_type: "assignments",
+        QuestionWaiting.ce_type: "waiting",
+        ConsultationRequired.ce_type: "consultations",
+    }
+    ids = list(outcome_types)
+    for ce_type, table in tables.items():
+        found = {
+            r["question_id"]
+            for r in await fetch(
+                database_url, f"SELECT question_id FROM matching.{table} WHERE question_id = ANY($1::text[])", ids
+            )
+        }
+        announced = {q for q, types in outcome_types.items() if types == [ce_type]}
+        assert found == announced, f"matching.{table} disagrees with the {ce_type} events"
