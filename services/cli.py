@@ -6,9 +6,13 @@ import argparse
 import asyncio
 import json
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 from services.kit.settings import SERVICE_NAMES
+
+T = TypeVar("T")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,6 +42,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     topics = commands.add_parser("topics", help="create every topic and its dead-letter topic")
     topics.set_defaults(run=_topics)
+
+    apikey = commands.add_parser("apikey", help="issue, list or revoke API keys")
+    apikey_commands = apikey.add_subparsers(dest="apikey_command", required=True)
+    create = apikey_commands.add_parser("create", help="issue a key (printed once, stored hashed)")
+    create.add_argument("--org", required=True, help="organisation id, e.g. huisarts-dordrecht")
+    create.add_argument("--scope", action="append", required=True, help="repeat for several scopes")
+    create.add_argument("--municipality", default=None, help="limit the key to one municipality (CBS code)")
+    create.add_argument("--label", default=None, help="a note for operators, e.g. who holds the key")
+    create.set_defaults(run=_apikey_create)
+    listing = apikey_commands.add_parser("list", help="list keys (never their secrets)")
+    listing.set_defaults(run=_apikey_list)
+    revoke = apikey_commands.add_parser("revoke", help="revoke a key by its id")
+    revoke.add_argument("key_id")
+    revoke.set_defaults(run=_apikey_revoke)
+    for sub in (create, listing, revoke):
+        sub.add_argument("--data-dir", type=Path, default=None, help="data dir of a running `samenloket up`")
 
     bench = commands.add_parser("bench", help="load-test the running system; prints JSON")
     bench.add_argument("-n", "--questions", type=int, default=5000, help="how many referrals to publish")
@@ -70,13 +90,7 @@ def _migrate(args: argparse.Namespace) -> int:
     settings = load_settings()
     _require(settings.database_url, "SAMENLOKET_DATABASE_URL")
 
-    async def run() -> list[str]:
-        applied: list[str] = []
-        for name in SERVICE_NAMES:
-            applied += await db.migrate(settings.database_url, name)
-        return applied
-
-    applied = asyncio.run(run())
+    applied = asyncio.run(db.migrate_all(settings.database_url))
     print(json.dumps({"applied": applied}))
     return 0
 
@@ -98,6 +112,83 @@ def _bench(args: argparse.Namespace) -> int:
     result = asyncio.run(run_bench(args.questions, args.rate, args.timeout, args.data_dir))
     print(json.dumps(result, indent=2))
     return 0
+
+
+def _apikey_create(args: argparse.Namespace) -> int:
+    from contracts.events import check_municipality
+    from services.kit import access
+
+    try:
+        scopes = access.check_scopes([s for value in args.scope for s in value.split(",") if s])
+        if args.municipality:
+            check_municipality(args.municipality)
+    except ValueError as exc:
+        print(f"samenloket apikey: {exc}", file=sys.stderr)
+        return 2
+
+    async def create(conn: Any) -> str:
+        return await access.create_key(conn, args.org, scopes, args.municipality, args.label)
+
+    try:
+        key = asyncio.run(_with_access(args.data_dir, create))
+    except ValueError as exc:
+        print(f"samenloket apikey: {exc}", file=sys.stderr)
+        return 2
+    print(key)
+    print(
+        f"# organisation {args.org}, scopes {','.join(scopes)}: store this key now, it is not shown again",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _apikey_list(args: argparse.Namespace) -> int:
+    from services.kit import access
+
+    rows = asyncio.run(_with_access(args.data_dir, access.list_keys))
+    print(json.dumps(rows, default=str, indent=2))
+    return 0
+
+
+def _apikey_revoke(args: argparse.Namespace) -> int:
+    from services.kit import access
+
+    async def revoke(conn: Any) -> bool:
+        return await access.revoke_key(conn, args.key_id)
+
+    revoked = asyncio.run(_with_access(args.data_dir, revoke))
+    print(json.dumps({"key_id": args.key_id, "revoked": revoked}))
+    return 0 if revoked else 1
+
+
+async def _with_access(data_dir: Path | None, work: Callable[[Any], Awaitable[T]]) -> T:
+    """Run ``work`` on a connection to the platform database (settings, or a running `up`)."""
+    import asyncpg
+
+    from services.kit import access, db
+
+    url = database_url(data_dir)
+    await db.migrate(url, access.SCHEMA, package=access.PACKAGE)
+    conn = await asyncpg.connect(url)
+    try:
+        return await work(conn)
+    finally:
+        await conn.close()
+
+
+def database_url(data_dir: Path | None) -> str:
+    """The configured database, or the one of a running `samenloket up` (its run.json)."""
+    from services.kit.settings import load_settings
+
+    settings = load_settings()
+    if settings.database_url:
+        return settings.database_url
+    state = (data_dir or settings.data_dir) / "run.json"
+    if state.exists():
+        url: str = json.loads(state.read_text())["database_url"]
+        return url
+    print(f"no database: set SAMENLOKET_DATABASE_URL or start `samenloket up` ({state} not found)", file=sys.stderr)
+    raise SystemExit(2)
 
 
 def _require(value: str, name: str) -> None:

@@ -104,3 +104,14 @@ async def ensure_database(admin_url: str, name: str) -> None:
 
 def package_dir(package: str) -> Path:
     return Path(str(resources.files(package)))
+
+
+async def migrate_all(database_url: str) -> list[str]:
+    """Migrate the kit's access schema and every service's schema."""
+    from services.kit.access import PACKAGE, SCHEMA
+    from services.kit.settings import SERVICE_NAMES
+
+    applied = await migrate(database_url, SCHEMA, package=PACKAGE)
+    for name in SERVICE_NAMES:
+        applied += await migrate(database_url, name)
+    return applied

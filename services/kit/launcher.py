@@ -238,8 +238,7 @@ class _Trickle:
 
 
 async def _prepare(settings: Settings) -> None:
-    for name in SERVICE_NAMES:
-        await db.migrate(settings.database_url, name)
+    await db.migrate_all(settings.database_url)
     await broker.create_topics(settings)
 
 

@@ -18,7 +18,7 @@ import uvicorn
 from aiokafka import AIOKafkaProducer
 from fastapi import APIRouter, FastAPI
 
-from services.kit import broker, db
+from services.kit import access, broker, db
 from services.kit.consumer import EventConsumer, Subscription
 from services.kit.http import add_basics
 from services.kit.logs import setup_logging
@@ -53,6 +53,7 @@ class Runtime:
     consumers: list[EventConsumer] = field(default_factory=list)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     state: dict[str, object] = field(default_factory=dict)
+    keys: access.KeyStore | None = None
 
     @property
     def source(self) -> str:
@@ -71,8 +72,10 @@ class Runtime:
                 "SAMENLOKET_DATABASE_URL and SAMENLOKET_KAFKA_BOOTSTRAP_SERVERS must be set "
                 "(`samenloket up` sets them for embedded mode)"
             )
+        await db.migrate(settings.database_url, access.SCHEMA, package=access.PACKAGE)
         await db.migrate(settings.database_url, self.spec.name)
         self.pool = await db.create_pool(settings.database_url, self.spec.name, settings.db_pool_max)
+        self.keys = access.KeyStore(self.pool)
         self.producer = broker.make_producer(settings)
         await self.producer.start()
         self.relay = OutboxRelay(self.pool, self.producer, self.spec.name)

@@ -41,7 +41,7 @@ from contracts.events import (
 )
 from services.demo import demo_question
 from services.kit import broker
-from services.kit.settings import Settings
+from services.kit.settings import SERVICE_NAMES, Settings
 from services.notifications.domain import delivery_key, message_id
 from tests.support.system import RunningSystem, Seen, TopicTail, start_system, stop_system, wait_for
 
@@ -64,6 +64,7 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSystem]:
     yield running
     stopped = stop_system(running, signal.SIGINT)
     assert stopped.returncode == 0, f"samenloket up exited with {stopped.returncode}\n{running.diagnostics()}"
+    assert stopped.watched > len(SERVICE_NAMES), "the launcher's processes were not found"
     assert not stopped.leftovers, f"processes left after Ctrl-C: {stopped.leftovers}"
     assert "samenloket: stopped" in running.stdout()
 
@@ -559,7 +560,7 @@ async def test_crash_and_restart_lose_nothing_and_duplicate_nothing(system: Runn
     resent = {mid: n for mid, n in copies.items() if n > 1}
     assert all(n == 2 for n in resent.values()), resent
     assert len(resent) <= settings.kafka_topic_partitions, f"more re-sent mails than in-flight deliveries: {resent}"
-    tally = Counter(t.rsplit(".", 2)[-2] for types in outcome_types.values() for t in types)
+    tally = Counter(".".join(t.split(".")[2:4]) for types in outcome_types.values() for t in types)
     print(f"\ncrash test: kills {list(kills.values())}; outcomes {dict(tally)}; mails sent twice: {len(resent)}")
 
 

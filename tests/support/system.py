@@ -152,6 +152,7 @@ def _drain(system: RunningSystem, ready: threading.Event) -> None:
 class Stopped:
     returncode: int | None
     leftovers: list[str]
+    watched: int
 
 
 def stop_system(system: RunningSystem, sig: int = signal.SIGINT, timeout: float = 60.0) -> Stopped:
@@ -177,7 +178,7 @@ def stop_system(system: RunningSystem, sig: int = signal.SIGINT, timeout: float 
         process.wait()
     if system._reader is not None:
         system._reader.join(5)
-    return Stopped(returncode, leftovers)
+    return Stopped(returncode, leftovers, len(watched))
 
 
 def _descendants(pid: int) -> list[psutil.Process]:
