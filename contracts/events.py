@@ -25,6 +25,10 @@ Postcode4 = Annotated[str, Field(pattern=r"^[1-9][0-9]{3}$", description="4-digi
 Identifier = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._:\-]+$")]
 
 
+FoundVia = Literal["wijkteam", "huisarts", "school", "website", "family_friends", "media", "partner", "other"]
+MeetingPreference = Literal["home", "phone", "video", "office", "no_preference"]
+
+
 def check_municipality(value: str) -> str:
     """Refuse unknown municipality codes, naming the allowed ones."""
     if value not in MUNICIPALITIES:
@@ -84,6 +88,8 @@ class QuestionSubmission(BaseModel):
     channel: Channel = "web"
     contact: Contact
     consent: Consent
+    found_via: FoundVia | None = Field(default=None, description="how the resident found us (awareness)")
+    meeting_preference: MeetingPreference | None = Field(default=None, description="where or how to meet")
 
     _municipality = field_validator("municipality")(check_municipality)
     _languages = field_validator("languages")(check_languages)
@@ -129,6 +135,8 @@ class QuestionReceived(Event):
     channel: Channel
     referrer: str | None = None
     received_at: datetime
+    found_via: FoundVia | None = None
+    meeting_preference: MeetingPreference | None = None
 
     def subject(self) -> str:
         return self.question_id
@@ -270,6 +278,61 @@ class SignalRaised(Event):
         return self.signal_id
 
 
+# --- closed loop and privacy -----------------------------------------------------------------------
+
+QuestionStatus = Literal["received", "waiting", "consultation", "assigned", "accepted", "closed", "withdrawn"]
+
+
+class ReferralStatusChanged(Event):
+    """The status of a referred question changed: tells the referring partner (closed loop).
+
+    Key: the partner's own reference. No personal data; ``reason`` is a code plus a Dutch sentence.
+    """
+
+    ce_type: ClassVar[str] = "nl.samenloket.referral.status_changed.v1"
+    topic: ClassVar[str] = topics.REFERRALS_STATUS
+
+    question_id: str
+    referrer: str
+    partner_reference: str | None = None
+    municipality: Municipality
+    status: QuestionStatus
+    previous_status: QuestionStatus | None = None
+    reason: Reason | None = None
+    changed_at: datetime
+
+    def subject(self) -> str:
+        return self.partner_reference or self.question_id
+
+
+class ResidentErasureRequested(Event):
+    """A privacy officer asked to erase a resident: every service deletes or shreds what it holds."""
+
+    ce_type: ClassVar[str] = "nl.samenloket.resident.erasure_requested.v1"
+    topic: ClassVar[str] = topics.PRIVACY
+
+    resident_ref: str
+    question_ids: list[str] = Field(default_factory=list)
+    requested_at: datetime
+
+    def subject(self) -> str:
+        return self.resident_ref
+
+
+class ResidentErased(Event):
+    """A service finished erasing a resident (``service`` says which)."""
+
+    ce_type: ClassVar[str] = "nl.samenloket.resident.erased.v1"
+    topic: ClassVar[str] = topics.PRIVACY
+
+    resident_ref: str
+    service: str
+    erased_at: datetime
+
+    def subject(self) -> str:
+        return self.resident_ref
+
+
 EVENT_TYPES: tuple[type[Event], ...] = (
     ReferralSubmitted,
     QuestionReceived,
@@ -279,6 +342,9 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     NotificationSent,
     NotificationFailed,
     SignalRaised,
+    ReferralStatusChanged,
+    ResidentErasureRequested,
+    ResidentErased,
 )
 
 #: ``ce_type`` → payload class, for decoding.

@@ -28,7 +28,10 @@ from contracts.events import (
     QuestionSubmission,
     QuestionWaiting,
     Reason,
+    ReferralStatusChanged,
     ReferralSubmitted,
+    ResidentErased,
+    ResidentErasureRequested,
     SignalRaised,
     SupporterAssigned,
 )
@@ -118,6 +121,18 @@ EXAMPLES: dict[type[Event], Event] = {
         raised_by="supporter",
         raised_at=AT,
     ),
+    ReferralStatusChanged: ReferralStatusChanged(
+        question_id="q-1",
+        referrer="huisarts-dordrecht",
+        partner_reference="HA-2026-0042",
+        municipality="GM0505",
+        status="waiting",
+        previous_status="received",
+        reason=Reason(code="no_capacity", text="Er is nu geen ondersteuner vrij."),
+        changed_at=AT,
+    ),
+    ResidentErasureRequested: ResidentErasureRequested(resident_ref="r-1", question_ids=["q-1"], requested_at=AT),
+    ResidentErased: ResidentErased(resident_ref="r-1", service="intake", erased_at=AT),
 }
 
 CE_TYPE = re.compile(r"^nl\.samenloket\.[a-z][a-z_]*\.[a-z][a-z_]*\.v[1-9][0-9]*$")
@@ -340,6 +355,8 @@ def test_ce_types_are_unique() -> None:
         (ConsultationRequired, "nl.samenloket.consultation.required.v1", "samenloket.assignments"),
         (NotificationSent, "nl.samenloket.notification.sent.v1", "samenloket.notifications"),
         (NotificationFailed, "nl.samenloket.notification.failed.v1", "samenloket.notifications"),
+        (ReferralStatusChanged, "nl.samenloket.referral.status_changed.v1", "samenloket.referrals.status"),
+        (ResidentErasureRequested, "nl.samenloket.resident.erasure_requested.v1", "samenloket.privacy"),
     ],
 )
 def test_binding_types_and_topics_from_the_architecture(cls: type[Event], ce_type: str, topic: str) -> None:
