@@ -218,9 +218,8 @@ RecipientRole = Literal["resident", "supporter", "coordinator", "partner", "muni
 NotificationChannel = Literal["email", "sms", "webhook"]
 
 
-class NotificationSent(Event):
-    ce_type: ClassVar[str] = "nl.samenloket.notification.sent.v1"
-    topic: ClassVar[str] = topics.NOTIFICATIONS
+class _NotificationOutcome(Event):
+    """What NotificationSent and NotificationFailed share: which message, to whom, over what."""
 
     notification_id: str
     cause_event_id: str
@@ -228,29 +227,26 @@ class NotificationSent(Event):
     recipient_role: RecipientRole
     channel: NotificationChannel
     template: str
-    sent_at: datetime
 
     def subject(self) -> str:
         return self.notification_id
 
 
-class NotificationFailed(Event):
+class NotificationSent(_NotificationOutcome):
+    ce_type: ClassVar[str] = "nl.samenloket.notification.sent.v1"
+    topic: ClassVar[str] = topics.NOTIFICATIONS
+
+    sent_at: datetime
+
+
+class NotificationFailed(_NotificationOutcome):
     ce_type: ClassVar[str] = "nl.samenloket.notification.failed.v1"
     topic: ClassVar[str] = topics.NOTIFICATIONS
 
-    notification_id: str
-    cause_event_id: str
-    question_id: str | None = None
-    recipient_role: RecipientRole
-    channel: NotificationChannel
-    template: str
     reason: str
     permanent: bool
     attempts: int
     failed_at: datetime
-
-    def subject(self) -> str:
-        return self.notification_id
 
 
 # --- signals --------------------------------------------------------------------------------------
