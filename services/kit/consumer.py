@@ -5,7 +5,8 @@ at once); run the handler; on a transient error retry with exponential backoff a
 ``consumer_max_attempts``, then dead-letter it. Offsets are committed only after the handler's
 effect is durable, so a crash redelivers, and the inbox (consumer, ce_id), written in the same
 transaction as the effect, turns the redelivery into a no-op. Partitions of one batch are handled
-concurrently; messages within a partition in order.
+concurrently, and so are messages with different keys; messages with the same key (the same
+aggregate) are handled in order, as Kafka delivers them.
 """
 
 from __future__ import annotations
@@ -86,6 +87,7 @@ class EventConsumer:
         pool: asyncpg.Pool,
         max_attempts: int = 5,
         retry_base_seconds: float = 0.2,
+        concurrency: int = 8,
     ):
         self.service = service
         self.sub = subscription
@@ -94,6 +96,7 @@ class EventConsumer:
         self.pool = pool
         self.max_attempts = max_attempts
         self.retry_base_seconds = retry_base_seconds
+        self._slots = asyncio.Semaphore(concurrency)
         self._stopping = False
         self.inbox_name = f"{service}.{subscription.name}"
 
@@ -121,8 +124,17 @@ class EventConsumer:
         self._stopping = True
 
     async def _handle_partition(self, tp: TopicPartition, messages: list[ConsumerRecord]) -> None:
+        """Messages with the same key in order; different keys side by side, a bounded number at once."""
+        by_key: dict[bytes | None, list[ConsumerRecord]] = {}
         for message in messages:
-            await self.handle_message(message)
+            by_key.setdefault(message.key, []).append(message)
+
+        async def in_order(same_key: list[ConsumerRecord]) -> None:
+            async with self._slots:
+                for message in same_key:
+                    await self.handle_message(message)
+
+        await asyncio.gather(*(in_order(same_key) for same_key in by_key.values()))
 
     async def handle_message(self, message: ConsumerRecord) -> Outcome:
         """Handle one message completely: effect, or dead letter. Never raises for bad input."""

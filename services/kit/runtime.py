@@ -98,6 +98,7 @@ class Runtime:
             self.pool,
             self.settings.consumer_max_attempts,
             self.settings.consumer_retry_base_seconds,
+            concurrency=self.settings.consumer_concurrency,
         )
         self.consumers.append(consumer)
         self.tasks.append(asyncio.create_task(consumer.run(), name=f"{self.spec.name}-{sub.name}"))

@@ -8,9 +8,9 @@ from __future__ import annotations
 import sys
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SERVICE_NAMES = ("intake", "matching", "notifications", "reporting")
@@ -40,10 +40,39 @@ class Settings(BaseSettings):
     internal_token: SecretStr = Field(
         default=SecretStr(""), description="shared secret for internal calls between services"
     )
+    # Resident web form (intake)
+    web_cookie_secure: bool = Field(default=False, description="mark the form's cookie Secure (serve over https)")
+    web_rate_limit: int = Field(default=10, ge=1, le=100_000, description="form submissions per client per window")
+    web_rate_window_seconds: float = Field(default=600, gt=0, le=86_400, description="the rate limit's window")
+
+    # Encryption at rest (services/kit/crypto.py). Empty: the keys in <data_dir>/secrets.json (made once).
+    encryption_keys: SecretStr = Field(
+        default=SecretStr(""), description="key ring id1:base64key[,id2:base64key]: first encrypts, all decrypt"
+    )
+    index_key: SecretStr = Field(default=SecretStr(""), description="base64 32-byte key of the resident blind indexes")
+
+    @field_validator("encryption_keys")
+    @classmethod
+    def _check_encryption_keys(cls, value: SecretStr) -> SecretStr:
+        from services.kit.crypto import KeyRing
+
+        if value.get_secret_value():
+            KeyRing.parse(value.get_secret_value())
+        return value
+
+    @field_validator("index_key")
+    @classmethod
+    def _check_index_key(cls, value: SecretStr) -> SecretStr:
+        from services.kit.crypto import decode_key
+
+        if value.get_secret_value():
+            decode_key(value.get_secret_value())
+        return value
 
     # Consumption
     consumer_max_attempts: int = Field(default=5, ge=1, le=100)
     consumer_retry_base_seconds: float = Field(default=0.2, gt=0, le=60)
+    consumer_concurrency: int = Field(default=8, ge=1, le=256, description="events with different keys at once")
     db_pool_max: int = Field(default=10, ge=1, le=200)
 
     # Mail (binding names)
@@ -67,7 +96,9 @@ def format_error(exc: ValidationError) -> str:
     parts = []
     for err in exc.errors():
         name = "SAMENLOKET_" + "_".join(str(p) for p in err["loc"]).upper()
-        parts.append(f"{name}: {err['msg']} (got {err.get('input')!r})")
+        field = Settings.model_fields.get(str(err["loc"][0])) if err["loc"] else None
+        secret = field is not None and SecretStr in (field.annotation, *get_args(field.annotation))
+        parts.append(f"{name}: {err['msg']}" + ("" if secret else f" (got {err.get('input')!r})"))
     return "invalid settings: " + "; ".join(parts)
 
 

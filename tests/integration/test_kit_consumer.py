@@ -239,3 +239,38 @@ async def test_outbox_publishes_committed_events_only(
     headers = next(dict(r.headers) for r in records if r.key == kept.question_id.encode())
     assert headers["ce_type"] == QuestionReceived.ce_type.encode()
     assert headers["ce_municipality"] == b"GM0505"
+
+
+async def test_same_key_in_order_different_keys_side_by_side(
+    settings: Settings, pool: asyncpg.Pool, producer: AIOKafkaProducer
+):
+    seen: list[tuple[str, str]] = []
+    running = 0
+    most_at_once = 0
+
+    async def record(conn: Conn, event: CloudEvent, payload: Event) -> None:
+        nonlocal running, most_at_once
+        assert isinstance(payload, QuestionReceived)
+        running += 1
+        most_at_once = max(most_at_once, running)
+        await conn.execute("SELECT pg_sleep(0.01)")
+        seen.append((payload.question_id, payload.resident_ref))
+        running -= 1
+
+    sub = Subscription(name="order", topics=[topics.QUESTIONS], handlers={QuestionReceived.ce_type: record})
+    kafka = broker.make_consumer(settings, f"kit-order-{uuid.uuid4().hex}", sub.topics)
+    consumer = EventConsumer("kittest", sub, kafka, producer, pool, max_attempts=3, concurrency=4)
+    await kafka.start()
+    keys = [str(uuid.uuid4()) for _ in range(4)]
+    try:
+        await kafka.seek_to_end()
+        for step in range(5):
+            for key in keys:
+                payload = question().model_copy(update={"question_id": key, "resident_ref": str(step)})
+                await send(producer, from_model(payload, source="/samenloket/test"))
+        await drain(consumer, 20)
+    finally:
+        await kafka.stop()
+    for key in keys:
+        assert [step for qid, step in seen if qid == key] == ["0", "1", "2", "3", "4"]
+    assert 1 < most_at_once <= 4
