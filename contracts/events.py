@@ -12,12 +12,14 @@ Only ``ReferralSubmitted`` (partner → intake, on the inbound topic that only i
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from contracts import topics
+from contracts.bsn import BSN_MESSAGE, contains_bsn
 from contracts.codes import LANGUAGES, MUNICIPALITIES, Channel, KindPreference, LifeDomain, SupporterKind
 
 Municipality = Annotated[str, Field(description="CBS municipality code, e.g. GM0505", examples=["GM0505"])]
@@ -34,6 +36,13 @@ def check_municipality(value: str) -> str:
     if value not in MUNICIPALITIES:
         allowed = ", ".join(sorted(MUNICIPALITIES))
         raise ValueError(f"unknown municipality code {value!r}; allowed: {allowed}")
+    return value
+
+
+def refuse_bsn(value: str) -> str:
+    """Refuse free text holding a citizen service number (BSN): we may not store it (Dutch message)."""
+    if contains_bsn(value):
+        raise PydanticCustomError("bsn_found", BSN_MESSAGE)
     return value
 
 
@@ -67,6 +76,8 @@ class Contact(BaseModel):
     email: EmailStr | None = None
     phone: str | None = Field(default=None, pattern=r"^\+?[0-9 ()\-]{6,20}$")
 
+    _name = field_validator("name")(refuse_bsn)
+
 
 class Consent(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -93,6 +104,7 @@ class QuestionSubmission(BaseModel):
 
     _municipality = field_validator("municipality")(check_municipality)
     _languages = field_validator("languages")(check_languages)
+    _description = field_validator("description")(refuse_bsn)
 
     @field_validator("life_domains")
     @classmethod
@@ -137,6 +149,16 @@ class QuestionReceived(Event):
     received_at: datetime
     found_via: FoundVia | None = None
     meeting_preference: MeetingPreference | None = None
+    needs: list[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")]] = Field(
+        default_factory=list,
+        max_length=10,
+        description="specialisms the supporter must have (codes, e.g. sign_language, lvb); never free text",
+    )
+    wants_duo: bool | None = Field(
+        default=None,
+        description="true: the resident asks for a professional plus a volunteer or experience expert;"
+        " false: one supporter only; null: not asked (a duo only when the kind is left open)",
+    )
 
     def subject(self) -> str:
         return self.question_id
@@ -168,6 +190,9 @@ class SupporterAssigned(Event):
     reasons: list[Reason] = Field(default_factory=list)
     received_at: datetime
     assigned_at: datetime
+    partner_supporter_id: str | None = Field(
+        default=None, description="a duo: the other supporter, who gets a SupporterAssigned of their own"
+    )
 
     def subject(self) -> str:
         return self.question_id
@@ -329,6 +354,101 @@ class ResidentErased(Event):
         return self.resident_ref
 
 
+# --- the supporter pool and the life of an assignment (matching) ------------------------------------
+
+SupporterAvailability = Literal["active", "paused"]
+DeclinedBy = Literal["supporter", "resident"]
+
+
+class _SupporterProfile(Event):
+    """What SupporterRegistered and SupporterUpdated share: the public profile, never name or e-mail.
+
+    A supporter's contact details stay in matching; notifications fetch them over the internal call.
+    """
+
+    supporter_id: Identifier
+    organisation: Identifier
+    kind: SupporterKind
+    municipalities: list[Municipality]
+    life_domains: list[LifeDomain]
+    languages: list[str]
+    specialisms: list[str] = Field(default_factory=list)
+    experience_themes: list[str] = Field(default_factory=list, description="lived-experience themes")
+    capacity: int = Field(ge=0, description="most active cases at once")
+    availability: SupporterAvailability = "active"
+    paused_until: date | None = Field(default=None, description="paused until (and including) the day before")
+    postcode: Postcode4 | None = None
+
+    _languages = field_validator("languages")(check_languages)
+
+    @field_validator("municipalities")
+    @classmethod
+    def _known_municipalities(cls, values: list[str]) -> list[str]:
+        return [check_municipality(v) for v in values]
+
+    def subject(self) -> str:
+        return self.supporter_id
+
+
+class SupporterRegistered(_SupporterProfile):
+    ce_type: ClassVar[str] = "nl.samenloket.supporter.registered.v1"
+    topic: ClassVar[str] = topics.SUPPORTERS
+
+    registered_at: datetime
+
+
+class SupporterUpdated(_SupporterProfile):
+    """The profile after a change; ``changed`` names the profile fields that changed."""
+
+    ce_type: ClassVar[str] = "nl.samenloket.supporter.updated.v1"
+    topic: ClassVar[str] = topics.SUPPORTERS
+
+    changed: list[str] = Field(default_factory=list)
+    updated_at: datetime
+
+
+class _AssignmentStep(Event):
+    """What the steps in the life of an assignment share (topic assignments, key: question id)."""
+
+    question_id: str
+    assignment_id: str
+    supporter_id: str
+    organisation: str
+    municipality: Municipality
+
+    def subject(self) -> str:
+        return self.question_id
+
+
+class AssignmentAccepted(_AssignmentStep):
+    ce_type: ClassVar[str] = "nl.samenloket.assignment.accepted.v1"
+    topic: ClassVar[str] = topics.ASSIGNMENTS
+
+    accepted_at: datetime
+
+
+class AssignmentDeclined(_AssignmentStep):
+    """The supporter or the resident declined; the question is never offered to this supporter again.
+
+    ``reason`` is a code with its standard Dutch sentence; a person's own words stay in matching.
+    """
+
+    ce_type: ClassVar[str] = "nl.samenloket.assignment.declined.v1"
+    topic: ClassVar[str] = topics.ASSIGNMENTS
+
+    declined_by: DeclinedBy
+    reason: Reason
+    declined_at: datetime
+
+
+class SupportEnded(_AssignmentStep):
+    ce_type: ClassVar[str] = "nl.samenloket.support.ended.v1"
+    topic: ClassVar[str] = topics.ASSIGNMENTS
+
+    reason: Reason | None = None
+    ended_at: datetime
+
+
 EVENT_TYPES: tuple[type[Event], ...] = (
     ReferralSubmitted,
     QuestionReceived,
@@ -341,6 +461,11 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     ReferralStatusChanged,
     ResidentErasureRequested,
     ResidentErased,
+    SupporterRegistered,
+    SupporterUpdated,
+    AssignmentAccepted,
+    AssignmentDeclined,
+    SupportEnded,
 )
 
 #: ``ce_type`` → payload class, for decoding.

@@ -59,13 +59,61 @@ def build_parser() -> argparse.ArgumentParser:
     for sub in (create, listing, revoke):
         sub.add_argument("--data-dir", type=Path, default=None, help="data dir of a running `samenloket up`")
 
+    _add_keys_commands(commands)
+
     bench = commands.add_parser("bench", help="load-test the running system; prints JSON")
     bench.add_argument("-n", "--questions", type=int, default=5000, help="how many referrals to publish")
     bench.add_argument("--rate", type=float, default=0.0, help="referrals per second (0 = as fast as possible)")
     bench.add_argument("--timeout", type=float, default=300.0, help="give up waiting after this many seconds")
     bench.add_argument("--data-dir", type=Path, default=None, help="data dir of a running `samenloket up`")
     bench.set_defaults(run=_bench)
+
+    _add_matching_commands(commands)
     return parser
+
+
+# --- matching: scenario evaluation and the engine's own benchmark (services/matching) -------------
+
+
+def _add_matching_commands(commands: Any) -> None:
+    evaluate = commands.add_parser("match-eval", help="print, as JSON, the assignments a matching scenario gets")
+    evaluate.add_argument("file", type=Path, help="scenario JSON (format: services/matching/scenario.py)")
+    evaluate.add_argument("--now", default=None, help="RFC 3339 moment to age questions to (default: newest one)")
+    evaluate.set_defaults(run=_match_eval)
+    bench = commands.add_parser("match-bench", help="benchmark the matching engine in process; prints JSON")
+    bench.add_argument("--supporters", type=int, default=50_000, help="pool size for decision latency")
+    bench.add_argument("--decisions", type=int, default=2_000, help="decisions to time")
+    bench.add_argument("--waiting", type=int, default=10_000, help="waiting questions to re-optimise")
+    bench.add_argument("--batch-supporters", type=int, default=5_000, help="supporters in the re-optimisation")
+    bench.set_defaults(run=_match_bench)
+
+
+def _match_eval(args: argparse.Namespace) -> int:
+    from datetime import datetime
+
+    from services.matching import scenario
+
+    try:
+        now = datetime.fromisoformat(args.now) if args.now else None
+    except ValueError:
+        print(f"samenloket match-eval: --now: not an RFC 3339 moment: {args.now!r}", file=sys.stderr)
+        return 2
+    try:
+        result = scenario.run(args.file, now)
+    except scenario.ScenarioError as exc:
+        for line in exc.lines:
+            print(f"{args.file}: {line}", file=sys.stderr)
+        return 2
+    print(json.dumps(result, ensure_ascii=False, indent=2))
+    return 0
+
+
+def _match_bench(args: argparse.Namespace) -> int:
+    from services.matching import benchmark
+
+    result = benchmark.run(args.supporters, args.decisions, args.waiting, args.batch_supporters)
+    print(json.dumps(result, indent=2))
+    return 0
 
 
 def _up(args: argparse.Namespace) -> int:
@@ -189,6 +237,137 @@ def database_url(data_dir: Path | None) -> str:
         return url
     print(f"no database: set SAMENLOKET_DATABASE_URL or start `samenloket up` ({state} not found)", file=sys.stderr)
     raise SystemExit(2)
+
+
+# --- encryption keys (rotation: services/intake/keys.py, README) ------------------------------------
+
+
+def _add_keys_commands(commands: Any) -> None:
+    keys = commands.add_parser("keys", help="encryption keys: generate, rotate, rewrap, status, retire")
+    sub = keys.add_subparsers(dest="keys_command", required=True)
+    sub.add_parser("generate", help="print a new key ring entry id:base64key").set_defaults(run=_keys_generate)
+    rotate = sub.add_parser("rotate", help="put a new key first in <data-dir>/secrets.json (restart, then rewrap)")
+    rotate.set_defaults(run=_keys_rotate)
+    rewrap = sub.add_parser("rewrap", help="seal every value under an older key again with the current key")
+    rewrap.set_defaults(run=_keys_rewrap)
+    status = sub.add_parser("status", help="how many stored values each key id holds")
+    status.set_defaults(run=_keys_status)
+    retire = sub.add_parser("retire", help="remove a key no value uses any more from <data-dir>/secrets.json")
+    retire.add_argument("key_id")
+    retire.set_defaults(run=_keys_retire)
+    for command in (rotate, rewrap, status, retire):
+        command.add_argument("--data-dir", type=Path, default=None, help="data dir of `samenloket up` (its keys)")
+
+
+def _keys_generate(args: argparse.Namespace) -> int:
+    from services.kit import crypto
+
+    print(f"{crypto.new_key_id()}:{crypto.generate_key()}")
+    return 0
+
+
+def _key_file(args: argparse.Namespace) -> Path | None:
+    """The key file to change, or None (after saying why) when the keys come from the environment."""
+    from services.kit import crypto
+    from services.kit.settings import load_settings
+
+    settings = load_settings()
+    if settings.encryption_keys.get_secret_value():
+        print(
+            "samenloket keys: the keys come from SAMENLOKET_ENCRYPTION_KEYS; change that setting instead"
+            " (put `samenloket keys generate`'s output first, or remove the retired entry)",
+            file=sys.stderr,
+        )
+        return None
+    return crypto.secrets_path(args.data_dir or settings.data_dir)
+
+
+def _keys_rotate(args: argparse.Namespace) -> int:
+    from services.kit import crypto
+
+    path = _key_file(args)
+    if path is None:
+        return 2
+    current = crypto.load_or_create_secrets(path.parent)
+    ring = current.ring.with_new_key()
+    crypto.write_secrets(path, crypto.Secrets(ring, current.index_key))
+    print(json.dumps({"key_file": str(path), "current": ring.current_id, "keys": ring.ids()}))
+    print("# restart samenloket, then run `samenloket keys rewrap`", file=sys.stderr)
+    return 0
+
+
+def _keys_ring(args: argparse.Namespace) -> Any:
+    from services.kit import crypto
+    from services.kit.settings import load_settings
+
+    settings = load_settings()
+    return crypto.secrets_of(
+        settings.encryption_keys.get_secret_value(),
+        settings.index_key.get_secret_value(),
+        args.data_dir or settings.data_dir,
+        warn=False,
+    ).ring
+
+
+async def _on_intake(data_dir: Path | None, work: Callable[[Any], Awaitable[T]]) -> T:
+    import asyncpg
+
+    conn = await asyncpg.connect(database_url(data_dir), server_settings={"search_path": "intake"})
+    try:
+        return await work(conn)
+    finally:
+        await conn.close()
+
+
+def _keys_rewrap(args: argparse.Namespace) -> int:
+    from services.intake import keys
+
+    ring = _keys_ring(args)
+
+    async def work(conn: Any) -> dict[str, Any]:
+        return {
+            "current": ring.current_id,
+            "rewrapped": await keys.rewrap(conn, ring),
+            "by_key": await keys.status(conn),
+        }
+
+    result = asyncio.run(_on_intake(args.data_dir, work))
+    print(json.dumps(result, indent=2))
+    failed = sum(counts["failed"] for counts in result["rewrapped"].values())
+    return 1 if failed else 0
+
+
+def _keys_status(args: argparse.Namespace) -> int:
+    from services.intake import keys
+
+    ring = _keys_ring(args)
+    by_key = asyncio.run(_on_intake(args.data_dir, keys.status))
+    print(json.dumps({"current": ring.current_id, "keys": ring.ids(), "by_key": by_key}, indent=2))
+    return 0
+
+
+def _keys_retire(args: argparse.Namespace) -> int:
+    from services.intake import keys
+    from services.kit import crypto
+
+    path = _key_file(args)
+    if path is None:
+        return 2
+    current = crypto.read_secrets(path)
+    if args.key_id not in current.ring.ids() or args.key_id == current.ring.current_id:
+        print(f"samenloket keys: {args.key_id!r} is not an older key of {path}", file=sys.stderr)
+        return 2
+    in_use = asyncio.run(_on_intake(args.data_dir, keys.status)).get(args.key_id, 0)
+    if in_use:
+        print(
+            f"samenloket keys: {in_use} value(s) still use {args.key_id!r}; run `samenloket keys rewrap`",
+            file=sys.stderr,
+        )
+        return 1
+    ring = crypto.KeyRing(tuple(k for k in current.ring.keys if k[0] != args.key_id))
+    crypto.write_secrets(path, crypto.Secrets(ring, current.index_key))
+    print(json.dumps({"key_file": str(path), "current": ring.current_id, "keys": ring.ids()}))
+    return 0
 
 
 def _require(value: str, name: str) -> None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from contracts.events import ConsultationRequired, QuestionWaiting, ReferralSubmitted, SupporterAssigned
 from contracts.topics import ASSIGNMENTS, REFERRALS_INBOUND
-from services.intake import domain, http
+from services.intake import domain, http, privacy, web
 from services.intake.handlers import Intake
+from services.intake.vault import Vault, intake_secrets
 from services.kit.consumer import Subscription
 from services.kit.runtime import Runtime, ServiceSpec
 
@@ -17,7 +18,8 @@ def intake_of(rt: Runtime) -> Intake:
     found = rt.state.get("intake")
     if isinstance(found, Intake):
         return found
-    intake = Intake(domain.index_key(rt.settings.internal_token.get_secret_value()), rt.source)
+    keys = intake_secrets(rt.settings)
+    intake = Intake(domain.index_key(keys.index_key), rt.source, Vault(keys.ring))
     rt.state["intake"] = intake
     return intake
 
@@ -46,6 +48,6 @@ def spec() -> ServiceSpec:
     return ServiceSpec(
         name=NAME,
         title="Samenloket intake",
-        routers=lambda rt: http.routers(rt, intake_of(rt)),
+        routers=lambda rt: [*http.routers(rt, intake_of(rt)), web.router(rt, intake_of(rt)), privacy.router(rt)],
         subscriptions=subscriptions,
     )

@@ -11,7 +11,14 @@ from typing import Annotated, Final, Literal
 from pydantic import BaseModel, ConfigDict, StringConstraints, field_validator
 
 from contracts.codes import LifeDomain
-from contracts.events import Municipality, SignalLevel, SignalSource, SignalTheme, check_municipality
+from contracts.events import (
+    Municipality,
+    SignalLevel,
+    SignalSource,
+    SignalTheme,
+    check_municipality,
+    refuse_bsn,
+)
 
 QuestionStatus = Literal["received", "waiting", "consultation", "assigned", "accepted", "closed", "withdrawn"]
 STATUSES: Final[tuple[QuestionStatus, ...]] = (
@@ -61,9 +68,10 @@ def normalise_phone(phone: str) -> str:
 def index_key(secret: str) -> bytes:
     """The HMAC key of the resident blind indexes, derived from ``secret``.
 
-    For now the secret is the internal token (``SAMENLOKET_INTERNAL_TOKEN``); issue 3 adds a
-    dedicated setting for this key. Changing the secret makes existing residents unfindable by
-    their identifiers (they then get a new ``resident_ref``), never merges anyone.
+    The secret is ``SAMENLOKET_INDEX_KEY`` (or the ``index_key`` of ``<data dir>/secrets.json``),
+    kept apart from the encryption key ring so that rotating encryption keys changes nothing here.
+    Changing the secret makes existing residents unfindable by their identifiers (they then get a
+    new ``resident_ref``), never merges anyone.
     """
     return hmac.new(secret.encode(), _INDEX_CONTEXT, hashlib.sha256).digest()
 
@@ -175,3 +183,4 @@ class SignalSubmission(BaseModel):
     text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 
     _municipality = field_validator("municipality")(check_municipality)
+    _text = field_validator("text")(refuse_bsn)

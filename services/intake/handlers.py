@@ -24,7 +24,11 @@ from contracts.events import (
     SupporterAssigned,
 )
 from services.intake import domain, store
+from services.intake.closedloop import handlers as closed_loop
+from services.intake.closedloop.domain import Referral, reason_for
 from services.intake.domain import QuestionStatus, SignalSubmission
+from services.intake.vault import Vault
+from services.kit.crypto import DataKey
 from services.kit.db import Conn
 from services.kit.outbox import publish
 
@@ -40,9 +44,10 @@ class Accepted:
 class Intake:
     """Intake's use cases, bound to the blind-index key and the CloudEvents source."""
 
-    def __init__(self, index_key: bytes, source: str) -> None:
+    def __init__(self, index_key: bytes, source: str, vault: Vault) -> None:
         self.index_key = index_key
         self.source = source
+        self.vault = vault
 
     # --- questions --------------------------------------------------------------------------------
 
@@ -56,32 +61,47 @@ class Intake:
         partner_reference: str | None = None,
     ) -> Accepted:
         """Store the resident and the question, record 'received' and announce QuestionReceived."""
-        resident_ref = await self.resident_for(conn, submission)
+        resident_ref, key = await self.resident_with_key(conn, submission)
+        question_id = str(uuid.uuid4())
         question = store.NewQuestion(
-            question_id=str(uuid.uuid4()),
+            question_id=question_id,
             resident_ref=resident_ref,
             submission=submission,
             channel=channel or submission.channel,
             referrer=referrer,
             partner_reference=partner_reference,
             received_at=datetime.now(UTC),
+            description=self.vault.seal_description(key, question_id, submission.description),
         )
         await store.insert_question(conn, question, domain.REASON_RECEIVED)
         await publish(conn, received_event(question), self.source)
+        referral = Referral(question.question_id, referrer, partner_reference, submission.municipality)
+        await closed_loop.announce(
+            conn, self.source, referral, None, "received", reason_for("received"), question.received_at
+        )
         return Accepted(question.question_id, resident_ref)
 
     async def resident_for(self, conn: Conn, submission: QuestionSubmission) -> str:
         """The pseudonymous ref of the submitting resident: the known one, or a new one."""
+        ref, _ = await self.resident_with_key(conn, submission)
+        return ref
+
+    async def resident_with_key(self, conn: Conn, submission: QuestionSubmission) -> tuple[str, DataKey]:
+        """The submitting resident's ref and data key; their contact details stored sealed with it."""
         contact = submission.contact
         ids = domain.Identifiers.of(self.index_key, contact.email, contact.phone)
-        if not ids.values():
-            return await store.insert_resident(conn, contact, ids)
-        await store.lock_identifiers(conn, ids)
-        ref = domain.choose_resident(ids, await store.find_candidates(conn, ids))
-        if ref is None:
-            return await store.insert_resident(conn, contact, ids)
-        await store.refresh_resident(conn, ref, contact, ids)
-        return ref
+        if ids.values():
+            await store.lock_identifiers(conn, ids)
+            ref = domain.choose_resident(ids, await store.find_candidates(conn, ids))
+            wrapped = await store.resident_data_key(conn, ref) if ref else None
+            if ref is not None and wrapped is not None:
+                key = self.vault.resident_key(ref, wrapped)
+                await store.refresh_resident(conn, ref, self.vault.seal_contact(key, ref, contact), ids)
+                return ref, key
+        ref = str(uuid.uuid4())
+        key, wrapped = self.vault.new_resident_key(ref)
+        await store.insert_resident(conn, ref, self.vault.seal_contact(key, ref, contact), ids, wrapped)
+        return ref, key
 
     async def on_referral(self, conn: Conn, event: CloudEvent, payload: Event) -> None:
         """A partner's referral becomes a question, once per (referrer, partner_reference).
@@ -115,16 +135,25 @@ class Intake:
     async def on_consultation_required(self, conn: Conn, event: CloudEvent, payload: Event) -> None:
         assert isinstance(payload, ConsultationRequired)
         reason = payload.reason.text.strip() or domain.REASON_CONSULTATION
-        await self.follow(conn, event, payload.question_id, "consultation", reason, payload.required_at)
+        await self.follow(
+            conn, event, payload.question_id, "consultation", reason, payload.required_at, code=payload.reason.code
+        )
 
     async def follow(
-        self, conn: Conn, event: CloudEvent, question_id: str, status: QuestionStatus, reason: str, at: datetime
+        self,
+        conn: Conn,
+        event: CloudEvent,
+        question_id: str,
+        status: QuestionStatus,
+        reason: str,
+        at: datetime,
+        code: str | None = None,
     ) -> None:
-        """Apply a status change announced by another service.
+        """Apply a status change announced by another service, and tell the referrer (closed loop).
 
         Intake itself announces every question, so an id it does not know belongs to a foreign
         event: retrying could never help and dead-lettering would only add noise, so it is logged
-        and skipped.
+        and skipped. ``code`` is the reason's stable code (default: the status's own, e.g. no_capacity).
         """
         current = await store.lock_status(conn, question_id)
         if current is None:
@@ -139,20 +168,23 @@ class Intake:
                 extra={"event_id": event.id, "question_id": question_id, "current": current, "new": status},
             )
             return
-        await store.change_status(conn, question_id, status, reason, at, event.id)
+        why = reason_for(status, code, reason)
+        if await store.change_status(conn, question_id, status, why.text, at, event.id, why.code):
+            await closed_loop.announce_change(conn, self.source, question_id, current, status, why, at)
 
     # --- signals ----------------------------------------------------------------------------------
 
     async def raise_signal(self, conn: Conn, body: SignalSubmission) -> str:
         """Store a signal with its text; announce it without the text."""
+        signal_id = str(uuid.uuid4())
         signal = store.NewSignal(
-            signal_id=str(uuid.uuid4()),
+            signal_id=signal_id,
             theme=body.theme,
             life_domain=body.life_domain,
             municipality=body.municipality,
             level=body.level,
             raised_by=body.raised_by,
-            text=body.text,
+            text=self.vault.seal_text("signals", "text", signal_id, body.text),
             raised_at=datetime.now(UTC),
         )
         await store.insert_signal(conn, signal)
@@ -174,6 +206,8 @@ def received_event(q: store.NewQuestion) -> QuestionReceived:
         channel=q.channel,
         referrer=q.referrer,
         received_at=q.received_at,
+        found_via=s.found_via,
+        meeting_preference=s.meeting_preference,
     )
 
 

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, status
+from fastapi import APIRouter, Depends, Header, HTTPException, Response, status
 from pydantic import BaseModel
 
 from contracts.codes import LifeDomain
 from contracts.events import QuestionSubmission
-from services.intake import store
+from services.intake import audit, privacy, store
+from services.intake.closedloop import http as closed_loop_http
 from services.intake.domain import QuestionStatus, SignalSubmission
 from services.intake.handlers import Intake
+from services.intake.tenancy import domain as tenancy
+from services.intake.tenancy import handlers as tenancy_handlers
+from services.intake.tenancy import http as tenancy_http
+from services.kit.access import Principal, require
 from services.kit.http import internal_auth
 from services.kit.runtime import Runtime
 
@@ -28,6 +34,7 @@ class QuestionAccepted(BaseModel):
 class HistoryEntry(BaseModel):
     status: QuestionStatus
     reason: str | None
+    reason_code: str | None = None
     at: datetime
 
 
@@ -61,24 +68,69 @@ def status_url(question_id: str) -> str:
 
 
 def routers(rt: Runtime, intake: Intake) -> list[APIRouter]:
-    return [public_router(rt, intake), internal_router(rt)]
+    return [
+        public_router(rt, intake),
+        tenancy_http.router(rt),
+        internal_router(rt, intake),
+        *closed_loop_http.routers(rt),
+    ]
 
 
 def public_router(rt: Runtime, intake: Intake) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["questions"])
 
-    @router.post("/questions", status_code=status.HTTP_202_ACCEPTED, response_model=QuestionAccepted)
-    async def submit_question(submission: QuestionSubmission) -> QuestionAccepted:
-        """Receive a resident's question (web form, staff entry or partner API)."""
-        async with rt.db.acquire() as conn, conn.transaction():
-            accepted = await intake.submit_question(conn, submission)
+    def accepted_body(question_id: str) -> dict[str, str]:
         return QuestionAccepted(
-            question_id=accepted.question_id, status="received", status_url=status_url(accepted.question_id)
-        )
+            question_id=question_id, status="received", status_url=status_url(question_id)
+        ).model_dump(mode="json")
+
+    @router.post("/questions", status_code=status.HTTP_202_ACCEPTED, response_model=QuestionAccepted)
+    async def submit_question(
+        submission: QuestionSubmission,
+        principal: Annotated[Principal, Depends(require("submit", "staff"))],
+        response: Response,
+        idempotency_key: Annotated[
+            str | None,
+            Header(
+                alias=tenancy.IDEMPOTENCY_HEADER,
+                pattern=tenancy.IDEMPOTENCY_KEY_PATTERN,
+                description="Send a request again with the same key and body: one question, the same answer."
+                " The same key with another body is refused (422). Keys are per organisation.",
+            ),
+        ] = None,
+    ) -> QuestionAccepted:
+        """Submit a question: a partner system (scope ``submit``) or staff entry (scope ``staff``).
+
+        - Partner key: the question is recorded with channel ``partner`` and referrer = the key's
+          organisation; the body's ``channel`` is ignored and overridden.
+        - Staff key: for questions taken by phone or at the desk; ``channel`` must be ``phone`` or
+          ``walk_in`` (422 otherwise), and there is no referrer. A key with both scopes is staff for
+          ``phone``/``walk_in`` and a partner for any other channel.
+        - A key limited to a municipality submits for that municipality only (403 otherwise).
+        """
+        try:
+            async with rt.db.acquire() as conn, conn.transaction():
+                answer = await tenancy_handlers.submit(
+                    conn, intake, principal, submission, idempotency_key, accepted_body
+                )
+        except tenancy.EntryRefused as exc:
+            tenancy_http.refuse(exc)
+        except tenancy_handlers.KeyReused:
+            tenancy_http.key_reused()
+        response.status_code = answer.status_code
+        return QuestionAccepted.model_validate(answer.body)
 
     @router.get("/questions/{question_id}", response_model=QuestionStatusView)
-    async def question_status(question_id: uuid.UUID) -> QuestionStatusView:
-        """The status of a question and how it got there (closed loop for referrers)."""
+    async def question_status(
+        question_id: uuid.UUID, principal: Annotated[Principal, Depends(require(*tenancy_http.READERS))]
+    ) -> QuestionStatusView:
+        """The status of a question and how it got there (closed loop for referrers).
+
+        ``read-own``: only questions your organisation referred; ``staff``: any question of the
+        key's municipality. Any other question is answered as unknown (404).
+        """
+        if not await tenancy_http.readable(rt, principal, question_id):
+            raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND)
         async with rt.db.acquire() as conn:
             row = await store.question_view(conn, question_id)
             if row is None:
@@ -91,12 +143,25 @@ def public_router(rt: Runtime, intake: Intake) -> APIRouter:
             life_domains=row["life_domains"],
             received_at=row["received_at"],
             updated_at=row["updated_at"],
-            history=[HistoryEntry(status=h["status"], reason=h["reason"], at=h["at"]) for h in rows],
+            history=[
+                HistoryEntry(status=h["status"], reason=h["reason"], reason_code=h["reason_code"], at=h["at"])
+                for h in rows
+            ],
         )
 
     @router.post("/signals", status_code=status.HTTP_202_ACCEPTED, response_model=SignalAccepted, tags=["signals"])
-    async def raise_signal(body: SignalSubmission) -> SignalAccepted:
-        """Signal a systemic problem to the municipality (signaleren)."""
+    async def raise_signal(
+        body: SignalSubmission,
+        principal: Annotated[Principal, Depends(require("staff", "submit", "coordinator", "council"))],
+    ) -> SignalAccepted:
+        """Signal a systemic problem to the municipality (signaleren); residents use the form at ``/signaal``.
+
+        A key limited to a municipality signals for that municipality only (403 otherwise).
+        """
+        try:
+            tenancy.check_municipality(principal, body.municipality)
+        except tenancy.EntryRefused as exc:
+            tenancy_http.refuse(exc)
         async with rt.db.acquire() as conn, conn.transaction():
             signal_id = await intake.raise_signal(conn, body)
         return SignalAccepted(signal_id=signal_id)
@@ -104,23 +169,32 @@ def public_router(rt: Runtime, intake: Intake) -> APIRouter:
     return router
 
 
-def internal_router(rt: Runtime) -> APIRouter:
-    """Calls from other services only (notifications needs an address), guarded by the internal token."""
+def internal_router(rt: Runtime, intake: Intake) -> APIRouter:
+    """Calls from other services only (notifications needs an address), guarded by the internal token.
+
+    Each read of personal data states its purpose (``X-Purpose``) and caller (``X-Caller``) and is
+    written to the audit log before the answer leaves.
+    """
     token = rt.settings.internal_token.get_secret_value()
     router = APIRouter(prefix="/internal/v1", tags=["internal"], dependencies=[Depends(internal_auth(token))])
 
     @router.get("/questions/{question_id}/contact", response_model=ContactView)
-    async def question_contact(question_id: uuid.UUID) -> ContactView:
-        row = await store.contact(rt.db, question_id)
-        if row is None:
+    async def question_contact(
+        question_id: uuid.UUID,
+        x_purpose: Annotated[str, Header(pattern=audit.WORD_PATTERN, description="why, e.g. notification")],
+        x_caller: Annotated[str, Header(pattern=audit.WORD_PATTERN, description="calling service")] = "unknown",
+    ) -> ContactView:
+        async with rt.db.acquire() as conn, conn.transaction():
+            found = await privacy.read_contact(conn, intake.vault, question_id, caller=x_caller, purpose=x_purpose)
+        if found is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND)
         return ContactView(
-            question_id=str(row["question_id"]),
-            resident_ref=str(row["resident_ref"]),
-            name=row["name"],
-            email=row["email"],
-            phone=row["phone"],
-            share_with_supporter=row["share_with_supporter"],
+            question_id=str(question_id),
+            resident_ref=found.resident_ref,
+            name=found.contact.name,
+            email=found.contact.email,
+            phone=found.contact.phone,
+            share_with_supporter=found.share_with_supporter,
         )
 
     return router

@@ -9,8 +9,9 @@ from datetime import datetime
 import asyncpg
 
 from contracts.codes import Channel
-from contracts.events import Contact, QuestionSubmission
+from contracts.events import QuestionSubmission
 from services.intake.domain import Candidate, Identifiers, QuestionStatus
+from services.intake.vault import SealedContact
 from services.kit.db import Conn
 
 #: First key of intake's transaction-level advisory locks (the second is the identifier's hash).
@@ -33,22 +34,28 @@ async def find_candidates(conn: Conn, ids: Identifiers) -> list[Candidate]:
     return [Candidate(r["ref"], r["email_index"], r["phone_index"]) for r in rows]
 
 
-async def insert_resident(conn: Conn, contact: Contact, ids: Identifiers) -> str:
-    ref = str(uuid.uuid4())
+async def insert_resident(conn: Conn, ref: str, contact: SealedContact, ids: Identifiers, data_key: str) -> None:
+    """Store a new resident: contact details sealed with their data key, the key wrapped (vault.py)."""
     await conn.execute(
-        "INSERT INTO residents (resident_ref, name, email, phone, email_index, phone_index)"
-        " VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO residents (resident_ref, name, email, phone, email_index, phone_index, data_key)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7)",
         ref,
         contact.name,
         contact.email,
         contact.phone,
         ids.email,
         ids.phone,
+        data_key,
     )
-    return ref
 
 
-async def refresh_resident(conn: Conn, ref: str, contact: Contact, ids: Identifiers) -> None:
+async def resident_data_key(conn: Conn, ref: str) -> str | None:
+    """The resident's wrapped data key (None for a resident stored before encryption at rest)."""
+    wrapped: str | None = await conn.fetchval("SELECT data_key FROM residents WHERE resident_ref = $1", uuid.UUID(ref))
+    return wrapped
+
+
+async def refresh_resident(conn: Conn, ref: str, contact: SealedContact, ids: Identifiers) -> None:
     """Keep the latest name and contact details; add identifiers the resident did not have yet."""
     await conn.execute(
         "UPDATE residents SET name = $2, email = COALESCE($3, email), phone = COALESCE($4, phone),"
@@ -72,6 +79,8 @@ class NewQuestion:
     referrer: str | None
     partner_reference: str | None
     received_at: datetime
+    #: The description as stored: sealed with the resident's data key (vault.py), never plain.
+    description: str
 
 
 async def insert_question(conn: Conn, q: NewQuestion, reason: str) -> None:
@@ -84,13 +93,13 @@ async def insert_question(conn: Conn, q: NewQuestion, reason: str) -> None:
         "  share_with_supporter, status, received_at, updated_at)"
         " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'received', $13, $13)"
         " RETURNING question_id)"
-        " INSERT INTO question_history (question_id, status, reason, at)"
-        " SELECT question_id, 'received', $14, $13 FROM q",
+        " INSERT INTO question_history (question_id, status, reason, reason_code, at)"
+        " SELECT question_id, 'received', $14, 'received', $13 FROM q",
         q.question_id,
         q.resident_ref,
         s.municipality,
         list(s.life_domains),
-        s.description,
+        q.description,
         s.preferred_supporter_kind,
         list(s.languages),
         s.postcode,
@@ -125,17 +134,24 @@ async def lock_status(conn: Conn, question_id: str) -> QuestionStatus | None:
 
 
 async def change_status(
-    conn: Conn, question_id: str, status: QuestionStatus, reason: str, at: datetime, event_id: str
+    conn: Conn,
+    question_id: str,
+    status: QuestionStatus,
+    reason: str,
+    at: datetime,
+    event_id: str,
+    reason_code: str | None = None,
 ) -> bool:
     """Record a status change caused by event ``event_id``; False when that event was recorded already."""
     added = await conn.fetchval(
-        "INSERT INTO question_history (question_id, status, reason, at, event_id) VALUES ($1, $2, $3, $4, $5)"
-        " ON CONFLICT (question_id, event_id) DO NOTHING RETURNING 1",
+        "INSERT INTO question_history (question_id, status, reason, at, event_id, reason_code)"
+        " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (question_id, event_id) DO NOTHING RETURNING 1",
         uuid.UUID(question_id),
         status,
         reason,
         at,
         event_id,
+        reason_code,
     )
     if not added:
         return False
@@ -158,13 +174,13 @@ async def question_view(conn: Conn | asyncpg.Pool, question_id: uuid.UUID) -> as
 
 async def history(conn: Conn | asyncpg.Pool, question_id: uuid.UUID) -> list[asyncpg.Record]:
     return await conn.fetch(
-        "SELECT status, reason, at FROM question_history WHERE question_id = $1 ORDER BY id", question_id
+        "SELECT status, reason, reason_code, at FROM question_history WHERE question_id = $1 ORDER BY id", question_id
     )
 
 
 async def contact(conn: Conn | asyncpg.Pool, question_id: uuid.UUID) -> asyncpg.Record | None:
     return await conn.fetchrow(
-        "SELECT q.question_id, q.resident_ref, r.name, r.email, r.phone, q.share_with_supporter"
+        "SELECT q.question_id, q.resident_ref, r.name, r.email, r.phone, r.data_key, q.share_with_supporter"
         " FROM questions q JOIN residents r USING (resident_ref) WHERE q.question_id = $1",
         question_id,
     )

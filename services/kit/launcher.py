@@ -23,13 +23,16 @@ from types import FrameType
 
 import httpx
 
-from services.kit import broker, db
+from services.kit import broker, crypto, db
 from services.kit.embedded import EmbeddedKafka, EmbeddedPostgres, free_port, spawn_child
 from services.kit.mailsink import MailSink
 from services.kit.settings import SERVICE_NAMES, Settings, load_settings
 
 READY_TIMEOUT = 60.0
 STATE_FILE = "run.json"
+#: The demo's API key: a partner organisation whose staff also enter phone and walk-in questions.
+DEMO_ORG = "demo-loket"
+DEMO_SCOPES = ("read-own", "staff", "submit")
 
 
 @dataclass
@@ -68,6 +71,7 @@ class Launcher:
     data_dir: Path | None = None
     trickle_seconds: float = 5.0
     children: list[Child] = field(default_factory=list)
+    demo_api_key: str | None = None
     _stopping: bool = False
 
     def run(self) -> int:
@@ -84,6 +88,9 @@ class Launcher:
                 stack.callback(self._stop_services)
                 self._wait_ready()
                 demo_counts = asyncio.run(self._load_demo(env)) if self.demo else {}
+                if self.demo:
+                    previous = _previous_state(data_dir).get("demo_api_key")
+                    self.demo_api_key = asyncio.run(demo_key(env["SAMENLOKET_DATABASE_URL"], previous))
                 self._announce(env, data_dir, time.monotonic() - started, demo_counts)
                 self._supervise(env)
             except _Stop:
@@ -114,6 +121,11 @@ class Launcher:
             SAMENLOKET_MATCHING_URL=f"http://127.0.0.1:{self.base_port + 1}",
             SAMENLOKET_DATA_DIR=str(data_dir),
         )
+        # Encryption keys: the configured ones, else those of <data-dir>/secrets.json (made on first start).
+        keys = crypto.secrets_of(
+            settings.encryption_keys.get_secret_value(), settings.index_key.get_secret_value(), data_dir, warn=False
+        )
+        env.update(SAMENLOKET_ENCRYPTION_KEYS=keys.ring.format(), SAMENLOKET_INDEX_KEY=keys.index_key)
         if not settings.smtp_host:
             sink = MailSink(data_dir / "mail", free_port())
             sink.start()
@@ -168,6 +180,8 @@ class Launcher:
             "mail_folder": env.get("SAMENLOKET_MAIL_FOLDER"),
             "demo": demo,
         }
+        if self.demo_api_key:
+            state["demo_api_key"] = self.demo_api_key
         state_path = data_dir / STATE_FILE
         state_path.write_text(json.dumps(state, indent=2))
         state_path.chmod(0o600)
@@ -186,7 +200,7 @@ class Launcher:
     def _supervise(self, env: dict[str, str]) -> None:
         """Restart crashed services; post a demo question now and then; return on a stop signal."""
         next_question = time.monotonic() + self.trickle_seconds
-        trickle = _Trickle(self.children[0].url) if self.demo else None
+        trickle = _Trickle(self.children[0].url, self.demo_api_key) if self.demo and self.demo_api_key else None
         while True:
             self._check_stop()
             for child in self.children:
@@ -221,20 +235,56 @@ class _Stop(Exception):
 class _Trickle:
     """Posts a realistic demo question to intake, so the figures move."""
 
-    def __init__(self, intake_url: str) -> None:
+    def __init__(self, intake_url: str, api_key: str) -> None:
         import random
 
         from services.demo import demo_question
 
         self.url = f"{intake_url}/api/v1/questions"
+        self.headers = {"Authorization": f"Bearer {api_key}"}
         self.rng = random.Random(42)
         self.make = demo_question
 
     def post_one(self) -> None:
         try:
-            httpx.post(self.url, json=self.make(self.rng), timeout=2.0)
+            response = httpx.post(self.url, json=self.make(self.rng), headers=self.headers, timeout=2.0)
         except httpx.HTTPError as exc:
             print(f"samenloket: demo question not posted: {exc}", flush=True)
+            return
+        if response.status_code != 202:
+            print(f"samenloket: demo question refused ({response.status_code}): {response.text[:200]}", flush=True)
+
+
+def _previous_state(data_dir: Path) -> dict[str, object]:
+    """What an earlier `samenloket up` with this data dir announced (empty when none or unreadable)."""
+    try:
+        found = json.loads((data_dir / STATE_FILE).read_text())
+    except (OSError, ValueError):
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
+async def demo_key(database_url: str, previous: object) -> str:
+    """The demo's API key: the one of the previous run while it still works, else a new one.
+
+    The embedded database outlives a run, so reusing the key keeps ``curl`` examples and scripts of
+    the last run working and does not pile up a new key per start.
+    """
+    import asyncpg
+
+    from services.kit import access
+
+    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=1)
+    assert pool is not None
+    try:
+        if isinstance(previous, str):
+            principal = await access.KeyStore(pool).authenticate(previous)
+            if principal and principal.organisation == DEMO_ORG and set(DEMO_SCOPES) <= principal.scopes:
+                return previous
+        async with pool.acquire() as conn:
+            return await access.create_key(conn, DEMO_ORG, list(DEMO_SCOPES), label="samenloket up --demo")
+    finally:
+        await pool.close()
 
 
 async def _prepare(settings: Settings) -> None:

@@ -82,6 +82,9 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_tls: Literal["none", "starttls", "tls"] = "none"
     smtp_from: str = "Samenloket <noreply@samenloket.local>"
+    webhooks_allow_private_addresses: bool = Field(
+        default=False, description="let partner webhooks point at local or private addresses (development only)"
+    )
 
     # Observability
     otlp_endpoint: str | None = None

@@ -1,1 +1,4 @@
-"""Notifications: tells residents and supporters what happened (e-mail now; webhooks and SMS later)."""
+"""Notifications: tells residents, supporters and referring partners what happened.
+
+E-mail over SMTP, signed webhooks to partners; an SMS gateway later.
+"""

@@ -6,13 +6,14 @@ import asyncio
 import logging
 
 from contracts import topics
-from contracts.events import QuestionReceived, SupporterAssigned
+from contracts.events import QuestionReceived, ReferralStatusChanged, ResidentErasureRequested, SupporterAssigned
 from services.kit.consumer import Subscription
 from services.kit.runtime import Runtime, ServiceSpec
-from services.notifications import http
+from services.notifications import erasure, http
 from services.notifications.contacts import ContactDirectory, HttpContactDirectory
 from services.notifications.handlers import Notifier, on_question_received
 from services.notifications.mailer import SmtpSender
+from services.notifications.partner_webhooks import HttpPartnerDirectory, WebhookNotifier, WebhookPoster
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,20 @@ def notifier(rt: Runtime) -> Notifier:
     return built
 
 
+def webhook_notifier(rt: Runtime) -> WebhookNotifier:
+    """Signed webhooks to referring partners, built once per runtime on the same delivery log as mail."""
+    existing = rt.state.get("webhooks")
+    if isinstance(existing, WebhookNotifier):
+        return existing
+    built = WebhookNotifier(
+        notifier(rt),
+        HttpPartnerDirectory(rt.settings),
+        WebhookPoster(allow_private_addresses=rt.settings.webhooks_allow_private_addresses),
+    )
+    rt.state["webhooks"] = built
+    return built
+
+
 def subscriptions(rt: Runtime) -> list[Subscription]:
     return [
         # Mail is a side effect outside the database: deliveries are made idempotent per delivery key.
@@ -47,6 +62,16 @@ def subscriptions(rt: Runtime) -> list[Subscription]:
             transactional=False,
         ),
         Subscription("questions", [topics.QUESTIONS], {QuestionReceived.ce_type: on_question_received}),
+        Subscription(
+            "privacy", [topics.PRIVACY], {ResidentErasureRequested.ce_type: erasure.erasure_requested(rt.source)}
+        ),
+        # Webhooks too are side effects outside the database: the same per-delivery guard.
+        Subscription(
+            "referral-status",
+            [topics.REFERRALS_STATUS],
+            {ReferralStatusChanged.ce_type: webhook_notifier(rt).on_referral_status_changed},
+            transactional=False,
+        ),
     ]
 
 
@@ -65,6 +90,9 @@ async def on_stop(rt: Runtime) -> None:
     built = rt.state.pop("notifier", None)
     if isinstance(built, Notifier):
         await built.contacts.aclose()
+    hooks = rt.state.pop("webhooks", None)
+    if isinstance(hooks, WebhookNotifier):
+        await hooks.aclose()
 
 
 def spec() -> ServiceSpec:

@@ -75,9 +75,9 @@ class HttpContactDirectory:
         self.intake_url = settings.intake_url.rstrip("/")
         self.matching_url = settings.matching_url.rstrip("/")
         token = settings.internal_token.get_secret_value()
-        self._client = httpx.AsyncClient(
-            headers={"Authorization": f"Bearer {token}"}, timeout=TIMEOUT, transport=transport
-        )
+        # Intake audits every read of personal data: say who reads and why.
+        headers = {"Authorization": f"Bearer {token}", "X-Purpose": "notification", "X-Caller": "notifications"}
+        self._client = httpx.AsyncClient(headers=headers, timeout=TIMEOUT, transport=transport)
 
     async def resident(self, question_id: str) -> ResidentContact | None:
         body = await self._get(f"{self.intake_url}/internal/v1/questions/{quote(question_id, safe='')}/contact")

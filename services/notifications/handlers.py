@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
@@ -44,6 +45,9 @@ from services.notifications.mailer import Sender
 from services.notifications.rendering import render
 
 log = logging.getLogger(__name__)
+
+#: Sends one delivery itself (a channel that renders no template, e.g. a webhook posting the event).
+Send = Callable[[], Awaitable[None]]
 
 
 class Result(Enum):
@@ -99,29 +103,41 @@ class Notifier:
         if failed:
             raise PermanentError(f"notification to {', '.join(failed)} failed permanently")
 
-    async def deliver(self, event: CloudEvent, question_id: str | None, planned: PlannedDelivery) -> Result:
-        """Deliver one message exactly once (see the module docstring)."""
+    async def deliver(
+        self, event: CloudEvent, question_id: str | None, planned: PlannedDelivery, send: Send | None = None
+    ) -> Result:
+        """Deliver one message exactly once (see the module docstring).
+
+        By default the message is rendered from ``planned.template`` and handed to the sender of its
+        channel; ``send`` replaces both (it raises Transient- or PermanentDeliveryError likewise).
+        """
         key = delivery_key(event.id, planned.role, planned.channel)
         async with self.pool.acquire() as conn:
             if not await store.try_lock(conn, key):
                 raise TransientDeliveryError("another instance is delivering this message")
             try:
-                return await self._deliver_locked(conn, key, event, question_id, planned)
+                return await self._deliver_locked(conn, key, event, question_id, planned, send)
             finally:
                 # Releasing the connection to the pool also drops session locks (asyncpg's reset query).
                 with contextlib.suppress(Exception):
                     await store.unlock(conn, key)
 
     async def _deliver_locked(
-        self, conn: Conn, key: str, event: CloudEvent, question_id: str | None, planned: PlannedDelivery
+        self,
+        conn: Conn,
+        key: str,
+        event: CloudEvent,
+        question_id: str | None,
+        planned: PlannedDelivery,
+        send: Send | None = None,
     ) -> Result:
         async with conn.transaction():
             claim = await store.claim(conn, key, planned, question_id, event.id)
         if not claim.claimed:
             return Result.ALREADY_SENT if claim.status == "sent" else Result.FAILED
-        subject, text, html = render(planned.template, planned.context)
+        send = send or self._rendered(key, planned)
         try:
-            await self.senders[planned.channel].send(Outgoing(key, planned.address, subject, text, html))
+            await send()
         except TransientDeliveryError as exc:
             await self._transient(conn, key, event, question_id, planned, claim.attempts, str(exc))
             raise
@@ -183,6 +199,17 @@ class Notifier:
             await publish(conn, failure, self.source)
         metrics.FAILED.labels(planned.channel).inc()
         log.error("notification failed", extra={"delivery_key": key, "permanent": permanent, "error": error})
+
+    def _rendered(self, key: str, planned: PlannedDelivery) -> Send:
+        """Render the template now; the returned function hands the message to the channel's sender."""
+        subject, text, html = render(planned.template, planned.context)
+        outgoing = Outgoing(key, planned.address, subject, text, html)
+        sender = self.senders[planned.channel]
+
+        async def send() -> None:
+            await sender.send(outgoing)
+
+        return send
 
     @staticmethod
     def _sent_event(

@@ -1,8 +1,9 @@
 """The e-mail channel: compose a message and send it over SMTP with aiosmtplib.
 
 A channel turns an :class:`~services.notifications.domain.Outgoing` into a real message and raises
-:class:`TransientDeliveryError` or :class:`PermanentDeliveryError`. Later channels (signed webhooks,
-an SMS gateway) implement the same :class:`Sender` protocol.
+:class:`TransientDeliveryError` or :class:`PermanentDeliveryError`. Later channels (an SMS gateway)
+implement the same :class:`Sender` protocol; signed webhooks post the event itself
+(``partner_webhooks.py``) and raise the same two errors.
 """
 
 from __future__ import annotations

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from contracts import topics
+from contracts.events import ResidentErasureRequested
 from services.kit.consumer import Subscription
 from services.kit.runtime import Runtime, ServiceSpec
-from services.reporting import handlers, http
+from services.reporting import erasure, handlers, http
 
 #: Every shared topic except the inbound referrals (personal data, intake only) and the DLQs.
 TOPICS = [
@@ -19,9 +20,16 @@ TOPICS = [
 ]
 
 
-def subscriptions(_: Runtime) -> list[Subscription]:
+def subscriptions(rt: Runtime) -> list[Subscription]:
     """All registered types go to one handler (the fallback); unknown types go to the DLQ."""
-    return [Subscription("projections", TOPICS, handlers={}, fallback=handlers.record_event)]
+    return [
+        Subscription("projections", TOPICS, handlers={}, fallback=handlers.record_event),
+        Subscription(
+            "privacy",
+            [topics.PRIVACY],
+            handlers={ResidentErasureRequested.ce_type: erasure.erasure_requested(rt.source)},
+        ),
+    ]
 
 
 def spec() -> ServiceSpec:

@@ -7,7 +7,7 @@ import logging
 from contracts.envelope import CloudEvent
 from contracts.events import Event
 from services.kit.db import Conn
-from services.reporting import domain, store
+from services.reporting import domain, erasure, store
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +21,7 @@ async def record_event(conn: Conn, event: CloudEvent, payload: Event) -> None:
     if not domain.storable(event.type):
         log.warning("event with personal data ignored", extra={"event_id": event.id, "ce_type": event.type})
         return
+    event = await erasure.without_erased_ref(conn, event)
     if not await store.append_event(conn, event, payload.topic):
         return
     for change in domain.changes_of(payload):

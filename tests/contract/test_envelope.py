@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -17,6 +17,8 @@ from contracts.envelope import CloudEvent, InvalidEvent, decode, encode, from_mo
 from contracts.events import (
     EVENT_TYPES,
     REGISTRY,
+    AssignmentAccepted,
+    AssignmentDeclined,
     CandidateVerdict,
     Consent,
     ConsultationRequired,
@@ -33,7 +35,10 @@ from contracts.events import (
     ResidentErased,
     ResidentErasureRequested,
     SignalRaised,
+    SupportEnded,
     SupporterAssigned,
+    SupporterRegistered,
+    SupporterUpdated,
 )
 
 AT = datetime(2025, 3, 14, 9, 26, 53, 589793, tzinfo=UTC)
@@ -133,6 +138,59 @@ EXAMPLES: dict[type[Event], Event] = {
     ),
     ResidentErasureRequested: ResidentErasureRequested(resident_ref="r-1", question_ids=["q-1"], requested_at=AT),
     ResidentErased: ResidentErased(resident_ref="r-1", service="intake", erased_at=AT),
+    SupporterRegistered: SupporterRegistered(
+        supporter_id="s-12",
+        organisation="mee-plus",
+        kind="experience_expert",
+        municipalities=["GM0505", "GM0642"],
+        life_domains=["youth", "education"],
+        languages=["nl", "tr"],
+        specialisms=["lvb"],
+        experience_themes=["parent_of_child_with_disability"],
+        capacity=6,
+        postcode="3311",
+        registered_at=AT,
+    ),
+    SupporterUpdated: SupporterUpdated(
+        supporter_id="s-12",
+        organisation="mee-plus",
+        kind="experience_expert",
+        municipalities=["GM0505"],
+        life_domains=["youth"],
+        languages=["nl"],
+        capacity=4,
+        availability="paused",
+        paused_until=date(2025, 4, 1),
+        changed=["capacity", "availability", "paused_until"],
+        updated_at=AT,
+    ),
+    AssignmentAccepted: AssignmentAccepted(
+        question_id=QUESTION_ID,
+        assignment_id="a-77",
+        supporter_id="s-12",
+        organisation="org-mee",
+        municipality="GM0505",
+        accepted_at=AT,
+    ),
+    AssignmentDeclined: AssignmentDeclined(
+        question_id=QUESTION_ID,
+        assignment_id="a-77",
+        supporter_id="s-12",
+        organisation="org-mee",
+        municipality="GM0505",
+        declined_by="resident",
+        reason=Reason(code="resident_preference", text="De inwoner wil liever een andere ondersteuner."),
+        declined_at=AT,
+    ),
+    SupportEnded: SupportEnded(
+        question_id=QUESTION_ID,
+        assignment_id="a-77",
+        supporter_id="s-12",
+        organisation="org-mee",
+        municipality="GM0505",
+        reason=Reason(code="completed", text="De ondersteuning is klaar."),
+        ended_at=AT,
+    ),
 }
 
 CE_TYPE = re.compile(r"^nl\.samenloket\.[a-z][a-z_]*\.[a-z][a-z_]*\.v[1-9][0-9]*$")

@@ -20,6 +20,7 @@ from contracts.events import (
     SupporterAssigned,
 )
 from contracts.topics import ASSIGNMENTS, QUESTIONS, REFERRALS_INBOUND, dlq
+from services.kit import access
 from services.kit.settings import Settings
 from tests.support.harness import RunningService, eventually, publish, publish_raw, read_topic, run_service
 
@@ -31,7 +32,11 @@ MATCHING = "/samenloket/matching"
 
 @pytest.fixture(scope="module")
 async def intake(settings: Settings) -> AsyncIterator[RunningService]:
+    """Intake, with a staff API key on every request (tests/integration/test_intake_access.py tests the keys)."""
     async with run_service("intake", settings) as service:
+        async with service.runtime.db.acquire() as conn:
+            key = await access.create_key(conn, "loket-staff", ["staff"])
+        service.client.headers["Authorization"] = f"Bearer {key}"
         yield service
 
 
@@ -232,7 +237,12 @@ async def test_consultation_reason_is_the_dutch_text(intake: RunningService, set
     await eventually(lambda: handled(intake, event.id))
     view = await status_of(intake, question_id)
     assert view["status"] == "consultation"
-    assert view["history"][-1] == {"status": "consultation", "reason": text, "at": view["history"][-1]["at"]}
+    assert view["history"][-1] == {
+        "status": "consultation",
+        "reason": text,
+        "reason_code": "no_language_match",
+        "at": view["history"][-1]["at"],
+    }
 
 
 async def test_status_event_for_an_unknown_question_is_skipped(intake: RunningService, settings: Settings) -> None:

@@ -146,6 +146,8 @@ async def test_assigns_the_best_supporter_and_books_capacity(settings: Settings,
     body = answer.json()
     assert body["supporter_id"] == calm.id and body["assignment_id"] == assigned.assignment_id
     assert {r["code"] for r in body["reasons"]} == {
+        "continuity",
+        "waiting_time",
         "domain_coverage",
         "specialism",
         "language_match",

@@ -203,7 +203,9 @@ def test_every_component_has_a_code_and_dutch_text() -> None:
         "specialism",
         "language_match",
         "distance",
+        "continuity",
         "workload",
+        "waiting_time",
     ]
     assert all(c.reason.text for c in scored.components)
     assert scored.score == pytest.approx(sum(c.contribution for c in scored.components), abs=1e-6)

@@ -1,0 +1,148 @@
+"""HTTP entry points of the closed loop: withdrawing a question, partner webhooks, and the internal
+webhook lookup for notifications."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Response, status
+from pydantic import BaseModel
+
+from services.intake.closedloop import handlers, store
+from services.intake.closedloop.domain import WebhookRegistration, Withdrawal, new_secret
+from services.intake.domain import QuestionStatus
+from services.kit import crypto
+from services.kit.access import Principal, require
+from services.kit.http import internal_auth
+from services.kit.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+NOT_FOUND = "Deze vraag is niet bekend. / This question is not known."
+NO_WEBHOOK = "Er is geen webhook ingesteld. / No webhook is registered."
+CLOSED = "Deze vraag is al afgesloten en kan niet meer worden ingetrokken. / This question is closed."
+
+
+#: A partner's key (submit or read-own): the webhook belongs to the key's organisation.
+PartnerKey = Annotated[Principal, Depends(require("submit", "read-own"))]
+#: The referrer (submit) or staff.
+ReferrerOrStaff = Annotated[Principal, Depends(require("submit", "staff"))]
+
+
+class WithdrawAnswer(BaseModel):
+    question_id: str
+    status: QuestionStatus
+    status_url: str
+
+
+class WebhookView(BaseModel):
+    url: str
+
+
+class WebhookCreated(BaseModel):
+    """The answer to ``PUT /api/v1/webhooks``: the only time the signing secret is shown."""
+
+    url: str
+    secret: str
+
+
+def key_ring(rt: Runtime) -> crypto.KeyRing:
+    """The master key ring that seals webhook secrets at rest (read once per runtime)."""
+    ring = rt.state.get("closedloop.key_ring")
+    if isinstance(ring, crypto.KeyRing):
+        return ring
+    s = rt.settings
+    found = crypto.secrets_of(s.encryption_keys.get_secret_value(), s.index_key.get_secret_value(), s.data_dir).ring
+    rt.state["closedloop.key_ring"] = found
+    return found
+
+
+def secret_place(organisation: str) -> str:
+    """Associated data of a sealed webhook secret: it opens only in its own row."""
+    return crypto.context("intake", "partner_webhooks", "secret", organisation)
+
+
+def note_place(question_id: uuid.UUID) -> str:
+    """Associated data of a sealed withdrawal note."""
+    return crypto.context("intake", "question_history", "note", question_id)
+
+
+def routers(rt: Runtime) -> list[APIRouter]:
+    return [questions_router(rt), webhooks_router(rt), internal_router(rt)]
+
+
+def questions_router(rt: Runtime) -> APIRouter:
+    router = APIRouter(prefix="/api/v1", tags=["questions"])
+
+    @router.post("/questions/{question_id}/withdraw", response_model=WithdrawAnswer)
+    async def withdraw_question(
+        question_id: uuid.UUID,
+        body: Withdrawal,
+        principal: ReferrerOrStaff,
+    ) -> WithdrawAnswer:
+        """Withdraw a question (its referring partner, or staff).
+
+        The reason text is kept in intake only, sealed; the referrer hears the code ``withdrawn``.
+        """
+        note = key_ring(rt).seal(body.reason, note_place(question_id))
+        try:
+            async with rt.db.acquire() as conn, conn.transaction():
+                done = await handlers.withdraw(conn, rt.source, question_id, principal, note)
+        except handlers.NotYours:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND) from None
+        except handlers.AlreadyClosed:
+            raise HTTPException(status.HTTP_409_CONFLICT, CLOSED) from None
+        return WithdrawAnswer(
+            question_id=done.question_id, status=done.status, status_url=f"/api/v1/questions/{done.question_id}"
+        )
+
+    return router
+
+
+def webhooks_router(rt: Runtime) -> APIRouter:
+    """One webhook per organisation (the API key's), for the status of the questions it referred."""
+    router = APIRouter(prefix="/api/v1", tags=["webhooks"])
+
+    @router.put("/webhooks", response_model=WebhookCreated)
+    async def register_webhook(body: WebhookRegistration, principal: PartnerKey) -> WebhookCreated:
+        """Register or replace the webhook; answers a NEW signing secret, shown this once only."""
+        secret = new_secret()
+        sealed = key_ring(rt).seal(secret, secret_place(principal.organisation))
+        async with rt.db.acquire() as conn:
+            await store.save_webhook(conn, principal.organisation, body.url, sealed)
+        log.info("webhook registered", extra={"organisation": principal.organisation})
+        return WebhookCreated(url=body.url, secret=secret)
+
+    @router.get("/webhooks", response_model=WebhookView)
+    async def show_webhook(principal: PartnerKey) -> WebhookView:
+        """The registered URL (the secret is never shown again: register anew to get a new one)."""
+        found = await store.webhook(rt.db, principal.organisation)
+        if found is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, NO_WEBHOOK)
+        return WebhookView(url=found[0])
+
+    @router.delete("/webhooks", status_code=status.HTTP_204_NO_CONTENT)
+    async def delete_webhook(principal: PartnerKey) -> Response:
+        if not await store.delete_webhook(rt.db, principal.organisation):
+            raise HTTPException(status.HTTP_404_NOT_FOUND, NO_WEBHOOK)
+        return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+    return router
+
+
+def internal_router(rt: Runtime) -> APIRouter:
+    """For notifications only (the internal token): where to post, and the secret to sign with."""
+    token = rt.settings.internal_token.get_secret_value()
+    router = APIRouter(prefix="/internal/v1", tags=["internal"], dependencies=[Depends(internal_auth(token))])
+
+    @router.get("/partners/{organisation}/webhook", response_model=WebhookCreated)
+    async def partner_webhook(organisation: str) -> WebhookCreated:
+        found = await store.webhook(rt.db, organisation)
+        if found is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, NO_WEBHOOK)
+        url, sealed = found
+        return WebhookCreated(url=url, secret=key_ring(rt).open(sealed, secret_place(organisation)))
+
+    return router

@@ -1,0 +1,277 @@
+"""The resident's pages (Dutch, B1): the question form, its confirmation and the signal form.
+
+Plain HTML forms that work without JavaScript, at phone width and by keyboard. They validate with
+the API's own models (see :mod:`services.intake.webforms`) and store through the same use cases as
+the API (:meth:`Intake.submit_question`, :meth:`Intake.raise_signal`). Every POST passes a rate
+limit per client and a CSRF check (see :mod:`services.intake.webguard`); every page carries a
+strict Content-Security-Policy (no inline script or style is needed).
+
+The rate limit keys on the client address uvicorn reports. Behind a reverse proxy, let uvicorn
+trust the proxy's ``X-Forwarded-For`` (``FORWARDED_ALLOW_IPS``; by default only 127.0.0.1 is
+trusted), or every resident shares the proxy's address and so one budget.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections import defaultdict
+from functools import lru_cache
+from importlib import resources
+from typing import Any, Final
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from services.intake import store, webforms
+from services.intake.handlers import Intake
+from services.intake.webforms import FieldError, QuestionForm, SignalForm
+from services.intake.webguard import CsrfTokens, RateLimiter, csrf_key
+from services.kit.runtime import Runtime
+from services.kit.settings import Settings
+
+log = logging.getLogger(__name__)
+
+CSS_PATH: Final = "/static/samenloket.css"
+CSRF_FIELD: Final = "csrf_token"
+#: Far more than any honest form needs (the longest text is 4,000 characters).
+MAX_BODY_BYTES: Final = 64 * 1024
+
+SECURITY_HEADERS: Final[dict[str, str]] = {
+    "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "Cache-Control": "no-store",
+}
+
+CHOICES: Final[dict[str, Any]] = {
+    "life_domain_choices": webforms.LIFE_DOMAIN_CHOICES,
+    "kind_choices": webforms.KIND_CHOICES,
+    "language_choices": webforms.LANGUAGE_CHOICES,
+    "meeting_choices": webforms.MEETING_CHOICES,
+    "found_via_choices": webforms.FOUND_VIA_CHOICES,
+    "municipality_choices": webforms.MUNICIPALITY_CHOICES,
+    "theme_choices": webforms.THEME_CHOICES,
+    "level_choices": webforms.LEVEL_CHOICES,
+    "raised_by_choices": webforms.RAISED_BY_CHOICES,
+}
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    return Environment(
+        loader=PackageLoader("services.intake", "templates"),
+        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+@lru_cache(maxsize=1)
+def stylesheet() -> bytes:
+    return resources.files("services.intake").joinpath("static/samenloket.css").read_bytes()
+
+
+def reference_of(question_id: uuid.UUID) -> str:
+    """The short reference a resident can read out on the phone: the id's first 8 characters."""
+    return str(question_id)[:8].upper()
+
+
+class Pages:
+    """Rendering and guarding of the resident pages of one intake process."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.csrf = CsrfTokens(csrf_key(settings.internal_token.get_secret_value()))
+        self.limiter = RateLimiter(settings.web_rate_limit, settings.web_rate_window_seconds)
+        self.secure = settings.web_cookie_secure
+        # The __Host- prefix binds a Secure cookie to this exact host and path.
+        self.cookie = "__Host-samenloket_csrf" if self.secure else "samenloket_csrf"
+
+    def render(self, template: str, status: int = 200, token: str | None = None, **context: Any) -> HTMLResponse:
+        context.setdefault("errors", [])
+        html = environment().get_template(template).render(css=CSS_PATH, **context)
+        response = HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
+        if token:
+            response.set_cookie(
+                self.cookie,
+                token,
+                max_age=int(self.csrf.max_age),
+                path="/",
+                secure=self.secure,
+                httponly=True,
+                samesite="strict",
+            )
+        return response
+
+    def form_page(
+        self, template: str, title: str, token: str, form: object, errors: list[FieldError], status: int = 200
+    ) -> HTMLResponse:
+        err: defaultdict[str, str] = defaultdict(str, {e.field: e.message for e in errors})
+        return self.render(
+            template, status, token, title=title, form=form, errors=errors, err=err, csrf_token=token, **CHOICES
+        )
+
+    def error(
+        self, status: int, title: str, paragraphs: list[str], back_url: str = "/", back_text: str = "Naar het formulier"
+    ) -> HTMLResponse:
+        return self.render(
+            "error.html", status, title=title, paragraphs=paragraphs, back_url=back_url, back_text=back_text
+        )
+
+    def token_for(self, request: Request) -> str:
+        """The visitor's current token when still good (several open tabs keep working), else a new one."""
+        existing = request.cookies.get(self.cookie)
+        return existing if existing and self.csrf.valid(existing) else self.csrf.issue()
+
+    async def admit(self, request: Request, back_url: str) -> tuple[dict[str, list[str]], str] | Response:
+        """Rate limit, size and CSRF checks of a POST: ``(form values, token)``, or the page refusing it."""
+        client = request.client.host if request.client else "unknown"
+        wait = self.limiter.take(client)
+        if wait:
+            return self.too_many(wait, back_url)
+        if int(request.headers.get("content-length") or 0) > MAX_BODY_BYTES:
+            return self.error(
+                413, "Uw bericht is te lang", ["Maak uw tekst korter en probeer het opnieuw."], back_url, "Terug"
+            )
+        values = await form_values(request)
+        token = (values.get(CSRF_FIELD) or [""])[0]
+        if not self.csrf.check(request.cookies.get(self.cookie), token):
+            return self.error(
+                403,
+                "Dit formulier is verlopen",
+                [
+                    "Wij konden niet controleren of dit formulier van deze website kwam. "
+                    "Uw gegevens zijn niet verstuurd.",
+                    "Open het formulier opnieuw en vul het nog een keer in. Sta cookies toe voor deze website.",
+                ],
+                back_url,
+                "Het formulier opnieuw openen",
+            )
+        return values, token
+
+    def too_many(self, wait: int, back_url: str) -> HTMLResponse:
+        minutes = max(1, -(-wait // 60))
+        response = self.error(
+            429,
+            "Even wachten, alstublieft",
+            [
+                "Er zijn vanaf deze plek te veel formulieren verstuurd in korte tijd. Uw gegevens zijn niet verstuurd.",
+                f"Probeer het over {minutes} {'minuut' if minutes == 1 else 'minuten'} opnieuw. "
+                "Of bel uw gemeente op 14 en dan het netnummer, bijvoorbeeld 14 078.",
+            ],
+            back_url,
+            "Terug naar het formulier",
+        )
+        response.headers["Retry-After"] = str(wait)
+        return response
+
+    def unavailable(self, back_url: str) -> HTMLResponse:
+        return self.error(
+            503,
+            "Er ging iets mis",
+            [
+                "Het lukte ons nu niet om uw gegevens op te slaan. Dat ligt niet aan u.",
+                "Probeer het over een paar minuten opnieuw. Of bel uw gemeente op 14 en dan het netnummer, "
+                "bijvoorbeeld 14 078.",
+            ],
+            back_url,
+            "Terug naar het formulier",
+        )
+
+
+async def form_values(request: Request) -> dict[str, list[str]]:
+    """Every text value of the posted form by name (files are refused, repeated names kept)."""
+    form = await request.form(max_files=0, max_fields=100)
+    return {name: [v for v in form.getlist(name) if isinstance(v, str)] for name in form}
+
+
+def router(rt: Runtime, intake: Intake) -> APIRouter:
+    """The resident pages. Not part of the API's OpenAPI description."""
+    pages = Pages(rt.settings)
+    r = APIRouter(include_in_schema=False)
+
+    @r.get("/", response_class=HTMLResponse)
+    async def question_form(request: Request) -> Response:
+        return pages.form_page(
+            "question.html", "Vraag een cliëntondersteuner", pages.token_for(request), QuestionForm(), []
+        )
+
+    @r.post("/", response_class=HTMLResponse)
+    async def submit_question(request: Request) -> Response:
+        admitted = await pages.admit(request, "/")
+        if isinstance(admitted, Response):
+            return admitted
+        values, token = admitted
+        form = QuestionForm.parse(values)
+        submission, errors = form.validate()
+        if submission is None:
+            return pages.form_page("question.html", "Vraag een cliëntondersteuner", token, form, errors, 422)
+        try:
+            async with rt.db.acquire() as conn, conn.transaction():
+                accepted = await intake.submit_question(conn, submission, channel="web")
+        except Exception:
+            log.exception("web form: storing a question failed")
+            return pages.unavailable("/")
+        return RedirectResponse(f"/bevestiging/{accepted.question_id}", status_code=303, headers=SECURITY_HEADERS)
+
+    @r.get("/bevestiging/{question_id}", response_class=HTMLResponse)
+    async def confirmation(question_id: str) -> Response:
+        """What happens next, with a short reference. No personal data on this page."""
+        qid = _uuid(question_id)
+        if qid is None or await store.question_view(rt.db, qid) is None:
+            return pages.error(
+                404,
+                "Deze pagina bestaat niet",
+                ["Misschien is de link niet helemaal goed overgenomen."],
+                "/",
+                "Naar het formulier",
+            )
+        return pages.render("confirmation.html", title="Uw vraag is ontvangen", reference=reference_of(qid))
+
+    @r.get("/signaal", response_class=HTMLResponse)
+    async def signal_form(request: Request) -> Response:
+        return pages.form_page(
+            "signal.html", "Signaal of ervaring doorgeven", pages.token_for(request), SignalForm(), []
+        )
+
+    @r.post("/signaal", response_class=HTMLResponse)
+    async def submit_signal(request: Request) -> Response:
+        admitted = await pages.admit(request, "/signaal")
+        if isinstance(admitted, Response):
+            return admitted
+        values, token = admitted
+        form = SignalForm.parse(values)
+        body, errors = form.validate()
+        if body is None:
+            return pages.form_page("signal.html", "Signaal of ervaring doorgeven", token, form, errors, 422)
+        try:
+            async with rt.db.acquire() as conn, conn.transaction():
+                await intake.raise_signal(conn, body)
+        except Exception:
+            log.exception("web form: storing a signal failed")
+            return pages.unavailable("/signaal")
+        return RedirectResponse("/signaal/bedankt", status_code=303, headers=SECURITY_HEADERS)
+
+    @r.get("/signaal/bedankt", response_class=HTMLResponse)
+    async def signal_thanks() -> Response:
+        return pages.render("signal_thanks.html", title="Bedankt voor uw bericht")
+
+    @r.get(CSS_PATH)
+    async def css() -> Response:
+        return Response(
+            stylesheet(),
+            media_type="text/css",
+            headers={"Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"},
+        )
+
+    return r
+
+
+def _uuid(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None

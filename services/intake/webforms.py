@@ -1,0 +1,358 @@
+"""The resident forms' rules: Dutch choices, form fields → submission, errors in plain Dutch. No I/O.
+
+The forms validate with the very models the API uses (``QuestionSubmission``, ``SignalSubmission``),
+so a form can never accept what the API refuses. On top of those the question form has two rules of
+its own: a way to reach the resident (e-mail or phone) and ticked consent. Pydantic's English
+messages never reach a resident: every error is translated per field, with a generic Dutch
+sentence for anything not foreseen.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Final
+
+from pydantic import ValidationError
+
+from contracts.bsn import BSN_MESSAGE
+from contracts.codes import LANGUAGES, LIFE_DOMAINS, MUNICIPALITIES
+from contracts.events import QuestionSubmission
+from services.intake.domain import SignalSubmission
+
+#: A choice in a list: (code, label, hint or "").
+Choice = tuple[str, str, str]
+
+DOMAIN_HINTS: Final[dict[str, str]] = {
+    "wmo": "Bijvoorbeeld hulp in het huishouden, begeleiding, een rolstoel of een aanpassing in huis.",
+    "youth": "Vragen over uw kind, over opvoeden of over jeugdhulp.",
+    "participation": "Bijvoorbeeld een uitkering, werk zoeken of meedoen in de buurt.",
+    "debts": "Rekeningen die u niet kunt betalen, of hulp bij het regelen van uw geld.",
+    "housing": "Een huis zoeken, of problemen met uw huis of de huur.",
+    "education": "Bijvoorbeeld passend onderwijs, vervoer naar school of problemen op school.",
+    "health": "Vragen over uw gezondheid of over hoe u zich voelt.",
+    "wlz": "Als u altijd zorg dichtbij nodig heeft, bijvoorbeeld in een zorginstelling.",
+}
+LIFE_DOMAIN_CHOICES: Final[tuple[Choice, ...]] = tuple(
+    (code, label, DOMAIN_HINTS.get(code, "")) for code, label in LIFE_DOMAINS.items()
+)
+
+KIND_CHOICES: Final[tuple[Choice, ...]] = (
+    ("professional", "Een beroepskracht", "Iemand die dit als werk doet en veel weet van regels en hulp."),
+    ("volunteer", "Een vrijwilliger", "Iemand die hiervoor is opgeleid en u helpt in zijn of haar vrije tijd."),
+    ("experience_expert", "Een ervaringsdeskundige", "Iemand die zelf hetzelfde heeft meegemaakt als u."),
+    ("any", "Geen voorkeur", "Wij zoeken iemand die goed bij uw vraag past."),
+)
+
+LANGUAGE_NAMES: Final[dict[str, str]] = {
+    "nl": "Nederlands",
+    "en": "Engels",
+    "ar": "Arabisch",
+    "tr": "Turks",
+    "pl": "Pools",
+    "ber": "Berbers (Tamazight)",
+    "ti": "Tigrinya",
+    "uk": "Oekraïens",
+    "so": "Somalisch",
+    "fa": "Perzisch (Farsi)",
+    "de": "Duits",
+    "fr": "Frans",
+    "es": "Spaans",
+    "pap": "Papiaments",
+    "ngt": "Nederlandse Gebarentaal",
+}
+LANGUAGE_CHOICES: Final[tuple[Choice, ...]] = tuple((code, LANGUAGE_NAMES.get(code, code), "") for code in LANGUAGES)
+
+MEETING_CHOICES: Final[tuple[Choice, ...]] = (
+    ("home", "Bij mij thuis", ""),
+    ("phone", "Aan de telefoon", ""),
+    ("video", "Met beeldbellen (video)", ""),
+    ("office", "Op een kantoor in de buurt", ""),
+    ("no_preference", "Geen voorkeur", ""),
+)
+
+FOUND_VIA_CHOICES: Final[tuple[Choice, ...]] = (
+    ("wijkteam", "Via het sociaal wijkteam", ""),
+    ("huisarts", "Via de huisarts", ""),
+    ("school", "Via school of kinderopvang", ""),
+    ("website", "Via een website of internet", ""),
+    ("family_friends", "Via familie, vrienden of buren", ""),
+    ("media", "Via de krant, radio of tv", ""),
+    ("other", "Op een andere manier", ""),
+)
+
+MUNICIPALITY_CHOICES: Final[tuple[Choice, ...]] = tuple(
+    (code, name, "") for code, name in sorted(MUNICIPALITIES.items(), key=lambda item: item[1])
+)
+
+THEME_CHOICES: Final[tuple[Choice, ...]] = (
+    ("waiting_times", "Lang wachten", "Bijvoorbeeld lang wachten op een gesprek, een besluit of hulp."),
+    ("rules_and_regulations", "Regels en papierwerk", "Regels die niet kloppen of formulieren die te moeilijk zijn."),
+    ("reachability", "Moeilijk te bereiken", "U kon niemand te pakken krijgen, of wist niet waar u heen moest."),
+    ("treatment", "Hoe u werd behandeld", "Bijvoorbeeld of er goed naar u werd geluisterd."),
+    ("cooperation", "Samenwerking", "Organisaties die niet goed samenwerken, zodat u steeds opnieuw moet beginnen."),
+    ("other", "Iets anders", ""),
+)
+
+LEVEL_CHOICES: Final[tuple[Choice, ...]] = (
+    ("local", "In mijn gemeente", ""),
+    ("regional", "In de hele regio", "Ook in andere gemeenten in de buurt."),
+)
+
+RAISED_BY_CHOICES: Final[tuple[Choice, ...]] = (
+    ("resident", "Inwoner", ""),
+    ("supporter", "Cliëntondersteuner", ""),
+    ("council", "Lid van een adviesraad of cliëntenraad", ""),
+    ("partner", "Medewerker van een organisatie", "Bijvoorbeeld van het wijkteam, de huisarts of een school."),
+)
+
+_POSTCODE: Final = re.compile(r"^\s*([1-9][0-9]{3})\s*(?:[A-Za-z]{2})?\s*$")
+_BSN_WORDS: Final = ("bsn", "burgerservicenummer")
+
+
+# --- Dutch error messages ---------------------------------------------------------------------------
+
+QUESTION_MESSAGES: Final[dict[str, str]] = {
+    "life_domains": "Kies minstens één onderwerp uit de lijst.",
+    "description": "Beschrijf in een paar zinnen waar u hulp bij zoekt.",
+    "preferred_supporter_kind": "Kies wie u het liefst als ondersteuner wilt.",
+    "language": "Kies een taal uit de lijst.",
+    "meeting_preference": "Kies waar of hoe u wilt afspreken.",
+    "name": "Vul uw naam in.",
+    "email": "Dit e-mailadres klopt niet. Een e-mailadres ziet er zo uit: naam@voorbeeld.nl",
+    "phone": "Dit telefoonnummer klopt niet. Gebruik alleen cijfers, bijvoorbeeld 0612345678.",
+    "postcode": "Vul een goede postcode in: 4 cijfers, bijvoorbeeld 3311 of 3311 AB.",
+    "municipality": "Kies uw gemeente uit de lijst.",
+    "found_via": "Kies een antwoord uit de lijst.",
+    "consent": "Zet een vinkje als u akkoord gaat. Zonder uw toestemming kunnen wij u niet helpen.",
+}
+QUESTION_TOO_LONG: Final[dict[str, str]] = {
+    "description": "Uw beschrijving is te lang. Gebruik niet meer dan 4000 tekens.",
+    "name": "Uw naam is te lang. Gebruik niet meer dan 200 tekens.",
+    "life_domains": "Kies niet meer dan 8 onderwerpen.",
+}
+REACH_ME: Final = "Vul uw e-mailadres of uw telefoonnummer in, zodat wij u kunnen bereiken."
+
+SIGNAL_MESSAGES: Final[dict[str, str]] = {
+    "theme": "Kies waar uw signaal of ervaring over gaat.",
+    "life_domain": "Kies een onderwerp uit de lijst.",
+    "municipality": "Kies de gemeente uit de lijst.",
+    "level": "Kies of het over uw gemeente gaat of over de hele regio.",
+    "raised_by": "Kies wie u bent.",
+    "text": "Schrijf op wat er gebeurde of wat u opviel.",
+}
+SIGNAL_TOO_LONG: Final[dict[str, str]] = {"text": "Uw tekst is te lang. Gebruik niet meer dan 2000 tekens."}
+
+GENERIC_MESSAGE: Final = "Dit klopt nog niet. Kijk het na en probeer het opnieuw."
+#: The key of an error that belongs to no single field; the summary links to the form itself.
+FORM: Final = "form"
+
+#: Where a field's error in the summary links to: its input, or the first option of a group.
+QUESTION_ANCHORS: Final[dict[str, str]] = {
+    "life_domains": f"life_domains-{LIFE_DOMAIN_CHOICES[0][0]}",
+    "preferred_supporter_kind": f"preferred_supporter_kind-{KIND_CHOICES[0][0]}",
+    "meeting_preference": f"meeting_preference-{MEETING_CHOICES[0][0]}",
+    "found_via": f"found_via-{FOUND_VIA_CHOICES[0][0]}",
+}
+SIGNAL_ANCHORS: Final[dict[str, str]] = {
+    "theme": f"theme-{THEME_CHOICES[0][0]}",
+    "level": f"level-{LEVEL_CHOICES[0][0]}",
+    "raised_by": f"raised_by-{RAISED_BY_CHOICES[0][0]}",
+}
+
+#: Model locations → form field names.
+_QUESTION_FIELDS: Final[dict[str, str]] = {
+    "languages": "language",
+    "contact.name": "name",
+    "contact.email": "email",
+    "contact.phone": "phone",
+    "contact": "name",
+    "consent": "consent",
+    "consent.share_with_supporter": "consent",
+}
+
+
+@dataclass(frozen=True)
+class FieldError:
+    field: str
+    message: str
+    anchor: str
+
+
+def _first(values: Mapping[str, Sequence[str]], name: str) -> str:
+    found = values.get(name) or [""]
+    return found[0].strip()
+
+
+def normalise_postcode(value: str) -> str:
+    """``3311``, ``3311AB`` and ``3311 ab`` all become ``3311``; anything else is left for validation."""
+    match = _POSTCODE.match(value)
+    return match.group(1) if match else value.strip()
+
+
+def _mentions_bsn(err: Mapping[str, Any]) -> bool:
+    """The model refused a citizen service number (``contracts.bsn``) in a free text."""
+    return err.get("type") == "bsn_found" or any(word in str(err.get("msg", "")).lower() for word in _BSN_WORDS)
+
+
+def translate(
+    exc: ValidationError,
+    fields: Mapping[str, str],
+    messages: Mapping[str, str],
+    too_long: Mapping[str, str],
+) -> dict[str, str]:
+    """Pydantic errors as ``{form field: Dutch message}``, the first error of each field.
+
+    An error on no known field (a rule on the whole model) is filed under ``form``.
+    """
+    result: dict[str, str] = {}
+    for err in exc.errors():
+        loc = [str(p) for p in err.get("loc", ()) if not isinstance(p, int)]
+        name = fields.get(".".join(loc)) or (fields.get(loc[0]) or loc[0] if loc else FORM)
+        if name not in messages:
+            name = FORM
+        if name in result:
+            continue
+        if _mentions_bsn(err):
+            result[name] = BSN_MESSAGE
+        elif err.get("type") in ("too_long", "string_too_long") and name in too_long:
+            result[name] = too_long[name]
+        else:
+            result[name] = messages.get(name, GENERIC_MESSAGE)
+    return result
+
+
+def ordered(errors: Mapping[str, str], order: Sequence[str], anchors: Mapping[str, str]) -> list[FieldError]:
+    """Errors in the order the fields appear on the page, each with the id its summary link targets."""
+    rank = {name: i for i, name in enumerate(order)}
+    names = sorted(errors, key=lambda n: rank.get(n, len(rank)))
+    return [FieldError(n, errors[n], anchors.get(n, n)) for n in names]
+
+
+# --- the question form ------------------------------------------------------------------------------
+
+
+@dataclass
+class QuestionForm:
+    """What the resident typed, kept as typed so the form can be shown again."""
+
+    life_domains: list[str] = field(default_factory=list)
+    description: str = ""
+    preferred_supporter_kind: str = "any"
+    language: str = "nl"
+    meeting_preference: str = "no_preference"
+    name: str = ""
+    email: str = ""
+    phone: str = ""
+    postcode: str = ""
+    municipality: str = ""
+    found_via: str = ""
+    consent: bool = False
+
+    ORDER: ClassVar[tuple[str, ...]] = (
+        "life_domains",
+        "description",
+        "preferred_supporter_kind",
+        "language",
+        "meeting_preference",
+        "name",
+        "email",
+        "phone",
+        "postcode",
+        "municipality",
+        "found_via",
+        "consent",
+    )
+
+    @classmethod
+    def parse(cls, values: Mapping[str, Sequence[str]]) -> QuestionForm:
+        return cls(
+            life_domains=[v for v in values.get("life_domains", []) if v],
+            description=_first(values, "description"),
+            preferred_supporter_kind=_first(values, "preferred_supporter_kind"),
+            language=_first(values, "language"),
+            meeting_preference=_first(values, "meeting_preference"),
+            name=_first(values, "name"),
+            email=_first(values, "email"),
+            phone=_first(values, "phone"),
+            postcode=_first(values, "postcode"),
+            municipality=_first(values, "municipality"),
+            found_via=_first(values, "found_via"),
+            consent=_first(values, "consent") == "ja",
+        )
+
+    def payload(self) -> dict[str, Any]:
+        """The API body this form stands for (channel ``web``)."""
+        return {
+            "municipality": self.municipality,
+            "life_domains": self.life_domains,
+            "description": self.description,
+            "preferred_supporter_kind": self.preferred_supporter_kind or "any",
+            "languages": [self.language or "nl"],
+            "postcode": normalise_postcode(self.postcode),
+            "channel": "web",
+            "contact": {"name": self.name, "email": self.email or None, "phone": self.phone or None},
+            "consent": {"share_with_supporter": self.consent},
+            "found_via": self.found_via or None,
+            "meeting_preference": self.meeting_preference or None,
+        }
+
+    def validate(self) -> tuple[QuestionSubmission | None, list[FieldError]]:
+        """The submission, or the errors to show (in page order)."""
+        errors: dict[str, str] = {}
+        submission: QuestionSubmission | None = None
+        try:
+            submission = QuestionSubmission.model_validate(self.payload())
+        except ValidationError as exc:
+            errors = translate(exc, _QUESTION_FIELDS, QUESTION_MESSAGES, QUESTION_TOO_LONG)
+        if not self.email and not self.phone:
+            errors.setdefault("email", REACH_ME)
+        if not self.consent:
+            errors.setdefault("consent", QUESTION_MESSAGES["consent"])
+        if errors:
+            return None, ordered(errors, self.ORDER, QUESTION_ANCHORS)
+        return submission, []
+
+
+# --- the signal form --------------------------------------------------------------------------------
+
+
+@dataclass
+class SignalForm:
+    theme: str = ""
+    life_domain: str = ""
+    municipality: str = ""
+    level: str = "local"
+    raised_by: str = "resident"
+    text: str = ""
+
+    ORDER: ClassVar[tuple[str, ...]] = ("theme", "life_domain", "municipality", "level", "raised_by", "text")
+
+    @classmethod
+    def parse(cls, values: Mapping[str, Sequence[str]]) -> SignalForm:
+        return cls(
+            theme=_first(values, "theme"),
+            life_domain=_first(values, "life_domain"),
+            municipality=_first(values, "municipality"),
+            level=_first(values, "level"),
+            raised_by=_first(values, "raised_by"),
+            text=_first(values, "text"),
+        )
+
+    def payload(self) -> dict[str, Any]:
+        return {
+            "theme": self.theme,
+            "life_domain": self.life_domain or None,
+            "municipality": self.municipality,
+            "level": self.level,
+            "raised_by": self.raised_by,
+            "text": self.text,
+        }
+
+    def validate(self) -> tuple[SignalSubmission | None, list[FieldError]]:
+        try:
+            return SignalSubmission.model_validate(self.payload()), []
+        except ValidationError as exc:
+            errors = translate(exc, {}, SIGNAL_MESSAGES, SIGNAL_TOO_LONG)
+            return None, ordered(errors, self.ORDER, SIGNAL_ANCHORS)

@@ -1,0 +1,57 @@
+"""Matching's part of an erasure (ResidentErasureRequested on samenloket.privacy).
+
+Matching keeps no names or contact details. What ties a question to a resident is the
+``resident_ref`` in the ``QuestionReceived`` payloads it keeps (``waiting.question``,
+``questions``): the erased resident's waiting questions are dropped, since intake withdraws them
+and nobody is left to support, and ``questions`` loses the ref (``store.forget_resident``; the
+continuity with earlier supporters goes with it). A decline's reason in the person's own words is
+cleared. Assignments and consultations hold ids, scores and reason codes only, and stay for
+capacity and figures.
+A QuestionReceived of an erased resident arriving later is not matched (see ``handlers``).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from contracts.envelope import CloudEvent
+from contracts.events import Event, ResidentErasureRequested
+from services.kit import erasure
+from services.kit.consumer import PermanentError, TransactionalHandler
+from services.kit.db import Conn
+from services.matching import store
+
+log = logging.getLogger(__name__)
+
+SERVICE = "matching"
+
+
+def erasure_requested(source: str) -> TransactionalHandler:
+    async def handle(conn: Conn, event: CloudEvent, payload: Event) -> None:
+        if not isinstance(payload, ResidentErasureRequested):
+            raise PermanentError(f"expected ResidentErasureRequested, got {type(payload).__name__}")
+        await erase(conn, payload, source)
+
+    return handle
+
+
+async def erase(conn: Conn, request: ResidentErasureRequested, source: str) -> None:
+    ids = request.question_ids
+    dropped = await conn.execute(
+        "DELETE FROM waiting WHERE question_id = ANY($1::text[]) OR question->>'resident_ref' = $2",
+        ids,
+        request.resident_ref,
+    )
+    forgotten = await store.forget_resident(conn, request.resident_ref)
+    # The same for the question ids, should a payload have come without the ref.
+    await conn.execute(
+        "UPDATE questions SET resident_ref = NULL, question = question - 'resident_ref'"
+        " WHERE question_id = ANY($1::text[]) AND (resident_ref IS NOT NULL OR question ? 'resident_ref')",
+        ids,
+    )
+    # A decline's reason in the person's own words may say who they are.
+    await conn.execute(
+        "UPDATE declines SET reason_text = NULL WHERE question_id = ANY($1::text[]) AND reason_text IS NOT NULL", ids
+    )
+    log.info("resident erased", extra={"waiting_dropped": dropped, "questions_forgotten": forgotten})
+    await erasure.confirm(conn, request.resident_ref, SERVICE, source)

@@ -1,0 +1,38 @@
+"""Notifications' part of an erasure (ResidentErasureRequested on samenloket.privacy).
+
+Notifications stores no addresses or names: contact details are fetched from intake per delivery
+and kept in memory only (``contacts.py``), and after the erasure intake no longer has them. What
+is left about the resident's questions is dropped or cleaned here:
+- ``questions`` (municipality and life domains the mails mention): deleted for those questions;
+- ``deliveries``: the log stays (ids, role, channel, template, status: needed for operations), but
+  ``last_error`` is cleared, since a mail server's error text may quote the address it refused.
+Mails already sent cannot be called back; they are the resident's own.
+"""
+
+from __future__ import annotations
+
+from contracts.envelope import CloudEvent
+from contracts.events import Event, ResidentErasureRequested
+from services.kit import erasure
+from services.kit.consumer import PermanentError, TransactionalHandler
+from services.kit.db import Conn
+
+SERVICE = "notifications"
+
+
+def erasure_requested(source: str) -> TransactionalHandler:
+    async def handle(conn: Conn, event: CloudEvent, payload: Event) -> None:
+        if not isinstance(payload, ResidentErasureRequested):
+            raise PermanentError(f"expected ResidentErasureRequested, got {type(payload).__name__}")
+        await erase(conn, payload, source)
+
+    return handle
+
+
+async def erase(conn: Conn, request: ResidentErasureRequested, source: str) -> None:
+    ids = request.question_ids
+    await conn.execute(
+        "UPDATE deliveries SET last_error = NULL WHERE question_id = ANY($1::text[]) AND last_error IS NOT NULL", ids
+    )
+    await conn.execute("DELETE FROM questions WHERE question_id = ANY($1::text[])", ids)
+    await erasure.confirm(conn, request.resident_ref, SERVICE, source)

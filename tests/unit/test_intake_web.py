@@ -1,0 +1,215 @@
+"""The resident forms' pure rules: form → submission, Dutch errors, CSRF tokens and the rate limit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from contracts.codes import LANGUAGES, LIFE_DOMAINS, MUNICIPALITIES
+from services.intake import webforms
+from services.intake.webforms import QuestionForm, SignalForm, normalise_postcode
+from services.intake.webguard import CsrfTokens, RateLimiter, csrf_key
+
+
+def valid(**changes: Any) -> dict[str, list[str]]:
+    values = {
+        "life_domains": ["wmo", "debts"],
+        "description": ["Ik zoek hulp bij mijn schulden."],
+        "preferred_supporter_kind": ["volunteer"],
+        "language": ["ar"],
+        "meeting_preference": ["phone"],
+        "name": ["A. de Vries"],
+        "email": ["a.devries@example.nl"],
+        "phone": [""],
+        "postcode": ["3311 ab"],
+        "municipality": ["GM0505"],
+        "found_via": ["huisarts"],
+        "consent": ["ja"],
+    }
+    return values | {k: v if isinstance(v, list) else [v] for k, v in changes.items()}
+
+
+class FakeClock:
+    def __init__(self, now: float = 1_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+# --- question form ---------------------------------------------------------------------------------
+
+
+def test_a_valid_form_becomes_the_api_submission() -> None:
+    submission, errors = QuestionForm.parse(valid()).validate()
+    assert errors == []
+    assert submission is not None
+    expected = {
+        "municipality": "GM0505",
+        "life_domains": ["wmo", "debts"],
+        "description": "Ik zoek hulp bij mijn schulden.",
+        "preferred_supporter_kind": "volunteer",
+        "languages": ["ar"],
+        "postcode": "3311",
+        "channel": "web",
+        "contact": {"name": "A. de Vries", "email": "a.devries@example.nl", "phone": None},
+        "consent": {"share_with_supporter": True},
+        "found_via": "huisarts",
+        "meeting_preference": "phone",
+    }
+    dumped = submission.model_dump(mode="json")
+    assert {k: dumped[k] for k in expected} == expected
+
+
+@pytest.mark.parametrize(
+    ("typed", "kept"),
+    [("3311", "3311"), ("3311AB", "3311"), (" 3311 ab ", "3311"), ("12AB", "12AB"), ("0311", "0311"), ("", "")],
+)
+def test_postcodes_keep_their_four_digits(typed: str, kept: str) -> None:
+    assert normalise_postcode(typed) == kept
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "dutch"),
+    [
+        ({"life_domains": []}, "life_domains", "Kies minstens één onderwerp"),
+        ({"life_domains": ["gezondheid"]}, "life_domains", "Kies minstens één onderwerp"),
+        ({"description": "   "}, "description", "Beschrijf in een paar zinnen"),
+        ({"description": "x" * 4001}, "description", "niet meer dan 4000 tekens"),
+        ({"description": "Mijn BSN is 111222333"}, "description", "burgerservicenummer"),
+        ({"name": ""}, "name", "Vul uw naam in"),
+        ({"email": "jan@"}, "email", "Dit e-mailadres klopt niet"),
+        ({"email": "", "phone": ""}, "email", "Vul uw e-mailadres of uw telefoonnummer in"),
+        ({"phone": "bel mij"}, "phone", "Dit telefoonnummer klopt niet"),
+        ({"postcode": "12AB"}, "postcode", "Vul een goede postcode in"),
+        ({"municipality": ""}, "municipality", "Kies uw gemeente"),
+        ({"municipality": "GM9999"}, "municipality", "Kies uw gemeente"),
+        ({"language": "xx"}, "language", "Kies een taal"),
+        ({"preferred_supporter_kind": "robot"}, "preferred_supporter_kind", "Kies wie u het liefst"),
+        ({"meeting_preference": "maan"}, "meeting_preference", "Kies waar of hoe"),
+        ({"found_via": "tv"}, "found_via", "Kies een antwoord"),
+        ({"consent": []}, "consent", "Zet een vinkje"),
+    ],
+)
+def test_each_wrong_field_gets_one_dutch_message(changes: dict[str, Any], field: str, dutch: str) -> None:
+    submission, errors = QuestionForm.parse(valid(**changes)).validate()
+    assert submission is None
+    assert [(e.field, dutch in e.message) for e in errors] == [(field, True)]
+
+
+def test_errors_come_in_page_order_with_anchors_on_the_first_option() -> None:
+    _, errors = QuestionForm.parse({}).validate()
+    fields = [e.field for e in errors]
+    assert fields == sorted(fields, key=QuestionForm.ORDER.index)
+    anchors = {e.field: e.anchor for e in errors}
+    assert anchors["life_domains"] == "life_domains-wmo"
+    assert anchors["email"] == "email"
+
+
+def test_choices_cover_every_code() -> None:
+    assert [c[0] for c in webforms.LIFE_DOMAIN_CHOICES] == list(LIFE_DOMAINS)
+    assert [c[0] for c in webforms.LANGUAGE_CHOICES] == list(LANGUAGES)
+    assert all(c[1] != c[0] for c in webforms.LANGUAGE_CHOICES), "every language has a Dutch name"
+    assert {c[0] for c in webforms.MUNICIPALITY_CHOICES} == set(MUNICIPALITIES)
+
+
+# --- signal form -----------------------------------------------------------------------------------
+
+
+def test_a_valid_signal_form_becomes_the_api_body() -> None:
+    form = SignalForm.parse(
+        {
+            "theme": ["reachability"],
+            "life_domain": [""],
+            "municipality": ["GM0642"],
+            "level": ["local"],
+            "raised_by": ["resident"],
+            "text": ["Niemand nam de telefoon op."],
+        }
+    )
+    body, errors = form.validate()
+    assert errors == []
+    assert body is not None and body.life_domain is None and body.theme == "reachability"
+
+
+def test_a_wrong_signal_form_gets_dutch_messages() -> None:
+    body, errors = SignalForm.parse({"text": ["x" * 2001], "level": ["overal"]}).validate()
+    assert body is None
+    messages = {e.field: e.message for e in errors}
+    assert set(messages) == {"theme", "municipality", "level", "raised_by", "text"}
+    assert "2000 tekens" in messages["text"]
+
+
+def test_a_bsn_in_a_signal_is_refused_in_dutch() -> None:
+    form = SignalForm.parse(
+        {
+            "theme": ["other"],
+            "municipality": ["GM0505"],
+            "level": ["local"],
+            "raised_by": ["resident"],
+            "text": ["Mijn buurman met BSN 111.222.333 wacht al lang."],
+        }
+    )
+    body, errors = form.validate()
+    assert body is None
+    assert [e.field for e in errors] == ["text"]
+    assert "burgerservicenummer" in errors[0].message
+
+
+# --- CSRF ------------------------------------------------------------------------------------------
+
+
+def test_a_csrf_token_is_good_only_in_both_places_unaltered_and_fresh() -> None:
+    clock = FakeClock()
+    tokens = CsrfTokens(csrf_key("secret"), max_age=3600, clock=clock)
+    token = tokens.issue()
+    assert tokens.check(token, token)
+    assert not tokens.check(token, None)
+    assert not tokens.check(None, token)
+    assert not tokens.check(token, tokens.issue())
+    tampered = token[:-1] + ("0" if token[-1] != "0" else "1")
+    assert not tokens.check(tampered, tampered)
+    other_key = CsrfTokens(csrf_key("another secret"), clock=clock).issue()
+    assert not tokens.check(other_key, other_key)
+    clock.now += 3601
+    assert not tokens.check(token, token)
+
+
+@pytest.mark.parametrize("garbage", ["", "abc", "1.2", "x.y.z", "1." + "a" * 300, "..."])
+def test_malformed_csrf_tokens_are_refused(garbage: str) -> None:
+    assert not CsrfTokens(csrf_key("secret")).valid(garbage)
+
+
+def test_without_a_secret_the_csrf_key_is_random() -> None:
+    assert csrf_key("") != csrf_key("")
+    assert csrf_key("s") == csrf_key("s")
+
+
+# --- rate limit ------------------------------------------------------------------------------------
+
+
+def test_the_rate_limit_allows_a_burst_then_refills_steadily() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(limit=10, window=600, clock=clock)
+    assert [limiter.take("10.0.0.1") for _ in range(10)] == [0] * 10
+    assert limiter.take("10.0.0.1") == 60  # one submission comes back every 60 s
+    assert limiter.take("10.0.0.2") == 0  # another client has its own bucket
+    clock.now += 30
+    assert limiter.take("10.0.0.1") == 30
+    clock.now += 30
+    assert limiter.take("10.0.0.1") == 0
+    assert limiter.take("10.0.0.1") == 60
+
+
+def test_the_rate_limit_forgets_idle_clients_to_bound_memory() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(limit=2, window=60, clock=clock, max_clients=3)
+    for client in ("a", "b", "c"):
+        limiter.take(client)
+    clock.now += 60  # all full again
+    limiter.take("d")
+    assert len(limiter._buckets) == 1
+    for client in ("e", "f", "g"):
+        limiter.take(client)
+    assert len(limiter._buckets) <= 3
