@@ -69,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.set_defaults(run=_bench)
 
     _add_matching_commands(commands)
+    _add_dlq_commands(commands)
     return parser
 
 
@@ -367,6 +368,61 @@ def _keys_retire(args: argparse.Namespace) -> int:
     ring = crypto.KeyRing(tuple(k for k in current.ring.keys if k[0] != args.key_id))
     crypto.write_secrets(path, crypto.Secrets(ring, current.index_key))
     print(json.dumps({"key_file": str(path), "current": ring.current_id, "keys": ring.ids()}))
+    return 0
+
+
+# --- dead-letter topics (services/kit/dlq.py, deploy/README.md runbook) ---------------------------
+
+
+def _add_dlq_commands(commands: Any) -> None:
+    dlq = commands.add_parser("dlq", help="list or replay a topic's dead letters")
+    sub = dlq.add_subparsers(dest="dlq_command", required=True)
+    listing = sub.add_parser("list", help="print each dead letter's reason, type, origin and attempts (no payload)")
+    listing.set_defaults(run=_dlq_list)
+    replay = sub.add_parser("replay", help="republish dead letters to their topic, once each; prints JSON")
+    replay.add_argument("--limit", type=int, default=None, help="replay at most this many")
+    replay.add_argument("--dry-run", action="store_true", help="count what would be replayed, send nothing")
+    replay.set_defaults(run=_dlq_replay)
+    for command in (listing, replay):
+        command.add_argument("topic", help="the topic, e.g. samenloket.questions (or its .dlq name)")
+        command.add_argument("--data-dir", type=Path, default=None, help="data dir of a running `samenloket up`")
+
+
+def broker_settings(data_dir: Path | None) -> Any:
+    """The configured broker, or the one of a running `samenloket up` (its run.json)."""
+    from services.kit.settings import load_settings
+
+    settings = load_settings()
+    if settings.kafka_bootstrap_servers:
+        return settings
+    state = (data_dir or settings.data_dir) / "run.json"
+    if state.exists():
+        bootstrap = json.loads(state.read_text())["kafka_bootstrap_servers"]
+        return settings.model_copy(update={"kafka_bootstrap_servers": bootstrap})
+    print(
+        f"no broker: set SAMENLOKET_KAFKA_BOOTSTRAP_SERVERS or start `samenloket up` ({state} not found)",
+        file=sys.stderr,
+    )
+    raise SystemExit(2)
+
+
+def _dlq_list(args: argparse.Namespace) -> int:
+    from services.kit import dlq
+
+    letters = asyncio.run(dlq.list_dead_letters(broker_settings(args.data_dir), args.topic))
+    for letter in letters:
+        print(json.dumps(letter))
+    return 0
+
+
+def _dlq_replay(args: argparse.Namespace) -> int:
+    from services.kit import dlq
+
+    if args.limit is not None and args.limit < 1:
+        print("samenloket dlq replay: --limit must be at least 1", file=sys.stderr)
+        return 2
+    result = asyncio.run(dlq.replay(broker_settings(args.data_dir), args.topic, args.limit, args.dry_run))
+    print(json.dumps(result))
     return 0
 
 

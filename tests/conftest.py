@@ -5,7 +5,8 @@
 - ``external``: the PostgreSQL server of ``SAMENLOKET_TEST_DATABASE_URL`` (CI runs one on
   127.0.0.1:5432) and the broker of ``SAMENLOKET_TEST_KAFKA_BOOTSTRAP_SERVERS``, or an embedded
   Tansu when that is not set;
-- ``containers``: Apache Kafka and PostgreSQL in containers (needs a Docker engine; skips here).
+- ``containers``: Apache Kafka (KRaft) and PostgreSQL in containers for the session, through
+  testcontainers; needs a Docker engine and skips with that reason where none answers.
 Every test module gets its own database and its own broker, so modules never see each other's events.
 """
 
@@ -26,11 +27,47 @@ from services.kit.settings import Settings
 INFRA = os.environ.get("SAMENLOKET_TEST_INFRA", "embedded")
 
 
+#: Images of the containers mode (Confluent's build of Apache Kafka runs in KRaft mode here).
+POSTGRES_IMAGE = "postgres:16-alpine"
+KAFKA_IMAGE = "confluentinc/cp-kafka:7.6.0"
+
+
+def containers_unavailable() -> str | None:
+    """Why the containers mode cannot run here, or None when a Docker engine answers."""
+    if not shutil.which("dockerd") and not Path("/var/run/docker.sock").exists() and not os.environ.get("DOCKER_HOST"):
+        return "SAMENLOKET_TEST_INFRA=containers needs a Docker engine; this machine has none"
+    try:
+        import docker
+        import testcontainers.community.kafka
+        import testcontainers.community.postgres  # noqa: F401
+    except ImportError as exc:
+        return f"SAMENLOKET_TEST_INFRA=containers needs testcontainers[postgres,kafka] ({exc})"
+    try:
+        docker.from_env(timeout=5).ping()
+    except Exception as exc:
+        return f"SAMENLOKET_TEST_INFRA=containers needs a Docker engine; none answers here ({type(exc).__name__})"
+    return None
+
+
 @pytest.fixture(scope="session")
-def pg_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def containers() -> Iterator[dict[str, str]]:
+    """PostgreSQL and Apache Kafka containers for the whole session (containers mode only)."""
+    reason = containers_unavailable()
+    if reason:
+        pytest.skip(reason)
+    from testcontainers.community.kafka import KafkaContainer
+    from testcontainers.community.postgres import PostgresContainer
+
+    with PostgresContainer(POSTGRES_IMAGE, driver=None) as pg, KafkaContainer(KAFKA_IMAGE).with_kraft() as kafka:
+        yield {"database_url": pg.get_connection_url(), "kafka_bootstrap": kafka.get_bootstrap_server()}
+
+
+@pytest.fixture(scope="session")
+def pg_server_url(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[str]:
     """The admin URL of a PostgreSQL server for the whole session."""
-    if INFRA == "containers" and not shutil.which("dockerd") and not Path("/var/run/docker.sock").exists():
-        pytest.skip("SAMENLOKET_TEST_INFRA=containers needs a Docker engine; this machine has none")
+    if INFRA == "containers":
+        yield request.getfixturevalue("containers")["database_url"]
+        return
     if INFRA == "external":
         url = os.environ.get("SAMENLOKET_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
         yield url
@@ -42,8 +79,11 @@ def pg_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[str]:
     """A broker of this module's own (an external one is shared, so tests use unique groups)."""
+    if INFRA == "containers":  # one broker for the session, like an external one
+        yield request.getfixturevalue("containers")["kafka_bootstrap"]
+        return
     external = os.environ.get("SAMENLOKET_TEST_KAFKA_BOOTSTRAP_SERVERS")
     if INFRA == "external" and external:
         yield external

@@ -99,6 +99,9 @@ class EventConsumer:
         self._slots = asyncio.Semaphore(concurrency)
         self._stopping = False
         self.inbox_name = f"{service}.{subscription.name}"
+        for topic in subscription.topics:  # so /metrics shows every series from the start, at zero
+            EVENTS_FAILED.labels(service, topic)
+            EVENTS_DEAD_LETTERED.labels(service, topic)
 
     async def run(self) -> None:
         """Poll, handle, commit; on stop, finish the batch in hand, commit it and return."""
@@ -163,6 +166,7 @@ class EventConsumer:
             "messaging.destination.name": message.topic,
             "messaging.message.id": event.id,
             "cloudevents.event_type": event.type,
+            "samenloket.consumer": self.inbox_name,
         }
         with consumer_span(f"{message.topic} process", event.traceparent, attributes):
             for attempt in range(1, self.max_attempts + 1):

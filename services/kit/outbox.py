@@ -22,7 +22,7 @@ from contracts.envelope import CloudEvent, encode, from_model
 from contracts.events import Event
 from services.kit.db import Conn
 from services.kit.metrics import OUTBOX_DEPTH, OUTBOX_PUBLISHED
-from services.kit.telemetry import current_traceparent
+from services.kit.telemetry import current_traceparent, producer_span
 
 log = logging.getLogger(__name__)
 
@@ -89,15 +89,7 @@ class OutboxRelay:
             if not rows:
                 OUTBOX_DEPTH.labels(self.service).set(0)
                 return 0
-            futures = [
-                await self.producer.send(
-                    row["topic"],
-                    value=row["value"],
-                    key=row["key"],
-                    headers=[(name, text.encode()) for name, text in json.loads(row["headers"])],
-                )
-                for row in rows
-            ]
+            futures = [await self._send(row) for row in rows]
             await asyncio.gather(*futures)
             await conn.execute("DELETE FROM outbox WHERE id = ANY($1::bigint[])", [r["id"] for r in rows])
         OUTBOX_PUBLISHED.labels(self.service).inc(len(rows))
@@ -106,6 +98,21 @@ class OutboxRelay:
         else:
             OUTBOX_DEPTH.labels(self.service).set(0)
         return len(rows)
+
+    async def _send(self, row: asyncpg.Record) -> asyncio.Future[object]:
+        """Hand one row to the producer inside a PRODUCER span that continues the row's stored trace;
+        the message carries that span's ``traceparent``, so consumers hang under the publish."""
+        headers: list[list[str]] = json.loads(row["headers"])
+        stored = next((text for name, text in headers if name == "traceparent"), None)
+        attributes = {"messaging.system": "kafka", "messaging.destination.name": row["topic"]}
+        with producer_span(f"{row['topic']} publish", stored, attributes) as traceparent:
+            sent = [(name, text.encode()) for name, text in headers if name != "traceparent"]
+            if traceparent:
+                sent.append(("traceparent", traceparent.encode()))
+            future: asyncio.Future[object] = await self.producer.send(
+                row["topic"], value=row["value"], key=row["key"], headers=sent
+            )
+        return future
 
     def stop(self) -> None:
         self._stopping = True

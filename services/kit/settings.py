@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     port: int | None = Field(default=None, ge=1, le=65535, description="defaults per service")
     intake_url: str = "http://127.0.0.1:8001"
     matching_url: str = "http://127.0.0.1:8002"
+    notifications_url: str = Field(
+        default="http://127.0.0.1:8003", description="public base URL of notifications (opt-out links in mails)"
+    )
     internal_token: SecretStr = Field(
         default=SecretStr(""), description="shared secret for internal calls between services"
     )
@@ -82,6 +85,12 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_tls: Literal["none", "starttls", "tls"] = "none"
     smtp_from: str = "Samenloket <noreply@samenloket.local>"
+    coordinator_email: str | None = Field(default=None, description="coordinators' address (joint consultations)")
+    digest_email: str | None = Field(default=None, description="address of the daily signal digest (municipality)")
+    # SMS through a generic HTTP gateway (POST JSON {"from","to","text"}, bearer token). Empty URL: no SMS.
+    sms_gateway_url: str = ""
+    sms_gateway_token: SecretStr | None = None
+    sms_sender: str = "Samenloket"
     webhooks_allow_private_addresses: bool = Field(
         default=False, description="let partner webhooks point at local or private addresses (development only)"
     )

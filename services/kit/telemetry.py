@@ -50,3 +50,12 @@ def consumer_span(name: str, traceparent: str | None, attributes: dict[str, str]
     parent = _PROPAGATOR.extract({"traceparent": traceparent}) if traceparent else otel_context.Context()
     with tracer().start_as_current_span(name, context=parent, kind=SpanKind.CONSUMER, attributes=attributes) as span:
         yield span
+
+
+@contextmanager
+def producer_span(name: str, traceparent: str | None, attributes: dict[str, str]) -> Iterator[str | None]:
+    """A PRODUCER span under the stored ``traceparent``; yields the ``traceparent`` to send along
+    (the producer span's own, or the stored one unchanged when tracing is off)."""
+    parent = _PROPAGATOR.extract({"traceparent": traceparent}) if traceparent else otel_context.Context()
+    with tracer().start_as_current_span(name, context=parent, kind=SpanKind.PRODUCER, attributes=attributes):
+        yield current_traceparent() or traceparent

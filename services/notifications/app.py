@@ -6,18 +6,36 @@ import asyncio
 import logging
 
 from contracts import topics
-from contracts.events import QuestionReceived, ReferralStatusChanged, ResidentErasureRequested, SupporterAssigned
+from contracts.events import (
+    ConsultationRequired,
+    QuestionReceived,
+    QuestionWaiting,
+    ReferralStatusChanged,
+    ResidentErasureRequested,
+    SignalRaised,
+    SupporterAssigned,
+)
 from services.kit.consumer import Subscription
 from services.kit.runtime import Runtime, ServiceSpec
-from services.notifications import erasure, http
+from services.notifications import digest, erasure, http
 from services.notifications.contacts import ContactDirectory, HttpContactDirectory
+from services.notifications.domain import opt_out_key
 from services.notifications.handlers import Notifier, on_question_received
-from services.notifications.mailer import SmtpSender
+from services.notifications.mailer import Sender, SmtpSender
 from services.notifications.partner_webhooks import HttpPartnerDirectory, WebhookNotifier, WebhookPoster
+from services.notifications.sms import SmsGatewaySender, SmsQueue
 
 log = logging.getLogger(__name__)
 
 NAME = "notifications"
+
+
+def senders(rt: Runtime) -> dict[str, Sender]:
+    """E-mail always; SMS when a gateway is configured."""
+    built: dict[str, Sender] = {"email": SmtpSender(rt.settings)}
+    if rt.settings.sms_gateway_url:
+        built["sms"] = SmsGatewaySender(rt.settings)
+    return built
 
 
 def notifier(rt: Runtime) -> Notifier:
@@ -29,10 +47,14 @@ def notifier(rt: Runtime) -> Notifier:
     built = Notifier(
         pool=rt.db,
         contacts=contacts,
-        senders={"email": SmtpSender(rt.settings)},
+        senders=senders(rt),
         source=rt.source,
         intake_url=rt.settings.intake_url,
         max_attempts=rt.settings.consumer_max_attempts,
+        coordinator_email=rt.settings.coordinator_email,
+        public_url=rt.settings.notifications_url,
+        opt_out_key=opt_out_key(rt.settings.internal_token.get_secret_value()),
+        sms_enabled=bool(rt.settings.sms_gateway_url),
     )
     rt.state["notifier"] = built
     return built
@@ -58,10 +80,15 @@ def subscriptions(rt: Runtime) -> list[Subscription]:
         Subscription(
             "assignments",
             [topics.ASSIGNMENTS],
-            {SupporterAssigned.ce_type: notifier(rt).on_supporter_assigned},
+            {
+                SupporterAssigned.ce_type: notifier(rt).on_supporter_assigned,
+                QuestionWaiting.ce_type: notifier(rt).on_question_waiting,
+                ConsultationRequired.ce_type: notifier(rt).on_consultation_required,
+            },
             transactional=False,
         ),
         Subscription("questions", [topics.QUESTIONS], {QuestionReceived.ce_type: on_question_received}),
+        Subscription("signals", [topics.SIGNALS], {SignalRaised.ce_type: digest.on_signal_raised}),
         Subscription(
             "privacy", [topics.PRIVACY], {ResidentErasureRequested.ce_type: erasure.erasure_requested(rt.source)}
         ),
@@ -78,10 +105,23 @@ def subscriptions(rt: Runtime) -> list[Subscription]:
 async def on_start(rt: Runtime) -> None:
     if not rt.settings.smtp_host:
         log.warning("SAMENLOKET_SMTP_HOST is empty: mails will be retried and dead-lettered until it is set")
+    if not rt.settings.coordinator_email:
+        log.warning("SAMENLOKET_COORDINATOR_EMAIL is empty: coordinators get no mail about consultations")
+    if not rt.settings.digest_email:
+        log.warning("SAMENLOKET_DIGEST_EMAIL is empty: no daily digest of signals is sent")
+    rt.state["digest_schedule"] = asyncio.create_task(
+        digest.schedule(notifier(rt), rt.db, rt.settings.digest_email), name=f"{NAME}-digest"
+    )
+    if rt.settings.sms_gateway_url:
+        rt.state["sms_queue"] = asyncio.create_task(SmsQueue(notifier(rt)).run(), name=f"{NAME}-sms-queue")
 
 
 async def on_stop(rt: Runtime) -> None:
     """Let the consumers finish their batch first (they need the contact client), then close it."""
+    for name in ("digest_schedule", "sms_queue"):
+        task = rt.state.pop(name, None)
+        if isinstance(task, asyncio.Task):
+            task.cancel()
     for consumer in rt.consumers:
         consumer.stop()
     consumer_tasks = [t for t in rt.tasks if t.get_name() != f"{NAME}-relay" and not t.done()]
@@ -90,6 +130,9 @@ async def on_stop(rt: Runtime) -> None:
     built = rt.state.pop("notifier", None)
     if isinstance(built, Notifier):
         await built.contacts.aclose()
+        sms = built.senders.get("sms")
+        if isinstance(sms, SmsGatewaySender):
+            await sms.aclose()
     hooks = rt.state.pop("webhooks", None)
     if isinstance(hooks, WebhookNotifier):
         await hooks.aclose()

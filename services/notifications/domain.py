@@ -8,15 +8,26 @@ same ``notification_id``.
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import re
 import uuid
 from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
 from typing import Any, Final, Literal
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 from contracts.codes import LIFE_DOMAINS, MUNICIPALITIES
-from contracts.events import NotificationChannel, RecipientRole, SupporterAssigned
+from contracts.events import (
+    ConsultationRequired,
+    NotificationChannel,
+    QuestionWaiting,
+    RecipientRole,
+    SignalRaised,
+    SupporterAssigned,
+)
 
 #: Namespace of the UUIDv5 notification ids (a fixed random UUID; never change it).
 NOTIFICATION_NAMESPACE: Final = uuid.UUID("6f1d3c2e-8a4b-5c7d-9e0f-1a2b3c4d5e6f")
@@ -24,9 +35,15 @@ MESSAGE_ID_DOMAIN: Final = "samenloket.local"
 
 #: Working days within which a supporter contacts the resident (promised in the resident's mail).
 CONTACT_WITHIN_WORKING_DAYS: Final = 3
+#: Working days within which the resident hears the outcome of a joint consultation.
+CONSULTATION_ANSWER_WORKING_DAYS: Final = 5
 
-DeliveryStatus = Literal["sending", "sent", "failed"]
-DELIVERY_STATUSES: Final = ("sending", "sent", "failed")
+LOCAL_TZ: Final = ZoneInfo("Europe/Amsterdam")
+#: When the daily digest of signals goes out (local time).
+DIGEST_AT: Final = time(8, 0)
+
+DeliveryStatus = Literal["sending", "sent", "failed", "skipped", "queued"]
+DELIVERY_STATUSES: Final = ("sending", "sent", "failed", "skipped", "queued")
 
 SUPPORTER_KIND_WORDS: Final[dict[str, str]] = {
     "professional": "beroepskracht",
@@ -112,6 +129,8 @@ class PlannedDelivery:
     template: str
     address: str
     context: dict[str, Any] = field(default_factory=dict)
+    #: Set for messages to a resident: their opt-out is checked, and the mail gets an opt-out link.
+    resident_ref: str | None = None
 
 
 @dataclass(frozen=True)
@@ -141,9 +160,22 @@ def question_url(intake_url: str, question_id: str) -> str:
     return f"{intake_url.rstrip('/')}/api/v1/questions/{quote(question_id, safe='')}"
 
 
-def resident_may_be_mailed(resident: ResidentContact | None) -> bool:
-    """The resident hears who their supporter is only if they gave an address and agreed to be contacted."""
-    return resident is not None and bool(resident.email) and resident.share_with_supporter
+def resident_may_be_mailed(resident: ResidentContact | None, sms: bool = False) -> bool:
+    """The resident hears from us only if they agreed to be contacted and gave an address (or, when
+    ``sms`` is on, a phone number)."""
+    if resident is None or not resident.share_with_supporter:
+        return False
+    channel = preferred_channel(resident)
+    return channel == "email" or (channel == "sms" and sms)
+
+
+def resident_delivery(resident: ResidentContact, template: str, context: dict[str, Any]) -> PlannedDelivery:
+    """A message to the resident on their channel (see :func:`preferred_channel`)."""
+    if preferred_channel(resident) == "email":
+        assert resident.email
+        return PlannedDelivery("resident", "email", template, resident.email, context, resident.resident_ref)
+    assert resident.phone
+    return PlannedDelivery("resident", "sms", template, resident.phone, context, resident.resident_ref)
 
 
 def supporter_new_case_context(
@@ -160,8 +192,12 @@ def supporter_new_case_context(
 
 
 def resident_assigned_context(
-    assignment: SupporterAssigned, supporter: SupporterContact, resident: ResidentContact
+    assignment: SupporterAssigned,
+    supporter: SupporterContact,
+    resident: ResidentContact,
+    partner: SupporterContact | None = None,
 ) -> dict[str, Any]:
+    """``duo`` when the assignment names a partner supporter; ``partner_name`` is empty if matching knows none."""
     return {
         "resident_name": resident.name,
         "supporter_name": supporter.name,
@@ -170,6 +206,9 @@ def resident_assigned_context(
         "question_id": assignment.question_id,
         "municipality_name": municipality_name(assignment.municipality),
         "contact_days": CONTACT_WITHIN_WORKING_DAYS,
+        "duo": assignment.partner_supporter_id is not None,
+        "partner_name": partner.name if partner else "",
+        "partner_organisation": partner.organisation if partner else "",
     }
 
 
@@ -179,13 +218,204 @@ def plan_supporter_assigned(
     resident: ResidentContact | None,
     facts: QuestionFacts | None,
     intake_url: str,
+    partner: SupporterContact | None = None,
+    sms: bool = False,
 ) -> list[PlannedDelivery]:
     """The supporter always hears of the new case; the resident when they gave an address and consent."""
     planned = []
     if supporter.email:
         context = supporter_new_case_context(assignment, supporter, facts, intake_url)
         planned.append(PlannedDelivery("supporter", "email", "supporter_new_case", supporter.email, context))
-    if resident is not None and resident.email and resident_may_be_mailed(resident):
-        context = resident_assigned_context(assignment, supporter, resident)
-        planned.append(PlannedDelivery("resident", "email", "resident_assigned", resident.email, context))
+    if resident is not None and resident_may_be_mailed(resident, sms):
+        context = resident_assigned_context(assignment, supporter, resident, partner)
+        planned.append(resident_delivery(resident, "resident_assigned", context))
     return planned
+
+
+def resident_waiting_context(waiting: QuestionWaiting, resident: ResidentContact) -> dict[str, Any]:
+    return {
+        "resident_name": resident.name,
+        "question_id": waiting.question_id,
+        "municipality_name": municipality_name(waiting.municipality),
+    }
+
+
+def plan_question_waiting(
+    waiting: QuestionWaiting, resident: ResidentContact | None, sms: bool = False
+) -> list[PlannedDelivery]:
+    """The resident hears they are on the waiting list (when they gave an address and consent)."""
+    if resident is None or not resident_may_be_mailed(resident, sms):
+        return []
+    return [resident_delivery(resident, "resident_waiting", resident_waiting_context(waiting, resident))]
+
+
+def resident_consultation_context(consultation: ConsultationRequired, resident: ResidentContact) -> dict[str, Any]:
+    return {
+        "resident_name": resident.name,
+        "question_id": consultation.question_id,
+        "municipality_name": municipality_name(consultation.municipality),
+        "answer_days": CONSULTATION_ANSWER_WORKING_DAYS,
+    }
+
+
+def coordinator_consultation_context(consultation: ConsultationRequired, intake_url: str) -> dict[str, Any]:
+    """What coordinators need to prepare the consultation: the reason and which rules ruled out whom."""
+    return {
+        "question_id": consultation.question_id,
+        "municipality_name": municipality_name(consultation.municipality),
+        "reason": consultation.reason.text,
+        "candidates": [
+            {
+                "supporter_id": c.supporter_id,
+                "organisation": c.organisation,
+                "failed_rules": [r.text for r in c.failed_rules],
+            }
+            for c in consultation.candidates
+        ],
+        "question_url": question_url(intake_url, consultation.question_id),
+        "required_at": consultation.required_at,
+    }
+
+
+def plan_consultation_required(
+    consultation: ConsultationRequired,
+    resident: ResidentContact | None,
+    coordinator_email: str | None,
+    intake_url: str,
+    sms: bool = False,
+) -> list[PlannedDelivery]:
+    """Coordinators (when an address is configured) and the resident (address and consent) hear of it."""
+    planned = []
+    if coordinator_email:
+        context = coordinator_consultation_context(consultation, intake_url)
+        planned.append(PlannedDelivery("coordinator", "email", "coordinator_consultation", coordinator_email, context))
+    if resident is not None and resident_may_be_mailed(resident, sms):
+        context = resident_consultation_context(consultation, resident)
+        planned.append(resident_delivery(resident, "resident_consultation", context))
+    return planned
+
+
+# --- the daily digest of signals ------------------------------------------------------------------
+
+SIGNAL_THEME_WORDS: Final[dict[str, str]] = {
+    "waiting_times": "Wachttijden",
+    "rules_and_regulations": "Regels en wetten",
+    "reachability": "Bereikbaarheid",
+    "treatment": "Bejegening",
+    "cooperation": "Samenwerking",
+    "other": "Overig",
+}
+SIGNAL_LEVEL_WORDS: Final[dict[str, str]] = {"local": "lokaal", "regional": "regionaal"}
+
+
+@dataclass(frozen=True)
+class SignalFact:
+    """What the digest keeps of a SignalRaised: no free text, no personal data."""
+
+    signal_id: str
+    theme: str
+    municipality: str
+    level: str
+    raised_at: datetime
+
+
+def signal_fact(signal: SignalRaised) -> SignalFact:
+    return SignalFact(signal.signal_id, signal.theme, signal.municipality, signal.level, signal.raised_at)
+
+
+def digest_context(signals: list[SignalFact], day: date) -> dict[str, Any]:
+    """The signals grouped by theme (themes in a fixed order, signals by time within a theme)."""
+    order = list(SIGNAL_THEME_WORDS)
+    themes: dict[str, list[dict[str, Any]]] = {}
+    for fact in sorted(signals, key=lambda f: (order.index(f.theme) if f.theme in order else len(order), f.raised_at)):
+        themes.setdefault(fact.theme, []).append(
+            {
+                "signal_id": fact.signal_id,
+                "municipality_name": municipality_name(fact.municipality),
+                "level": SIGNAL_LEVEL_WORDS.get(fact.level, fact.level),
+                "time": fact.raised_at.astimezone(LOCAL_TZ).strftime("%d-%m-%Y %H:%M"),
+            }
+        )
+    return {
+        "day": day.strftime("%d-%m-%Y"),
+        "count": len(signals),
+        "themes": [
+            {"name": SIGNAL_THEME_WORDS.get(theme, theme), "count": len(items), "signals": items}
+            for theme, items in themes.items()
+        ],
+    }
+
+
+def next_digest_time(now: datetime) -> datetime:
+    """The next 08:00 Europe/Amsterdam strictly after ``now`` (an aware datetime), in local time."""
+    local = now.astimezone(LOCAL_TZ)
+    candidate = datetime.combine(local.date(), DIGEST_AT, tzinfo=LOCAL_TZ)
+    if candidate <= local:
+        candidate = datetime.combine(local.date() + timedelta(days=1), DIGEST_AT, tzinfo=LOCAL_TZ)
+    return candidate
+
+
+# --- preferences and opt-out ----------------------------------------------------------------------
+
+OPT_OUT_PURPOSE: Final = b"samenloket-notifications-opt-out-v1"
+
+
+def preferred_channel(resident: ResidentContact) -> NotificationChannel | None:
+    """E-mail when the resident gave an address, else SMS when they gave a phone number, else none.
+
+    (Intake has no explicit ``channel_preference`` yet; when it has, it goes first here.)
+    """
+    if resident.email:
+        return "email"
+    if resident.phone:
+        return "sms"
+    return None
+
+
+def resident_ref_hash(resident_ref: str) -> str:
+    """What the opt-out table keeps of a resident: a hash of the (already pseudonymous) reference."""
+    return hashlib.sha256(resident_ref.encode()).hexdigest()
+
+
+def opt_out_key(internal_token: str) -> bytes:
+    """The HMAC key of opt-out links, derived from the internal token (never the token itself)."""
+    return hmac.new(internal_token.encode(), OPT_OUT_PURPOSE, hashlib.sha256).digest()
+
+
+def _mac(key: bytes, ref_hash: str) -> str:
+    digest = hmac.new(key, ref_hash.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def opt_out_token(key: bytes, resident_ref: str) -> str:
+    """``<hash of the resident ref>.<HMAC of it>``: the link names no resident, and cannot be forged."""
+    ref_hash = resident_ref_hash(resident_ref)
+    return f"{ref_hash}.{_mac(key, ref_hash)}"
+
+
+def verify_opt_out_token(key: bytes, token: str) -> str | None:
+    """The resident ref hash of a valid token, else None."""
+    ref_hash, _, mac = token.partition(".")
+    if not re.fullmatch(r"[0-9a-f]{64}", ref_hash) or not hmac.compare_digest(mac, _mac(key, ref_hash)):
+        return None
+    return ref_hash
+
+
+def opt_out_url(base_url: str, key: bytes, resident_ref: str) -> str:
+    return f"{base_url.rstrip('/')}/api/v1/opt-out?token={quote(opt_out_token(key, resident_ref), safe='')}"
+
+
+# --- SMS quiet hours ------------------------------------------------------------------------------
+
+#: No SMS is sent from 21:00 until 08:00 local time.
+QUIET_FROM: Final = time(21, 0)
+QUIET_UNTIL: Final = time(8, 0)
+
+
+def next_send_time(now: datetime) -> datetime:
+    """When an SMS may go out: ``now`` itself outside 21:00-08:00 Europe/Amsterdam, else the next 08:00."""
+    local = now.astimezone(LOCAL_TZ)
+    if QUIET_UNTIL <= local.time() < QUIET_FROM:
+        return now
+    day = local.date() if local.time() < QUIET_UNTIL else local.date() + timedelta(days=1)
+    return datetime.combine(day, QUIET_UNTIL, tzinfo=LOCAL_TZ)

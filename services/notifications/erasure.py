@@ -5,7 +5,9 @@ and kept in memory only (``contacts.py``), and after the erasure intake no longe
 is left about the resident's questions is dropped or cleaned here:
 - ``questions`` (municipality and life domains the mails mention): deleted for those questions;
 - ``deliveries``: the log stays (ids, role, channel, template, status: needed for operations), but
-  ``last_error`` is cleared, since a mail server's error text may quote the address it refused.
+  ``last_error`` is cleared, since a mail server's error text may quote the address it refused;
+- queued SMS of those questions are skipped and their text dropped;
+- ``opt_outs``: the resident's opt-out is dropped (with no contact details left, nothing is sent anyway).
 Mails already sent cannot be called back; they are the resident's own.
 """
 
@@ -16,6 +18,8 @@ from contracts.events import Event, ResidentErasureRequested
 from services.kit import erasure
 from services.kit.consumer import PermanentError, TransactionalHandler
 from services.kit.db import Conn
+from services.notifications import store
+from services.notifications.domain import resident_ref_hash
 
 SERVICE = "notifications"
 
@@ -34,5 +38,11 @@ async def erase(conn: Conn, request: ResidentErasureRequested, source: str) -> N
     await conn.execute(
         "UPDATE deliveries SET last_error = NULL WHERE question_id = ANY($1::text[]) AND last_error IS NOT NULL", ids
     )
+    await conn.execute(
+        "UPDATE deliveries SET status = 'skipped', body = NULL, last_error = 'erased'"
+        " WHERE question_id = ANY($1::text[]) AND status = 'queued'",
+        ids,
+    )
     await conn.execute("DELETE FROM questions WHERE question_id = ANY($1::text[])", ids)
+    await store.forget_opt_out(conn, resident_ref_hash(request.resident_ref))
     await erasure.confirm(conn, request.resident_ref, SERVICE, source)

@@ -18,14 +18,22 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import Enum
 
 import asyncpg
 
 from contracts.envelope import CloudEvent
-from contracts.events import Event, NotificationFailed, NotificationSent, QuestionReceived, SupporterAssigned
+from contracts.events import (
+    ConsultationRequired,
+    Event,
+    NotificationFailed,
+    NotificationSent,
+    QuestionReceived,
+    QuestionWaiting,
+    SupporterAssigned,
+)
 from services.kit.consumer import PermanentError
 from services.kit.db import Conn
 from services.kit.outbox import publish
@@ -38,11 +46,16 @@ from services.notifications.domain import (
     QuestionFacts,
     TransientDeliveryError,
     delivery_key,
+    next_send_time,
     notification_id,
+    opt_out_url,
+    plan_consultation_required,
+    plan_question_waiting,
     plan_supporter_assigned,
+    resident_ref_hash,
 )
 from services.notifications.mailer import Sender
-from services.notifications.rendering import render
+from services.notifications.rendering import render, render_sms
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +67,8 @@ class Result(Enum):
     SENT = "sent"
     ALREADY_SENT = "already_sent"
     FAILED = "failed"
+    SKIPPED = "skipped"
+    QUEUED = "queued"
 
 
 async def on_question_received(conn: Conn, event: CloudEvent, payload: Event) -> None:
@@ -73,17 +88,48 @@ class Notifier:
     source: str
     intake_url: str
     max_attempts: int
+    coordinator_email: str | None = None
+    #: Base URL and HMAC key of the opt-out link in resident mails (no key: no link, in tests only).
+    public_url: str = ""
+    opt_out_key: bytes | None = None
+    #: Residents with a phone number but no e-mail address get an SMS (only when a gateway is configured).
+    sms_enabled: bool = False
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
     async def on_supporter_assigned(self, event: CloudEvent, payload: Event) -> None:
-        """Tell the supporter about the new case and the resident who their supporter is."""
+        """Tell the supporter about the new case and the resident who their supporter is.
+
+        In a duo each supporter gets a SupporterAssigned of their own; the resident's mail of each
+        says there are two supporters (and names the other one when matching knows them).
+        """
         assert isinstance(payload, SupporterAssigned)
         supporter = await self.contacts.supporter(payload.supporter_id)
         if supporter is None:
             raise PermanentError(f"matching knows no supporter {payload.supporter_id!r}")
+        partner = None
+        if payload.partner_supporter_id:
+            partner = await self.contacts.supporter(payload.partner_supporter_id)
         resident = await self.contacts.resident(payload.question_id)
         async with self.pool.acquire() as conn:
             facts = await store.question_facts(conn, payload.question_id)
-        planned = plan_supporter_assigned(payload, supporter, resident, facts, self.intake_url)
+        planned = plan_supporter_assigned(
+            payload, supporter, resident, facts, self.intake_url, partner, self.sms_enabled
+        )
+        await self.deliver_all(event, payload.question_id, planned)
+
+    async def on_question_waiting(self, event: CloudEvent, payload: Event) -> None:
+        """Tell the resident they are on the waiting list and what that means."""
+        assert isinstance(payload, QuestionWaiting)
+        resident = await self.contacts.resident(payload.question_id)
+        await self.deliver_all(event, payload.question_id, plan_question_waiting(payload, resident, self.sms_enabled))
+
+    async def on_consultation_required(self, event: CloudEvent, payload: Event) -> None:
+        """Tell the coordinators (if an address is set) and the resident that a team looks at the question."""
+        assert isinstance(payload, ConsultationRequired)
+        resident = await self.contacts.resident(payload.question_id)
+        planned = plan_consultation_required(
+            payload, resident, self.coordinator_email, self.intake_url, self.sms_enabled
+        )
         await self.deliver_all(event, payload.question_id, planned)
 
     async def deliver_all(self, event: CloudEvent, question_id: str | None, planned: list[PlannedDelivery]) -> None:
@@ -106,17 +152,24 @@ class Notifier:
     async def deliver(
         self, event: CloudEvent, question_id: str | None, planned: PlannedDelivery, send: Send | None = None
     ) -> Result:
-        """Deliver one message exactly once (see the module docstring).
+        """Deliver one message caused by ``event`` exactly once (see :meth:`deliver_cause`)."""
+        return await self.deliver_cause(event.id, question_id, planned, send)
+
+    async def deliver_cause(
+        self, cause_id: str, question_id: str | None, planned: PlannedDelivery, send: Send | None = None
+    ) -> Result:
+        """Deliver one message exactly once (see the module docstring); ``cause_id`` is the event id
+        (or, for a digest, the digest id) the delivery key is made of.
 
         By default the message is rendered from ``planned.template`` and handed to the sender of its
         channel; ``send`` replaces both (it raises Transient- or PermanentDeliveryError likewise).
         """
-        key = delivery_key(event.id, planned.role, planned.channel)
+        key = delivery_key(cause_id, planned.role, planned.channel)
         async with self.pool.acquire() as conn:
             if not await store.try_lock(conn, key):
                 raise TransientDeliveryError("another instance is delivering this message")
             try:
-                return await self._deliver_locked(conn, key, event, question_id, planned, send)
+                return await self._deliver_locked(conn, key, cause_id, question_id, planned, send)
             finally:
                 # Releasing the connection to the pool also drops session locks (asyncpg's reset query).
                 with contextlib.suppress(Exception):
@@ -126,36 +179,62 @@ class Notifier:
         self,
         conn: Conn,
         key: str,
-        event: CloudEvent,
+        cause_id: str,
         question_id: str | None,
         planned: PlannedDelivery,
         send: Send | None = None,
     ) -> Result:
+        if planned.resident_ref and await store.opted_out(conn, resident_ref_hash(planned.resident_ref)):
+            if await store.mark_skipped(conn, key, planned, question_id, cause_id, "opted out"):
+                metrics.SKIPPED.labels(planned.channel).inc()
+                log.info("notification skipped: resident opted out", extra={"delivery_key": key})
+            return Result.SKIPPED
+        if planned.channel == "sms" and send is None:
+            now = self.clock()
+            not_before = next_send_time(now)
+            if not_before > now:
+                return await self._queue(conn, key, cause_id, question_id, planned, not_before)
         async with conn.transaction():
-            claim = await store.claim(conn, key, planned, question_id, event.id)
+            claim = await store.claim(conn, key, planned, question_id, cause_id)
         if not claim.claimed:
-            return Result.ALREADY_SENT if claim.status == "sent" else Result.FAILED
+            outcomes = {"sent": Result.ALREADY_SENT, "skipped": Result.SKIPPED, "queued": Result.QUEUED}
+            return outcomes.get(claim.status, Result.FAILED)
         send = send or self._rendered(key, planned)
         try:
             await send()
         except TransientDeliveryError as exc:
-            await self._transient(conn, key, event, question_id, planned, claim.attempts, str(exc))
+            await self._transient(conn, key, cause_id, question_id, planned, claim.attempts, str(exc))
             raise
         except PermanentDeliveryError as exc:
-            await self._failed(conn, key, event, question_id, planned, claim.attempts, str(exc), permanent=True)
+            await self._failed(conn, key, cause_id, question_id, planned, claim.attempts, str(exc), permanent=True)
             return Result.FAILED
         async with conn.transaction():
             sent_at = await store.mark_sent(conn, key)
-            await publish(conn, self._sent_event(key, event, question_id, planned, sent_at), self.source)
+            await publish(conn, self._sent_event(key, cause_id, question_id, planned, sent_at), self.source)
         metrics.SENT.labels(planned.channel).inc()
         log.info("notification sent", extra={"delivery_key": key, "template": planned.template})
         return Result.SENT
+
+    async def _queue(
+        self,
+        conn: Conn,
+        key: str,
+        cause_id: str,
+        question_id: str | None,
+        planned: PlannedDelivery,
+        not_before: datetime,
+    ) -> Result:
+        """Hold an SMS until the morning (quiet hours); the SMS queue sends it then."""
+        text = render_sms(planned.template, planned.context)
+        if await store.queue(conn, key, planned, question_id, cause_id, text, not_before):
+            log.info("sms queued until the morning", extra={"delivery_key": key, "not_before": not_before.isoformat()})
+        return Result.QUEUED
 
     async def _transient(
         self,
         conn: Conn,
         key: str,
-        event: CloudEvent,
+        cause_id: str,
         question_id: str | None,
         planned: PlannedDelivery,
         attempts: int,
@@ -163,7 +242,7 @@ class Notifier:
     ) -> None:
         """Record the error; when the attempts are used up, report the delivery as failed (not permanent)."""
         if attempts >= self.max_attempts:
-            await self._failed(conn, key, event, question_id, planned, attempts, error, permanent=False)
+            await self._failed(conn, key, cause_id, question_id, planned, attempts, error, permanent=False)
             return
         async with conn.transaction():
             await store.record_error(conn, key, error)
@@ -174,7 +253,7 @@ class Notifier:
         self,
         conn: Conn,
         key: str,
-        event: CloudEvent,
+        cause_id: str,
         question_id: str | None,
         planned: PlannedDelivery,
         attempts: int,
@@ -186,7 +265,7 @@ class Notifier:
             failed_at = await store.mark_failed(conn, key, error)
             failure = NotificationFailed(
                 notification_id=notification_id(key),
-                cause_event_id=event.id,
+                cause_event_id=cause_id,
                 question_id=question_id,
                 recipient_role=planned.role,
                 channel=planned.channel,
@@ -202,8 +281,14 @@ class Notifier:
 
     def _rendered(self, key: str, planned: PlannedDelivery) -> Send:
         """Render the template now; the returned function hands the message to the channel's sender."""
-        subject, text, html = render(planned.template, planned.context)
-        outgoing = Outgoing(key, planned.address, subject, text, html)
+        context = planned.context
+        if planned.resident_ref and self.opt_out_key:
+            context = {**context, "opt_out_url": opt_out_url(self.public_url, self.opt_out_key, planned.resident_ref)}
+        if planned.channel == "sms":
+            outgoing = Outgoing(key, planned.address, "", render_sms(planned.template, context), "")
+        else:
+            subject, text, html = render(planned.template, context)
+            outgoing = Outgoing(key, planned.address, subject, text, html)
         sender = self.senders[planned.channel]
 
         async def send() -> None:
@@ -213,11 +298,11 @@ class Notifier:
 
     @staticmethod
     def _sent_event(
-        key: str, event: CloudEvent, question_id: str | None, planned: PlannedDelivery, sent_at: datetime
+        key: str, cause_id: str, question_id: str | None, planned: PlannedDelivery, sent_at: datetime
     ) -> NotificationSent:
         return NotificationSent(
             notification_id=notification_id(key),
-            cause_event_id=event.id,
+            cause_event_id=cause_id,
             question_id=question_id,
             recipient_role=planned.role,
             channel=planned.channel,

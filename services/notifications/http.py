@@ -1,18 +1,28 @@
-"""HTTP entry points of notifications: the delivery log (internal, for operators and other services)."""
+"""HTTP entry points of notifications: the delivery log, template previews and the digest run.
+
+All of them admit the internal token (other services, tests) or an API key with scope ``operator``.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Annotated
+from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, status
+from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
 
 from contracts.events import NotificationChannel, RecipientRole
+from services.kit import access
 from services.kit.http import internal_auth
 from services.kit.runtime import Runtime
 from services.notifications import store
-from services.notifications.domain import DeliveryStatus, notification_id
+from services.notifications.digest import run_digest
+from services.notifications.domain import DeliveryStatus, notification_id, opt_out_key, verify_opt_out_token
+from services.notifications.examples import example_context
+from services.notifications.rendering import SMS_TEMPLATES, TEMPLATES, render, render_sms
 
 MAX_LIMIT = 500
 
@@ -47,9 +57,47 @@ def _utc(value: datetime | None) -> datetime | None:
     return value
 
 
+class TemplateList(BaseModel):
+    templates: list[str]
+
+
+class Preview(BaseModel):
+    template: str
+    subject: str
+    text: str
+    html: str
+    sms: str | None = None
+
+
+class DigestRunResult(BaseModel):
+    digests: int
+    signals: int
+    sent: int
+
+
+def internal_or_operator(token: str) -> Callable[..., Awaitable[None]]:
+    """Admit the internal token, or else an API key with scope ``operator`` (401/403 as the kit says)."""
+    internal = internal_auth(token)
+    operator = access.require("operator")
+
+    async def check(
+        request: Request,
+        authorization: str | None = Header(default=None),
+        x_api_key: str | None = Header(default=None),
+    ) -> None:
+        try:
+            await internal(authorization)
+            return
+        except HTTPException:
+            pass
+        await operator(request, authorization, x_api_key)
+
+    return check
+
+
 def router(rt: Runtime) -> APIRouter:
     api = APIRouter(prefix="/api/v1", tags=["deliveries"])
-    guard = Depends(internal_auth(rt.settings.internal_token.get_secret_value()))
+    guard = Depends(internal_or_operator(rt.settings.internal_token.get_secret_value()))
 
     @api.get("/deliveries", response_model=DeliveryLog, dependencies=[guard])
     async def deliveries(
@@ -71,5 +119,75 @@ def router(rt: Runtime) -> APIRouter:
             )
         items = [Delivery(notification_id=notification_id(r["delivery_key"]), **r) for r in rows]
         return DeliveryLog(deliveries=items, count=len(items))
+
+    @api.get("/templates", response_model=TemplateList, dependencies=[guard], tags=["templates"])
+    async def templates() -> TemplateList:
+        """The names of all message templates."""
+        return TemplateList(templates=list(TEMPLATES))
+
+    @api.get("/templates/{name}/preview", response_model=Preview, dependencies=[guard], tags=["templates"])
+    async def preview(name: str) -> Preview:
+        """A template rendered with example data (subject, plain text and HTML)."""
+        if name not in TEMPLATES:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"unknown template {name!r}")
+        context = example_context(name)
+        subject, text, html = render(name, context)
+        sms = render_sms(name, context) if name in SMS_TEMPLATES else None
+        return Preview(template=name, subject=subject, text=text, html=html, sms=sms)
+
+    @api.post("/digests/run", response_model=DigestRunResult, dependencies=[guard], tags=["digests"])
+    async def digests_run() -> DigestRunResult:
+        """Send the pending digest of signals now (and any earlier digest not yet sent)."""
+        from services.notifications.app import notifier  # the runtime's Notifier (app imports this module)
+
+        run = await run_digest(notifier(rt), rt.db, rt.settings.digest_email, datetime.now(UTC))
+        return DigestRunResult(digests=run.digests, signals=run.signals, sent=run.sent)
+
+    api.include_router(opt_out_router(rt))
+    return api
+
+
+_PAGE = """<!DOCTYPE html>
+<html lang="nl"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Samenloket: afmelden</title></head>
+<body style="font-family:Arial,Helvetica,sans-serif;font-size:17px;line-height:1.5;max-width:600px;margin:24px auto;">
+{body}
+</body></html>"""
+
+
+def _page(body: str, status_code: int = 200) -> HTMLResponse:
+    return HTMLResponse(_PAGE.format(body=body), status_code=status_code)
+
+
+def opt_out_router(rt: Runtime) -> APIRouter:
+    """The opt-out link of resident mails: public, authorised by the HMAC in its token.
+
+    The link (GET) only shows a button; the opt-out is recorded by the POST behind it, so a mail
+    scanner that follows links does not opt anyone out.
+    """
+    api = APIRouter(tags=["opt-out"])
+    key = opt_out_key(rt.settings.internal_token.get_secret_value())
+    invalid = "<p>Deze link werkt niet. Misschien is hij niet helemaal goed gekopieerd.</p>"
+
+    @api.get("/opt-out", response_class=HTMLResponse)
+    async def opt_out_page(token: str) -> HTMLResponse:
+        """A page asking to confirm the opt-out."""
+        if verify_opt_out_token(key, token) is None:
+            return _page(invalid, status.HTTP_400_BAD_REQUEST)
+        action = f"/api/v1/opt-out?token={quote(token, safe='')}"
+        return _page(
+            "<h1>Afmelden</h1><p>Wilt u geen berichten meer van het Samenloket krijgen over uw vraag?</p>"
+            f'<form method="post" action="{action}"><button type="submit">Ja, meld mij af</button></form>'
+        )
+
+    @api.post("/opt-out", response_class=HTMLResponse)
+    async def opt_out(token: str) -> HTMLResponse:
+        """Record the opt-out: later messages to this resident are skipped."""
+        ref_hash = verify_opt_out_token(key, token)
+        if ref_hash is None:
+            return _page(invalid, status.HTTP_400_BAD_REQUEST)
+        async with rt.db.acquire() as conn:
+            await store.record_opt_out(conn, ref_hash)
+        return _page("<h1>U bent afgemeld</h1><p>U krijgt geen berichten meer van ons over uw vraag.</p>")
 
     return api

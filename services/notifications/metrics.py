@@ -9,3 +9,6 @@ RETRIED = Counter(
     ["channel"],
 )
 FAILED = Counter("samenloket_notifications_failed_total", "Notifications given up", ["channel"])
+SKIPPED = Counter(
+    "samenloket_notifications_skipped_total", "Notifications not sent on purpose (the resident opted out)", ["channel"]
+)

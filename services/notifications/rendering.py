@@ -12,7 +12,14 @@ from typing import Any, Final
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-TEMPLATES: Final = ("supporter_new_case", "resident_assigned")
+TEMPLATES: Final = (
+    "supporter_new_case",
+    "resident_assigned",
+    "resident_waiting",
+    "resident_consultation",
+    "coordinator_consultation",
+    "signal_digest",
+)
 
 
 @lru_cache(maxsize=1)
@@ -25,6 +32,19 @@ def environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+
+
+#: Templates with a short SMS text (``<name>.sms.txt``): those to residents.
+SMS_TEMPLATES: Final = ("resident_assigned", "resident_waiting", "resident_consultation")
+SMS_MAX_CHARS: Final = 160
+
+
+def render_sms(template: str, context: dict[str, Any]) -> str:
+    """The SMS text of ``template``: one line, at most 160 characters (cut with an ellipsis if longer)."""
+    if template not in SMS_TEMPLATES:
+        raise ValueError(f"template {template!r} has no SMS text; known: {', '.join(SMS_TEMPLATES)}")
+    text = " ".join(environment().get_template(f"{template}.sms.txt").render(context).split())
+    return text if len(text) <= SMS_MAX_CHARS else text[: SMS_MAX_CHARS - 1] + "…"
 
 
 def render(template: str, context: dict[str, Any]) -> tuple[str, str, str]:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from services.kit.db import Conn
-from services.notifications.domain import DeliveryStatus, PlannedDelivery, QuestionFacts, message_id
+from services.notifications.domain import DeliveryStatus, PlannedDelivery, QuestionFacts, SignalFact, message_id
 
 # --- question facts -------------------------------------------------------------------------------
 
@@ -138,3 +138,162 @@ async def list_deliveries(
         *params,
     )
     return [dict(r) for r in rows]
+
+
+# --- signals and their daily digest ---------------------------------------------------------------
+
+
+async def save_signal(conn: Conn, fact: SignalFact) -> None:
+    await conn.execute(
+        "INSERT INTO signals (signal_id, theme, municipality, level, raised_at) VALUES ($1, $2, $3, $4, $5)"
+        " ON CONFLICT (signal_id) DO NOTHING",
+        fact.signal_id,
+        fact.theme,
+        fact.municipality,
+        fact.level,
+        fact.raised_at,
+    )
+
+
+async def open_digest(conn: Conn, digest_id: str, day: date) -> int:
+    """Put every pending signal into a new digest ``digest_id``; return how many (0: no digest made).
+
+    Call it in a transaction: the lock keeps two runs at once from making an empty digest.
+    """
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtext('notifications-digest'))")
+    pending = await conn.fetchval("SELECT count(*) FROM signals WHERE digest_id IS NULL")
+    if not pending:
+        return 0
+    await conn.execute("INSERT INTO digests (digest_id, day) VALUES ($1, $2)", digest_id, day)
+    status: str = await conn.execute("UPDATE signals SET digest_id = $1 WHERE digest_id IS NULL", digest_id)
+    return int(status.split()[-1])
+
+
+async def unclosed_digests(conn: Conn) -> list[tuple[str, date]]:
+    rows = await conn.fetch("SELECT digest_id, day FROM digests WHERE closed_at IS NULL ORDER BY created_at")
+    return [(r["digest_id"], r["day"]) for r in rows]
+
+
+async def digest_signals(conn: Conn, digest_id: str) -> list[SignalFact]:
+    rows = await conn.fetch(
+        "SELECT signal_id, theme, municipality, level, raised_at FROM signals WHERE digest_id = $1", digest_id
+    )
+    return [SignalFact(r["signal_id"], r["theme"], r["municipality"], r["level"], r["raised_at"]) for r in rows]
+
+
+async def close_digest(conn: Conn, digest_id: str) -> None:
+    await conn.execute("UPDATE digests SET closed_at = now() WHERE digest_id = $1", digest_id)
+
+
+# --- opt-outs -------------------------------------------------------------------------------------
+
+
+async def record_opt_out(conn: Conn, ref_hash: str) -> None:
+    await conn.execute(
+        "INSERT INTO opt_outs (resident_ref_hash) VALUES ($1) ON CONFLICT (resident_ref_hash) DO NOTHING", ref_hash
+    )
+
+
+async def opted_out(conn: Conn, ref_hash: str) -> bool:
+    found: bool = await conn.fetchval("SELECT EXISTS (SELECT 1 FROM opt_outs WHERE resident_ref_hash = $1)", ref_hash)
+    return found
+
+
+async def forget_opt_out(conn: Conn, ref_hash: str) -> None:
+    await conn.execute("DELETE FROM opt_outs WHERE resident_ref_hash = $1", ref_hash)
+
+
+async def mark_skipped(
+    conn: Conn, key: str, planned: PlannedDelivery, question_id: str | None, cause_event_id: str, reason: str
+) -> bool:
+    """Record a delivery not sent (an opt-out); an unfinished one becomes skipped too. True if recorded now."""
+    status: str = await conn.execute(
+        "INSERT INTO deliveries (delivery_key, message_id, status, attempts, recipient_role, channel, template,"
+        " question_id, cause_event_id, last_error) VALUES ($1, $2, 'skipped', 0, $3, $4, $5, $6, $7, $8)"
+        " ON CONFLICT (delivery_key) DO UPDATE SET status = 'skipped', last_error = EXCLUDED.last_error"
+        " WHERE deliveries.status = 'sending'",
+        key,
+        message_id(key),
+        planned.role,
+        planned.channel,
+        planned.template,
+        question_id,
+        cause_event_id,
+        reason,
+    )
+    return status.endswith(" 1")
+
+
+# --- the SMS queue (quiet hours) ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QueuedSms:
+    delivery_key: str
+    cause_event_id: str
+    question_id: str | None
+    template: str
+    body: str
+
+
+async def queue(
+    conn: Conn,
+    key: str,
+    planned: PlannedDelivery,
+    question_id: str | None,
+    cause_event_id: str,
+    body: str,
+    not_before: datetime,
+) -> bool:
+    """Hold an SMS until ``not_before``; True if queued now (False: the delivery exists already)."""
+    status: str = await conn.execute(
+        "INSERT INTO deliveries (delivery_key, message_id, status, attempts, recipient_role, channel, template,"
+        " question_id, cause_event_id, body, not_before) VALUES ($1, $2, 'queued', 0, $3, $4, $5, $6, $7, $8, $9)"
+        " ON CONFLICT (delivery_key) DO NOTHING",
+        key,
+        message_id(key),
+        planned.role,
+        planned.channel,
+        planned.template,
+        question_id,
+        cause_event_id,
+        body,
+        not_before,
+    )
+    return status.endswith(" 1")
+
+
+async def delivery_status(conn: Conn, key: str) -> str | None:
+    found: str | None = await conn.fetchval("SELECT status FROM deliveries WHERE delivery_key = $1", key)
+    return found
+
+
+async def take_due_sms(conn: Conn, now: datetime, limit: int = 100) -> list[QueuedSms]:
+    """Queued SMS due at ``now``, switched to ``sending`` (so :func:`claim` takes them up)."""
+    rows = await conn.fetch(
+        "UPDATE deliveries SET status = 'sending' WHERE delivery_key IN ("
+        " SELECT delivery_key FROM deliveries WHERE status = 'queued' AND not_before <= $1"
+        " ORDER BY not_before LIMIT $2 FOR UPDATE SKIP LOCKED)"
+        " RETURNING delivery_key, cause_event_id, question_id, template, body",
+        now,
+        limit,
+    )
+    return [QueuedSms(r["delivery_key"], r["cause_event_id"], r["question_id"], r["template"], r["body"]) for r in rows]
+
+
+async def requeue(conn: Conn, key: str, not_before: datetime) -> None:
+    await conn.execute(
+        "UPDATE deliveries SET status = 'queued', not_before = $2 WHERE delivery_key = $1 AND status = 'sending'",
+        key,
+        not_before,
+    )
+
+
+async def clear_body(conn: Conn, key: str) -> None:
+    await conn.execute("UPDATE deliveries SET body = NULL WHERE delivery_key = $1", key)
+
+
+async def mark_skipped_now(conn: Conn, key: str, reason: str) -> None:
+    await conn.execute(
+        "UPDATE deliveries SET status = 'skipped', last_error = $2, body = NULL WHERE delivery_key = $1", key, reason
+    )

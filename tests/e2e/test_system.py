@@ -554,7 +554,8 @@ async def test_crash_and_restart_lose_nothing_and_duplicate_nothing(system: Runn
     # Every SupporterAssigned got exactly one NotificationSent per role (distinct events; a relay
     # that was killed after publishing may publish the same event again).
     assigned = distinct([s for s in tail.of(SupporterAssigned.ce_type) if question_of(s) in ids])
-    sent = distinct([s for s in tail.of(NotificationSent.ce_type) if s.data.get("question_id") in ids])
+    assigned_ids = {s.event.id for s in assigned if s.event}
+    sent = distinct([s for s in tail.of(NotificationSent.ce_type) if s.data.get("cause_event_id") in assigned_ids])
     per_delivery = Counter((s.data["cause_event_id"], s.data["recipient_role"]) for s in sent)
     assert all(n == 1 for n in per_delivery.values()), [k for k, n in per_delivery.items() if n != 1]
     for seen in assigned:

@@ -14,6 +14,7 @@ from services.notifications.domain import (
     resident_assigned_context,
     supporter_new_case_context,
 )
+from services.notifications.examples import example_context
 from services.notifications.rendering import TEMPLATES, render
 
 NOW = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
@@ -83,12 +84,7 @@ def test_html_is_autoescaped_and_text_is_not() -> None:
 
 def test_subject_is_a_single_line() -> None:
     for template in TEMPLATES:
-        context = (
-            supporter_new_case_context(ASSIGNMENT, SUPPORTER, FACTS, "http://intake.test")
-            if template == "supporter_new_case"
-            else resident_assigned_context(ASSIGNMENT, SUPPORTER, RESIDENT)
-        )
-        subject, _, _ = render(template, context)
+        subject, _, _ = render(template, example_context(template))
         assert subject and "\n" not in subject
 
 

@@ -1,0 +1,84 @@
+"""Example data for every template: the preview endpoint renders these (pure, no I/O).
+
+The examples go through the same context builders as real deliveries, so a preview shows exactly
+what a recipient would read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import Any, Final
+
+from contracts.events import CandidateVerdict, ConsultationRequired, QuestionWaiting, Reason, SupporterAssigned
+from services.notifications.domain import (
+    QuestionFacts,
+    ResidentContact,
+    SignalFact,
+    SupporterContact,
+    coordinator_consultation_context,
+    digest_context,
+    resident_assigned_context,
+    resident_consultation_context,
+    resident_waiting_context,
+    supporter_new_case_context,
+)
+
+EXAMPLE_TIME: Final = datetime(2025, 3, 3, 9, 30, tzinfo=UTC)
+EXAMPLE_INTAKE_URL: Final = "https://samenloket.example.nl"
+EXAMPLE_OPT_OUT_URL: Final = "https://samenloket.example.nl/api/v1/opt-out?token=voorbeeld"
+
+_ASSIGNMENT = SupporterAssigned(
+    question_id="q-voorbeeld",
+    assignment_id="a-voorbeeld",
+    supporter_id="s-voorbeeld",
+    organisation="org-mee",
+    supporter_kind="professional",
+    municipality="GM0505",
+    score=0.9,
+    received_at=EXAMPLE_TIME,
+    assigned_at=EXAMPLE_TIME,
+    partner_supporter_id="s-partner",
+)
+_SUPPORTER = SupporterContact("s-voorbeeld", "Fatima el Amrani", "fatima@example.nl", "MEE Plus")
+_PARTNER = SupporterContact("s-partner", "Kees Jansen", "kees@example.nl", "Vrijwilligers Drechtsteden")
+_RESIDENT = ResidentContact("q-voorbeeld", "r-voorbeeld", "Anna de Vries", "anna@example.nl", None, True)
+_FACTS = QuestionFacts("q-voorbeeld", "GM0505", ("debts", "housing"))
+_WAITING = QuestionWaiting(question_id="q-voorbeeld", municipality="GM0505", eligible_supporters=3, since=EXAMPLE_TIME)
+_CONSULTATION = ConsultationRequired(
+    question_id="q-voorbeeld",
+    municipality="GM0505",
+    reason=Reason(code="no_candidate", text="Geen ondersteuner spreekt de taal van de inwoner."),
+    candidates=[
+        CandidateVerdict(
+            supporter_id="s-1",
+            organisation="org-mee",
+            failed_rules=[Reason(code="language", text="Spreekt geen Arabisch.")],
+        )
+    ],
+    required_at=EXAMPLE_TIME,
+)
+_SIGNALS = [
+    SignalFact("sig-1", "waiting_times", "GM0505", "local", EXAMPLE_TIME),
+    SignalFact("sig-2", "reachability", "GM0505", "regional", EXAMPLE_TIME),
+    SignalFact("sig-3", "waiting_times", "GM0505", "regional", EXAMPLE_TIME),
+]
+
+
+def _resident(context: dict[str, Any]) -> dict[str, Any]:
+    return {**context, "opt_out_url": EXAMPLE_OPT_OUT_URL}
+
+
+EXAMPLES: Final[dict[str, Callable[[], dict[str, Any]]]] = {
+    "supporter_new_case": lambda: supporter_new_case_context(_ASSIGNMENT, _SUPPORTER, _FACTS, EXAMPLE_INTAKE_URL),
+    "resident_assigned": lambda: _resident(resident_assigned_context(_ASSIGNMENT, _SUPPORTER, _RESIDENT, _PARTNER)),
+    "resident_waiting": lambda: _resident(resident_waiting_context(_WAITING, _RESIDENT)),
+    "resident_consultation": lambda: _resident(resident_consultation_context(_CONSULTATION, _RESIDENT)),
+    "coordinator_consultation": lambda: coordinator_consultation_context(_CONSULTATION, EXAMPLE_INTAKE_URL),
+    "signal_digest": lambda: digest_context(_SIGNALS, date(2025, 3, 3)),
+}
+
+
+def example_context(template: str) -> dict[str, Any]:
+    """Example data for ``template``; KeyError for an unknown one."""
+    return EXAMPLES[template]()
