@@ -15,7 +15,7 @@ import re
 from datetime import date, datetime
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
 from contracts import topics
@@ -29,6 +29,7 @@ Identifier = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za
 
 FoundVia = Literal["wijkteam", "huisarts", "school", "website", "family_friends", "media", "partner", "other"]
 MeetingPreference = Literal["home", "phone", "video", "office", "no_preference"]
+PreferredChannel = Literal["email", "sms", "none"]
 
 
 def check_municipality(value: str) -> str:
@@ -75,8 +76,28 @@ class Contact(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     email: EmailStr | None = None
     phone: str | None = Field(default=None, pattern=r"^\+?[0-9 ()\-]{6,20}$")
+    preferred_channel: PreferredChannel | None = Field(
+        default=None,
+        description="how the resident wants to hear from us: email, sms or none; absent means we choose",
+    )
 
     _name = field_validator("name")(refuse_bsn)
+
+    @field_validator("preferred_channel")
+    @classmethod
+    def _channel_reachable(cls, value: str | None, info: ValidationInfo) -> str | None:
+        """Refuse a channel we cannot use: e-mail without an address, SMS without a phone number.
+
+        A missing key in ``info.data`` means that field failed its own validation: reported there.
+        """
+        needed = {"email": "email", "sms": "phone"}.get(value or "")
+        if needed and needed in info.data and info.data[needed] is None:
+            raise PydanticCustomError(
+                "channel_unreachable",
+                "preferred_channel {channel} needs contact.{field}",
+                {"channel": value, "field": needed},
+            )
+        return value
 
 
 class Consent(BaseModel):

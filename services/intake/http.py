@@ -7,10 +7,10 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Response, status
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from contracts.codes import LifeDomain
-from contracts.events import QuestionSubmission
+from contracts.events import PreferredChannel, QuestionSubmission
 from services.intake import audit, privacy, store
 from services.intake.closedloop import http as closed_loop_http
 from services.intake.domain import QuestionStatus, SignalSubmission
@@ -61,6 +61,9 @@ class ContactView(BaseModel):
     email: str | None
     phone: str | None
     share_with_supporter: bool
+    preferred_channel: PreferredChannel | None = Field(
+        default=None, description="how the resident wants to hear from us; null: e-mail when known, else SMS"
+    )
 
 
 def status_url(question_id: str) -> str:
@@ -195,6 +198,7 @@ def internal_router(rt: Runtime, intake: Intake) -> APIRouter:
             email=found.contact.email,
             phone=found.contact.phone,
             share_with_supporter=found.share_with_supporter,
+            preferred_channel=found.preferred_channel,
         )
 
     return router

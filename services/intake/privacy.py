@@ -28,7 +28,7 @@ import asyncpg
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
 from pydantic import BaseModel
 
-from contracts.events import Reason, ResidentErasureRequested
+from contracts.events import PreferredChannel, Reason, ResidentErasureRequested
 from services.intake import audit, store
 from services.intake.audit import ActorKind
 from services.intake.closedloop import handlers as closed_loop
@@ -60,6 +60,7 @@ class FoundContact:
     resident_ref: str
     contact: OpenContact
     share_with_supporter: bool
+    preferred_channel: PreferredChannel | None = None
 
 
 async def read_contact(
@@ -89,7 +90,7 @@ async def read_contact(
         resident_ref=ref,
         question_id=question_id,
     )
-    return FoundContact(ref, contact, row["share_with_supporter"])
+    return FoundContact(ref, contact, row["share_with_supporter"], row["preferred_channel"])
 
 
 # --- erasure --------------------------------------------------------------------------------------

@@ -37,8 +37,8 @@ async def find_candidates(conn: Conn, ids: Identifiers) -> list[Candidate]:
 async def insert_resident(conn: Conn, ref: str, contact: SealedContact, ids: Identifiers, data_key: str) -> None:
     """Store a new resident: contact details sealed with their data key, the key wrapped (vault.py)."""
     await conn.execute(
-        "INSERT INTO residents (resident_ref, name, email, phone, email_index, phone_index, data_key)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO residents (resident_ref, name, email, phone, email_index, phone_index, data_key,"
+        " preferred_channel) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         ref,
         contact.name,
         contact.email,
@@ -46,6 +46,7 @@ async def insert_resident(conn: Conn, ref: str, contact: SealedContact, ids: Ide
         ids.email,
         ids.phone,
         data_key,
+        contact.preferred_channel,
     )
 
 
@@ -56,10 +57,11 @@ async def resident_data_key(conn: Conn, ref: str) -> str | None:
 
 
 async def refresh_resident(conn: Conn, ref: str, contact: SealedContact, ids: Identifiers) -> None:
-    """Keep the latest name and contact details; add identifiers the resident did not have yet."""
+    """Keep the latest name, contact details and channel choice; add identifiers the resident did not have yet."""
     await conn.execute(
         "UPDATE residents SET name = $2, email = COALESCE($3, email), phone = COALESCE($4, phone),"
-        " email_index = COALESCE($5, email_index), phone_index = COALESCE($6, phone_index), updated_at = now()"
+        " email_index = COALESCE($5, email_index), phone_index = COALESCE($6, phone_index),"
+        " preferred_channel = COALESCE($7, preferred_channel), updated_at = now()"
         " WHERE resident_ref = $1",
         ref,
         contact.name,
@@ -67,6 +69,7 @@ async def refresh_resident(conn: Conn, ref: str, contact: SealedContact, ids: Id
         contact.phone,
         ids.email,
         ids.phone,
+        contact.preferred_channel,
     )
 
 
@@ -180,7 +183,8 @@ async def history(conn: Conn | asyncpg.Pool, question_id: uuid.UUID) -> list[asy
 
 async def contact(conn: Conn | asyncpg.Pool, question_id: uuid.UUID) -> asyncpg.Record | None:
     return await conn.fetchrow(
-        "SELECT q.question_id, q.resident_ref, r.name, r.email, r.phone, r.data_key, q.share_with_supporter"
+        "SELECT q.question_id, q.resident_ref, r.name, r.email, r.phone, r.data_key, r.preferred_channel,"
+        " q.share_with_supporter"
         " FROM questions q JOIN residents r USING (resident_ref) WHERE q.question_id = $1",
         question_id,
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from contracts.events import Contact
+from contracts.events import Contact, PreferredChannel
 from services.kit.crypto import DataKey, KeyRing, Secrets, context, secrets_of
 from services.kit.settings import Settings
 
@@ -23,11 +23,15 @@ def where(table: str, column: str, row_id: str) -> str:
 
 @dataclass(frozen=True)
 class SealedContact:
-    """A resident's contact details as stored: every field sealed with the resident's data key."""
+    """A resident's contact details as stored: every personal field sealed with the resident's data key.
+
+    ``preferred_channel`` (email, sms, none) is a code, not personal data, and is stored plain.
+    """
 
     name: str
     email: str | None
     phone: str | None
+    preferred_channel: PreferredChannel | None = None
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,7 @@ class Vault:
             name=key.seal(contact.name, where("residents", "name", resident_ref)),
             email=key.seal_optional(contact.email, where("residents", "email", resident_ref)),
             phone=key.seal_optional(contact.phone, where("residents", "phone", resident_ref)),
+            preferred_channel=contact.preferred_channel,
         )
 
     def open_contact(

@@ -51,6 +51,7 @@ CHOICES: Final[dict[str, Any]] = {
     "kind_choices": webforms.KIND_CHOICES,
     "language_choices": webforms.LANGUAGE_CHOICES,
     "meeting_choices": webforms.MEETING_CHOICES,
+    "contact_channel_choices": webforms.CONTACT_CHANNEL_CHOICES,
     "found_via_choices": webforms.FOUND_VIA_CHOICES,
     "municipality_choices": webforms.MUNICIPALITY_CHOICES,
     "theme_choices": webforms.THEME_CHOICES,

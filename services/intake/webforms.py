@@ -72,6 +72,13 @@ MEETING_CHOICES: Final[tuple[Choice, ...]] = (
     ("no_preference", "Geen voorkeur", ""),
 )
 
+#: How the resident wants to hear from us; choosing none of these means we choose (e-mail, else SMS).
+CONTACT_CHANNEL_CHOICES: Final[tuple[Choice, ...]] = (
+    ("email", "Per e-mail", ""),
+    ("sms", "Per sms", ""),
+    ("none", "Liever geen berichten", "Wij sturen u dan geen berichten over uw vraag."),
+)
+
 FOUND_VIA_CHOICES: Final[tuple[Choice, ...]] = (
     ("wijkteam", "Via het sociaal wijkteam", ""),
     ("huisarts", "Via de huisarts", ""),
@@ -122,6 +129,10 @@ QUESTION_MESSAGES: Final[dict[str, str]] = {
     "name": "Vul uw naam in.",
     "email": "Dit e-mailadres klopt niet. Een e-mailadres ziet er zo uit: naam@voorbeeld.nl",
     "phone": "Dit telefoonnummer klopt niet. Gebruik alleen cijfers, bijvoorbeeld 0612345678.",
+    "preferred_channel": (
+        "U koos voor berichten per e-mail of per sms. Vul dan ook uw e-mailadres of telefoonnummer in."
+        " Of kies een andere manier."
+    ),
     "postcode": "Vul een goede postcode in: 4 cijfers, bijvoorbeeld 3311 of 3311 AB.",
     "municipality": "Kies uw gemeente uit de lijst.",
     "found_via": "Kies een antwoord uit de lijst.",
@@ -153,6 +164,7 @@ QUESTION_ANCHORS: Final[dict[str, str]] = {
     "life_domains": f"life_domains-{LIFE_DOMAIN_CHOICES[0][0]}",
     "preferred_supporter_kind": f"preferred_supporter_kind-{KIND_CHOICES[0][0]}",
     "meeting_preference": f"meeting_preference-{MEETING_CHOICES[0][0]}",
+    "preferred_channel": f"preferred_channel-{CONTACT_CHANNEL_CHOICES[0][0]}",
     "found_via": f"found_via-{FOUND_VIA_CHOICES[0][0]}",
 }
 SIGNAL_ANCHORS: Final[dict[str, str]] = {
@@ -167,6 +179,7 @@ _QUESTION_FIELDS: Final[dict[str, str]] = {
     "contact.name": "name",
     "contact.email": "email",
     "contact.phone": "phone",
+    "contact.preferred_channel": "preferred_channel",
     "contact": "name",
     "consent": "consent",
     "consent.share_with_supporter": "consent",
@@ -245,6 +258,7 @@ class QuestionForm:
     name: str = ""
     email: str = ""
     phone: str = ""
+    preferred_channel: str = ""
     postcode: str = ""
     municipality: str = ""
     found_via: str = ""
@@ -259,6 +273,7 @@ class QuestionForm:
         "name",
         "email",
         "phone",
+        "preferred_channel",
         "postcode",
         "municipality",
         "found_via",
@@ -276,6 +291,7 @@ class QuestionForm:
             name=_first(values, "name"),
             email=_first(values, "email"),
             phone=_first(values, "phone"),
+            preferred_channel=_first(values, "preferred_channel"),
             postcode=_first(values, "postcode"),
             municipality=_first(values, "municipality"),
             found_via=_first(values, "found_via"),
@@ -292,7 +308,12 @@ class QuestionForm:
             "languages": [self.language or "nl"],
             "postcode": normalise_postcode(self.postcode),
             "channel": "web",
-            "contact": {"name": self.name, "email": self.email or None, "phone": self.phone or None},
+            "contact": {
+                "name": self.name,
+                "email": self.email or None,
+                "phone": self.phone or None,
+                "preferred_channel": self.preferred_channel or None,
+            },
             "consent": {"share_with_supporter": self.consent},
             "found_via": self.found_via or None,
             "meeting_preference": self.meeting_preference or None,

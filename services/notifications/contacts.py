@@ -14,6 +14,7 @@ from urllib.parse import quote
 import httpx
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from contracts.events import PreferredChannel
 from services.kit.consumer import PermanentError
 from services.kit.settings import Settings
 from services.notifications.domain import ResidentContact, SupporterContact
@@ -50,6 +51,7 @@ class _ResidentBody(BaseModel):
     email: str | None = None
     phone: str | None = None
     share_with_supporter: bool = False
+    preferred_channel: PreferredChannel | None = None
 
 
 class _SupporterBody(BaseModel):
@@ -84,7 +86,9 @@ class HttpContactDirectory:
         if body is None:
             return None
         r = _parse(_ResidentBody, body, "intake")
-        return ResidentContact(r.question_id, r.resident_ref, r.name, r.email, r.phone, r.share_with_supporter)
+        return ResidentContact(
+            r.question_id, r.resident_ref, r.name, r.email, r.phone, r.share_with_supporter, r.preferred_channel
+        )
 
     async def supporter(self, supporter_id: str) -> SupporterContact | None:
         body = await self._get(f"{self.matching_url}/internal/v1/supporters/{quote(supporter_id, safe='')}/contact")

@@ -23,6 +23,7 @@ from contracts.codes import LIFE_DOMAINS, MUNICIPALITIES
 from contracts.events import (
     ConsultationRequired,
     NotificationChannel,
+    PreferredChannel,
     QuestionWaiting,
     RecipientRole,
     SignalRaised,
@@ -109,6 +110,8 @@ class ResidentContact:
     email: str | None
     phone: str | None
     share_with_supporter: bool
+    #: The resident's own choice from intake: "email", "sms", "none"; None = we choose.
+    chosen_channel: PreferredChannel | None = None
 
 
 @dataclass(frozen=True)
@@ -361,10 +364,17 @@ OPT_OUT_PURPOSE: Final = b"samenloket-notifications-opt-out-v1"
 
 
 def preferred_channel(resident: ResidentContact) -> NotificationChannel | None:
-    """E-mail when the resident gave an address, else SMS when they gave a phone number, else none.
+    """The channel the resident chose, else e-mail when they gave an address, else SMS, else none.
 
-    (Intake has no explicit ``channel_preference`` yet; when it has, it goes first here.)
+    ``none`` means no message to the resident at all. A chosen channel whose address is missing
+    (intake refuses that, so only for old data) falls back to the rule for no choice.
     """
+    if resident.chosen_channel == "none":
+        return None
+    if resident.chosen_channel == "sms" and resident.phone:
+        return "sms"
+    if resident.chosen_channel == "email" and resident.email:
+        return "email"
     if resident.email:
         return "email"
     if resident.phone:

@@ -377,6 +377,30 @@ async def test_without_email_and_phone_the_resident_is_asked_for_one(intake: Ser
     assert await page.locator(".error-summary li").count() == 1
 
 
+async def test_choosing_sms_asks_for_a_phone_number_then_reaches_the_confirmation(
+    intake: Server, page: Page, resident: dict[str, str]
+) -> None:
+    await page.goto(intake.url + "/")
+    await fill_valid_form(page, resident)
+    group = page.get_by_role("group", name="Hoe wilt u berichten van ons krijgen?")
+    await group.get_by_label("Per sms").check()  # found by its label: the radio is labelled
+    async with page.expect_navigation():
+        await page.click("button[type=submit]")
+    assert "telefoonnummer" in await page.inner_text("#preferred_channel-error")
+    assert await page.is_checked("#preferred_channel-sms")  # the choice is kept
+
+    await page.fill("#phone", "0612345678")
+    async with page.expect_navigation():
+        await page.click("button[type=submit]")
+    question_id = await question_id_of(page)
+    async with httpx.AsyncClient(base_url=intake.url) as client:
+        contact = await client.get(
+            f"/internal/v1/questions/{question_id}/contact",
+            headers={"Authorization": "Bearer test-internal-token", "X-Purpose": "test", "X-Caller": "browser-test"},
+        )
+    assert contact.json()["preferred_channel"] == "sms"
+
+
 async def test_a_bsn_in_the_description_is_refused_in_dutch(intake: Server, page: Page) -> None:
     await page.goto(intake.url + "/")
     await fill_valid_form(page, {"name": "Kees", "email": "kees@example.nl", "description": "Mijn BSN is 111222333."})

@@ -157,6 +157,28 @@ async def test_text_over_the_limits_is_refused(intake: RunningService) -> None:
     assert "too long" in errors["contact.email"]
 
 
+async def test_the_chosen_channel_is_returned_with_the_contact(intake: RunningService) -> None:
+    by_sms = submission()
+    by_sms["contact"]["preferred_channel"] = "sms"
+    no_choice = submission()
+
+    assert (await contact_of(intake, await submit(intake, by_sms)))["preferred_channel"] == "sms"
+    assert (await contact_of(intake, await submit(intake, no_choice)))["preferred_channel"] is None
+
+
+@pytest.mark.parametrize(("channel", "missing"), [("email", "email"), ("sms", "phone")])
+async def test_a_channel_without_its_address_is_refused(intake: RunningService, channel: str, missing: str) -> None:
+    body = submission()
+    body["contact"] |= {"preferred_channel": channel, missing: None}
+
+    response = await intake.client.post("/api/v1/questions", json=body)
+
+    assert response.status_code == 422
+    errors = {e["field"]: e["reason"] for e in response.json()["errors"]}
+    assert set(errors) == {"contact.preferred_channel"}
+    assert f"contact.{missing}" in errors["contact.preferred_channel"]
+
+
 # --- residents -------------------------------------------------------------------------------------
 
 

@@ -53,7 +53,7 @@ def test_a_valid_form_becomes_the_api_submission() -> None:
         "languages": ["ar"],
         "postcode": "3311",
         "channel": "web",
-        "contact": {"name": "A. de Vries", "email": "a.devries@example.nl", "phone": None},
+        "contact": {"name": "A. de Vries", "email": "a.devries@example.nl", "phone": None, "preferred_channel": None},
         "consent": {"share_with_supporter": True},
         "found_via": "huisarts",
         "meeting_preference": "phone",

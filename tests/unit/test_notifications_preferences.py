@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlparse
 
+from contracts.events import PreferredChannel
 from services.notifications.domain import (
     ResidentContact,
     opt_out_key,
     opt_out_token,
     opt_out_url,
     preferred_channel,
+    resident_delivery,
+    resident_may_be_mailed,
     resident_ref_hash,
     verify_opt_out_token,
 )
@@ -25,6 +28,34 @@ def test_email_first_then_sms_then_nothing() -> None:
     assert preferred_channel(resident("a@example.nl", "0612345678")) == "email"
     assert preferred_channel(resident(None, "0612345678")) == "sms"
     assert preferred_channel(resident(None, None)) is None
+
+
+def choosing(chosen: PreferredChannel | None) -> ResidentContact:
+    return ResidentContact("q-1", "r-1", "Anna", "a@example.nl", "0612345678", True, chosen)
+
+
+def test_no_choice_keeps_the_rule_email_when_there_is_an_address() -> None:
+    assert preferred_channel(choosing(None)) == "email"
+    assert resident_delivery(choosing(None), "t", {}).address == "a@example.nl"
+
+
+def test_choosing_sms_sends_an_sms_even_with_an_email_address() -> None:
+    assert preferred_channel(choosing("sms")) == "sms"
+    planned = resident_delivery(choosing("sms"), "t", {})
+    assert (planned.channel, planned.address) == ("sms", "0612345678")
+    assert resident_may_be_mailed(choosing("sms"), sms=True)
+
+
+def test_choosing_email_sends_an_email_even_with_a_phone_number() -> None:
+    assert preferred_channel(choosing("email")) == "email"
+    planned = resident_delivery(choosing("email"), "t", {})
+    assert (planned.channel, planned.address) == ("email", "a@example.nl")
+
+
+def test_choosing_none_plans_no_resident_message_at_all() -> None:
+    assert preferred_channel(choosing("none")) is None
+    assert not resident_may_be_mailed(choosing("none"), sms=True)
+    assert not resident_may_be_mailed(choosing("none"), sms=False)
 
 
 def test_a_token_verifies_to_the_hash_of_the_resident_ref_and_names_no_resident() -> None:
