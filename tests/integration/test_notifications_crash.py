@@ -33,7 +33,7 @@ from contracts.envelope import CloudEvent, encode, from_model
 from contracts.events import SupporterAssigned
 from services.kit import broker
 from services.kit.settings import Settings
-from tests.integration.test_notifications_delivery import TOKEN, ContactServer, free_port
+from tests.support.notifications import TOKEN, ContactServer, free_port
 
 pytestmark = pytest.mark.integration
 
@@ -67,17 +67,6 @@ def mailbox() -> Iterator[SlowMailBox]:
         yield box
     finally:
         controller.stop()
-
-
-@pytest.fixture(scope="module")
-def contacts() -> Iterator[ContactServer]:
-    server = ContactServer()
-    server.thread.start()
-    try:
-        yield server
-    finally:
-        server.httpd.shutdown()
-        server.httpd.server_close()
 
 
 def start(settings: Settings, mailbox: SlowMailBox, contacts: ContactServer, log: Path) -> subprocess.Popen[bytes]:

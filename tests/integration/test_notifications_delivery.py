@@ -6,22 +6,15 @@ The SMTP server (aiosmtpd) decides by the recipient's local part: ``reject-…``
 
 from __future__ import annotations
 
-import email
-import email.policy
 import json
-import re
-import socket
-import threading
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 from aiokafka import ConsumerRecord
-from aiosmtpd.controller import Controller
 from prometheus_client import REGISTRY
 
 from contracts import topics
@@ -30,122 +23,11 @@ from contracts.events import NotificationFailed, NotificationSent, QuestionRecei
 from services.kit.settings import Settings
 from services.notifications.domain import delivery_key, message_id, notification_id
 from tests.support.harness import RunningService, events_of, eventually, publish, read_topic, run_service
+from tests.support.notifications import TOKEN, ContactServer, MailBox
 
 pytestmark = pytest.mark.integration
 
-TOKEN = "test-internal-token"
 MATCHING = "/samenloket/matching"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-# --- a real SMTP server ---------------------------------------------------------------------------
-
-
-class MailBox:
-    """aiosmtpd handler keeping every accepted message; refuses or defers some recipients on purpose."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.messages: list[EmailMessage] = []
-        self.deferred: dict[str, int] = {}
-
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
-        if address.startswith("reject-"):
-            return "550 5.1.1 <" + address + ">: mailbox unavailable"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        recipient = envelope.rcpt_tos[0]
-        if recipient.startswith("flaky-"):
-            self.deferred[recipient] = self.deferred.get(recipient, 0) + 1
-            if self.deferred[recipient] <= 2:
-                return "451 4.3.0 please try again later"
-        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        assert isinstance(message, EmailMessage)
-        self.messages.append(message)
-        return "250 Message accepted for delivery"
-
-    def to(self, address: str) -> list[EmailMessage]:
-        return [m for m in self.messages if m["To"] == address]
-
-
-# --- real HTTP contact endpoints (intake and matching) --------------------------------------------
-
-
-class ContactServer:
-    """Serves ``/internal/v1/questions/{id}/contact`` and ``/internal/v1/supporters/{id}/contact``."""
-
-    def __init__(self) -> None:
-        self.residents: dict[str, dict[str, Any]] = {}
-        self.supporters: dict[str, dict[str, Any]] = {}
-        self.unavailable: dict[str, int] = {}  # id -> how many more calls answer 503
-        self.authorizations: list[str | None] = []
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                auth = self.headers.get("Authorization")
-                server.authorizations.append(auth)
-                if auth != f"Bearer {TOKEN}":
-                    return self._reply(401, {"detail": "no valid token"})
-                match = re.fullmatch(r"/internal/v1/(questions|supporters)/([^/]+)/contact", self.path)
-                if not match:
-                    return self._reply(404, {"detail": "not found"})
-                kind, ident = match.groups()
-                if server.unavailable.get(ident, 0) > 0:
-                    server.unavailable[ident] -= 1
-                    return self._reply(503, {"detail": "try later"})
-                table = server.residents if kind == "questions" else server.supporters
-                if ident not in table:
-                    return self._reply(404, {"detail": "unknown"})
-                return self._reply(200, table[ident])
-
-            def _reply(self, status: int, body: dict[str, Any]) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        return Handler
-
-
-@pytest.fixture(scope="module")
-def mailbox() -> Iterator[MailBox]:
-    box = MailBox()
-    controller = Controller(box, hostname="127.0.0.1", port=box.port)
-    controller.start()
-    try:
-        yield box
-    finally:
-        controller.stop()
-
-
-@pytest.fixture(scope="module")
-def contacts() -> Iterator[ContactServer]:
-    server = ContactServer()
-    server.thread.start()
-    try:
-        yield server
-    finally:
-        server.httpd.shutdown()
-        server.httpd.server_close()
 
 
 @pytest.fixture(scope="module")

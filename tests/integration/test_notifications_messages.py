@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from urllib.parse import unquote
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from contracts import topics
 from contracts.envelope import CloudEvent, from_model
@@ -20,8 +19,9 @@ from services.kit import access
 from services.kit.settings import Settings
 from services.notifications.domain import delivery_key, message_id
 from services.notifications.rendering import TEMPLATES
-from tests.integration.test_notifications_delivery import TOKEN, Case, ContactServer, MailBox, parts
+from tests.integration.test_notifications_delivery import Case, parts
 from tests.support.harness import RunningService, eventually, publish, run_service
+from tests.support.notifications import TOKEN, ContactServer, MailBox
 
 pytestmark = pytest.mark.integration
 
@@ -29,28 +29,6 @@ MATCHING = "/samenloket/matching"
 COORDINATOR = "coordinators@example.nl"
 DIGEST = "gemeente-digest@example.nl"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
-
-
-@pytest.fixture(scope="module")
-def mailbox() -> Iterator[MailBox]:
-    box = MailBox()
-    controller = Controller(box, hostname="127.0.0.1", port=box.port)
-    controller.start()
-    try:
-        yield box
-    finally:
-        controller.stop()
-
-
-@pytest.fixture(scope="module")
-def contacts() -> Iterator[ContactServer]:
-    server = ContactServer()
-    server.thread.start()
-    try:
-        yield server
-    finally:
-        server.httpd.shutdown()
-        server.httpd.server_close()
 
 
 @pytest.fixture(scope="module")

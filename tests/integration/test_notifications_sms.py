@@ -23,8 +23,9 @@ from services.kit.settings import Settings
 from services.notifications.domain import delivery_key, resident_ref_hash
 from services.notifications.handlers import Notifier
 from services.notifications.sms import SmsQueue
-from tests.integration.test_notifications_delivery import Case, ContactServer
+from tests.integration.test_notifications_delivery import Case
 from tests.support.harness import RunningService, eventually, publish, run_service
+from tests.support.notifications import ContactServer
 
 pytestmark = pytest.mark.integration
 
