@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from aiosmtpd.controller import Controller
 
-from tests.support.notifications import ContactServer, MailBox
+from tests.support.notifications import ContactServer, MailBox, serving
 
 
 @pytest.fixture(scope="module")
@@ -23,10 +23,5 @@ def mailbox() -> Iterator[MailBox]:
 
 @pytest.fixture(scope="module")
 def contacts() -> Iterator[ContactServer]:
-    server = ContactServer()
-    server.thread.start()
-    try:
+    with serving(ContactServer()) as server:
         yield server
-    finally:
-        server.httpd.shutdown()
-        server.httpd.server_close()

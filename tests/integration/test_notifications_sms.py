@@ -25,7 +25,7 @@ from services.notifications.handlers import Notifier
 from services.notifications.sms import SmsQueue
 from tests.integration.test_notifications_delivery import Case
 from tests.support.harness import RunningService, eventually, publish, run_service
-from tests.support.notifications import ContactServer
+from tests.support.notifications import ContactServer, serving
 
 pytestmark = pytest.mark.integration
 
@@ -68,24 +68,8 @@ class Gateway:
 
 @pytest.fixture(scope="module")
 def gateway() -> Iterator[Gateway]:
-    server = Gateway()
-    server.thread.start()
-    try:
+    with serving(Gateway()) as server:
         yield server
-    finally:
-        server.httpd.shutdown()
-        server.httpd.server_close()
-
-
-@pytest.fixture(scope="module")
-def contacts() -> Iterator[ContactServer]:
-    server = ContactServer()
-    server.thread.start()
-    try:
-        yield server
-    finally:
-        server.httpd.shutdown()
-        server.httpd.server_close()
 
 
 @pytest.fixture(scope="module")

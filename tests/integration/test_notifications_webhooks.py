@@ -32,6 +32,7 @@ from services.kit.settings import Settings
 from services.notifications.domain import delivery_key, notification_id
 from services.notifications.webhooks import verify
 from tests.support.harness import RunningService, events_of, eventually, publish, read_topic, run_service
+from tests.support.notifications import serving
 
 pytestmark = pytest.mark.integration
 
@@ -101,13 +102,8 @@ class Receiver:
 
 @pytest.fixture(scope="module")
 def receiver() -> Iterator[Receiver]:
-    server = Receiver()
-    server.thread.start()
-    try:
+    with serving(Receiver()) as server:
         yield server
-    finally:
-        server.httpd.shutdown()
-        server.httpd.server_close()
 
 
 # --- intake over real HTTP (notifications calls its internal endpoint), and notifications ---------

@@ -12,9 +12,11 @@ import json
 import re
 import socket
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 TOKEN = "test-internal-token"
 
@@ -106,3 +108,22 @@ class ContactServer:
                 pass
 
         return Handler
+
+
+class ThreadedServer(Protocol):
+    httpd: ThreadingHTTPServer
+    thread: threading.Thread
+
+
+Served = TypeVar("Served", bound=ThreadedServer)
+
+
+@contextmanager
+def serving(server: Served) -> Iterator[Served]:
+    """Run a test HTTP server's thread for the duration of a fixture, then shut it down."""
+    server.thread.start()
+    try:
+        yield server
+    finally:
+        server.httpd.shutdown()
+        server.httpd.server_close()
