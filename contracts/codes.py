@@ -6,6 +6,7 @@ LifeDomain = Literal["wmo", "youth", "participation", "debts", "housing", "educa
 SupporterKind = Literal["professional", "volunteer", "experience_expert"]
 KindPreference = Literal["professional", "volunteer", "experience_expert", "any"]
 Channel = Literal["web", "phone", "walk_in", "partner"]
+AgeBand = Literal["under_18", "18_26", "27_44", "45_64", "65_74", "75_plus"]
 
 LIFE_DOMAINS: Final[dict[str, str]] = {
     "wmo": "Hulp en zorg thuis (Wmo)",
@@ -16,6 +17,15 @@ LIFE_DOMAINS: Final[dict[str, str]] = {
     "education": "School en onderwijs",
     "health": "Gezondheid",
     "wlz": "Langdurige zorg (Wlz)",
+}
+#: Age bands residents may give (self-declared, never a birth date); Dutch labels for pages.
+AGE_BANDS: Final[dict[str, str]] = {
+    "under_18": "jonger dan 18",
+    "18_26": "18 tot en met 26",
+    "27_44": "27 tot en met 44",
+    "45_64": "45 tot en met 64",
+    "65_74": "65 tot en met 74",
+    "75_plus": "75 of ouder",
 }
 SUPPORTER_KINDS: Final = ("professional", "volunteer", "experience_expert")
 KIND_PREFERENCES: Final = (*SUPPORTER_KINDS, "any")

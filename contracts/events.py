@@ -20,7 +20,7 @@ from pydantic_core import PydanticCustomError
 
 from contracts import topics
 from contracts.bsn import BSN_MESSAGE, contains_bsn
-from contracts.codes import LANGUAGES, MUNICIPALITIES, Channel, KindPreference, LifeDomain, SupporterKind
+from contracts.codes import LANGUAGES, MUNICIPALITIES, AgeBand, Channel, KindPreference, LifeDomain, SupporterKind
 
 Municipality = Annotated[str, Field(description="CBS municipality code, e.g. GM0505", examples=["GM0505"])]
 Postcode4 = Annotated[str, Field(pattern=r"^[1-9][0-9]{3}$", description="4-digit postcode area")]
@@ -122,6 +122,9 @@ class QuestionSubmission(BaseModel):
     consent: Consent
     found_via: FoundVia | None = Field(default=None, description="how the resident found us (awareness)")
     meeting_preference: MeetingPreference | None = Field(default=None, description="where or how to meet")
+    age_band: AgeBand | None = Field(
+        default=None, description="the resident's age band, if they want to say (for representativeness)"
+    )
 
     _municipality = field_validator("municipality")(check_municipality)
     _languages = field_validator("languages")(check_languages)
@@ -180,6 +183,7 @@ class QuestionReceived(Event):
         description="true: the resident asks for a professional plus a volunteer or experience expert;"
         " false: one supporter only; null: not asked (a duo only when the kind is left open)",
     )
+    age_band: AgeBand | None = Field(default=None, description="self-declared age band; null: not given")
 
     def subject(self) -> str:
         return self.question_id
@@ -318,6 +322,159 @@ class SignalRaised(Event):
 
     def subject(self) -> str:
         return self.signal_id
+
+
+class _SignalStep(Event):
+    """What the municipality's steps on a signal share (topic signals, key: signal id)."""
+
+    signal_id: str
+    municipality: Municipality
+    by_organisation: str = Field(description="the organisation (API key owner) that took the step")
+
+    def subject(self) -> str:
+        return self.signal_id
+
+
+class SignalAcknowledged(_SignalStep):
+    """The municipality has read the signal and will answer it."""
+
+    ce_type: ClassVar[str] = "nl.samenloket.signal.acknowledged.v1"
+    topic: ClassVar[str] = topics.SIGNALS
+
+    acknowledged_at: datetime
+
+
+class SignalAnswered(_SignalStep):
+    """The municipality answered the signal. The answer's text stays in intake, shown to the raiser."""
+
+    ce_type: ClassVar[str] = "nl.samenloket.signal.answered.v1"
+    topic: ClassVar[str] = topics.SIGNALS
+
+    answered_at: datetime
+
+
+# --- participation --------------------------------------------------------------------------------
+
+Agreement = Literal["agree", "neutral", "disagree"]
+ParticipantRole = Literal["resident", "partner", "supporter", "council_member", "municipality", "other"]
+
+
+class ExperienceStatements(BaseModel):
+    """The client-survey statements (CEO Wmo style), each answered agree / neutral / disagree."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    knew_where_to_go: Agreement | None = Field(default=None, description="Ik wist waar ik terecht kon")
+    helped_quickly: Agreement | None = Field(default=None, description="Ik werd snel geholpen")
+    supporter_on_my_side: Agreement | None = Field(
+        default=None, description="Mijn cliëntondersteuner stond aan mijn kant"
+    )
+
+
+class ExperienceShared(Event):
+    """A resident shared how support went, after it ended. No question id, no text: not traceable.
+
+    The optional free text stays in intake; ``has_text`` only says there is one.
+    """
+
+    ce_type: ClassVar[str] = "nl.samenloket.experience.shared.v1"
+    topic: ClassVar[str] = topics.EXPERIENCES
+
+    experience_id: str
+    municipality: Municipality
+    life_domains: list[LifeDomain] = Field(default_factory=list)
+    age_band: AgeBand | None = None
+    organisation: str | None = Field(default=None, description="the organisation that gave the support")
+    supporter_kind: SupporterKind | None = None
+    statements: ExperienceStatements
+    score: int = Field(ge=1, le=10, description="report mark 1-10 for the support as a whole")
+    has_text: bool = False
+    shared_at: datetime
+
+    def subject(self) -> str:
+        return self.experience_id
+
+
+class Participant(BaseModel):
+    """One person who took part in a council meeting, described coarsely: never a name."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    role: ParticipantRole
+    organisation: str | None = None
+    municipality: Municipality | None = None
+    age_band: AgeBand | None = None
+    life_domains: list[LifeDomain] = Field(default_factory=list)
+
+
+class CouncilMeetingPlanned(Event):
+    """A council plans a meeting with residents and partners (about twice a year)."""
+
+    ce_type: ClassVar[str] = "nl.samenloket.council_meeting.planned.v1"
+    topic: ClassVar[str] = topics.EXPERIENCES
+
+    meeting_id: str
+    council: str = Field(description="the council's organisation id")
+    municipality: Municipality | None = Field(default=None, description="null: a regional meeting")
+    planned_for: date
+    themes: list[SignalTheme] = Field(default_factory=list)
+    invited_organisations: list[str] = Field(default_factory=list)
+    planned_at: datetime
+
+    def subject(self) -> str:
+        return self.meeting_id
+
+
+class CouncilMeetingHeld(Event):
+    """Who took part in a council meeting, for the representativeness view."""
+
+    ce_type: ClassVar[str] = "nl.samenloket.council_meeting.held.v1"
+    topic: ClassVar[str] = topics.EXPERIENCES
+
+    meeting_id: str
+    council: str
+    municipality: Municipality | None = None
+    held_on: date
+    participants: list[Participant] = Field(default_factory=list)
+    recorded_at: datetime
+
+    def subject(self) -> str:
+        return self.meeting_id
+
+
+# --- statistics for outside consumers --------------------------------------------------------------
+
+
+class StatisticCell(BaseModel):
+    """One published figure. A count of fewer than the threshold (or one that would reveal one) is
+    suppressed: ``value`` is null and ``display`` is ``"<10"``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    table: str = Field(description="the table's stable key, e.g. questions_by_life_domain")
+    row: str = Field(description="row category code; 'total' for a column total")
+    column: str = Field(description="column category code; 'n' for a one-dimensional table, 'total' for a row total")
+    value: float | None
+    display: str
+    suppressed: bool
+
+
+class StatisticsPublished(Event):
+    """Suppressed figures for one municipality (or ``region``) and period, for outside consumers."""
+
+    ce_type: ClassVar[str] = "nl.samenloket.statistics.published.v1"
+    topic: ClassVar[str] = topics.STATISTICS
+
+    statistics_id: str
+    area: str = Field(description="CBS municipality code, or 'region' for the whole region")
+    period_start: date
+    period_end: date = Field(description="last day of the period (inclusive)")
+    threshold: int = Field(description="counts below this are suppressed")
+    cells: list[StatisticCell]
+    published_at: datetime
+
+    def subject(self) -> str:
+        return self.area
 
 
 # --- closed loop and privacy -----------------------------------------------------------------------
@@ -487,6 +644,12 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     AssignmentAccepted,
     AssignmentDeclined,
     SupportEnded,
+    SignalAcknowledged,
+    SignalAnswered,
+    ExperienceShared,
+    CouncilMeetingPlanned,
+    CouncilMeetingHeld,
+    StatisticsPublished,
 )
 
 #: ``ce_type`` → payload class, for decoding.

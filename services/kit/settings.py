@@ -95,6 +95,14 @@ class Settings(BaseSettings):
         default=False, description="let partner webhooks point at local or private addresses (development only)"
     )
 
+    # Reporting
+    suppression_threshold: int = Field(
+        default=10, ge=2, le=1000, description="counts of fewer people than this show as '<10' in every figure"
+    )
+    statistics_interval_seconds: float = Field(
+        default=3600, ge=0, le=31 * 86_400, description="how often StatisticsPublished goes out; 0: never"
+    )
+
     # Observability
     otlp_endpoint: str | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

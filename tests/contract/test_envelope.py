@@ -20,6 +20,11 @@ from contracts.events import (
     AssignmentAccepted,
     AssignmentDeclined,
     CandidateVerdict,
+    CouncilMeetingHeld,
+    CouncilMeetingPlanned,
+    ExperienceShared,
+    ExperienceStatements,
+    Participant,
     Consent,
     ConsultationRequired,
     Contact,
@@ -34,7 +39,11 @@ from contracts.events import (
     ReferralSubmitted,
     ResidentErased,
     ResidentErasureRequested,
+    SignalAcknowledged,
+    SignalAnswered,
     SignalRaised,
+    StatisticCell,
+    StatisticsPublished,
     SupportEnded,
     SupporterAssigned,
     SupporterRegistered,
@@ -190,6 +199,59 @@ EXAMPLES: dict[type[Event], Event] = {
         municipality="GM0505",
         reason=Reason(code="completed", text="De ondersteuning is klaar."),
         ended_at=AT,
+    ),
+    SignalAcknowledged: SignalAcknowledged(
+        signal_id="sig-9", municipality="GM1978", by_organisation="gemeente-molenlanden", acknowledged_at=AT
+    ),
+    SignalAnswered: SignalAnswered(
+        signal_id="sig-9", municipality="GM1978", by_organisation="gemeente-molenlanden", answered_at=AT
+    ),
+    ExperienceShared: ExperienceShared(
+        experience_id="e-3",
+        municipality="GM0505",
+        life_domains=["wmo"],
+        age_band="65_74",
+        organisation="org-mee",
+        supporter_kind="volunteer",
+        statements=ExperienceStatements(knew_where_to_go="agree", helped_quickly="neutral"),
+        score=8,
+        has_text=True,
+        shared_at=AT,
+    ),
+    CouncilMeetingPlanned: CouncilMeetingPlanned(
+        meeting_id="m-1",
+        council="adviesraad-drechtsteden",
+        planned_for=date(2025, 5, 20),
+        themes=["waiting_times"],
+        invited_organisations=["org-mee", "ouderplatform"],
+        planned_at=AT,
+    ),
+    CouncilMeetingHeld: CouncilMeetingHeld(
+        meeting_id="m-1",
+        council="adviesraad-drechtsteden",
+        municipality="GM0505",
+        held_on=date(2025, 5, 20),
+        participants=[
+            Participant(role="resident", municipality="GM0505", age_band="27_44", life_domains=["youth"]),
+            Participant(role="partner", organisation="org-mee"),
+        ],
+        recorded_at=AT,
+    ),
+    StatisticsPublished: StatisticsPublished(
+        statistics_id="st-1",
+        area="GM0505",
+        period_start=date(2025, 1, 1),
+        period_end=date(2025, 3, 31),
+        threshold=10,
+        cells=[
+            StatisticCell(
+                table="questions_by_life_domain", row="wmo", column="n", value=42, display="42", suppressed=False
+            ),
+            StatisticCell(
+                table="questions_by_life_domain", row="wlz", column="n", value=None, display="<10", suppressed=True
+            ),
+        ],
+        published_at=AT,
     ),
 }
 

@@ -11,7 +11,9 @@ Scopes:
 - ``staff``: intake staff enter phone and walk-in questions and read questions;
 - ``coordinator``: coordinators of the joint consultation (matching);
 - ``privacy-officer``: erasure requests and the audit log;
-- ``analyst`` / ``council``: reports, limited to ``municipality`` when the key has one;
+- ``analyst`` / ``council``: reports, limited to ``municipality`` when the key has one; a council
+  also raises signals and records its meetings;
+- ``municipality``: the municipality's signal desk: reads, acknowledges and answers signals;
 - ``operator``: the delivery log and other operational endpoints.
 """
 
@@ -32,7 +34,17 @@ from services.kit.db import Conn
 
 SCHEMA = "access"
 PACKAGE = "services.kit.access"
-SCOPES = ("submit", "read-own", "staff", "coordinator", "privacy-officer", "analyst", "council", "operator")
+SCOPES = (
+    "submit",
+    "read-own",
+    "staff",
+    "coordinator",
+    "privacy-officer",
+    "analyst",
+    "council",
+    "municipality",
+    "operator",
+)
 KEY_PATTERN = re.compile(r"^slk_([a-z0-9]{12})_([A-Za-z0-9_-]{43})$")
 CACHE_SECONDS = 30.0
 

@@ -1,0 +1,131 @@
+"""The shape of every figure reporting shows, exports or publishes: pure data, no I/O.
+
+Reports are made of two kinds of figure:
+
+- :class:`CountTable` — people (questions, signals, experiences, participants) counted by a row
+  category and, optionally, a column category. Row totals, column totals and the grand total are
+  part of what is shown, so suppression (``services/reporting/suppression.py``) works on the table
+  as a whole: a hidden cell must not be derivable from the totals beside it.
+- :class:`Statistic` — a figure computed over ``n`` people (a median, a p90, an average score). It is
+  shown only when ``n`` reaches the threshold.
+
+The dashboard, the CSV export, the quarterly report and ``StatisticsPublished`` all render
+:class:`PublishedTable` / :class:`Statistic` after suppression, never a raw :class:`CountTable`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+
+#: The column code of a one-dimensional table (one count per row).
+SINGLE = "n"
+#: The row / column code of totals in exports and published cells.
+TOTAL = "total"
+#: What a suppressed figure shows.
+SUPPRESSED = "<10"
+
+
+@dataclass(frozen=True)
+class Period:
+    """A reporting period: ``start`` up to and including ``end``."""
+
+    start: date
+    end: date
+
+
+@dataclass(frozen=True)
+class CountTable:
+    """Counts by ``rows`` × ``columns``; a one-dimensional table has ``columns == (SINGLE,)``.
+
+    ``counts`` may leave cells out (they are zero). ``labels`` maps codes to Dutch labels.
+    ``additive`` says whether the row totals are the sum of the cells (false when one person may
+    be counted in several columns, e.g. a question with two life domains): totals of a
+    non-additive table come from ``row_totals`` / ``column_totals`` / ``grand_total``.
+    """
+
+    key: str
+    title: str
+    row_label: str
+    rows: tuple[str, ...]
+    columns: tuple[str, ...] = (SINGLE,)
+    column_label: str | None = None
+    counts: Mapping[tuple[str, str], int] = field(default_factory=dict)
+    labels: Mapping[str, str] = field(default_factory=dict)
+    additive: bool = True
+    row_totals: Mapping[str, int] | None = None
+    column_totals: Mapping[str, int] | None = None
+    grand_total: int | None = None
+
+    def count(self, row: str, column: str = SINGLE) -> int:
+        return self.counts.get((row, column), 0)
+
+    def row_total(self, row: str) -> int:
+        if self.row_totals is not None:
+            return self.row_totals.get(row, 0)
+        return sum(self.count(row, c) for c in self.columns)
+
+    def column_total(self, column: str) -> int:
+        if self.column_totals is not None:
+            return self.column_totals.get(column, 0)
+        return sum(self.count(r, column) for r in self.rows)
+
+    def total(self) -> int:
+        if self.grand_total is not None:
+            return self.grand_total
+        return sum(self.count(r, c) for r in self.rows for c in self.columns)
+
+    def label(self, code: str) -> str:
+        return self.labels.get(code, code)
+
+
+@dataclass(frozen=True)
+class Shown:
+    """One figure as the audience sees it: its value, or ``<10`` when suppressed."""
+
+    value: int | None
+    suppressed: bool = False
+
+    @property
+    def display(self) -> str:
+        return SUPPRESSED if self.suppressed or self.value is None else str(self.value)
+
+
+@dataclass(frozen=True)
+class PublishedTable:
+    """A :class:`CountTable` after suppression: every cell and total as it may be shown."""
+
+    table: CountTable
+    cells: Mapping[tuple[str, str], Shown]
+    row_totals: Mapping[str, Shown]
+    column_totals: Mapping[str, Shown]
+    total: Shown
+
+    def cell(self, row: str, column: str = SINGLE) -> Shown:
+        return self.cells[(row, column)]
+
+
+@dataclass(frozen=True)
+class Statistic:
+    """A figure over ``n`` people, e.g. the median minutes from received to assigned.
+
+    ``value`` is ``None`` when nothing was measured; :meth:`display` hides it below the threshold.
+    """
+
+    key: str
+    title: str
+    value: float | None
+    n: int
+    unit: str = ""
+
+    def hidden(self, threshold: int) -> bool:
+        """Measured over some people, but fewer than ``threshold``: not shown."""
+        return 0 < self.n < threshold
+
+    def display(self, threshold: int) -> str:
+        if self.hidden(threshold):
+            return SUPPRESSED
+        if self.value is None or self.n == 0:
+            return "–"
+        return f"{self.value:.1f}".replace(".", ",") if self.value % 1 else str(int(self.value))
