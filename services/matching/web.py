@@ -4,19 +4,14 @@ Server-rendered with Jinja2, plain HTML forms, no JavaScript. A coordinator sign
 API key (scope ``coordinator``); the key is kept in a session cookie that is HttpOnly, SameSite=Strict
 and signed with a key derived from the internal token, and it is checked against the key store on
 every request, so a revoked key stops working at once (within the store's short cache). Every POST
-carries a CSRF token (a signed double-submit token in its own cookie and a hidden field). The page
+carries a CSRF token (a signed double-submit token in its own cookie and a hidden field); both live in
+the kit (``services/kit/websession.py``), shared with the reporting dashboard. The page
 lists the consultation queue with the candidates and the rules each one fails; a form per question
 assigns by hand with a required reason, through the same command as the API.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
-import hmac
-import secrets
-import time
 from functools import lru_cache
 from typing import Any, Final
 from urllib.parse import quote
@@ -27,26 +22,21 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from contracts.bsn import contains_bsn
 from contracts.codes import LIFE_DOMAINS, MUNICIPALITIES
-from services.kit.access import KeyStore, Principal
+from services.kit.access import Principal
 from services.kit.runtime import Runtime
+from services.kit.websession import CSRF_FIELD, SECURITY_HEADERS, SessionConfig, Signer, WebSession, form_values
 from services.matching import domain, handlers, store
 
-SESSION_COOKIE: Final = "overleg_sessie"
-CSRF_COOKIE: Final = "overleg_csrf"
-CSRF_FIELD: Final = "csrf_token"
-#: A working day; then the coordinator signs in again.
-SESSION_SECONDS: Final = 10 * 3600
-CSRF_SECONDS: Final = 12 * 3600
-MAX_BODY_BYTES: Final = 16 * 1024
-PATH: Final = "/overleg"
+__all__ = ["Signer", "router"]
 
-SECURITY_HEADERS: Final[dict[str, str]] = {
-    "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-    "X-Frame-Options": "DENY",
-    "Cache-Control": "no-store",
-}
+PATH: Final = "/overleg"
+SESSION: Final = SessionConfig(
+    path=PATH,
+    session_cookie="overleg_sessie",
+    csrf_cookie="overleg_csrf",
+    context="samenloket/matching/overleg/v1",
+    scopes=("coordinator",),
+)
 
 #: Failed rules a coordinator cannot override: such candidates cannot be chosen on the page.
 BLOCKING = handlers.NOT_OVERRIDABLE
@@ -75,87 +65,20 @@ def stylesheet() -> str:
     return environment().get_template("overleg.css").render()
 
 
-class Signer:
-    """HMAC signatures for the session and CSRF cookies, with a key derived from the internal token.
-
-    Without an internal token (a bare development run) a random key per process is used: sessions
-    then end on restart, which only means signing in again.
-    """
-
-    def __init__(self, secret: str) -> None:
-        context = b"samenloket/matching/overleg/v1"
-        self.key = hmac.new(secret.encode(), context, hashlib.sha256).digest() if secret else secrets.token_bytes(32)
-
-    def sign(self, body: str) -> str:
-        return f"{body}.{hmac.new(self.key, body.encode(), hashlib.sha256).hexdigest()}"
-
-    def verify(self, token: str | None, max_age: float, now: float | None = None) -> str | None:
-        """The signed body when the signature is good and the token not older than ``max_age``, else None."""
-        if not token or len(token) > 600:
-            return None
-        body, _, signature = token.rpartition(".")
-        issued = body.split(".", 1)[0]
-        expected = hmac.new(self.key, body.encode(), hashlib.sha256).hexdigest()
-        if not issued.isdigit() or not hmac.compare_digest(signature, expected):
-            return None
-        age = (now if now is not None else time.time()) - int(issued)
-        return body if -60 <= age <= max_age else None
-
-
 class Pages:
     """The consultation page of one matching process: sessions, CSRF and rendering."""
 
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
-        self.signer = Signer(rt.settings.internal_token.get_secret_value())
-        self.secure = rt.settings.web_cookie_secure
-
-    # --- cookies ---
-
-    def session_value(self, api_key: str) -> str:
-        encoded = base64.urlsafe_b64encode(api_key.encode()).decode()
-        return self.signer.sign(f"{int(time.time())}.{encoded}")
-
-    async def principal(self, request: Request) -> Principal | None:
-        """The coordinator of this browser session, or None (signed out, expired, revoked, no scope)."""
-        body = self.signer.verify(request.cookies.get(SESSION_COOKIE), SESSION_SECONDS)
-        if body is None:
-            return None
-        try:
-            api_key = base64.urlsafe_b64decode(body.split(".", 1)[1]).decode()
-        except (IndexError, ValueError, binascii.Error):
-            return None
-        return await self.authenticate(api_key)
-
-    async def authenticate(self, api_key: str) -> Principal | None:
-        keys: KeyStore | None = self.rt.keys
-        principal = await keys.authenticate(api_key) if keys else None
-        return principal if principal and principal.has("coordinator") else None
-
-    def csrf_token(self, request: Request) -> str:
-        existing = request.cookies.get(CSRF_COOKIE)
-        if existing and self.signer.verify(existing, CSRF_SECONDS):
-            return existing
-        return self.signer.sign(f"{int(time.time())}.{secrets.token_urlsafe(18)}")
-
-    def csrf_ok(self, request: Request, submitted: str | None) -> bool:
-        cookie = request.cookies.get(CSRF_COOKIE)
-        if not cookie or not submitted or not hmac.compare_digest(cookie.encode(), submitted.encode()):
-            return False
-        return self.signer.verify(cookie, CSRF_SECONDS) is not None
-
-    def _cookie(self, response: Response, name: str, value: str, max_age: int) -> None:
-        response.set_cookie(
-            name, value, max_age=max_age, path=PATH, secure=self.secure, httponly=True, samesite="strict"
-        )
+        self.session = WebSession(rt, SESSION)
 
     # --- rendering ---
 
     def render(self, request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
-        token = self.csrf_token(request)
+        token = self.session.csrf_token(request)
         html = environment().get_template(template).render(csrf_token=token, path=PATH, **context)
         response = HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
-        self._cookie(response, CSRF_COOKIE, token, CSRF_SECONDS)
+        self.session.set_csrf(response, token)
         return response
 
     def login(self, request: Request, status: int = 200, error: str | None = None) -> HTMLResponse:
@@ -196,21 +119,13 @@ class Pages:
         )
 
 
-async def form_values(request: Request) -> dict[str, str] | None:
-    """The posted form (first value per field), or None when it is too large."""
-    if int(request.headers.get("content-length") or 0) > MAX_BODY_BYTES:
-        return None
-    form = await request.form()
-    return {k: v for k, v in form.items() if isinstance(v, str)}
-
-
 def router(rt: Runtime) -> APIRouter:
     pages = Pages(rt)
     web = APIRouter(tags=["coordinator page"], include_in_schema=False)
 
     @web.get(PATH, response_class=HTMLResponse)
     async def overleg(request: Request, toegewezen: str | None = None) -> HTMLResponse:
-        principal = await pages.principal(request)
+        principal = await pages.session.principal(request)
         if principal is None:
             return pages.login(request)
         return await pages.queue(request, principal, assigned=toegewezen)
@@ -224,35 +139,35 @@ def router(rt: Runtime) -> APIRouter:
         values = await form_values(request)
         if values is None:
             return pages.refuse(request, 413, "Het formulier is te groot.")
-        if not pages.csrf_ok(request, values.get(CSRF_FIELD)):
+        if not pages.session.csrf_ok(request, values.get(CSRF_FIELD)):
             return pages.login(request, 403, "Het formulier was verlopen. Probeer het nog een keer.")
         api_key = values.get("api_key", "").strip()
         if not api_key:
             return pages.login(request, 422, "Vul uw API-sleutel in.")
-        if await pages.authenticate(api_key) is None:
+        if await pages.session.authenticate(api_key) is None:
             return pages.login(request, 401, "Deze sleutel werkt niet, of hoort niet bij een coördinator.")
         response = RedirectResponse(PATH, status_code=303, headers=SECURITY_HEADERS)
-        pages._cookie(response, SESSION_COOKIE, pages.session_value(api_key), SESSION_SECONDS)
+        pages.session.sign_in(response, api_key)
         return response
 
     @web.post(f"{PATH}/uitloggen")
     async def sign_out(request: Request) -> Response:
         values = await form_values(request) or {}
-        if not pages.csrf_ok(request, values.get(CSRF_FIELD)):
+        if not pages.session.csrf_ok(request, values.get(CSRF_FIELD)):
             return pages.refuse(request, 403, "Het formulier was verlopen. Laad de pagina opnieuw.")
         response = RedirectResponse(PATH, status_code=303, headers=SECURITY_HEADERS)
-        response.delete_cookie(SESSION_COOKIE, path=PATH, secure=pages.secure, httponly=True, samesite="strict")
+        pages.session.sign_out(response)
         return response
 
     @web.post(PATH + "/vragen/{question_id}/toewijzen", response_class=HTMLResponse)
     async def assign(request: Request, question_id: str) -> Response:
-        principal = await pages.principal(request)
+        principal = await pages.session.principal(request)
         if principal is None:
             return pages.login(request, 401, "U bent niet (meer) ingelogd. Log in en probeer het opnieuw.")
         values = await form_values(request)
         if values is None:
             return pages.refuse(request, 413, "Het formulier is te groot.")
-        if not pages.csrf_ok(request, values.get(CSRF_FIELD)):
+        if not pages.session.csrf_ok(request, values.get(CSRF_FIELD)):
             return pages.refuse(
                 request, 403, "Het formulier was verlopen. Laad de pagina opnieuw en probeer het nog een keer."
             )
