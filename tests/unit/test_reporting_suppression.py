@@ -1,0 +1,361 @@
+"""Small-number suppression, tested by playing the attacker.
+
+The attacker sees every shown figure, knows how the figures relate (rows add up to row totals,
+columns to column totals, totals to the grand total), knows counts are whole and not negative,
+and knows a hidden count is never zero (zero is always shown). With a linear program the attacker
+works out the smallest and largest value each hidden figure can take. Suppression holds when
+every hidden figure keeps at least two possible whole values.
+
+The attacker here is written independently of ``services.reporting.suppression`` on purpose: it
+builds its equations from the published table only.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from scipy.optimize import linprog
+
+from services.reporting.suppression import PublishedReport, cells, publish, suppress
+from services.reporting.tables import SINGLE, SUPPRESSED, TOTAL, CountTable, Period, PublishedTable, Report, Statistic
+
+# --- the attacker ---------------------------------------------------------------------------------
+
+
+def published_figures(published: PublishedTable) -> dict[tuple[str, str], int | None]:
+    """Every figure as the audience sees it; ``None`` when hidden."""
+    table = published.table
+    seen: dict[tuple[str, str], int | None] = {}
+    for (row, column), shown in published.cells.items():
+        seen[(row, column)] = shown.value
+    if table.columns != (SINGLE,):
+        for row, shown in published.row_totals.items():
+            seen[(row, TOTAL)] = shown.value
+        for column, shown in published.column_totals.items():
+            seen[(TOTAL, column)] = shown.value
+        seen[(TOTAL, TOTAL)] = published.total.value
+    else:
+        seen[(TOTAL, SINGLE)] = published.total.value
+    return seen
+
+
+def public_equations(table: CountTable) -> list[tuple[tuple[str, str], list[tuple[str, str]]]]:
+    """(total, parts) for every line of an additive table, from its shape alone."""
+    if table.columns == (SINGLE,):
+        return [((TOTAL, SINGLE), [(r, SINGLE) for r in table.rows])]
+    equations = [((r, TOTAL), [(r, c) for c in table.columns]) for r in table.rows]
+    equations += [((TOTAL, c), [(r, c) for r in table.rows]) for c in table.columns]
+    equations.append(((TOTAL, TOTAL), [(r, TOTAL) for r in table.rows]))
+    equations.append(((TOTAL, TOTAL), [(TOTAL, c) for c in table.columns]))
+    return equations
+
+
+def attack(published: PublishedTable) -> dict[tuple[str, str], tuple[float, float]]:
+    """The range the attacker can narrow each hidden figure of an additive table down to."""
+    seen = published_figures(published)
+    unknown = [key for key, value in seen.items() if value is None]
+    index = {key: i for i, key in enumerate(unknown)}
+    a_eq, b_eq = [], []
+    for total, parts in public_equations(published.table):
+        coefficients = np.zeros(len(unknown))
+        constant = 0.0
+        for key, sign in [*((p, 1.0) for p in parts), (total, -1.0)]:
+            value = seen[key]
+            if value is None:
+                coefficients[index[key]] += sign
+            else:
+                constant -= sign * value
+        if coefficients.any():
+            a_eq.append(coefficients)
+            b_eq.append(constant)
+    ranges = {}
+    for key in unknown:
+        objective = np.zeros(len(unknown))
+        objective[index[key]] = 1.0
+        bounds = []
+        for sign in (1.0, -1.0):
+            result = linprog(
+                sign * objective,
+                A_eq=np.array(a_eq) if a_eq else None,
+                b_eq=np.array(b_eq) if b_eq else None,
+                bounds=(1, None),  # hidden means not zero
+                method="highs",
+            )
+            assert result.status in (0, 3), result.message  # the true counts are always feasible
+            bounds.append(math.inf if result.status == 3 else sign * result.fun)
+        ranges[key] = (bounds[0], bounds[1])
+    return ranges
+
+
+def assert_safe(table: CountTable, published: PublishedTable, threshold: int) -> None:
+    """No small count shown, shown counts true, and no hidden figure pinned to one whole value."""
+    true_values = {
+        **{(r, c): table.count(r, c) for r in table.rows for c in table.columns},
+        **{(r, TOTAL): table.row_total(r) for r in table.rows},
+        **{(TOTAL, c): table.column_total(c) for c in table.columns},
+        (TOTAL, TOTAL): table.total(),
+        (TOTAL, SINGLE): table.total(),
+    }
+    for key, value in published_figures(published).items():
+        if value is None:
+            assert true_values[key] > 0, f"{key}: a zero is hidden (the attacker assumes hidden means non-zero)"
+            continue
+        assert value == true_values[key], f"{key}: shows {value}, the count is {true_values[key]}"
+        assert not 0 < value < threshold, f"{key}: shows the small count {value}"
+    for key, (low, high) in attack(published).items():
+        assert high - low >= 1 - 1e-6, (
+            f"{key} is pinned to [{low}, {high}] (true {true_values[key]})\n{render(published)}"
+        )
+
+
+def render(published: PublishedTable) -> str:
+    table = published.table
+    lines = []
+    for r in table.rows:
+        lines.append(
+            " ".join(f"{published.cell(r, c).display:>4}" for c in table.columns)
+            + f" | {published.row_totals[r].display:>4}"
+        )
+    lines.append(
+        " ".join(f"{published.column_totals[c].display:>4}" for c in table.columns) + f" | {published.total.display:>4}"
+    )
+    return "\n".join(lines)
+
+
+def make_table(matrix: list[list[int]], *, one_dimensional: bool = False, **options: object) -> CountTable:
+    rows = tuple(f"r{i}" for i in range(len(matrix)))
+    columns = (SINGLE,) if one_dimensional else tuple(f"c{j}" for j in range(len(matrix[0]) if matrix else 1))
+    counts = {(rows[i], columns[j]): n for i, line in enumerate(matrix) for j, n in enumerate(line) if n}
+    return CountTable(key="t", title="Test", row_label="rij", rows=rows, columns=columns, counts=counts, **options)  # type: ignore[arg-type]
+
+
+# --- properties -----------------------------------------------------------------------------------
+
+#: Counts 0–60, mostly small: small counts are where suppression has work to do.
+counts = st.one_of(st.integers(0, 12), st.integers(0, 12), st.integers(0, 60))
+
+
+@st.composite
+def matrices(draw: st.DrawFn) -> list[list[int]]:
+    height = draw(st.integers(1, 8))
+    width = draw(st.integers(1, 5))
+    return [[draw(counts) for _ in range(width)] for _ in range(height)]
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(matrix=matrices(), threshold=st.sampled_from([5, 10]))
+def test_no_hidden_count_can_be_worked_out(matrix: list[list[int]], threshold: int) -> None:
+    table = make_table(matrix)
+    assert_safe(table, suppress(table, threshold), threshold)
+
+
+@settings(max_examples=60, deadline=None)
+@given(column=st.lists(counts, min_size=1, max_size=8), threshold=st.sampled_from([5, 10]))
+def test_one_dimensional_tables_are_safe(column: list[int], threshold: int) -> None:
+    table = make_table([[n] for n in column], one_dimensional=True)
+    assert_safe(table, suppress(table, threshold), threshold)
+
+
+@settings(max_examples=40, deadline=None)
+@given(matrix=matrices())
+def test_tables_of_things_other_than_people_are_shown_as_they_are(matrix: list[list[int]]) -> None:
+    table = make_table(matrix, people=False)
+    published = suppress(table, 10)
+    assert not any(s.suppressed for s in published.cells.values())
+    assert all(published.cell(r, c).value == table.count(r, c) for r in table.rows for c in table.columns)
+    assert published.total.value == table.total()
+
+
+# --- examples -------------------------------------------------------------------------------------
+
+
+def displays(published: PublishedTable) -> list[list[str]]:
+    """The table as shown: one list per row plus the totals row, each ending in its total."""
+    table = published.table
+    rows = [
+        [published.cell(r, c).display for c in table.columns] + [published.row_totals[r].display] for r in table.rows
+    ]
+    rows.append([published.column_totals[c].display for c in table.columns] + [published.total.display])
+    return rows
+
+
+def test_one_dimensional_table_hides_a_second_row_so_the_total_does_not_give_it_away() -> None:
+    table = make_table([[3], [15], [30]], one_dimensional=True)
+    published = suppress(table, 10)
+    assert [published.cell(r).display for r in table.rows] == [SUPPRESSED, SUPPRESSED, "30"]
+    assert published.total.value == 48
+    assert published.row_totals["r0"] is published.cell("r0")
+    assert_safe(table, published, 10)
+
+
+def test_two_by_two_hides_a_whole_block() -> None:
+    table = make_table([[3, 20], [15, 12]])
+    published = suppress(table, 10)
+    hidden = {key for key, shown in published.cells.items() if shown.suppressed}
+    # One small cell drags its row, its column and the cell across: the four cells, since each
+    # line must hold two hidden figures; the totals stay (each is ≥ 10 and the block hides them).
+    assert hidden == {("r0", "c0"), ("r0", "c1"), ("r1", "c0"), ("r1", "c1")}
+    assert displays(published)[-1] == ["18", "32", "50"]
+    assert_safe(table, published, 10)
+
+
+def test_a_row_with_one_small_cell_hides_the_smallest_other_figure_in_each_line() -> None:
+    table = make_table([[4, 25, 11], [30, 40, 50], [35, 20, 60]])
+    published = suppress(table, 10)
+    shown = displays(published)
+    assert shown[0][0] == SUPPRESSED
+    assert shown[0][2] == SUPPRESSED  # 11 is the smallest other figure in row 0
+    assert shown[1][0] == SUPPRESSED  # 30 the smallest other in column 0
+    assert shown[1][2] == SUPPRESSED  # and 50 closes column 2 and row 1 at once
+    assert shown[0][1] == "25" and shown[2] == ["35", "20", "60", "115"]
+    assert_safe(table, published, 10)
+
+
+def test_all_zero_table_is_shown() -> None:
+    table = make_table([[0, 0], [0, 0]])
+    published = suppress(table, 10)
+    assert displays(published) == [["0", "0", "0"], ["0", "0", "0"], ["0", "0", "0"]]
+
+
+def test_small_totals_are_hidden_with_their_cells() -> None:
+    table = make_table([[2, 1], [0, 0]])
+    published = suppress(table, 10)
+    assert displays(published) == [
+        [SUPPRESSED, SUPPRESSED, SUPPRESSED],
+        ["0", "0", "0"],
+        [SUPPRESSED, SUPPRESSED, SUPPRESSED],
+    ]
+    assert_safe(table, published, 10)
+
+
+def test_two_hidden_cells_with_a_small_known_sum_are_protected() -> None:
+    # Rows 0 and 1 each hide one small cell; with only "at least two per line" the column would
+    # show 12 - (cell + cell) ... the range check must keep each cell open.
+    table = make_table([[1, 30], [1, 40], [10, 50]])
+    published = suppress(table, 10)
+    assert_safe(table, published, 10)
+    assert published.cell("r0", "c0").suppressed and published.cell("r1", "c0").suppressed
+
+
+def test_threshold_is_configurable() -> None:
+    table = make_table([[7, 30], [12, 40]])
+    at_five = suppress(table, 5)
+    at_ten = suppress(table, 10)
+    assert at_five.cell("r0", "c0").value == 7
+    assert not any(s.suppressed for s in at_five.cells.values())
+    assert at_ten.cell("r0", "c0").suppressed
+    assert_safe(table, at_ten, 10)
+
+
+def test_threshold_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="threshold"):
+        suppress(make_table([[1]]), 0)
+
+
+# --- non-additive tables --------------------------------------------------------------------------
+
+
+def test_non_additive_totals_are_counts_of_their_own() -> None:
+    # 25 questions in row r0, some with two life domains: cells add up to 33, not 25.
+    table = make_table(
+        [[3, 30], [20, 25]],
+        additive=False,
+        row_totals={"r0": 25, "r1": 40},
+        column_totals={"c0": 23, "c1": 55},
+        grand_total=65,
+    )
+    published = suppress(table, 10)
+    assert published.cell("r0", "c0").suppressed
+    assert published.row_totals["r0"].value == 25
+    assert published.total.value == 65
+    assert all(not s.suppressed for s in published.column_totals.values()) or published.cell("r1", "c0").suppressed
+    # The column adds up (rows do not overlap), so the 3 must not be derivable from 23 - 20.
+    assert published.cell("r1", "c0").suppressed
+
+
+def test_non_additive_small_row_total_is_hidden() -> None:
+    table = make_table([[6, 5], [20, 25]], additive=False, row_totals={"r0": 8, "r1": 40}, grand_total=48)
+    published = suppress(table, 10)
+    assert published.row_totals["r0"].suppressed
+    assert published.cell("r0", "c0").suppressed and published.cell("r0", "c1").suppressed
+
+
+# --- reports and published cells ------------------------------------------------------------------
+
+
+def example_report() -> Report:
+    from datetime import date
+
+    by_domain = make_table([[3], [15], [30]], one_dimensional=True)
+    by_domain_and_kind = CountTable(
+        key="by_kind",
+        title="Per soort ondersteuner",
+        row_label="Levensdomein",
+        rows=("wmo", "youth"),
+        columns=("professional", "volunteer"),
+        counts={
+            ("wmo", "professional"): 3,
+            ("wmo", "volunteer"): 20,
+            ("youth", "professional"): 15,
+            ("youth", "volunteer"): 12,
+        },
+    )
+    return Report(
+        area="GM0505",
+        period=Period(date(2026, 1, 1), date(2026, 3, 31)),
+        tables=(by_domain, by_domain_and_kind),
+        statistics=(
+            Statistic("days_to_assigned_median", "Dagen tot toewijzing", 4.5, (48,), "dagen"),
+            Statistic("score_average", "Gemiddeld cijfer", 7.9, (6,)),
+            Statistic("nothing_measured", "Niets", None, (0,)),
+        ),
+    )
+
+
+def test_publish_keeps_report_order_and_threshold() -> None:
+    report = example_report()
+    published = publish(report, 10)
+    assert isinstance(published, PublishedReport)
+    assert [t.table.key for t in published.tables] == ["t", "by_kind"]
+    assert published.table("by_kind").cell("wmo", "professional").suppressed
+    assert published.threshold == 10
+
+
+def test_cells_cover_every_figure_and_statistic() -> None:
+    published = publish(example_report(), 10)
+    found = {(c.table, c.row, c.column): c for c in cells(published)}
+    assert found[("t", "r0", SINGLE)].display == SUPPRESSED and found[("t", "r0", SINGLE)].value is None
+    assert found[("t", "r2", SINGLE)].value == 30
+    assert found[("t", TOTAL, SINGLE)].value == 48
+    assert ("t", "r0", TOTAL) not in found  # a one-dimensional table has no separate row totals
+    assert found[("by_kind", "wmo", TOTAL)].value == 23
+    assert found[("by_kind", TOTAL, "volunteer")].value == 32
+    assert found[("by_kind", TOTAL, TOTAL)].value == 50
+    assert found[("by_kind", "youth", "volunteer")].suppressed
+    median = found[("statistics", "days_to_assigned_median", "value")]
+    assert (median.value, median.display, median.suppressed) == (4.5, "4,5 dagen", False)
+    score = found[("statistics", "score_average", "value")]
+    assert (score.value, score.display, score.suppressed) == (None, SUPPRESSED, True)
+    nothing = found[("statistics", "nothing_measured", "value")]
+    assert (nothing.value, nothing.display, nothing.suppressed) == (None, "–", False)
+    assert len(found) == (3 + 1) + (4 + 2 + 2 + 1) + 3
+    # Whatever is suppressed carries no value, whatever is shown carries its display.
+    for cell in found.values():
+        assert (cell.value is None) or cell.display != SUPPRESSED
+
+
+def test_cells_follow_the_threshold() -> None:
+    published = publish(example_report(), 5)
+    found = {(c.table, c.row, c.column): c for c in cells(published)}
+    assert found[("statistics", "score_average", "value")].value == 7.9
+    assert found[("t", "r0", SINGLE)].suppressed  # 3 < 5
+
+
+def assert_figures(published: PublishedTable, expected: Mapping[tuple[str, str], int | None]) -> None:
+    seen = published_figures(published)
+    assert {k: seen[k] for k in expected} == dict(expected)
