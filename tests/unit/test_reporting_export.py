@@ -1,0 +1,80 @@
+"""The CSV export: Dutch Excel reads it, one row per published cell, no small count in it."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from services.reporting import export
+from services.reporting.suppression import cells, publish
+from tests.support.reporting_sample import PERIOD, SMALL_COUNTS, sample_report
+
+
+def parse(text: str) -> list[dict[str, str]]:
+    assert text.startswith("\ufeff")
+    return list(csv.DictReader(io.StringIO(text[1:]), delimiter=";"))
+
+
+@pytest.mark.parametrize("threshold", [5, 10])
+def test_the_csv_parses_has_one_row_per_published_cell_and_hides_small_counts(threshold: int) -> None:
+    published = publish(sample_report(), threshold)
+    text = export.csv_text(published)
+    assert "\r\n" in text
+    rows = parse(text)
+    assert list(rows[0]) == list(export.HEADER)
+    published_cells = cells(published)
+    assert len(rows) == len(published_cells)
+    assert [(r["tabel"], r["rij"], r["kolom"]) for r in rows] == [(c.table, c.row, c.column) for c in published_cells]
+
+    people = {pt.table.key for pt in published.tables if pt.table.people}
+    for row in rows:
+        if row["tabel"] in people and row["waarde"] != "<10":
+            value = int(row["waarde"])
+            assert value == 0 or value >= threshold, row
+    hidden = [r for r in rows if r["waarde"] == "<10"]
+    assert hidden, "the sample has small counts"
+    august = next(r for r in rows if (r["tabel"], r["rij"]) == ("questions_by_month", "2026-08"))
+    assert august["waarde"] == "<10" and august["rij_naam"] == "2026-08"
+
+    # Tables that do not count people keep their small numbers, as they are.
+    signal = next(
+        r for r in rows if (r["tabel"], r["rij"], r["kolom"]) == ("signals_by_theme", "rules", "acknowledged")
+    )
+    assert (signal["waarde"], signal["rij_naam"], signal["kolom_naam"]) == ("1", "Regels", "in behandeling")
+
+
+def test_names_totals_and_statistics_are_in_dutch_with_a_decimal_comma() -> None:
+    rows = parse(export.csv_text(publish(sample_report(), 10)))
+    by_key = {(r["tabel"], r["rij"], r["kolom"]): r for r in rows}
+    total = by_key[("questions_by_month", "total", "n")]
+    assert (total["titel"], total["rij_naam"], total["kolom_naam"], total["waarde"]) == (
+        "Vragen per maand",
+        "Totaal",
+        "Aantal",
+        "50",
+    )
+    wmo = by_key[("questions_by_life_domain", "wmo", "n")]
+    assert (wmo["rij_naam"], wmo["waarde"]) == ("Hulp en zorg thuis (Wmo)", "30")
+    median = by_key[("statistics", "hours_to_assigned_median", "value")]
+    assert (median["titel"], median["rij_naam"], median["kolom_naam"], median["waarde"]) == (
+        "Kengetallen",
+        "Tijd tot een ondersteuner (mediaan)",
+        "uur",
+        "12,5",
+    )
+    assert by_key[("statistics", "experience_score_average", "value")]["waarde"] == "<10"  # 7 people
+    assert by_key[("statistics", "waiting_list_size", "value")]["waarde"] == "<10"
+
+
+def test_no_small_true_value_hides_behind_a_suppressed_cell() -> None:
+    text = export.csv_text(publish(sample_report(), 10))
+    for row in parse(text):
+        if row["tabel"] in ("questions_by_month", "questions_by_life_domain", "representativeness_by_age_band"):
+            assert row["waarde"] not in {str(n) for n in SMALL_COUNTS}, row
+
+
+def test_the_file_name_says_the_area_and_the_period() -> None:
+    assert export.file_name("GM0505", PERIOD) == "samenloket-GM0505-2026-07-01-2026-09-30.csv"
+    assert export.file_name(None, PERIOD) == "samenloket-regio-2026-07-01-2026-09-30.csv"

@@ -1,0 +1,110 @@
+"""What the dashboard and the quarterly report show: periods, tiles, tables, charts and sentences."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from contracts.codes import LIFE_DOMAINS
+from services.reporting import views
+from services.reporting.suppression import publish
+from services.reporting.tables import Period
+from tests.support.reporting_sample import SMALL_COUNTS, sample_report
+
+TODAY = date(2026, 11, 23)
+
+
+def test_a_quarter_wins_then_own_dates_then_the_current_quarter() -> None:
+    assert views.read_period("2026-K3", "2026-01-01", "2026-01-31", TODAY) == (
+        Period(date(2026, 7, 1), date(2026, 9, 30)),
+        "2026-K3",
+    )
+    assert views.read_period("", "2026-01-15", "2026-02-20", TODAY) == (
+        Period(date(2026, 1, 15), date(2026, 2, 20)),
+        "",
+    )
+    assert views.read_period(None, None, None, TODAY) == (Period(date(2026, 10, 1), date(2026, 12, 31)), "2026-K4")
+    assert views.quarter_period(2024, 1) == Period(date(2024, 1, 1), date(2024, 3, 31))
+    assert views.recent_quarters(TODAY, 3) == [
+        ("2026-K4", "4e kwartaal 2026"),
+        ("2026-K3", "3e kwartaal 2026"),
+        ("2026-K2", "2e kwartaal 2026"),
+    ]
+    assert views.recent_quarters(date(2026, 2, 1), 2)[1] == ("2025-K4", "4e kwartaal 2025")
+
+
+@pytest.mark.parametrize(
+    ("kwartaal", "van", "tot", "field"),
+    [
+        ("2026-K5", None, None, "kwartaal"),
+        ("2026-3", None, None, "kwartaal"),
+        ("", "2026-01-01", None, "tot"),
+        ("", None, "2026-01-01", "van"),
+        ("", "1-1-2026", "2026-02-01", "van"),
+        ("", "2026-03-01", "2026-02-01", "tot"),
+        ("", "2020-01-01", "2026-02-01", "tot"),
+    ],
+)
+def test_a_bad_filter_names_its_field_in_dutch(kwartaal: str, van: str | None, tot: str | None, field: str) -> None:
+    with pytest.raises(views.FilterError) as caught:
+        views.read_period(kwartaal, van, tot, TODAY)
+    assert caught.value.field == field
+    assert caught.value.message.endswith(".")
+
+
+def test_tiles_and_tables_show_only_published_figures() -> None:
+    published = publish(sample_report(), 10)
+    tiles = {t.key: t.display for t in views.tiles(published)}
+    assert tiles == {
+        "vragen": "50",
+        "waiting_list_size": "<10",
+        "hours_to_assigned_median": "12,5 uur",
+        "utilisation_percent": "58,7 %",
+        "experience_score_average": "<10",
+        "signalen": "7",
+    }
+    [domains] = views.count_tables(published, ["questions_by_life_domain"])
+    assert domains.headers == ("Leefgebied", "Aantal")
+    assert ("Hulp en zorg thuis (Wmo)", ("30",)) in domains.rows
+    assert (LIFE_DOMAINS["debts"], ("<10",)) in domains.rows
+    assert domains.totals == ("67",) and "meer dan één" in domains.note
+    for view in views.count_tables(published, ["questions_by_month", "questions_by_life_domain"]):
+        shown = [v for _, values in view.rows for v in values] + list(view.totals or ())
+        assert not {str(n) for n in SMALL_COUNTS} & set(shown)
+
+
+def test_representativeness_is_shown_as_a_share_of_each_column() -> None:
+    [ages] = views.share_tables(publish(sample_report(), 10))
+    assert ages.headers == ("Leeftijd", "ondersteund", "deden mee")
+    rows = dict(ages.rows)
+    assert rows["27_44"] == ("30%", "47%")  # 30 of 100 supported, 15 of 32 took part
+    assert rows["18 tot en met 26"] == ("<10", "<10")  # 7 took part; the 10 beside it hides it
+    assert ages.totals == ("100", "32")
+
+
+def test_charts_carry_titles_and_a_data_table() -> None:
+    published = publish(sample_report(), 10)
+    made = {c.key: c for c in views.all_charts(published)}
+    assert set(made) == {"vragen", "tijd", "bezetting", "signalen"}
+    assert made["vragen"].data.rows == (("jul 2026", ("40",)), ("aug 2026", ("<10",)), ("sep 2026", ("<10",)))
+    assert made["tijd"].data.rows[1] == ("aug 2026", ("<10",))
+    assert "99" not in made["tijd"].svg
+    assert made["bezetting"].data.rows == (("MEE Plus", ("27", "40")), ("Sociaal Wijkteam", ("0", "6")))
+    assert made["signalen"].data.rows == (("Wachttijden", ("4", "0", "2")), ("Regels", ("0", "1", "0")))
+    for chart in made.values():
+        assert chart.svg.startswith("<svg") and f'aria-label="{chart.title}' in chart.svg
+
+
+def test_the_summary_says_it_in_words_and_small_numbers_as_less_than() -> None:
+    lines = views.summary(publish(sample_report(), 10), "Dordrecht")
+    text = " ".join(lines)
+    assert lines[0] == "In het 3e kwartaal 2026 kwamen 50 vragen binnen in Dordrecht."
+    assert "De meeste vragen gingen over hulp en zorg thuis (wmo) (30)." in lines
+    assert "De helft van de inwoners had binnen 12,5 uur een ondersteuner." in lines
+    assert "Op de wachtlijst staan nu minder dan 10 inwoners." in lines
+    assert "Minder dan 10 inwoners deelden hun ervaring" in text and "7,8" not in text
+    assert "Er kwamen 7 signalen binnen, waarvan 2 beantwoord." in lines
+    assert (
+        views.period_name(Period(date(2026, 1, 15), date(2026, 2, 20))) == "15 januari 2026 tot en met 20 februari 2026"
+    )
