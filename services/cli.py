@@ -1,4 +1,4 @@
-"""The ``samenloket`` command (binding names: up, serve, migrate, topics, bench)."""
+"""The ``samenloket`` command (binding names: up, serve, migrate, topics, bench; also reporting rebuild)."""
 
 from __future__ import annotations
 
@@ -70,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_matching_commands(commands)
     _add_dlq_commands(commands)
+    _add_reporting_commands(commands)
     return parser
 
 
@@ -424,6 +425,51 @@ def _dlq_replay(args: argparse.Namespace) -> int:
     result = asyncio.run(dlq.replay(broker_settings(args.data_dir), args.topic, args.limit, args.dry_run))
     print(json.dumps(result))
     return 0
+
+
+# --- reporting: rebuild the projections from the event store (services/reporting/rebuild.py) -------
+
+
+def _add_reporting_commands(commands: Any) -> None:
+    reporting = commands.add_parser("reporting", help="reporting's read models")
+    sub = reporting.add_subparsers(dest="reporting_command", required=True)
+    rebuild = sub.add_parser("rebuild", help="empty every projection and replay reporting's event store into it")
+    rebuild.add_argument("--batch-size", type=int, default=1000, help="events read per batch (default 1000)")
+    rebuild.add_argument("--data-dir", type=Path, default=None, help="data dir of a running `samenloket up`")
+    rebuild.set_defaults(run=_reporting_rebuild)
+
+
+def _reporting_rebuild(args: argparse.Namespace) -> int:
+    if args.batch_size < 1:
+        print("samenloket reporting rebuild: --batch-size must be at least 1", file=sys.stderr)
+        return 2
+    summary = asyncio.run(_rebuild_reporting(database_url(args.data_dir), args.batch_size))
+    print(summary.line())
+    return 0
+
+
+async def _rebuild_reporting(url: str, batch_size: int) -> Any:
+    """Migrate reporting's schema, then rebuild with a progress bar on stderr (stdout keeps the summary)."""
+    import asyncpg
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from services.kit import db
+    from services.reporting import rebuild
+
+    await db.migrate(url, "reporting")
+    conn = await asyncpg.connect(url, server_settings={"search_path": "reporting"})
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    try:
+        with Progress(*columns, console=Console(stderr=True)) as progress:
+            task = progress.add_task("events replayed", total=None)
+
+            def advance(done: int, total: int) -> None:
+                progress.update(task, completed=done, total=total)
+
+            return await rebuild.rebuild(conn, advance, batch_size)
+    finally:
+        await conn.close()
 
 
 def _require(value: str, name: str) -> None:

@@ -1,20 +1,77 @@
-"""PostgreSQL access for reporting: the event store, applying projection changes, and report queries."""
+"""PostgreSQL access for reporting: the event store, and applying projection changes to the read models.
+
+Every read model row is a fact from :mod:`services.reporting.domain`; its columns are the fact's
+fields plus what the fact derives (a status). A change is applied by locking the row (creating it
+when new), merging in Python with the domain's rule, and writing back only what changed. The report
+queries live in :mod:`services.reporting.report`.
+"""
 
 from __future__ import annotations
 
 import json
-from dataclasses import astuple, dataclass, fields
-from typing import Any
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, fields
+from typing import Any, Generic, TypeVar, cast
 
 import asyncpg
 
 from contracts.envelope import CloudEvent
 from services.kit.db import Conn
 from services.reporting import domain
-from services.reporting.domain import Change, QuestionChange, QuestionFact, SignalFact
+from services.reporting.domain import (
+    AssignmentFact,
+    Change,
+    ExperienceFact,
+    MeetingFact,
+    ParticipantFact,
+    QuestionChange,
+    QuestionFact,
+    SignalFact,
+    SupporterFact,
+)
 
-_QUESTION_COLUMNS = tuple(f.name for f in fields(QuestionFact))
-_SIGNAL_COLUMNS = tuple(f.name for f in fields(SignalFact))
+F = TypeVar("F")
+C = TypeVar("C")
+
+#: Columns held as PostgreSQL arrays (tuples in the facts).
+_ARRAY_COLUMNS = frozenset({"life_domains", "municipalities"})
+
+
+@dataclass(frozen=True)
+class Projection(Generic[F, C]):
+    """One read model: its table, the fact type of its rows and the domain's merge rule."""
+
+    table: str
+    fact_type: type[F]
+    merge: Callable[[F | None, C], F]
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return tuple(f.name for f in fields(self.fact_type))  # type: ignore[arg-type]
+
+    @property
+    def key(self) -> str:
+        return self.columns[0]
+
+
+QUESTIONS = Projection("question_facts", QuestionFact, domain.merge_question)
+ASSIGNMENTS = Projection("assignment_facts", AssignmentFact, domain.merge_assignment)
+SUPPORTERS = Projection("supporter_facts", SupporterFact, domain.merge_supporter)
+SIGNALS = Projection("signal_facts", SignalFact, domain.merge_signal)
+EXPERIENCES = Projection("experience_facts", ExperienceFact, domain.merge_experience)
+MEETINGS = Projection("meeting_facts", MeetingFact, domain.merge_meeting)
+
+#: Every read model, in the order a rebuild empties them.
+PROJECTIONS: tuple[Projection[Any, Any], ...] = (QUESTIONS, ASSIGNMENTS, SUPPORTERS, SIGNALS, EXPERIENCES, MEETINGS)
+
+_BY_CHANGE: dict[type, Projection[Any, Any]] = {
+    QuestionChange: QUESTIONS,
+    AssignmentFact: ASSIGNMENTS,
+    SupporterFact: SUPPORTERS,
+    SignalFact: SIGNALS,
+    ExperienceFact: EXPERIENCES,
+    MeetingFact: MEETINGS,
+}
 
 
 async def append_event(conn: Conn, event: CloudEvent, topic: str) -> bool:
@@ -33,126 +90,101 @@ async def append_event(conn: Conn, event: CloudEvent, topic: str) -> bool:
     return bool(stored)
 
 
-async def apply(conn: Conn, change: Change) -> None:
-    if isinstance(change, QuestionChange):
-        await apply_question(conn, change)
-    else:
-        await insert_signal(conn, change)
+async def apply(conn: Conn, change: Change) -> object:
+    """Merge one change into its read model; return the fact as it is now."""
+    return await merge_into(conn, _BY_CHANGE[type(change)], change)
 
 
 async def apply_question(conn: Conn, change: QuestionChange) -> QuestionFact:
-    """Merge ``change`` into the question's fact under a row lock, creating the fact when new.
+    fact = await merge_into(conn, QUESTIONS, change)
+    assert isinstance(fact, QuestionFact)
+    return fact
+
+
+async def merge_into(conn: Conn, projection: Projection[F, C], change: C) -> F:
+    """Merge ``change`` into its row under a row lock, creating the row when new.
 
     The insert either creates the row from the change alone or, on conflict, locks the existing row
     (a no-op update) and returns it; the domain's merge then decides the new values. The merge is
     idempotent, so a freshly inserted row needs no second write.
     """
-    fresh = domain.merge_question(None, change)
-    placeholders = ", ".join(f"${i}" for i in range(1, len(_QUESTION_COLUMNS) + 2))
+    fresh = projection.merge(None, change)
+    values = row_values(fresh)
+    names = list(values)
+    placeholders = ", ".join(f"${i}" for i in range(1, len(names) + 1))
     row = await conn.fetchrow(
-        f"INSERT INTO question_facts ({', '.join(_QUESTION_COLUMNS)}, status) VALUES ({placeholders})"
-        " ON CONFLICT (question_id) DO UPDATE SET question_id = EXCLUDED.question_id"
-        f" RETURNING {', '.join(_QUESTION_COLUMNS)}",
-        *_question_values(fresh),
-        fresh.status,
+        f"INSERT INTO {projection.table} ({', '.join(names)}) VALUES ({placeholders})"
+        f" ON CONFLICT ({projection.key}) DO UPDATE SET {projection.key} = EXCLUDED.{projection.key}"
+        f" RETURNING {', '.join(projection.columns)}",
+        *values.values(),
     )
     assert row is not None
-    current = question_from_row(row)
-    merged = domain.merge_question(current, change)
+    current = fact_from_row(projection, row)
+    merged = projection.merge(current, change)
     if merged != current:
-        assignments = ", ".join(f"{name} = ${i}" for i, name in enumerate(_QUESTION_COLUMNS[1:], start=2))
+        new_values = row_values(merged)
+        updated = [name for name in new_values if name != projection.key]
+        assignments = ", ".join(f"{name} = ${i}" for i, name in enumerate(updated, start=2))
         await conn.execute(
-            f"UPDATE question_facts SET {assignments}, status = ${len(_QUESTION_COLUMNS) + 1} WHERE question_id = $1",
-            *_question_values(merged),
-            merged.status,
+            f"UPDATE {projection.table} SET {assignments} WHERE {projection.key} = $1",
+            new_values[projection.key],
+            *(new_values[name] for name in updated),
         )
     return merged
 
 
-async def insert_signal(conn: Conn, fact: SignalFact) -> None:
-    """Signals are facts raised once; a repeat of the same signal id changes nothing."""
-    placeholders = ", ".join(f"${i}" for i in range(1, len(_SIGNAL_COLUMNS) + 1))
-    await conn.execute(
-        f"INSERT INTO signal_facts ({', '.join(_SIGNAL_COLUMNS)}) VALUES ({placeholders})"
-        " ON CONFLICT (signal_id) DO NOTHING",
-        *astuple(fact),
-    )
+def row_values(fact: Any) -> dict[str, Any]:
+    """The fact as column values: tuples become arrays, participants JSON, plus derived columns."""
+    values: dict[str, Any] = {}
+    for f in fields(fact):
+        value = getattr(fact, f.name)
+        if f.name == "participants":
+            value = json.dumps([asdict(p) for p in value])
+        elif isinstance(value, tuple):
+            value = list(value)
+        values[f.name] = value
+    return values | fact.derived()
 
 
-def _question_values(fact: QuestionFact) -> list[Any]:
-    values = [getattr(fact, name) for name in _QUESTION_COLUMNS]
-    domains_at = _QUESTION_COLUMNS.index("life_domains")
-    if values[domains_at] is not None:
-        values[domains_at] = list(values[domains_at])
-    return values
+def fact_from_row(projection: Projection[F, Any], row: asyncpg.Record) -> F:
+    data = {name: row[name] for name in projection.columns}
+    for name in _ARRAY_COLUMNS & data.keys():
+        if data[name] is not None:
+            data[name] = tuple(data[name])
+    if "participants" in data:
+        data["participants"] = participants_from_json(data["participants"])
+    return projection.fact_type(**data)
+
+
+def participants_from_json(raw: str | Sequence[Any]) -> tuple[ParticipantFact, ...]:
+    items = cast(Sequence[dict[str, Any]], json.loads(raw) if isinstance(raw, str) else raw)
+    return tuple(ParticipantFact(**(item | {"life_domains": tuple(item["life_domains"])})) for item in items)
 
 
 def question_from_row(row: asyncpg.Record) -> QuestionFact:
-    data = dict(row)
-    if data["life_domains"] is not None:
-        data["life_domains"] = tuple(data["life_domains"])
-    return QuestionFact(**{name: data[name] for name in _QUESTION_COLUMNS})
+    return fact_from_row(QUESTIONS, row)
 
 
 async def question_fact(conn: Conn, question_id: str) -> QuestionFact | None:
+    return await fact(conn, QUESTIONS, question_id)
+
+
+async def fact(conn: Conn, projection: Projection[F, Any], key: str) -> F | None:
     row = await conn.fetchrow(
-        f"SELECT {', '.join(_QUESTION_COLUMNS)} FROM question_facts WHERE question_id = $1", question_id
+        f"SELECT {', '.join(projection.columns)} FROM {projection.table} WHERE {projection.key} = $1", key
     )
-    return question_from_row(row) if row else None
+    return fact_from_row(projection, row) if row else None
 
 
-# --- reports ---------------------------------------------------------------------------------------
+async def truncate_projections(conn: Conn) -> None:
+    """Empty every read model (the event store stays): the start of a rebuild."""
+    await conn.execute(f"TRUNCATE {', '.join(p.table for p in PROJECTIONS)}")
 
 
-@dataclass(frozen=True)
-class OverviewFigures:
-    total: int
-    by_life_domain: dict[str, int]
-    assigned: int
-    waiting: int
-    consultation: int
-    signals: int
-    median_minutes_received_to_assigned: float | None
-
-
-_QUESTION_FIGURES = """
-SELECT count(*) AS total,
-       count(*) FILTER (WHERE status = 'assigned') AS assigned,
-       count(*) FILTER (WHERE status = 'waiting') AS waiting,
-       count(*) FILTER (WHERE status = 'consultation') AS consultation,
-       percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM assigned_at - received_at) / 60)
-           FILTER (WHERE assigned_at IS NOT NULL AND received_at IS NOT NULL) AS median_minutes
-  FROM question_facts
- WHERE $1::text IS NULL OR municipality = $1
-"""
-
-_BY_LIFE_DOMAIN = """
-SELECT domain, count(*) AS n
-  FROM question_facts, unnest(life_domains) AS domain
- WHERE $1::text IS NULL OR municipality = $1
- GROUP BY domain
-"""
-
-_SIGNALS = "SELECT count(*) FROM signal_facts WHERE $1::text IS NULL OR municipality = $1"
-
-
-async def overview(pool: asyncpg.Pool, municipality: str | None) -> OverviewFigures:
-    """Figures for one municipality, or the whole region when ``municipality`` is None.
-
-    The three queries share one read-only snapshot, so the figures agree with each other.
-    """
-    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
-        questions = await conn.fetchrow(_QUESTION_FIGURES, municipality)
-        domains = await conn.fetch(_BY_LIFE_DOMAIN, municipality)
-        signals = await conn.fetchval(_SIGNALS, municipality)
-    assert questions is not None
-    median = questions["median_minutes"]
-    return OverviewFigures(
-        total=questions["total"],
-        by_life_domain={row["domain"]: row["n"] for row in domains},
-        assigned=questions["assigned"],
-        waiting=questions["waiting"],
-        consultation=questions["consultation"],
-        signals=signals,
-        median_minutes_received_to_assigned=float(median) if median is not None else None,
-    )
+async def dump_projections(conn: Conn) -> dict[str, list[dict[str, Any]]]:
+    """Every read model's rows, in key order: to compare a rebuild with the incremental state."""
+    dumps = {}
+    for projection in PROJECTIONS:
+        rows = await conn.fetch(f"SELECT * FROM {projection.table} ORDER BY {projection.key}")
+        dumps[projection.table] = [dict(row) for row in rows]
+    return dumps

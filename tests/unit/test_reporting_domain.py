@@ -80,8 +80,8 @@ def fold(events: list[Event]) -> QuestionFact:
     fact: QuestionFact | None = None
     for event in events:
         for change in changes_of(event):
-            assert isinstance(change, QuestionChange)
-            fact = merge_question(fact, change)
+            if isinstance(change, QuestionChange):
+                fact = merge_question(fact, change)
     assert fact is not None
     return fact
 
@@ -160,6 +160,7 @@ def test_signal_raised_gives_a_signal_fact() -> None:
         raised_at=T0,
     )
     assert changes_of(signal) == [SignalFact("sig-1", "GM0642", "waiting_times", "youth", "regional", "council", T0)]
+    assert changes_of(signal)[0].status == "raised"
 
 
 def test_events_no_projection_uses_change_nothing_but_are_storable() -> None:

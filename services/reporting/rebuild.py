@@ -1,0 +1,85 @@
+"""Rebuild every projection from the event store (``samenloket reporting rebuild``).
+
+The embedded broker keeps no history, so reporting keeps its own durable store of every event it
+read (``events``). A rebuild empties the read models and replays that store in the order events were
+stored, in batches, through the very same rules the live handler uses (:func:`store.apply`). Since
+those rules are order-independent merges, the result equals the incrementally built state.
+
+It all happens in one transaction that first takes a SHARE lock on ``events``: live handlers (which
+append to ``events`` before they project) wait until the rebuild commits, and readers keep seeing
+the old tables until then.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import asyncpg
+from pydantic import ValidationError
+
+from contracts.events import REGISTRY
+from services.kit.db import Conn
+from services.reporting import domain, store
+
+log = logging.getLogger(__name__)
+
+BATCH = 1000
+
+#: Called after every batch with (events replayed so far, events in total).
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class Summary:
+    events: int
+    changes: int
+    skipped: int
+    seconds: float
+
+    def line(self) -> str:
+        tables = len(store.PROJECTIONS)
+        skipped = f", {self.skipped} skipped (unknown type or invalid)" if self.skipped else ""
+        return (
+            f"reporting rebuilt: {tables} projections from {self.events} events"
+            f" ({self.changes} changes{skipped}) in {self.seconds:.1f} s"
+        )
+
+
+async def rebuild(conn: Conn, progress: Progress | None = None, batch: int = BATCH) -> Summary:
+    """Empty the projections and replay the event store into them, in one transaction."""
+    started = time.perf_counter()
+    async with conn.transaction():
+        await conn.execute("LOCK TABLE events IN SHARE MODE")
+        total = await conn.fetchval("SELECT count(*) FROM events")
+        await store.truncate_projections(conn)
+        replayed = changes = skipped = 0
+        cursor = await conn.cursor("SELECT type, data FROM events ORDER BY stored_at, event_id")
+        while rows := await cursor.fetch(batch):
+            for row in rows:
+                applied = await replay(conn, row)
+                changes += applied or 0
+                skipped += applied is None
+            replayed += len(rows)
+            if progress:
+                progress(replayed, total)
+    return Summary(replayed, changes, skipped, time.perf_counter() - started)
+
+
+async def replay(conn: Conn, row: asyncpg.Record) -> int | None:
+    """Apply one stored event; the number of changes, or None when it cannot be read any more."""
+    model = REGISTRY.get(row["type"])
+    if model is None:
+        return None
+    try:
+        payload = model.model_validate(json.loads(row["data"]) if isinstance(row["data"], str) else row["data"])
+    except ValidationError as exc:
+        log.warning("stored event no longer valid, skipped", extra={"ce_type": row["type"], "error": str(exc)})
+        return None
+    found = domain.changes_of(payload)
+    for change in found:
+        await store.apply(conn, change)
+    return len(found)
