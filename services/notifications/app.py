@@ -13,6 +13,7 @@ from contracts.events import (
     ReferralStatusChanged,
     ResidentErasureRequested,
     SignalRaised,
+    SupportEnded,
     SupporterAssigned,
 )
 from services.kit.consumer import Subscription
@@ -21,7 +22,9 @@ from services.notifications import digest, erasure, http
 from services.notifications.contacts import ContactDirectory, HttpContactDirectory
 from services.notifications.domain import opt_out_key
 from services.notifications.handlers import Notifier, on_question_received
+from services.notifications.invitations import HttpInvitationLinks
 from services.notifications.mailer import Sender, SmtpSender
+from services.notifications.participation import Participation
 from services.notifications.partner_webhooks import HttpPartnerDirectory, WebhookNotifier, WebhookPoster
 from services.notifications.sms import SmsGatewaySender, SmsQueue
 
@@ -74,6 +77,16 @@ def webhook_notifier(rt: Runtime) -> WebhookNotifier:
     return built
 
 
+def participation(rt: Runtime) -> Participation:
+    """Invitations to share an experience after SupportEnded, built once per runtime on the same Notifier."""
+    existing = rt.state.get("participation")
+    if isinstance(existing, Participation):
+        return existing
+    built = Participation(notifier(rt), HttpInvitationLinks(rt.settings))
+    rt.state["participation"] = built
+    return built
+
+
 def subscriptions(rt: Runtime) -> list[Subscription]:
     return [
         # Mail is a side effect outside the database: deliveries are made idempotent per delivery key.
@@ -84,6 +97,7 @@ def subscriptions(rt: Runtime) -> list[Subscription]:
                 SupporterAssigned.ce_type: notifier(rt).on_supporter_assigned,
                 QuestionWaiting.ce_type: notifier(rt).on_question_waiting,
                 ConsultationRequired.ce_type: notifier(rt).on_consultation_required,
+                SupportEnded.ce_type: participation(rt).on_support_ended,
             },
             transactional=False,
         ),
@@ -133,6 +147,9 @@ async def on_stop(rt: Runtime) -> None:
         sms = built.senders.get("sms")
         if isinstance(sms, SmsGatewaySender):
             await sms.aclose()
+    invitations = rt.state.pop("participation", None)
+    if isinstance(invitations, Participation):
+        await invitations.aclose()
     hooks = rt.state.pop("webhooks", None)
     if isinstance(hooks, WebhookNotifier):
         await hooks.aclose()

@@ -27,6 +27,7 @@ from contracts.events import (
     QuestionWaiting,
     RecipientRole,
     SignalRaised,
+    SupportEnded,
     SupporterAssigned,
 )
 
@@ -296,6 +297,84 @@ def plan_consultation_required(
         context = resident_consultation_context(consultation, resident)
         planned.append(resident_delivery(resident, "resident_consultation", context))
     return planned
+
+
+# --- the invitation to share an experience (after SupportEnded) -----------------------------------
+
+EXPERIENCE_INVITATION_TEMPLATE: Final = "resident_experience_invitation"
+#: Minutes the experience form takes (promised in the invitation).
+EXPERIENCE_MINUTES: Final = 2
+#: Ends of support after which nobody is invited: the support goes on at another organisation.
+NO_INVITATION_REASONS: Final = frozenset({"transferred"})
+#: ``pending`` while under way; ``sent``/``queued`` (SMS in quiet hours)/``failed`` settle the question;
+#: ``skipped`` may be taken up again by a later SupportEnded of the question (a duo's last one).
+InvitationStatus = Literal["pending", "sent", "queued", "skipped", "failed"]
+
+DUTCH_MONTHS: Final = (
+    "januari",
+    "februari",
+    "maart",
+    "april",
+    "mei",
+    "juni",
+    "juli",
+    "augustus",
+    "september",
+    "oktober",
+    "november",
+    "december",
+)
+
+
+@dataclass(frozen=True)
+class ExperienceLink:
+    """The resident's personal link to the experience form, issued by intake (a capability: never logged)."""
+
+    url: str
+    expires_at: datetime
+
+
+def dutch_date(moment: datetime) -> str:
+    """``22 januari 2027``: how a date reads in a resident's message (local time)."""
+    local = moment.astimezone(LOCAL_TZ)
+    return f"{local.day} {DUTCH_MONTHS[local.month - 1]} {local.year}"
+
+
+def invitation_skip_reason(ended: SupportEnded, resident: ResidentContact | None, sms: bool = False) -> str | None:
+    """Why this end of support invites nobody, or None: invite the resident.
+
+    The same rules as every other resident message (consent to be contacted, the chosen channel;
+    SMS only with a gateway); opt-outs are checked against the store by the caller.
+    """
+    if ended.reason is not None and ended.reason.code in NO_INVITATION_REASONS:
+        return "support continues at another organisation"
+    if resident is None:
+        return "intake has no contact details (unknown or erased)"
+    if not resident.share_with_supporter:
+        return "no consent to be contacted"
+    if not resident_may_be_mailed(resident, sms):
+        return "the resident chose no messages, or has no address for the channel"
+    return None
+
+
+def experience_invitation_context(
+    ended: SupportEnded, resident: ResidentContact, link: ExperienceLink
+) -> dict[str, Any]:
+    return {
+        "resident_name": resident.name,
+        "question_id": ended.question_id,
+        "municipality_name": municipality_name(ended.municipality),
+        "invitation_url": link.url,
+        "expires_on": dutch_date(link.expires_at),
+        "minutes": EXPERIENCE_MINUTES,
+    }
+
+
+def plan_experience_invitation(ended: SupportEnded, resident: ResidentContact, link: ExperienceLink) -> PlannedDelivery:
+    """The invitation, on the resident's channel (call only when :func:`invitation_skip_reason` is None)."""
+    return resident_delivery(
+        resident, EXPERIENCE_INVITATION_TEMPLATE, experience_invitation_context(ended, resident, link)
+    )
 
 
 # --- the daily digest of signals ------------------------------------------------------------------

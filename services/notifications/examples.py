@@ -10,14 +10,23 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any, Final
 
-from contracts.events import CandidateVerdict, ConsultationRequired, QuestionWaiting, Reason, SupporterAssigned
+from contracts.events import (
+    CandidateVerdict,
+    ConsultationRequired,
+    QuestionWaiting,
+    Reason,
+    SupportEnded,
+    SupporterAssigned,
+)
 from services.notifications.domain import (
+    ExperienceLink,
     QuestionFacts,
     ResidentContact,
     SignalFact,
     SupporterContact,
     coordinator_consultation_context,
     digest_context,
+    experience_invitation_context,
     resident_assigned_context,
     resident_consultation_context,
     resident_waiting_context,
@@ -58,6 +67,16 @@ _CONSULTATION = ConsultationRequired(
     ],
     required_at=EXAMPLE_TIME,
 )
+_ENDED = SupportEnded(
+    question_id="q-voorbeeld",
+    assignment_id="a-voorbeeld",
+    supporter_id="s-voorbeeld",
+    organisation="org-mee",
+    municipality="GM0505",
+    reason=Reason(code="completed", text="De ondersteuning is klaar."),
+    ended_at=EXAMPLE_TIME,
+)
+_LINK = ExperienceLink("https://samenloket.example.nl/ervaring/voorbeeld", datetime(2025, 5, 2, 9, 30, tzinfo=UTC))
 _SIGNALS = [
     SignalFact("sig-1", "waiting_times", "GM0505", "local", EXAMPLE_TIME),
     SignalFact("sig-2", "reachability", "GM0505", "regional", EXAMPLE_TIME),
@@ -76,6 +95,7 @@ EXAMPLES: Final[dict[str, Callable[[], dict[str, Any]]]] = {
     "resident_consultation": lambda: _resident(resident_consultation_context(_CONSULTATION, _RESIDENT)),
     "coordinator_consultation": lambda: coordinator_consultation_context(_CONSULTATION, EXAMPLE_INTAKE_URL),
     "signal_digest": lambda: digest_context(_SIGNALS, date(2025, 3, 3)),
+    "resident_experience_invitation": lambda: _resident(experience_invitation_context(_ENDED, _RESIDENT, _LINK)),
 }
 
 

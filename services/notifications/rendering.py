@@ -19,6 +19,7 @@ TEMPLATES: Final = (
     "resident_consultation",
     "coordinator_consultation",
     "signal_digest",
+    "resident_experience_invitation",
 )
 
 
@@ -35,7 +36,12 @@ def environment() -> Environment:
 
 
 #: Templates with a short SMS text (``<name>.sms.txt``): those to residents.
-SMS_TEMPLATES: Final = ("resident_assigned", "resident_waiting", "resident_consultation")
+SMS_TEMPLATES: Final = (
+    "resident_assigned",
+    "resident_waiting",
+    "resident_consultation",
+    "resident_experience_invitation",
+)
 SMS_MAX_CHARS: Final = 160
 
 

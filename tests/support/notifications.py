@@ -1,4 +1,5 @@
-"""Real SMTP and HTTP peers for notifications tests: an aiosmtpd mailbox and the internal contact endpoints.
+"""Real SMTP and HTTP peers for notifications tests: an aiosmtpd mailbox and intake's and matching's
+internal endpoints (contact details, and the personal link of the experience invitation).
 
 The SMTP server decides by the recipient's local part: ``reject-…`` is refused with 550, ``flaky-…``
 gets 451 twice and is then accepted, anything else is accepted at once.
@@ -10,10 +11,12 @@ import email
 import email.policy
 import json
 import re
+import secrets
 import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol, TypeVar
@@ -64,13 +67,19 @@ class MailBox:
 
 
 class ContactServer:
-    """Serves ``/internal/v1/questions/{id}/contact`` and ``/internal/v1/supporters/{id}/contact``."""
+    """Serves ``/internal/v1/questions/{id}/contact`` and ``/internal/v1/supporters/{id}/contact``, and
+    ``POST /internal/v1/questions/{id}/experience-invitation`` as intake does: 200 with a new link for a
+    known question, 404 for an unknown one, 409 for ids in ``no_invitation`` (or, ``not_ended_yet`` times,
+    before intake would have seen SupportEnded)."""
 
     def __init__(self) -> None:
         self.residents: dict[str, dict[str, Any]] = {}
         self.supporters: dict[str, dict[str, Any]] = {}
         self.unavailable: dict[str, int] = {}  # id -> how many more calls answer 503
         self.authorizations: list[str | None] = []
+        self.no_invitation: set[str] = set()
+        self.not_ended_yet: dict[str, int] = {}  # id -> how many more invitation calls answer 409
+        self.links: dict[str, list[str]] = {}  # id -> every link issued, in order
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
@@ -95,6 +104,27 @@ class ContactServer:
                 if ident not in table:
                     return self._reply(404, {"detail": "unknown"})
                 return self._reply(200, table[ident])
+
+            def do_POST(self) -> None:
+                auth = self.headers.get("Authorization")
+                server.authorizations.append(auth)
+                if auth != f"Bearer {TOKEN}":
+                    return self._reply(401, {"detail": "no valid token"})
+                match = re.fullmatch(r"/internal/v1/questions/([^/]+)/experience-invitation", self.path)
+                if not match:
+                    return self._reply(404, {"detail": "not found"})
+                ident = match.group(1)
+                if ident not in server.residents:
+                    return self._reply(404, {"detail": "unknown question"})
+                if server.not_ended_yet.get(ident, 0) > 0:
+                    server.not_ended_yet[ident] -= 1
+                    return self._reply(409, {"detail": "support has not ended"})
+                if ident in server.no_invitation:
+                    return self._reply(409, {"detail": "an experience was already shared"})
+                url = f"{server.url}/ervaring/{secrets.token_urlsafe(32)}"
+                server.links.setdefault(ident, []).append(url)
+                expires_at = datetime.now(UTC) + timedelta(days=60)
+                return self._reply(200, {"url": url, "expires_at": expires_at.isoformat()})
 
             def _reply(self, status: int, body: dict[str, Any]) -> None:
                 data = json.dumps(body).encode()
