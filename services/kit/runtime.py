@@ -19,6 +19,7 @@ from aiokafka import AIOKafkaProducer
 from fastapi import APIRouter, FastAPI
 
 from services.kit import access, broker, db
+from services.kit.asyncapi_http import add_asyncapi
 from services.kit.consumer import EventConsumer, Subscription
 from services.kit.http import add_basics
 from services.kit.logs import setup_logging
@@ -156,6 +157,7 @@ def create_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title=spec.title or f"Samenloket {spec.name}", lifespan=lifespan)
     app.state.runtime = runtime
     add_basics(app, runtime.readiness)
+    add_asyncapi(app)
     for router in spec.routers(runtime):
         app.include_router(router)
     return app

@@ -1,0 +1,42 @@
+"""Every service serves the AsyncAPI document at ``GET /asyncapi.json``, without a key."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from fastapi.routing import APIRoute
+
+from contracts import topics
+from contracts.asyncapi import document
+from services.kit.runtime import create_app, load_spec
+from services.kit.settings import Settings
+from tests.support.harness import RunningService, run_service
+
+pytestmark = pytest.mark.integration
+
+SERVICES = ("intake", "matching", "notifications", "reporting")
+
+
+@pytest.fixture(scope="module")
+async def reporting(settings: Settings) -> AsyncIterator[RunningService]:
+    async with run_service("reporting", settings) as service:
+        yield service
+
+
+async def test_a_running_service_serves_the_document_to_anyone(reporting: RunningService) -> None:
+    response = await reporting.client.get("/asyncapi.json")  # no Authorization header: public
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/json")
+    served = response.json()
+    assert served == document()
+    assert {c["address"] for c in served["channels"].values()} == set(topics.ALL_TOPICS)
+    openapi = (await reporting.client.get("/openapi.json")).json()
+    assert "/asyncapi.json" in openapi["paths"]
+
+
+def test_every_service_has_the_route(settings: Settings) -> None:
+    for name in SERVICES:
+        app = create_app(load_spec(name), settings)
+        paths = {route.path for route in app.routes if isinstance(route, APIRoute)}
+        assert "/asyncapi.json" in paths, name
