@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from contracts.events import ConsultationRequired, QuestionWaiting, ReferralSubmitted, SupporterAssigned
+from contracts.events import ConsultationRequired, QuestionWaiting, ReferralSubmitted
 from contracts.topics import ASSIGNMENTS, REFERRALS_INBOUND
 from services.intake import domain, http, privacy, web
+from services.intake.experiences import wiring as participation
 from services.intake.handlers import Intake
 from services.intake.vault import Vault, intake_secrets
 from services.kit.consumer import Subscription
@@ -36,9 +37,10 @@ def subscriptions(rt: Runtime) -> list[Subscription]:
             name="status",
             topics=[ASSIGNMENTS],
             handlers={
-                SupporterAssigned.ce_type: intake.on_supporter_assigned,
                 QuestionWaiting.ce_type: intake.on_question_waiting,
                 ConsultationRequired.ce_type: intake.on_consultation_required,
+                # SupporterAssigned, AssignmentAccepted/Declined, SupportEnded: status and who supports.
+                **participation.status_handlers(rt, intake),
             },
         ),
     ]
@@ -48,6 +50,11 @@ def spec() -> ServiceSpec:
     return ServiceSpec(
         name=NAME,
         title="Samenloket intake",
-        routers=lambda rt: [*http.routers(rt, intake_of(rt)), web.router(rt, intake_of(rt)), privacy.router(rt)],
+        routers=lambda rt: [
+            *http.routers(rt, intake_of(rt)),
+            web.router(rt, intake_of(rt)),
+            privacy.router(rt),
+            *participation.routers(rt, intake_of(rt)),
+        ],
         subscriptions=subscriptions,
     )

@@ -208,6 +208,7 @@ def received_event(q: store.NewQuestion) -> QuestionReceived:
         received_at=q.received_at,
         found_via=s.found_via,
         meeting_preference=s.meeting_preference,
+        age_band=s.age_band,
     )
 
 

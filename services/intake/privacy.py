@@ -7,7 +7,8 @@ one transaction:
 - the resident's open questions are withdrawn (reason code ``erased``; the referrer hears it), then
   kept only as pseudonymous facts for the figures (municipality, life domains, status, history):
   description, resident_ref, the partner's own reference, withdrawal notes and Idempotency-Key
-  records (a keyed digest of the submitted body) are removed;
+  records (a keyed digest of the submitted body) are removed, and so are links to the experience form
+  and the texts of experiences the resident shared (their scores stay, tied to no one);
 - the audit log records the request (by a digest of the ref, like every row);
 - ``ResidentErasureRequested`` (ref and question ids) tells every other service to erase what it
   holds, and ``ResidentErased(service="intake")`` says intake is done.
@@ -33,6 +34,7 @@ from services.intake import audit, store
 from services.intake.audit import ActorKind
 from services.intake.closedloop import handlers as closed_loop
 from services.intake.domain import TERMINAL, Identifiers
+from services.intake.experiences import store as experiences
 from services.intake.vault import OpenContact, Vault
 from services.kit import erasure
 from services.kit.access import Principal, require
@@ -156,6 +158,8 @@ async def erase_resident(
     )
     # A partner's replay record holds a keyed digest of the whole body (name, description): forget it.
     await conn.execute("DELETE FROM idempotency_keys WHERE question_id = ANY($1::uuid[])", erased_ids)
+    # The personal links to the experience form stop working; texts of shared experiences go.
+    await experiences.forget(conn, erased_ids)
     await conn.execute("DELETE FROM residents WHERE resident_ref = $1", ref)
     await audit.record(
         conn, actor=actor, actor_kind=actor_kind, action="resident.erase", purpose="erasure", resident_ref=str(ref)

@@ -93,8 +93,8 @@ async def insert_question(conn: Conn, q: NewQuestion, reason: str) -> None:
         "WITH q AS ("
         " INSERT INTO questions (question_id, resident_ref, municipality, life_domains, description,"
         "  preferred_supporter_kind, languages, postcode, channel, referrer, partner_reference,"
-        "  share_with_supporter, status, received_at, updated_at)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'received', $13, $13)"
+        "  share_with_supporter, status, received_at, updated_at, age_band)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'received', $13, $13, $15)"
         " RETURNING question_id)"
         " INSERT INTO question_history (question_id, status, reason, reason_code, at)"
         " SELECT question_id, 'received', $14, 'received', $13 FROM q",
@@ -112,6 +112,7 @@ async def insert_question(conn: Conn, q: NewQuestion, reason: str) -> None:
         s.consent.share_with_supporter,
         q.received_at,
         reason,
+        s.age_band,
     )
 
 

@@ -53,6 +53,7 @@ CHOICES: Final[dict[str, Any]] = {
     "meeting_choices": webforms.MEETING_CHOICES,
     "contact_channel_choices": webforms.CONTACT_CHANNEL_CHOICES,
     "found_via_choices": webforms.FOUND_VIA_CHOICES,
+    "age_band_choices": webforms.AGE_BAND_CHOICES,
     "municipality_choices": webforms.MUNICIPALITY_CHOICES,
     "theme_choices": webforms.THEME_CHOICES,
     "level_choices": webforms.LEVEL_CHOICES,

@@ -17,7 +17,7 @@ from typing import Any, ClassVar, Final
 from pydantic import ValidationError
 
 from contracts.bsn import BSN_MESSAGE
-from contracts.codes import LANGUAGES, LIFE_DOMAINS, MUNICIPALITIES
+from contracts.codes import AGE_BANDS, LANGUAGES, LIFE_DOMAINS, MUNICIPALITIES
 from contracts.events import QuestionSubmission
 from services.intake.domain import SignalSubmission
 
@@ -89,6 +89,11 @@ FOUND_VIA_CHOICES: Final[tuple[Choice, ...]] = (
     ("other", "Op een andere manier", ""),
 )
 
+#: The resident's age band (optional; leaving the select at "Zeg ik liever niet" sends none).
+AGE_BAND_CHOICES: Final[tuple[Choice, ...]] = tuple(
+    (code, label.capitalize() + (" jaar" if label[-1].isdigit() else ""), "") for code, label in AGE_BANDS.items()
+)
+
 MUNICIPALITY_CHOICES: Final[tuple[Choice, ...]] = tuple(
     (code, name, "") for code, name in sorted(MUNICIPALITIES.items(), key=lambda item: item[1])
 )
@@ -136,6 +141,7 @@ QUESTION_MESSAGES: Final[dict[str, str]] = {
     "postcode": "Vul een goede postcode in: 4 cijfers, bijvoorbeeld 3311 of 3311 AB.",
     "municipality": "Kies uw gemeente uit de lijst.",
     "found_via": "Kies een antwoord uit de lijst.",
+    "age_band": "Kies uw leeftijd uit de lijst, of kies 'Zeg ik liever niet'.",
     "consent": "Zet een vinkje als u akkoord gaat. Zonder uw toestemming kunnen wij u niet helpen.",
 }
 QUESTION_TOO_LONG: Final[dict[str, str]] = {
@@ -262,6 +268,7 @@ class QuestionForm:
     postcode: str = ""
     municipality: str = ""
     found_via: str = ""
+    age_band: str = ""
     consent: bool = False
 
     ORDER: ClassVar[tuple[str, ...]] = (
@@ -277,6 +284,7 @@ class QuestionForm:
         "postcode",
         "municipality",
         "found_via",
+        "age_band",
         "consent",
     )
 
@@ -295,6 +303,7 @@ class QuestionForm:
             postcode=_first(values, "postcode"),
             municipality=_first(values, "municipality"),
             found_via=_first(values, "found_via"),
+            age_band=_first(values, "age_band"),
             consent=_first(values, "consent") == "ja",
         )
 
@@ -317,6 +326,7 @@ class QuestionForm:
             "consent": {"share_with_supporter": self.consent},
             "found_via": self.found_via or None,
             "meeting_preference": self.meeting_preference or None,
+            "age_band": self.age_band or None,
         }
 
     def validate(self) -> tuple[QuestionSubmission | None, list[FieldError]]:

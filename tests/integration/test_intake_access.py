@@ -300,6 +300,7 @@ COVERED_ROUTES = {
     ("GET", "/api/v1/questions/{question_id}"),
     ("POST", "/api/v1/questions/{question_id}/withdraw"),
     ("GET", "/internal/v1/questions/{question_id}/contact"),
+    ("POST", "/internal/v1/questions/{question_id}/experience-invitation"),
     ("GET", "/bevestiging/{question_id}"),
 }
 
@@ -373,6 +374,8 @@ async def test_partner_a_never_reads_partner_b_questions(intake: RunningService)
     # Internal contact: an API key is never the internal token.
     contact = await intake.client.get(f"/internal/v1/questions/{b_question}/contact", headers=a)
     assert contact.status_code == 401
+    invitation = await intake.client.post(f"/internal/v1/questions/{b_question}/experience-invitation", headers=a)
+    assert invitation.status_code == 401
 
     # The resident's confirmation page shows only the reference, nothing of the question.
     page = await intake.client.get(f"/bevestiging/{b_question}", headers=a)

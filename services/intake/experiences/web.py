@@ -1,0 +1,125 @@
+"""The resident's experience pages (Dutch, B1): ``/ervaring/<token>`` and the thank-you page.
+
+Same look, guards and headers as the question form (:class:`services.intake.web.Pages`): a rate
+limit per client and a CSRF check on every POST, a strict Content-Security-Policy, no JavaScript
+needed. The token in the address is the only key to the form; the page names no one.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from datetime import UTC, datetime
+from typing import Final
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from services.intake.experiences.form import AGREEMENT_CHOICES, SCORE_CHOICES, STATEMENT_LABELS, ExperienceForm
+from services.intake.experiences.handlers import LinkNotUsable, Participation
+from services.intake.web import SECURITY_HEADERS, Pages
+from services.intake.webforms import FieldError
+from services.kit.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+TITLE: Final = "Hoe ging de hulp?"
+THANKS_PATH: Final = "/ervaring/bedankt"
+
+
+def form_page(pages: Pages, token: str, link: str, form: ExperienceForm, errors: list[FieldError]) -> HTMLResponse:
+    err: defaultdict[str, str] = defaultdict(str, {e.field: e.message for e in errors})
+    return pages.render(
+        "experience.html",
+        422 if errors else 200,
+        token,
+        title=TITLE,
+        action=f"/ervaring/{link}",
+        form=form,
+        errors=errors,
+        err=err,
+        csrf_token=token,
+        statement_labels=STATEMENT_LABELS,
+        agreement_choices=AGREEMENT_CHOICES,
+        score_choices=SCORE_CHOICES,
+    )
+
+
+def link_problem(pages: Pages, problem: LinkNotUsable) -> HTMLResponse:
+    """A friendly page for a link that does not (or no longer) open the form: 410 when it once did."""
+    if problem.state == "used":
+        return pages.error(
+            410,
+            "U heeft uw ervaring al gedeeld",
+            ["Bedankt! Wij hebben uw antwoorden al ontvangen. U kunt één keer meedoen met deze link."],
+            "/",
+            "Naar de voorpagina",
+        )
+    if problem.state == "expired":
+        return pages.error(
+            410,
+            "Deze link is verlopen",
+            [
+                "De link om uw ervaring te delen werkt 60 dagen. Die tijd is voorbij.",
+                "Wilt u toch iets vertellen over de hulp? Geef dan een signaal of ervaring door.",
+            ],
+            "/signaal",
+            "Een signaal of ervaring doorgeven",
+        )
+    return pages.error(
+        404,
+        "Deze link werkt niet",
+        [
+            "Misschien is de link niet helemaal goed overgenomen. Kopieer de hele link uit het bericht.",
+            "Kreeg u later nog een bericht van ons? Gebruik dan de link uit het nieuwste bericht.",
+        ],
+        "/",
+        "Naar de voorpagina",
+    )
+
+
+def router(rt: Runtime, participation: Participation) -> APIRouter:
+    pages = Pages(rt.settings)
+    r = APIRouter(include_in_schema=False)
+
+    @r.get(THANKS_PATH, response_class=HTMLResponse)
+    async def thanks() -> Response:
+        return pages.render("experience_thanks.html", title="Bedankt voor uw ervaring")
+
+    @r.get("/ervaring/{link}", response_class=HTMLResponse)
+    async def experience_form(link: str, request: Request) -> Response:
+        try:
+            async with rt.db.acquire() as conn:
+                await participation.usable_link(conn, link, now())
+        except LinkNotUsable as problem:
+            return link_problem(pages, problem)
+        return form_page(pages, pages.token_for(request), link, ExperienceForm(), [])
+
+    @r.post("/ervaring/{link}", response_class=HTMLResponse)
+    async def share_experience(link: str, request: Request) -> Response:
+        admitted = await pages.admit(request, f"/ervaring/{link}")
+        if isinstance(admitted, Response):
+            return admitted
+        values, token = admitted
+        form = ExperienceForm.parse(values)
+        answers, errors = form.validate()
+        try:
+            async with rt.db.acquire() as conn, conn.transaction():
+                if answers is None:
+                    await participation.usable_link(conn, link, now())
+                else:
+                    await participation.share(conn, link, answers)
+        except LinkNotUsable as problem:
+            return link_problem(pages, problem)
+        except Exception:
+            log.exception("web form: storing an experience failed")
+            return pages.unavailable(f"/ervaring/{link}")
+        if answers is None:
+            return form_page(pages, token, link, form, errors)
+        return RedirectResponse(THANKS_PATH, status_code=303, headers=SECURITY_HEADERS)
+
+    return r
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
