@@ -106,7 +106,7 @@ def _open(chart_id: str, title: str, description: str, height: float) -> list[st
     return [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" id="{escape(chart_id)}" '
         f'viewBox="0 0 {WIDTH} {height:.0f}" role="img" aria-label="{escape(title)}" '
-        f'aria-describedby="{escape(chart_id)}-desc" font-family="system-ui, sans-serif" font-size="13">',
+        f'aria-describedby="{escape(chart_id)}-desc" font-family="system-ui, sans-serif" font-size="14">',
         f"<title>{escape(title)}</title>",
         f'<desc id="{escape(chart_id)}-desc">{escape(description)}</desc>',
         f'<defs><pattern id="{escape(chart_id)}-hatch" patternUnits="userSpaceOnUse" width="6" height="6" '

@@ -394,7 +394,7 @@ def summary(published: PublishedReport, place: str) -> list[str]:
     domains = table(published, "questions_by_life_domain")
     top = _largest_row(domains) if domains else None
     if top:
-        lines.append(f"De meeste vragen gingen over {top[0].lower()} ({top[1]}).")
+        lines.append(f"De meeste vragen gingen over {top[0][:1].lower()}{top[0][1:]} ({top[1]}).")
     hours = _statistic_words(published, "hours_to_assigned_median")
     if hours:
         lines.append(f"De helft van de inwoners had binnen {hours} een ondersteuner.")

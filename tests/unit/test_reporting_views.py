@@ -100,7 +100,7 @@ def test_the_summary_says_it_in_words_and_small_numbers_as_less_than() -> None:
     lines = views.summary(publish(sample_report(), 10), "Dordrecht")
     text = " ".join(lines)
     assert lines[0] == "In het 3e kwartaal 2026 kwamen 50 vragen binnen in Dordrecht."
-    assert "De meeste vragen gingen over hulp en zorg thuis (wmo) (30)." in lines
+    assert "De meeste vragen gingen over hulp en zorg thuis (Wmo) (30)." in lines
     assert "De helft van de inwoners had binnen 12,5 uur een ondersteuner." in lines
     assert "Op de wachtlijst staan nu minder dan 10 inwoners." in lines
     assert "Minder dan 10 inwoners deelden hun ervaring" in text and "7,8" not in text

@@ -1,0 +1,328 @@
+"""The reporting dashboard for staff, in Dutch: ``/dashboard``, its CSV export and the quarterly report.
+
+Server-rendered with Jinja2, plain HTML, no JavaScript: filters are a GET form (so a URL can be
+shared), charts are inline SVG (``charts.py``). Staff sign in with an API key of a report reader
+(``analyst``, ``council`` or ``municipality``) through the kit's signed session cookie
+(``services/kit/websession.py``); the CSV export and the quarterly report also take the key in the
+``Authorization`` header, for scripts. A key tied to a municipality sees that municipality only
+(``audience.resolve_area``). Every figure shown comes from ``suppression.publish``: small counts are
+``<10`` on the page, in the charts, in the CSV and in the sentences of the report.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from functools import lru_cache
+from importlib import resources
+from typing import Any, Final
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, HTTPException, Request, Response, status
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, RedirectResponse
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from contracts.codes import MUNICIPALITIES
+from services.kit.access import Principal, bearer
+from services.kit.runtime import Runtime
+from services.kit.websession import CSRF_FIELD, SECURITY_HEADERS, SessionConfig, WebSession, form_values
+from services.reporting import export, views
+from services.reporting.audience import READERS, resolve_area
+from services.reporting.report import ZONE, build_report
+from services.reporting.suppression import PublishedReport, publish
+from services.reporting.tables import Period
+
+PATH: Final = "/dashboard"
+SESSION: Final = SessionConfig(
+    path=PATH,
+    session_cookie="dashboard_sessie",
+    csrf_cookie="dashboard_csrf",
+    context="samenloket/reporting/dashboard/v1",
+    scopes=READERS,
+)
+REGION_NAME: Final = "de hele regio"
+FAILED: Final = "Dat lukte niet – Dashboard"
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("services.reporting", "templates"),
+        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["place_name"] = place_name
+    return env
+
+
+@lru_cache(maxsize=1)
+def stylesheet() -> str:
+    return resources.files("services.reporting").joinpath("static/dashboard.css").read_text(encoding="utf-8")
+
+
+def place_name(area: str | None) -> str:
+    return MUNICIPALITIES.get(area, area) if area else REGION_NAME
+
+
+def today() -> date:
+    return datetime.now(UTC).astimezone(ZONE).date()
+
+
+def safe_return(target: str | None) -> str:
+    """Where to go after signing in: a page of the dashboard only (no open redirect)."""
+    if target and target.startswith(PATH) and "//" not in target and "\\" not in target:
+        return target
+    return PATH
+
+
+def here(request: Request) -> str:
+    """The path and query of this request: where to come back to after signing in."""
+    return request.url.path + (f"?{request.url.query}" if request.url.query else "")
+
+
+def choices(principal: Principal) -> list[tuple[str, str]]:
+    """The areas this key may choose: its own municipality, or the region and every municipality."""
+    if principal.municipality:
+        return [(principal.municipality, place_name(principal.municipality))]
+    return [("", "Hele regio"), *sorted(MUNICIPALITIES.items(), key=lambda item: item[1])]
+
+
+def requested_area(gemeente: str | None) -> str | None:
+    """The municipality asked for (``None`` or ``""``: the region); an unknown code is a filter error."""
+    if not gemeente:
+        return None
+    if gemeente not in MUNICIPALITIES:
+        raise views.FilterError("gemeente", "Kies een gemeente uit de lijst.")
+    return gemeente
+
+
+class Pages:
+    """The dashboard pages of one reporting process: sessions, figures and rendering."""
+
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+        self.session = WebSession(rt, SESSION)
+
+    async def reader(self, request: Request) -> Principal | None:
+        """The signed-in reader, or the reader of the key in the Authorization / X-API-Key header."""
+        principal = await self.session.principal(request)
+        if principal is not None:
+            return principal
+        key = bearer(request.headers.get("authorization"), request.headers.get("x-api-key"))
+        return await self.session.authenticate(key) if key else None
+
+    async def published(self, area: str | None, period: Period) -> PublishedReport:
+        report = await build_report(self.rt.db, area, period)
+        return publish(report, self.rt.settings.suppression_threshold)
+
+    def render(self, request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+        token = self.session.csrf_token(request)
+        html = environment().get_template(template).render(csrf_token=token, path=PATH, **context)
+        response = HTMLResponse(html, status_code=status_code, headers=SECURITY_HEADERS)
+        self.session.set_csrf(response, token)
+        return response
+
+    def login(
+        self, request: Request, status_code: int = 200, error: str | None = None, back: str = PATH
+    ) -> HTMLResponse:
+        return self.render(
+            request, "login.html", status_code, title="Inloggen – Dashboard", error=error, back=safe_return(back)
+        )
+
+    def refuse(self, request: Request, status_code: int, message: str, principal: Principal | None) -> HTMLResponse:
+        return self.render(
+            request,
+            "message.html",
+            status_code,
+            title="Dat lukte niet – Dashboard",
+            message=message,
+            principal=principal,
+        )
+
+
+def router(rt: Runtime) -> APIRouter:
+    pages = Pages(rt)
+    web = APIRouter(tags=["dashboard"], include_in_schema=False)
+
+    @web.get(PATH, response_class=HTMLResponse)
+    async def dashboard(
+        request: Request,
+        gemeente: str | None = None,
+        kwartaal: str | None = None,
+        van: str | None = None,
+        tot: str | None = None,
+    ) -> HTMLResponse:
+        principal = await pages.session.principal(request)
+        if principal is None:
+            return pages.login(
+                request, back=str(request.url.path) + (f"?{request.url.query}" if request.url.query else "")
+            )
+        typed = {"gemeente": gemeente or "", "kwartaal": kwartaal or "", "van": van or "", "tot": tot or ""}
+        context: dict[str, Any] = {
+            "principal": principal,
+            "areas": choices(principal),
+            "quarters": views.recent_quarters(today()),
+            "typed": typed,
+            "errors": {},
+        }
+        try:
+            area = resolve_area(principal, requested_area(gemeente))
+            period, chosen = views.read_period(kwartaal, van, tot, today())
+        except views.FilterError as exc:
+            context["errors"] = {exc.field: exc.message}
+            return pages.render(request, "dashboard.html", 422, title="Fout: Dashboard – Samenloket", **context)
+        except HTTPException as exc:
+            message = f"Met deze sleutel ziet u alleen de cijfers van {place_name(principal.municipality)}."
+            return pages.refuse(request, exc.status_code, message, principal)
+        published = await pages.published(area, period)
+        typed.update(gemeente=area or "", kwartaal=chosen, van="" if chosen else typed["van"])
+        typed["tot"] = "" if chosen else typed["tot"]
+        query = urlencode({k: v for k, v in typed.items() if v})
+        year, quarter = views.quarter_of(period.start)
+        return pages.render(
+            request,
+            "dashboard.html",
+            title="Dashboard – Samenloket",
+            place=place_name(area),
+            period_name=views.period_name(period),
+            threshold=published.threshold,
+            tiles=views.tiles(published),
+            charts=views.all_charts(published),
+            tables=views.count_tables(published),
+            shares=views.share_tables(published),
+            statistics=views.statistics_view(published),
+            export_url=f"{PATH}/export.csv" + (f"?{query}" if query else ""),
+            report_url=f"{PATH}/kwartaalrapportage?"
+            + urlencode({"jaar": year, "kwartaal": quarter, **({"gemeente": area} if area else {})}),
+            **context,
+        )
+
+    @web.get(f"{PATH}/export.csv")
+    async def export_csv(
+        request: Request,
+        gemeente: str | None = None,
+        kwartaal: str | None = None,
+        van: str | None = None,
+        tot: str | None = None,
+    ) -> Response:
+        principal = await api_reader(pages, request)
+        try:
+            area = resolve_area(principal, requested_area(gemeente))
+            period, _ = views.read_period(kwartaal, van, tot, today())
+        except views.FilterError as exc:
+            raise RequestValidationError(
+                [{"loc": ("query", exc.field), "msg": exc.message, "type": "value_error"}]
+            ) from None
+        published = await pages.published(area, period)
+        name = export.file_name(area, period)
+        return Response(
+            export.csv_text(published).encode("utf-8"),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
+        )
+
+    @web.get(f"{PATH}/kwartaalrapportage", response_class=HTMLResponse)
+    async def quarterly_report(
+        request: Request, jaar: str | None = None, kwartaal: str | None = None, gemeente: str | None = None
+    ) -> HTMLResponse:
+        principal = await pages.reader(request)
+        if principal is None:
+            return pages.login(
+                request, back=str(request.url.path) + (f"?{request.url.query}" if request.url.query else "")
+            )
+        try:
+            year, quarter = read_quarter(jaar, kwartaal)
+            area = resolve_area(principal, requested_area(gemeente))
+        except views.FilterError as exc:
+            return pages.refuse(request, 422, f"{exc.message} ({exc.field})", principal)
+        except HTTPException as exc:
+            message = f"Met deze sleutel ziet u alleen de cijfers van {place_name(principal.municipality)}."
+            return pages.refuse(request, exc.status_code, message, principal)
+        published = await pages.published(area, views.quarter_period(year, quarter))
+        place = place_name(area)
+        return pages.render(
+            request,
+            "report.html",
+            title=f"Kwartaalrapportage {views.quarter_name(year, quarter)} – {place}",
+            principal=principal,
+            place=place,
+            period_name=views.quarter_name(year, quarter),
+            made_on=views.long_date(today()),
+            threshold=published.threshold,
+            summary=views.summary(published, place),
+            tiles=views.tiles(published),
+            charts={c.key: c for c in views.all_charts(published)},
+            tables={t.key: t for t in views.count_tables(published)},
+            shares=views.share_tables(published),
+            statistics=views.statistics_view(published),
+        )
+
+    @web.get(f"{PATH}/inloggen", response_class=HTMLResponse)
+    async def login_page(request: Request, terug: str | None = None) -> HTMLResponse:
+        return pages.login(request, back=safe_return(terug))
+
+    @web.post(f"{PATH}/inloggen", response_class=HTMLResponse)
+    async def sign_in(request: Request) -> Response:
+        values = await form_values(request)
+        if values is None:
+            return pages.refuse(request, 413, "Het formulier is te groot.", None)
+        back = safe_return(values.get("terug"))
+        if not pages.session.csrf_ok(request, values.get(CSRF_FIELD)):
+            return pages.login(request, 403, "Het formulier was verlopen. Probeer het nog een keer.", back)
+        api_key = values.get("api_key", "").strip()
+        if not api_key:
+            return pages.login(request, 422, "Vul uw API-sleutel in.", back)
+        if await pages.session.authenticate(api_key) is None:
+            return pages.login(
+                request, 401, "Deze sleutel werkt niet, of hoort niet bij iemand die rapportages mag lezen.", back
+            )
+        response = RedirectResponse(back, status_code=303, headers=SECURITY_HEADERS)
+        pages.session.sign_in(response, api_key)
+        return response
+
+    @web.post(f"{PATH}/uitloggen")
+    async def sign_out(request: Request) -> Response:
+        values = await form_values(request) or {}
+        if not pages.session.csrf_ok(request, values.get(CSRF_FIELD)):
+            return pages.refuse(request, 403, "Het formulier was verlopen. Laad de pagina opnieuw.", None)
+        response = RedirectResponse(f"{PATH}/inloggen", status_code=303, headers=SECURITY_HEADERS)
+        pages.session.sign_out(response)
+        return response
+
+    @web.get(f"{PATH}/dashboard.css")
+    async def css() -> Response:
+        return Response(stylesheet(), media_type="text/css", headers={"Cache-Control": "max-age=3600"})
+
+    return web
+
+
+async def api_reader(pages: Pages, request: Request) -> Principal:
+    """The reader of a session or API key; 401 without a valid key, 403 for a key that may not read reports."""
+    principal = await pages.reader(request)
+    if principal is not None:
+        return principal
+    key = bearer(request.headers.get("authorization"), request.headers.get("x-api-key"))
+    keys = pages.rt.keys
+    if key and keys and await keys.authenticate(key) is not None:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            f"Deze sleutel mag geen rapportages lezen. / This key lacks the scope: one of {', '.join(READERS)}.",
+        )
+    raise HTTPException(
+        status.HTTP_401_UNAUTHORIZED,
+        "Geen geldige API-sleutel. / No valid API key (Authorization: Bearer slk_…).",
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+def read_quarter(jaar: str | None, kwartaal: str | None) -> tuple[int, int]:
+    """The report's ``jaar`` (2000–2100) and ``kwartaal`` (1–4); the current quarter when both are left out."""
+    if not jaar and not kwartaal:
+        return views.quarter_of(today())
+    if not jaar or not jaar.isdigit() or not 2000 <= int(jaar) <= 2100:
+        raise views.FilterError("jaar", "Vul een jaar in, bijvoorbeeld 2026.")
+    if not kwartaal or kwartaal not in ("1", "2", "3", "4"):
+        raise views.FilterError("kwartaal", "Kies kwartaal 1, 2, 3 of 4.")
+    return int(jaar), int(kwartaal)
