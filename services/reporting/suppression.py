@@ -36,6 +36,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy.optimize import linprog
@@ -280,7 +281,18 @@ class AttackerSystem:
         return low, (math.inf if high is None else -high)
 
     def _optimum(self, objective: np.ndarray) -> float | None:
-        result = linprog(
+        """The optimum of ``objective`` (minimised), or ``None`` when it is unbounded."""
+        result = self._solve(objective)
+        if result.status == 3:
+            return None
+        if result.status == 2 and self._solve(np.zeros_like(objective)).status == 0:
+            return None  # HiGHS's presolve may report an unbounded problem as infeasible
+        if result.status != 0:
+            raise RuntimeError(f"suppression check failed: {result.message}")  # the true counts are feasible
+        return float(result.fun)
+
+    def _solve(self, objective: np.ndarray) -> Any:
+        return linprog(
             objective,
             A_ub=self.a_ub if len(self.b_ub) else None,
             b_ub=self.b_ub if len(self.b_ub) else None,
@@ -289,11 +301,6 @@ class AttackerSystem:
             bounds=(1, None),
             method="highs",
         )
-        if result.status == 3:  # unbounded
-            return None
-        if result.status != 0:
-            raise RuntimeError(f"suppression check failed: {result.message}")  # the true counts are feasible
-        return float(result.fun)
 
 
 def _matrix(rows: list[tuple[np.ndarray, float]], width: int) -> tuple[np.ndarray, np.ndarray]:
