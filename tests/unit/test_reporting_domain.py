@@ -160,7 +160,8 @@ def test_signal_raised_gives_a_signal_fact() -> None:
         raised_at=T0,
     )
     assert changes_of(signal) == [SignalFact("sig-1", "GM0642", "waiting_times", "youth", "regional", "council", T0)]
-    assert changes_of(signal)[0].status == "raised"
+    [fact] = changes_of(signal)
+    assert isinstance(fact, SignalFact) and fact.status == "raised"
 
 
 def test_events_no_projection_uses_change_nothing_but_are_storable() -> None:
