@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from contracts.events import ConsultationRequired, QuestionWaiting, ReferralSubmitted
 from contracts.topics import ASSIGNMENTS, REFERRALS_INBOUND
-from services.intake import domain, http, privacy, web
+from services.intake import domain, http, privacy, signals, web
+from services.intake.councils import http as councils
 from services.intake.experiences import wiring as participation
 from services.intake.handlers import Intake
 from services.intake.vault import Vault, intake_secrets
@@ -52,6 +53,8 @@ def spec() -> ServiceSpec:
         title="Samenloket intake",
         routers=lambda rt: [
             *http.routers(rt, intake_of(rt)),
+            *signals.routers(rt, intake_of(rt)),
+            councils.router(rt),
             web.router(rt, intake_of(rt)),
             privacy.router(rt),
             *participation.routers(rt, intake_of(rt)),

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from typing import Annotated, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from contracts.codes import LifeDomain
 from contracts.events import (
@@ -179,7 +179,9 @@ class SignalSubmission(BaseModel):
     life_domain: LifeDomain | None = None
     municipality: Municipality
     level: SignalLevel
-    raised_by: SignalSource
+    raised_by: SignalSource | None = Field(
+        default=None, description="who raises it; through the API it follows from the key (signals/domain.py)"
+    )
     text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 
     _municipality = field_validator("municipality")(check_municipality)

@@ -20,13 +20,12 @@ from contracts.events import (
     QuestionSubmission,
     QuestionWaiting,
     ReferralSubmitted,
-    SignalRaised,
     SupporterAssigned,
 )
 from services.intake import domain, store
 from services.intake.closedloop import handlers as closed_loop
 from services.intake.closedloop.domain import Referral, reason_for
-from services.intake.domain import QuestionStatus, SignalSubmission
+from services.intake.domain import QuestionStatus
 from services.intake.vault import Vault
 from services.kit.crypto import DataKey
 from services.kit.db import Conn
@@ -172,25 +171,6 @@ class Intake:
         if await store.change_status(conn, question_id, status, why.text, at, event.id, why.code):
             await closed_loop.announce_change(conn, self.source, question_id, current, status, why, at)
 
-    # --- signals ----------------------------------------------------------------------------------
-
-    async def raise_signal(self, conn: Conn, body: SignalSubmission) -> str:
-        """Store a signal with its text; announce it without the text."""
-        signal_id = str(uuid.uuid4())
-        signal = store.NewSignal(
-            signal_id=signal_id,
-            theme=body.theme,
-            life_domain=body.life_domain,
-            municipality=body.municipality,
-            level=body.level,
-            raised_by=body.raised_by,
-            text=self.vault.seal_text("signals", "text", signal_id, body.text),
-            raised_at=datetime.now(UTC),
-        )
-        await store.insert_signal(conn, signal)
-        await publish(conn, signal_event(body, signal), self.source)
-        return signal.signal_id
-
 
 def received_event(q: store.NewQuestion) -> QuestionReceived:
     """QuestionReceived carries no personal data: no name, contact details or description."""
@@ -209,16 +189,4 @@ def received_event(q: store.NewQuestion) -> QuestionReceived:
         found_via=s.found_via,
         meeting_preference=s.meeting_preference,
         age_band=s.age_band,
-    )
-
-
-def signal_event(body: SignalSubmission, signal: store.NewSignal) -> SignalRaised:
-    return SignalRaised(
-        signal_id=signal.signal_id,
-        theme=body.theme,
-        life_domain=body.life_domain,
-        municipality=body.municipality,
-        level=body.level,
-        raised_by=body.raised_by,
-        raised_at=signal.raised_at,
     )

@@ -1,4 +1,4 @@
-"""Intake's HTTP entry points: the question API, signals and the internal contact lookup."""
+"""Intake's HTTP entry points: the question API and the internal contact lookup (signals: ``signals/``)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from contracts.codes import LifeDomain
 from contracts.events import PreferredChannel, QuestionSubmission
 from services.intake import audit, privacy, store
 from services.intake.closedloop import http as closed_loop_http
-from services.intake.domain import QuestionStatus, SignalSubmission
+from services.intake.domain import QuestionStatus
 from services.intake.handlers import Intake
 from services.intake.tenancy import domain as tenancy
 from services.intake.tenancy import handlers as tenancy_handlers
@@ -48,10 +48,6 @@ class QuestionStatusView(BaseModel):
     received_at: datetime
     updated_at: datetime
     history: list[HistoryEntry]
-
-
-class SignalAccepted(BaseModel):
-    signal_id: str
 
 
 class ContactView(BaseModel):
@@ -151,23 +147,6 @@ def public_router(rt: Runtime, intake: Intake) -> APIRouter:
                 for h in rows
             ],
         )
-
-    @router.post("/signals", status_code=status.HTTP_202_ACCEPTED, response_model=SignalAccepted, tags=["signals"])
-    async def raise_signal(
-        body: SignalSubmission,
-        principal: Annotated[Principal, Depends(require("staff", "submit", "coordinator", "council"))],
-    ) -> SignalAccepted:
-        """Signal a systemic problem to the municipality (signaleren); residents use the form at ``/signaal``.
-
-        A key limited to a municipality signals for that municipality only (403 otherwise).
-        """
-        try:
-            tenancy.check_municipality(principal, body.municipality)
-        except tenancy.EntryRefused as exc:
-            tenancy_http.refuse(exc)
-        async with rt.db.acquire() as conn, conn.transaction():
-            signal_id = await intake.raise_signal(conn, body)
-        return SignalAccepted(signal_id=signal_id)
 
     return router
 

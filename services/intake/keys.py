@@ -44,6 +44,7 @@ class SealedColumn:
 SEALED_COLUMNS: tuple[SealedColumn, ...] = (
     SealedColumn("residents", "data_key", "data_key", "resident_ref::text", "resident_ref::text"),
     SealedColumn("signals", "text", "text", "signal_id::text", "signal_id::text"),
+    SealedColumn("signals", "answer", "answer", "signal_id::text", "signal_id::text"),
     SealedColumn("partner_webhooks", "secret_sealed", "secret", "organisation", "organisation"),
     SealedColumn("question_history", "note", "note", "question_id::text", "id::text"),
 )

@@ -189,30 +189,3 @@ async def contact(conn: Conn | asyncpg.Pool, question_id: uuid.UUID) -> asyncpg.
         " FROM questions q JOIN residents r USING (resident_ref) WHERE q.question_id = $1",
         question_id,
     )
-
-
-@dataclass(frozen=True)
-class NewSignal:
-    signal_id: str
-    theme: str
-    life_domain: str | None
-    municipality: str
-    level: str
-    raised_by: str
-    text: str
-    raised_at: datetime
-
-
-async def insert_signal(conn: Conn, s: NewSignal) -> None:
-    await conn.execute(
-        "INSERT INTO signals (signal_id, theme, life_domain, municipality, level, raised_by, text, raised_at)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        s.signal_id,
-        s.theme,
-        s.life_domain,
-        s.municipality,
-        s.level,
-        s.raised_by,
-        s.text,
-        s.raised_at,
-    )

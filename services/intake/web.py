@@ -2,7 +2,7 @@
 
 Plain HTML forms that work without JavaScript, at phone width and by keyboard. They validate with
 the API's own models (see :mod:`services.intake.webforms`) and store through the same use cases as
-the API (:meth:`Intake.submit_question`, :meth:`Intake.raise_signal`). Every POST passes a rate
+the API (:meth:`Intake.submit_question`; signals: :mod:`services.intake.signals.web`). Every POST passes a rate
 limit per client and a CSRF check (see :mod:`services.intake.webguard`); every page carries a
 strict Content-Security-Policy (no inline script or style is needed).
 
@@ -26,7 +26,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from services.intake import store, webforms
 from services.intake.handlers import Intake
-from services.intake.webforms import FieldError, QuestionForm, SignalForm
+from services.intake.webforms import FieldError, QuestionForm
 from services.intake.webguard import CsrfTokens, RateLimiter, csrf_key
 from services.kit.runtime import Runtime
 from services.kit.settings import Settings
@@ -184,6 +184,16 @@ class Pages:
         )
 
 
+def pages_of(rt: Runtime) -> Pages:
+    """The one Pages of this intake process: every resident form shares its rate limit and CSRF key."""
+    found = rt.state.get("intake.pages")
+    if isinstance(found, Pages):
+        return found
+    pages = Pages(rt.settings)
+    rt.state["intake.pages"] = pages
+    return pages
+
+
 async def form_values(request: Request) -> dict[str, list[str]]:
     """Every text value of the posted form by name (files are refused, repeated names kept)."""
     form = await request.form(max_files=0, max_fields=100)
@@ -192,7 +202,7 @@ async def form_values(request: Request) -> dict[str, list[str]]:
 
 def router(rt: Runtime, intake: Intake) -> APIRouter:
     """The resident pages. Not part of the API's OpenAPI description."""
-    pages = Pages(rt.settings)
+    pages = pages_of(rt)
     r = APIRouter(include_in_schema=False)
 
     @r.get("/", response_class=HTMLResponse)
@@ -232,34 +242,6 @@ def router(rt: Runtime, intake: Intake) -> APIRouter:
                 "Naar het formulier",
             )
         return pages.render("confirmation.html", title="Uw vraag is ontvangen", reference=reference_of(qid))
-
-    @r.get("/signaal", response_class=HTMLResponse)
-    async def signal_form(request: Request) -> Response:
-        return pages.form_page(
-            "signal.html", "Signaal of ervaring doorgeven", pages.token_for(request), SignalForm(), []
-        )
-
-    @r.post("/signaal", response_class=HTMLResponse)
-    async def submit_signal(request: Request) -> Response:
-        admitted = await pages.admit(request, "/signaal")
-        if isinstance(admitted, Response):
-            return admitted
-        values, token = admitted
-        form = SignalForm.parse(values)
-        body, errors = form.validate()
-        if body is None:
-            return pages.form_page("signal.html", "Signaal of ervaring doorgeven", token, form, errors, 422)
-        try:
-            async with rt.db.acquire() as conn, conn.transaction():
-                await intake.raise_signal(conn, body)
-        except Exception:
-            log.exception("web form: storing a signal failed")
-            return pages.unavailable("/signaal")
-        return RedirectResponse("/signaal/bedankt", status_code=303, headers=SECURITY_HEADERS)
-
-    @r.get("/signaal/bedankt", response_class=HTMLResponse)
-    async def signal_thanks() -> Response:
-        return pages.render("signal_thanks.html", title="Bedankt voor uw bericht")
 
     @r.get(CSS_PATH)
     async def css() -> Response:

@@ -207,7 +207,6 @@ def signal(municipality: str = "GM0505") -> dict[str, Any]:
         "life_domain": "youth",
         "municipality": municipality,
         "level": "local",
-        "raised_by": "staff",
         "text": f"Lange wachttijden bij de jeugdhulp {uuid.uuid4().hex[:6]}.",
     }
 
