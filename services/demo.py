@@ -1,7 +1,9 @@
-"""The Drechtsteden demo region: organisations, supporters of three kinds, and demo questions.
+"""The Drechtsteden demo region: organisations, supporters of three kinds, demo questions and signals.
 
 Deterministic (a seeded random generator), so every `samenloket up --demo` shows the same region.
-Supporters are written through matching's own store; questions go through intake's public API.
+Supporters are written through matching's own store; questions and signals go through intake's
+public API, and the launcher's trickle accepts and ends support through matching's (see
+``services/kit/launcher.py``), so every figure on the dashboard comes from real events.
 """
 
 from __future__ import annotations
@@ -151,12 +153,43 @@ DESCRIPTIONS = [
 ]
 
 
+#: How residents found us (awareness), weighted after the domain notes: mostly through the social
+#: team and the GP, few through the media; ``None``: not asked or not answered.
+FOUND_VIA_WEIGHTS: dict[str | None, int] = {
+    "wijkteam": 30,
+    "huisarts": 18,
+    "family_friends": 14,
+    "website": 12,
+    "school": 7,
+    "partner": 7,
+    "media": 3,
+    "other": 4,
+    None: 5,
+}
+#: Age bands of residents asking for support (older residents ask more; ``None``: rather not say).
+AGE_BAND_WEIGHTS: dict[str | None, int] = {
+    "under_18": 2,
+    "18_26": 9,
+    "27_44": 24,
+    "45_64": 27,
+    "65_74": 15,
+    "75_plus": 13,
+    None: 10,
+}
+
+
+def _weighted(rng: random.Random, weights: dict[str | None, int]) -> str | None:
+    return rng.choices(list(weights), weights=list(weights.values()))[0]
+
+
 def demo_question(rng: random.Random) -> dict[str, Any]:
     """One realistic question as a resident would submit it (fictional contact details)."""
     municipality = rng.choices(list(POSTCODES), weights=[50, 10, 10, 6, 6, 8, 10])[0]
     first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
     number = rng.randint(1000, 9999)
+    optional = {"found_via": _weighted(rng, FOUND_VIA_WEIGHTS), "age_band": _weighted(rng, AGE_BAND_WEIGHTS)}
     return {
+        **{name: value for name, value in optional.items() if value is not None},
         "municipality": municipality,
         "life_domains": sorted(set(rng.sample(list(LIFE_DOMAINS), rng.choice([1, 1, 1, 2, 3])))),
         "description": rng.choice(DESCRIPTIONS),
@@ -171,3 +204,59 @@ def demo_question(rng: random.Random) -> dict[str, Any]:
         },
         "consent": {"share_with_supporter": True},
     }
+
+
+#: Signals supporters raise in the demo: (theme, life domain, level, text). The texts describe a
+#: pattern, never a person (the signal text stays in intake; events carry no text at all).
+SIGNALS: list[tuple[str, str | None, str, str]] = [
+    ("waiting_times", "wmo", "local", "Inwoners wachten langer dan zes weken op het keukentafelgesprek."),
+    ("waiting_times", "youth", "regional", "De wachtlijst voor jeugdhulp met begeleiding groeit in de hele regio."),
+    ("waiting_times", "debts", "local", "Een afspraak bij de schuldhulpverlening duurt nu vaak twee maanden."),
+    (
+        "rules_and_regulations",
+        "participation",
+        "regional",
+        "De regels voor bijverdienen naast een uitkering zijn onduidelijk.",
+    ),
+    ("rules_and_regulations", "wmo", "local", "Het formulier voor een Wmo-melding vraagt dingen die al bekend zijn."),
+    ("reachability", None, "local", "Het wijkteam is na 16.00 uur telefonisch niet bereikbaar."),
+    ("reachability", "health", "regional", "Inwoners zonder computer komen moeilijk aan een afspraak."),
+    ("treatment", "participation", "local", "Inwoners voelen zich bij het eerste gesprek niet serieus genomen."),
+    ("cooperation", "youth", "regional", "School en jeugdhulp verwijzen inwoners naar elkaar door."),
+    (
+        "cooperation",
+        "housing",
+        "local",
+        "Bij een aangepaste woning weten woningcorporatie en gemeente niet wie beslist.",
+    ),
+    ("other", "education", "local", "Ouders weten niet dat cliëntondersteuning ook bij onderwijsvragen kan helpen."),
+]
+#: Why a supporter declines in the demo (a few questions), and why support ends: mostly because it is done.
+DECLINE_REASON_WEIGHTS: dict[str, int] = {"no_time": 60, "expertise": 20, "distance": 10, "language": 10}
+END_REASON_WEIGHTS: dict[str, int] = {"completed": 80, "resident_stopped": 10, "moved": 5, "other": 5}
+
+
+def demo_signal(rng: random.Random) -> dict[str, Any]:
+    """One signal as a supporter raises it through ``POST /api/v1/signals``; waiting times come up most."""
+    theme, life_domain, level, text = rng.choice(SIGNALS + SIGNALS[:3])
+    municipality = rng.choices(list(POSTCODES), weights=[50, 10, 10, 6, 6, 8, 10])[0]
+    body: dict[str, Any] = {
+        "theme": theme,
+        "municipality": municipality,
+        "level": level,
+        "raised_by": "supporter",
+        "text": text,
+    }
+    if life_domain:
+        body["life_domain"] = life_domain
+    return body
+
+
+def demo_decline_reason(rng: random.Random) -> str:
+    """The reason code of a supporter's decline (``POST /api/v1/assignments/{id}/decline``)."""
+    return rng.choices(list(DECLINE_REASON_WEIGHTS), weights=list(DECLINE_REASON_WEIGHTS.values()))[0]
+
+
+def demo_end_reason(rng: random.Random) -> str:
+    """The reason code of an end of support (``POST /api/v1/assignments/{id}/end``)."""
+    return rng.choices(list(END_REASON_WEIGHTS), weights=list(END_REASON_WEIGHTS.values()))[0]

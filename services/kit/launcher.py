@@ -16,10 +16,12 @@ import signal
 import subprocess
 import sys
 import time
+from collections import deque
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 import httpx
 
@@ -30,9 +32,10 @@ from services.kit.settings import SERVICE_NAMES, Settings, load_settings
 
 READY_TIMEOUT = 60.0
 STATE_FILE = "run.json"
-#: The demo's API key: a partner organisation whose staff also enter phone and walk-in questions.
+#: The demo's API key: a partner organisation whose staff also enter phone and walk-in questions and
+#: raise signals, and who coordinate the demo pool: the trickle accepts and ends support with it.
 DEMO_ORG = "demo-loket"
-DEMO_SCOPES = ("read-own", "staff", "submit")
+DEMO_SCOPES = ("read-own", "staff", "submit", "coordinator")
 
 
 @dataclass
@@ -198,9 +201,19 @@ class Launcher:
         print(f"ready in {seconds:.1f}s — Ctrl-C stops everything", flush=True)
 
     def _supervise(self, env: dict[str, str]) -> None:
-        """Restart crashed services; post a demo question now and then; return on a stop signal."""
-        next_question = time.monotonic() + self.trickle_seconds
-        trickle = _Trickle(self.children[0].url, self.demo_api_key) if self.demo and self.demo_api_key else None
+        """Restart crashed services; keep the demo moving now and then; return on a stop signal."""
+        trickle = None
+        if self.demo and self.demo_api_key:
+            urls = {c.name: c.url for c in self.children}
+            trickle = _Trickle(urls["intake"], urls["matching"], self.demo_api_key)
+        try:
+            self._watch(trickle)
+        finally:
+            if trickle:
+                trickle.close()
+
+    def _watch(self, trickle: _Trickle | None) -> None:
+        next_step = time.monotonic() + self.trickle_seconds
         while True:
             self._check_stop()
             for child in self.children:
@@ -208,9 +221,9 @@ class Launcher:
                     child.restarts += 1
                     print(f"samenloket: {child.name} exited ({child.process.returncode}); restarting", flush=True)
                     child.start()
-            if trickle and time.monotonic() >= next_question:
-                trickle.post_one()
-                next_question = time.monotonic() + self.trickle_seconds
+            if trickle and time.monotonic() >= next_step:
+                trickle.step()
+                next_step = time.monotonic() + self.trickle_seconds
             time.sleep(0.2)
 
     def _stop_services(self) -> None:
@@ -233,26 +246,114 @@ class _Stop(Exception):
 
 
 class _Trickle:
-    """Posts a realistic demo question to intake, so the figures move."""
+    """Keeps the demo moving through the public APIs with the demo key, one step per ``--trickle-seconds``.
 
-    def __init__(self, intake_url: str, api_key: str) -> None:
+    Every step a resident asks a question (with an age band and how they found us) and a supporter
+    takes up an earlier one (now and then declining it first, so matching finds the next supporter).
+    Every ``END_EVERY`` steps the support of an accepted question ends, and notifications invites that
+    resident to share their experience; so about half the supported stay, and capacity fills slowly
+    over a long demo. Every ``SIGNAL_EVERY`` steps a supporter raises a signal. Questions that went to
+    the waiting list or the joint consultation are left to matching.
+    """
+
+    END_EVERY = 2
+    SIGNAL_EVERY = 12
+    #: Every this many acceptances the supporter declines instead (the decline reasons in the reports).
+    DECLINE_EVERY = 6
+    #: Steps a question waits before its supporter accepts, and an accepted one before support ends.
+    ACCEPT_AFTER = 2
+    END_AFTER = 6
+
+    def __init__(
+        self, intake_url: str, matching_url: str, api_key: str, transport: httpx.BaseTransport | None = None
+    ) -> None:
         import random
 
+        self.intake_url = intake_url
+        self.matching_url = matching_url
+        headers = {"Authorization": f"Bearer {api_key}"}
+        self.client = httpx.Client(headers=headers, timeout=2.0, transport=transport)
+        self.rng = random.Random(42)
+        self.steps = 0
+        self.acceptances = 0
+        #: (step, question id) of questions asked, and of questions whose supporter accepted.
+        self.asked: deque[tuple[int, str]] = deque(maxlen=500)
+        self.accepted: deque[tuple[int, str]] = deque(maxlen=500)
+
+    def step(self) -> None:
+        self.steps += 1
+        self._ask()
+        self._accept()
+        if self.steps % self.END_EVERY == 0:
+            self._end()
+        if self.steps % self.SIGNAL_EVERY == 1:
+            self._signal()
+
+    def close(self) -> None:
+        self.client.close()
+
+    def _ask(self) -> None:
         from services.demo import demo_question
 
-        self.url = f"{intake_url}/api/v1/questions"
-        self.headers = {"Authorization": f"Bearer {api_key}"}
-        self.rng = random.Random(42)
-        self.make = demo_question
+        answer = self._post(f"{self.intake_url}/api/v1/questions", demo_question(self.rng), "question", 202)
+        if answer is not None:
+            self.asked.append((self.steps, answer["question_id"]))
 
-    def post_one(self) -> None:
-        try:
-            response = httpx.post(self.url, json=self.make(self.rng), headers=self.headers, timeout=2.0)
-        except httpx.HTTPError as exc:
-            print(f"samenloket: demo question not posted: {exc}", flush=True)
+    def _accept(self) -> None:
+        from services.demo import demo_decline_reason
+
+        oldest = _oldest(self.asked, self.steps - self.ACCEPT_AFTER)
+        if oldest is None:
             return
-        if response.status_code != 202:
-            print(f"samenloket: demo question refused ({response.status_code}): {response.text[:200]}", flush=True)
+        asked_at, question_id = oldest
+        url = f"{self.matching_url}/api/v1/assignments/{question_id}"
+        self.acceptances += 1
+        if self.acceptances % self.DECLINE_EVERY == 0:
+            body = {"by": "supporter", "reason_code": demo_decline_reason(self.rng)}
+            if self._post(f"{url}/decline", body, "decline", 200, quiet=(404, 409, 422)) is not None:
+                self.asked.appendleft((asked_at, question_id))  # the next supporter takes it up next step
+            return
+        if self._post(f"{url}/accept", {}, "acceptance", 200, quiet=(404, 409)) is not None:
+            self.accepted.append((self.steps, question_id))
+
+    def _end(self) -> None:
+        from services.demo import demo_end_reason
+
+        oldest = _oldest(self.accepted, self.steps - self.END_AFTER)
+        if oldest is not None:
+            url = f"{self.matching_url}/api/v1/assignments/{oldest[1]}/end"
+            self._post(url, {"reason_code": demo_end_reason(self.rng)}, "end of support", 200, quiet=(404, 409))
+
+    def _signal(self) -> None:
+        from services.demo import demo_signal
+
+        self._post(f"{self.intake_url}/api/v1/signals", demo_signal(self.rng), "signal", 202)
+
+    def _post(
+        self, url: str, body: dict[str, Any], what: str, expected: int, quiet: tuple[int, ...] = ()
+    ) -> dict[str, Any] | None:
+        """POST ``body``; the answer's JSON when it is ``expected``, else None (said, unless a ``quiet`` status).
+
+        ``quiet`` answers are part of the demo: a question on the waiting list has no assignment to accept.
+        """
+        try:
+            response = self.client.post(url, json=body)
+        except httpx.HTTPError as exc:
+            print(f"samenloket: demo {what} not posted: {exc}", flush=True)
+            return None
+        if response.status_code == expected:
+            found = response.json()
+            return found if isinstance(found, dict) else {}
+        if response.status_code not in quiet:
+            print(f"samenloket: demo {what} refused ({response.status_code}): {response.text[:200]}", flush=True)
+        return None
+
+
+def _oldest(queue: deque[tuple[int, str]], up_to_step: int) -> tuple[int, str] | None:
+    """Take the oldest ``(step, question id)`` queued at or before ``up_to_step`` (None: none old enough yet)."""
+    if queue and queue[0][0] <= up_to_step:
+        return queue.popleft()
+    return None
 
 
 def _previous_state(data_dir: Path) -> dict[str, object]:

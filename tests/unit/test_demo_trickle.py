@@ -1,0 +1,107 @@
+"""The demo data of `samenloket up --demo`: questions, signals and reasons the real APIs accept, and the
+trickle that asks, accepts, declines, ends and signals in a believable order."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections import Counter
+from dataclasses import dataclass, field
+
+import httpx
+
+from contracts.events import QuestionSubmission
+from services.demo import demo_decline_reason, demo_end_reason, demo_question, demo_signal
+from services.intake.domain import SignalSubmission
+from services.kit.launcher import DEMO_SCOPES, _Trickle
+from services.matching.handlers import DECLINE_REASONS, END_REASONS
+
+INTAKE = "http://intake.test"
+MATCHING = "http://matching.test"
+
+
+def test_demo_questions_carry_age_band_and_how_the_resident_found_us() -> None:
+    rng = random.Random(1)
+    bodies = [demo_question(rng) for _ in range(300)]
+    for body in bodies:
+        QuestionSubmission.model_validate(body)
+    ages = Counter(b.get("age_band") for b in bodies)
+    found = Counter(b.get("found_via") for b in bodies)
+    assert 0.8 < (300 - ages[None]) / 300 < 0.97, "most say their age; some rather not"
+    assert len(ages) == 7 and ages["45_64"] > ages["under_18"]
+    assert found.most_common(1)[0][0] == "wijkteam" and found["media"] < found["huisarts"]
+
+
+def test_demo_signals_and_reasons_are_what_intake_and_matching_accept() -> None:
+    rng = random.Random(2)
+    signals = [SignalSubmission.model_validate(demo_signal(rng)) for _ in range(100)]
+    themes = Counter(s.theme for s in signals)
+    assert themes.most_common(1)[0][0] == "waiting_times" and len(themes) == 6
+    assert {s.level for s in signals} == {"local", "regional"} and {s.raised_by for s in signals} == {"supporter"}
+    assert {demo_end_reason(rng) for _ in range(200)} <= set(END_REASONS)
+    assert {demo_decline_reason(rng) for _ in range(200)} <= set(DECLINE_REASONS)
+
+
+def test_the_demo_key_may_raise_signals_and_coordinate_assignments() -> None:
+    assert {"staff", "submit", "coordinator"} <= set(DEMO_SCOPES)
+
+
+@dataclass
+class FakeRegion:
+    """Answers the trickle's calls as intake and matching would; some questions are on the waiting list."""
+
+    waiting: set[str] = field(default_factory=set)
+    calls: list[tuple[int, str, str, dict[str, object]]] = field(default_factory=list)
+    step: int = 0
+    asked: int = 0
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        assert request.headers["Authorization"] == "Bearer slk_demo"
+        body = json.loads(request.content or b"{}")
+        host, path = request.url.host, request.url.path
+        self.calls.append((self.step, host, path, body))
+        if path == "/api/v1/questions":
+            self.asked += 1
+            return httpx.Response(202, json={"question_id": f"q-{self.asked}", "status": "received"})
+        if path == "/api/v1/signals":
+            return httpx.Response(202, json={"signal_id": f"sig-{self.step}"})
+        question_id = path.split("/")[4]
+        if question_id in self.waiting:
+            return httpx.Response(404, json={"detail": "no assignment"})
+        return httpx.Response(200, json={"question_id": question_id, "assignments": []})
+
+    def of(self, action: str) -> list[tuple[int, str, dict[str, object]]]:
+        return [(step, path.split("/")[4], body) for step, _h, path, body in self.calls if path.endswith(action)]
+
+
+def test_trickle_asks_every_step_then_accepts_ends_declines_and_signals_in_order() -> None:
+    region = FakeRegion(waiting={"q-3"})
+    trickle = _Trickle(INTAKE, MATCHING, "slk_demo", transport=httpx.MockTransport(region.handle))
+    for step in range(1, 49):
+        region.step = step
+        trickle.step()
+    trickle.close()
+
+    questions = [c for c in region.calls if c[2] == "/api/v1/questions"]
+    assert len(questions) == 48 and all(c[1] == "intake.test" for c in questions)
+    signals = [c for c in region.calls if c[2] == "/api/v1/signals"]
+    assert [c[0] for c in signals] == [1, 13, 25, 37], "a handful of signals, one every SIGNAL_EVERY steps"
+
+    asked_at = {f"q-{n}": n for n in range(1, 49)}
+    accepted = region.of("/accept")
+    declined = region.of("/decline")
+    ended = region.of("/end")
+    assert len(accepted) + len(declined) >= 44, "supporters keep pace with the questions"
+    assert 0 < len(declined) <= len(accepted) // 4
+    assert len(ended) >= 18, "about every other step a support ends"
+    for step, question_id, _body in accepted + declined:
+        assert step - asked_at[question_id] >= _Trickle.ACCEPT_AFTER
+    first_accept = {q: s for s, q, _b in reversed(accepted)}
+    for step, question_id, body in ended:
+        assert question_id != "q-3", "a question on the waiting list has no support to end"
+        assert step - first_accept[question_id] >= _Trickle.END_AFTER
+        assert body["reason_code"] in END_REASONS
+    for step, question_id, body in declined:
+        assert body["by"] == "supporter" and body["reason_code"] in DECLINE_REASONS
+        assert any(s > step and q == question_id for s, q, _b in accepted + declined), "asked again after a decline"
+    assert len({q for _s, q, _b in ended}) == len(ended), "support of a question ends once"
