@@ -17,7 +17,7 @@ That rule is not always enough. An attacker also knows that counts are not negat
 hidden count is never zero (zero is always shown). Two hidden cells whose sum is 2 are both 1;
 a 2×2 block of hidden cells can be pinned by the totals around it. So the second pass asks a
 linear program for the range every hidden figure can take given everything shown
-(:func:`feasible_range`), and while some figure has only one possible whole value it hides one
+(:meth:`AttackerSystem.feasible_range`), and while some figure has only one possible whole value it hides one
 more figure in a line of that figure and starts over. This terminates: in the worst case every
 non-zero figure is hidden, and then every solution can be scaled up, so nothing is pinned.
 
@@ -29,6 +29,14 @@ least one part). When the figures of such a line happen to add up anyway, we tre
 equation: that gives the attacker more than they can know, so it only errs on the safe side. The
 range check works with these inequalities too, so "one hidden cell whose line pins it" is caught
 there.
+
+**Scope.** Each table is protected on its own. A figure that also appears elsewhere (the same
+total in two tables of a report; a municipality's own total and its row in the region's
+"per gemeente" table) is only safe if it is hidden in both places or in neither. Primary
+suppression is consistent by itself (it depends on the value only), and a total is hidden as
+secondary only when its line offers no smaller figure; but a secondarily hidden row of one table
+can still be shown in another table or report. Whoever composes overlapping tables must keep
+that in mind (see the region report's table per municipality).
 """
 
 from __future__ import annotations
