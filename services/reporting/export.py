@@ -3,7 +3,7 @@
 Semicolons between fields and a decimal comma (what Excel expects with Dutch regional settings), a
 UTF-8 byte order mark so Excel reads "é" and "–" correctly, and CRLF line ends. The rows are
 exactly the published cells (:func:`services.reporting.suppression.cells`): a suppressed figure is
-``<10`` and its true value is not in the file.
+``<10`` and its true value is not in the file. Labels that Excel would take for a formula are quoted.
 """
 
 from __future__ import annotations
@@ -28,6 +28,11 @@ def value_text(cell: StatisticCell) -> str:
     return f"{cell.value:.2f}".rstrip("0").replace(".", ",")
 
 
+def safe_text(text: str) -> str:
+    """Text Excel will not run as a formula: a leading ``=``, ``+``, ``-``, ``@`` or tab gets a quote before it."""
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t") else text
+
+
 def _names(published: PublishedReport, cell: StatisticCell) -> tuple[str, str, str]:
     """Dutch ``(title, row name, column name)`` of a cell."""
     if cell.table == STATISTICS_TABLE:
@@ -50,7 +55,8 @@ def rows(published: PublishedReport) -> list[tuple[str, ...]]:
     found: list[tuple[str, ...]] = []
     for cell in cells(published):
         title, row_name, column_name = _names(published, cell)
-        found.append((cell.table, title, cell.row, row_name, cell.column, column_name, value_text(cell)))
+        texts = (cell.table, title, cell.row, row_name, cell.column, column_name)
+        found.append((*(safe_text(t) for t in texts), value_text(cell)))
     return found
 
 

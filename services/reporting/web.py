@@ -30,7 +30,7 @@ from services.reporting import export, views
 from services.reporting.audience import READERS, resolve_area
 from services.reporting.report import ZONE, build_report
 from services.reporting.suppression import PublishedReport, publish
-from services.reporting.tables import Period
+from services.reporting.tables import SUPPRESSED, Period
 
 PATH: Final = "/dashboard"
 SESSION: Final = SessionConfig(
@@ -119,7 +119,9 @@ class Pages:
 
     def render(self, request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
         token = self.session.csrf_token(request)
-        html = environment().get_template(template).render(csrf_token=token, path=PATH, **context)
+        html = (
+            environment().get_template(template).render(csrf_token=token, path=PATH, suppressed=SUPPRESSED, **context)
+        )
         response = HTMLResponse(html, status_code=status_code, headers=SECURITY_HEADERS)
         self.session.set_csrf(response, token)
         return response
@@ -128,7 +130,13 @@ class Pages:
         self, request: Request, status_code: int = 200, error: str | None = None, back: str = PATH
     ) -> HTMLResponse:
         return self.render(
-            request, "login.html", status_code, title="Inloggen – Dashboard", error=error, back=safe_return(back)
+            request,
+            "login.html",
+            status_code,
+            title="Inloggen – Dashboard",
+            error=error,
+            back=safe_return(back),
+            threshold=self.rt.settings.suppression_threshold,
         )
 
     def refuse(self, request: Request, status_code: int, message: str, principal: Principal | None) -> HTMLResponse:

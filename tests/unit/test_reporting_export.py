@@ -78,3 +78,14 @@ def test_no_small_true_value_hides_behind_a_suppressed_cell() -> None:
 def test_the_file_name_says_the_area_and_the_period() -> None:
     assert export.file_name("GM0505", PERIOD) == "samenloket-GM0505-2026-07-01-2026-09-30.csv"
     assert export.file_name(None, PERIOD) == "samenloket-regio-2026-07-01-2026-09-30.csv"
+
+
+def test_labels_excel_would_run_as_a_formula_are_quoted() -> None:
+    assert export.safe_text('=HYPERLINK("x")') == '\'=HYPERLINK("x")'
+    assert [export.safe_text(t) for t in ("+31", "-1", "@a", "Wmo", "2026-04")] == [
+        "'+31",
+        "'-1",
+        "'@a",
+        "Wmo",
+        "2026-04",
+    ]

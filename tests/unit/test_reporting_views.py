@@ -7,7 +7,8 @@ from datetime import date
 import pytest
 
 from contracts.codes import LIFE_DOMAINS
-from services.reporting import views
+from services.kit.access import Principal
+from services.reporting import views, web
 from services.reporting.suppression import publish
 from services.reporting.tables import Period
 from tests.support.reporting_sample import SMALL_COUNTS, sample_report
@@ -108,3 +109,24 @@ def test_the_summary_says_it_in_words_and_small_numbers_as_less_than() -> None:
     assert (
         views.period_name(Period(date(2026, 1, 15), date(2026, 2, 20))) == "15 januari 2026 tot en met 20 februari 2026"
     )
+
+
+def test_the_pages_go_back_only_to_the_dashboard_and_read_the_quarter_strictly() -> None:
+    assert web.safe_return("/dashboard?kwartaal=2026-K2") == "/dashboard?kwartaal=2026-K2"
+    for elsewhere in ("https://evil.example/", "//evil.example/dashboard", "/overleg", "/dashboard\\..", None):
+        assert web.safe_return(elsewhere) == "/dashboard"
+    assert web.read_quarter("2026", "3") == (2026, 3)
+    for jaar, kwartaal, field in (("26", "3", "jaar"), ("2026", "5", "kwartaal"), ("2026", None, "kwartaal")):
+        with pytest.raises(views.FilterError) as caught:
+            web.read_quarter(jaar, kwartaal)
+        assert caught.value.field == field
+    with pytest.raises(views.FilterError):
+        web.requested_area("GM9999")
+    assert web.requested_area("") is None and web.requested_area("GM0505") == "GM0505"
+
+
+def test_a_key_of_one_municipality_can_choose_only_that_one() -> None:
+    dordrecht = Principal("k1", "dordrecht-bi", frozenset({"analyst"}), "GM0505")
+    assert web.choices(dordrecht) == [("GM0505", "Dordrecht")]
+    region = web.choices(Principal("k2", "regio", frozenset({"council"})))
+    assert region[0] == ("", "Hele regio") and ("GM0642", "Zwijndrecht") in region
