@@ -18,7 +18,9 @@ from aiokafka import ConsumerRecord
 
 from contracts.events import SignalAcknowledged, SignalAnswered, SignalRaised
 from contracts.topics import SIGNALS
+from services.intake import keys
 from services.kit import access
+from services.kit.crypto import KeyRing, context
 from services.kit.settings import Settings
 from tests.support.harness import RunningService, events_of, read_topic, run_service
 
@@ -279,6 +281,29 @@ async def test_a_desk_key_that_is_also_a_council_may_not_answer_another_municipa
     assert (await intake.client.get(f"/api/v1/signals/{signal_id}", headers=both)).status_code == 200  # as council
     refused = await intake.client.post(f"/api/v1/signals/{signal_id}/acknowledge", headers=both)
     assert refused.status_code == 403
+
+
+async def test_key_rotation_seals_answers_again(intake: RunningService) -> None:
+    """``samenloket keys rewrap`` knows the answer column: after a rotation no answer stays under the old key."""
+    raiser = await key_for(intake, org("loket"), "staff")
+    signal_id = await raise_one(intake, raiser, signal("GM0505"))
+    desk = await key_for(intake, org("gemeente"), "municipality", municipality="GM0505")
+    answer = "Wij passen de regels per 1 april aan."
+    assert (
+        await intake.client.post(f"/api/v1/signals/{signal_id}/answer", json={"text": answer}, headers=desk)
+    ).status_code == 200
+    ring = intake.runtime.state["intake"].vault.ring  # type: ignore[attr-defined]
+    rotated = ring.with_new_key("rotated")
+    sql = "SELECT answer FROM signals WHERE signal_id = $1"
+    where = context("intake", "signals", "answer", signal_id)
+    async with intake.runtime.db.acquire() as conn:
+        result = await keys.rewrap(conn, rotated)
+        assert result["signals.answer"]["rewrapped"] >= 1 and result["signals.answer"]["failed"] == 0
+        sealed = await conn.fetchval(sql, uuid.UUID(signal_id))
+        assert rotated.key_id_of(sealed) == "rotated" and rotated.open(sealed, where) == answer
+        # Back under the running intake's own key, so the module's other tests still read every signal.
+        await keys.rewrap(conn, KeyRing((ring.keys[0], *rotated.keys[:1], *ring.keys[1:])))
+        assert ring.open(await conn.fetchval(sql, uuid.UUID(signal_id)), where) == answer
 
 
 # --- grouping --------------------------------------------------------------------------------------
