@@ -55,7 +55,8 @@ async def counted(svc: RunningService) -> bool:
         if built.table("questions_by_month").total() != expected:
             return False
     april = await report.build_report(svc.runtime.db, "GM0505", quarter_period(2026, 2))
-    return april.statistic("hours_to_assigned_median").counts == (12,)
+    capacity = april.table("capacity_by_organisation").total()
+    return april.statistic("hours_to_assigned_median").counts == (12,) and capacity == 20
 
 
 @pytest.fixture(scope="module")
@@ -147,6 +148,12 @@ async def test_staff_sign_in_see_charts_and_filters_change_the_figures(reporting
     assert await bars.count() == 1
     assert await page.locator("figure[data-chart='vragen'] svg text.value", has_text="<10").count() == 2
     assert await tile(page, "hours_to_assigned_median") != "<10"
+    assert await tile(page, "utilisation_percent") == "60 %"  # 12 active of 20 places
+    utilisation = page.locator("figure[data-chart='bezetting'] svg")
+    assert await utilisation.locator("text.value", has_text="12 van 20").count() == 1
+    whole = float(await utilisation.locator("rect.bar.whole").get_attribute("width") or 0)
+    part = float(await utilisation.locator("rect.bar:not(.whole)").get_attribute("width") or 0)
+    assert part / whole == pytest.approx(12 / 20, abs=0.01)
 
     await show(page, kwartaal="2026-K3")
     assert await tile(page, "vragen") == "11"

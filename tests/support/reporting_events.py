@@ -2,7 +2,8 @@
 
 In the 2nd quarter of 2026 Dordrecht (GM0505) gets 12 questions in April (all assigned, so the median
 time to a supporter is shown), 3 in May and 4 in June (both below the threshold: hidden), and 3
-signals; Zwijndrecht (GM0642) gets 2 questions (everything hidden). In the 3rd quarter Dordrecht
+signals. Two professionals of mee-plus with 10 places each serve both towns, so the 12 active
+assignments fill 60% of them. Zwijndrecht (GM0642) gets 2 questions (everything hidden). In the 3rd quarter Dordrecht
 gets 11 questions, so switching the period changes the figures.
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from contracts.events import Event, QuestionReceived, SignalRaised, SupporterAssigned
+from contracts.events import Event, QuestionReceived, SignalRaised, SupporterAssigned, SupporterRegistered
 from services.kit.settings import Settings
 from tests.support.matching import publish_all
 
@@ -67,6 +68,19 @@ def signal(municipality: str, at: datetime) -> SignalRaised:
     )
 
 
+def supporter(capacity: int) -> SupporterRegistered:
+    return SupporterRegistered(
+        supporter_id=uid("s"),
+        organisation="mee-plus",
+        kind="professional",
+        municipalities=["GM0505", "GM0642"],
+        life_domains=["wmo", "youth", "debts", "housing"],
+        languages=["nl"],
+        capacity=capacity,
+        registered_at=APRIL - timedelta(days=30),
+    )
+
+
 def quarter_events() -> tuple[list[Event], list[Event]]:
     """``(intake's events, matching's events)`` of the scenario above."""
     april = [question("GM0505", APRIL + timedelta(days=i % 20), ["wmo"]) for i in range(12)]
@@ -76,7 +90,7 @@ def quarter_events() -> tuple[list[Event], list[Event]]:
     august = [question("GM0505", AUGUST + timedelta(days=i), ["housing"]) for i in range(11)]
     signals = [signal("GM0505", APRIL + timedelta(days=i)) for i in range(3)]
     intake: list[Event] = [*april, *may, *june, *zwijndrecht, *august, *signals]
-    matching: list[Event] = [assigned(q, 2 + i) for i, q in enumerate(april)]
+    matching: list[Event] = [supporter(10), supporter(10), *(assigned(q, 2 + i) for i, q in enumerate(april))]
     return intake, matching
 
 
