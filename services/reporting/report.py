@@ -3,8 +3,10 @@
 Everything is read in one REPEATABLE READ, read-only snapshot, so the tables agree with each other.
 Periods are calendar days in Dutch time (Europe/Amsterdam): a question received at 00:30 on
 1 April counts in April. "Now" figures (the waiting list, active assignments, capacity) describe the
-moment of the snapshot, whatever the period. The keys of tables and statistics are an interface:
-the dashboard, the CSV export and ``StatisticsPublished`` name them.
+moment of the snapshot, whatever the period. The waiting list also counts a question whose every
+assignment was declined and that waits again, though its status (from its earliest milestones, see
+:mod:`services.reporting.domain`) still says it once got a supporter. The keys of tables and
+statistics are an interface: the dashboard, the CSV export and ``StatisticsPublished`` name them.
 """
 
 from __future__ import annotations
@@ -236,7 +238,15 @@ async def question_tables(conn: Conn, win: Window) -> list[CountTable]:
     ]
 
 
-_WAITING_NOW = "question_facts q WHERE ($1::text IS NULL OR q.municipality = $1) AND q.status = 'waiting'"
+#: Questions on the waiting list now: waiting and not taken further. A question whose assignments were
+#: all declined is waiting again, whatever its earliest milestones say.
+_WAITING_NOW = (
+    "question_facts q WHERE ($1::text IS NULL OR q.municipality = $1)"
+    " AND q.waiting_since IS NOT NULL AND q.ended_at IS NULL"
+    " AND (q.consultation_at IS NULL OR q.consultation_at < q.waiting_since)"
+    " AND NOT EXISTS (SELECT 1 FROM assignment_facts a WHERE a.question_id = q.question_id"
+    " AND a.state IN ('assigned', 'accepted', 'ended'))"
+)
 _WAITING_SINCE = "coalesce(q.waiting_since, q.received_at)"
 
 

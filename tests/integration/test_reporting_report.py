@@ -80,8 +80,12 @@ def scene_events() -> list[Any]:
     events += [finished, ended(finished, days=20)]
     # Before the quarter: counted nowhere in Q1.
     events.append(question(new_id("q"), TOWN, datetime(2024, 12, 20, tzinfo=UTC)))
-    for qid in (new_id("q") for _ in range(3)):
+    other_ids = [new_id("q") for _ in range(3)]
+    for qid in other_ids:
         events.append(question(qid, OTHER, FEB, ("debts",), referrer="wijkteam-zwijndrecht", channel="partner"))
+    # Assigned, declined, and waiting again: on the waiting list, though it once had a supporter.
+    again = assigned(other_ids[0], OTHER, FEB, hours=1)
+    events += [again, declined(again, hours=2), waiting(other_ids[0], OTHER, NOW - timedelta(days=10))]
     events += [
         supporter("s-town-1", [TOWN, OTHER], 10, JAN - timedelta(days=30)),
         supporter("s-town-2", [TOWN], 6, JAN - timedelta(days=30), organisation="ouderplatform", kind="volunteer"),
@@ -152,6 +156,8 @@ def test_waiting_assignments_capacity_and_declines(scene: Scene) -> None:
     assert capacity.count("mee-plus", "professional") == 10 and capacity.count("ouderplatform", "volunteer") == 6
     assert capacity.total() == 16  # the paused supporter's places do not count
     assert scene.region.table("capacity_by_organisation").total() == 16
+    assert column(scene.region, "waiting_by_age") == {"1_2w": 1, "ge_4w": 1}
+    assert scene.region.statistic("waiting_list_size").value == 2
     declines = town.table("declines_by_reason")
     assert column(town, "declines_by_reason") == {"no_capacity": 1}
     assert declines.label("no_capacity") == "De ondersteuner heeft nu geen plek."

@@ -45,6 +45,7 @@ CREATE TABLE assignment_facts (
     state           text        NOT NULL CHECK (state IN ('assigned', 'accepted', 'declined', 'ended'))
 );
 CREATE INDEX assignment_facts_municipality_state ON assignment_facts (municipality, state);
+CREATE INDEX assignment_facts_question ON assignment_facts (question_id);
 
 CREATE TABLE supporter_facts (
     supporter_id    text        PRIMARY KEY,
