@@ -7,6 +7,7 @@ the same delivery key, and the delivery log's exactly-once guard (``handlers.Not
 most one message. A settled invitation (sent, queued for the morning, failed) ends the matter; a
 skipped one may be taken up by a later SupportEnded of the question.
 
+While one instance invites a resident it holds an advisory lock on the question (another one retries).
 Steps, each safe to repeat: contact details from intake (as for every resident message), the rules
 of :func:`~domain.invitation_skip_reason`, the opt-out, and only then the personal link from intake,
 since asking for a link makes earlier ones stop working. A 409 from intake (support not ended, an
@@ -16,6 +17,7 @@ invitation and the delivery log, never as failed. Intake down or a 5xx: the cons
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass
 
@@ -28,6 +30,7 @@ from services.notifications.domain import (
     InvitationStatus,
     PlannedDelivery,
     ResidentContact,
+    TransientDeliveryError,
     delivery_key,
     invitation_skip_reason,
     plan_experience_invitation,
@@ -73,7 +76,17 @@ class Participation:
         if invitation.status != "pending":
             log.info("experience invitation already handled", extra={"question_id": question_id})
             return
-        await self._invite(payload, invitation.cause_event_id)
+        # One instance at a time per question (a rebalance may hand the event to two): a second one
+        # asking intake for a link would make the link in the first one's message stop working.
+        lock = f"experience-invitation/{question_id}"
+        async with self.notifier.pool.acquire() as guard:
+            if not await store.try_lock(guard, lock):
+                raise TransientDeliveryError("another instance is inviting this resident")
+            try:
+                await self._invite(payload, invitation.cause_event_id)
+            finally:
+                with contextlib.suppress(Exception):
+                    await store.unlock(guard, lock)
 
     async def _invite(self, ended: SupportEnded, cause: str) -> None:
         question_id = ended.question_id

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
+from prometheus_client import REGISTRY
 
 from contracts import topics
 from contracts.envelope import CloudEvent, from_model
@@ -200,3 +201,28 @@ async def test_no_invitation_to_who_opted_out_chose_no_messages_or_moved_to_anot
         delivery_key(events[opted_out.question_id].id, "resident", "email"),
     )
     assert skipped == "skipped"
+
+
+def failed_attempts() -> float:
+    labels = {"service": "notifications", "topic": topics.ASSIGNMENTS}
+    return REGISTRY.get_sample_value("samenloket_events_failed_total", labels) or 0.0
+
+
+async def test_one_instance_at_a_time_invites_a_resident(
+    service: RunningService, notif_settings: Settings, mailbox: MailBox, contacts: ContactServer
+) -> None:
+    """Another instance inviting the same resident (a rebalance) holds the question's lock: this one
+    waits and asks intake for no link meanwhile, since a second link would break the first one's."""
+    case = Case(contacts)
+    before = failed_attempts()
+    async with service.runtime.db.acquire() as other_instance:
+        lock = f"experience-invitation/{case.question_id}"
+        assert await other_instance.fetchval("SELECT pg_try_advisory_lock(hashtextextended($1, 0))", lock)
+        await publish(notif_settings, topics.ASSIGNMENTS, ended(case))
+        await eventually(lambda: failed_attempts() > before)
+        assert case.question_id not in contacts.links and mailbox.to(case.resident_email) == []
+        await other_instance.execute("SELECT pg_advisory_unlock(hashtextextended($1, 0))", lock)
+
+    await eventually(lambda: mailbox.to(case.resident_email))
+    assert len(contacts.links[case.question_id]) == 1
+    assert (await settled(service, case.question_id))["status"] == "sent"
