@@ -166,7 +166,8 @@ def hidden_figures(table: CountTable, values: Mapping[Key, int], threshold: int)
     order = {key: index for index, key in enumerate(values)}
     hidden = {key for key, value in values.items() if 0 < value < threshold}
     hide_second_in_lines(relations, values, hidden, order)
-    while (pinned := first_pinned(relations, values, hidden)) is not None:
+    settled: set[Key] = set()
+    while (pinned := first_pinned(relations, values, hidden, settled)) is not None:
         hidden.add(extra_for(pinned, relations, values, hidden, order))
         hide_second_in_lines(relations, values, hidden, order)
     return hidden
@@ -216,13 +217,24 @@ def extra_for(
     return _smallest_shown(values, values, hidden, order, relations)
 
 
-def first_pinned(relations: Sequence[Line], values: Mapping[Key, int], hidden: set[Key]) -> Key | None:
-    """The first hidden figure that has only one possible whole value, or ``None``."""
+def first_pinned(
+    relations: Sequence[Line], values: Mapping[Key, int], hidden: set[Key], settled: set[Key] | None = None
+) -> Key | None:
+    """The first hidden figure that has only one possible whole value, or ``None``.
+
+    ``settled`` (updated here) holds figures already found to keep several values. Hiding more
+    never narrows a range (every earlier solution stays one, with the true value of the newly
+    hidden figure), so those need no second look.
+    """
+    settled = set() if settled is None else settled
     system = AttackerSystem.build(relations, values, hidden)
     for key in system.variables:
+        if key in settled:
+            continue
         low, high = system.feasible_range(key)
         if pins(low, high):
             return key
+        settled.add(key)
     return None
 
 
