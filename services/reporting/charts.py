@@ -19,7 +19,9 @@ from html import escape
 
 from services.reporting.tables import SUPPRESSED, Shown, Statistic
 
-WIDTH = 640
+WIDTH = 480
+#: At most this many axis labels under a bar or line chart; the data table beside it has every one.
+MAX_LABELS = 6
 INK = "#1b1b1b"
 MUTED = "#4a4a4a"
 GRID = "#d0d0d0"
@@ -128,6 +130,11 @@ def _text(x: float, y: float, content: str, anchor: str = "middle", css_class: s
     return f'<text{klass} x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" fill="{fill}">{escape(content)}</text>'
 
 
+def labelled(index: int, count: int) -> bool:
+    """Whether the ``index``-th of ``count`` bars gets its label under the axis (every k-th when crowded)."""
+    return index % math.ceil(count / MAX_LABELS) == 0
+
+
 def _describe(bars: Sequence[Bar]) -> str:
     return "; ".join(f"{b.label}: {b.display}" for b in bars) or "Geen gegevens."
 
@@ -182,7 +189,8 @@ def bar_chart(chart_id: str, title: str, bars: Sequence[Bar], threshold: int) ->
             )
             label_y = bottom - height - 4
         parts.append(_text(centre, max(label_y, 12), bar.display, css_class="value"))
-        parts.append(_text(centre, bottom + 18, bar.label, css_class="label"))
+        if labelled(i, len(bars)):
+            parts.append(_text(centre, bottom + 18, bar.label, css_class="label"))
     parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{bottom}" y2="{bottom}" stroke="{INK}"/>')
     parts.append("</svg>")
     return "".join(parts)
@@ -202,7 +210,8 @@ def line_chart(chart_id: str, title: str, points: Sequence[Bar], threshold: int)
     markers: list[str] = []
     for i, point in enumerate(points):
         x = LEFT + slot * i + slot / 2
-        parts.append(_text(x, bottom + 18, point.label, css_class="label"))
+        if labelled(i, len(points)):
+            parts.append(_text(x, bottom + 18, point.label, css_class="label"))
         if point.value is None:
             if len(run) > 1:
                 parts.append(_polyline(run))

@@ -127,3 +127,12 @@ def test_an_empty_chart_says_so_and_scales_are_round() -> None:
     assert "Geen gegevens in deze periode." in texts(root)
     assert [charts.nice_maximum(v) for v in (0, 1, 7, 12, 24, 40, 101, 2400)] == [1, 1, 10, 20, 25, 50, 200, 2500]
     assert charts.number(12.0) == "12" and charts.number(12.25) == "12,2"
+
+
+def test_a_year_of_months_keeps_its_axis_readable() -> None:
+    months = [charts.shown_bar(f"m{i:02d}", Shown(10 + i)) for i in range(12)]
+    root = parse(charts.bar_chart("jaar", "Vragen per maand", months, THRESHOLD))
+    assert len(bars_of(root)) == 12
+    labels = [t.text for t in root.iter(f"{SVG}text") if t.get("class") == "label"]
+    assert labels == ["m00", "m02", "m04", "m06", "m08", "m10"]
+    assert [charts.labelled(i, 3) for i in range(3)] == [True, True, True]
