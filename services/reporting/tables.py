@@ -43,6 +43,8 @@ class CountTable:
     ``additive`` says whether the row totals are the sum of the cells (false when one person may
     be counted in several columns, e.g. a question with two life domains): totals of a
     non-additive table come from ``row_totals`` / ``column_totals`` / ``grand_total``.
+    ``people`` is false for counts that are not people (capacity slots, signals as reports): those
+    are shown as they are.
     """
 
     key: str
@@ -57,6 +59,7 @@ class CountTable:
     row_totals: Mapping[str, int] | None = None
     column_totals: Mapping[str, int] | None = None
     grand_total: int | None = None
+    people: bool = True
 
     def count(self, row: str, column: str = SINGLE) -> int:
         return self.counts.get((row, column), 0)
@@ -108,24 +111,47 @@ class PublishedTable:
 
 @dataclass(frozen=True)
 class Statistic:
-    """A figure over ``n`` people, e.g. the median minutes from received to assigned.
+    """A figure derived from counts of people: a median, a p90, an average score, a rate.
 
-    ``value`` is ``None`` when nothing was measured; :meth:`display` hides it below the threshold.
+    ``counts`` are the people counts the figure reveals something about: ``(n,)`` for a median over
+    n people; ``(part, rest)`` for a rate (a rate of 3 in 50 reveals the 3). The figure is hidden
+    when any of them is between 1 and the threshold. ``value`` is ``None`` when nothing was measured.
     """
 
     key: str
     title: str
     value: float | None
-    n: int
+    counts: tuple[int, ...]
     unit: str = ""
 
     def hidden(self, threshold: int) -> bool:
-        """Measured over some people, but fewer than ``threshold``: not shown."""
-        return 0 < self.n < threshold
+        return any(0 < c < threshold for c in self.counts)
 
     def display(self, threshold: int) -> str:
         if self.hidden(threshold):
             return SUPPRESSED
-        if self.value is None or self.n == 0:
+        if self.value is None:
             return "–"
-        return f"{self.value:.1f}".replace(".", ",") if self.value % 1 else str(int(self.value))
+        text = f"{self.value:.1f}".replace(".", ",") if self.value % 1 else str(int(self.value))
+        return f"{text} {self.unit}".rstrip()
+
+
+@dataclass(frozen=True)
+class Report:
+    """Every figure for one area (a municipality's CBS code, or ``None`` for the region) and period.
+
+    ``trends`` holds series for charts, e.g. ``trends["days_to_assigned_median"]``: one
+    :class:`Statistic` per month, its ``key`` the month (``2026-03``).
+    """
+
+    area: str | None
+    period: Period
+    tables: tuple[CountTable, ...]
+    statistics: tuple[Statistic, ...] = ()
+    trends: Mapping[str, tuple[Statistic, ...]] = field(default_factory=dict)
+
+    def table(self, key: str) -> CountTable:
+        return next(t for t in self.tables if t.key == key)
+
+    def statistic(self, key: str) -> Statistic:
+        return next(s for s in self.statistics if s.key == key)
