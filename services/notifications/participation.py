@@ -7,7 +7,7 @@ the same delivery key, and the delivery log's exactly-once guard (``handlers.Not
 most one message. A settled invitation (sent, queued for the morning, failed) ends the matter; a
 skipped one may be taken up by a later SupportEnded of the question.
 
-While one instance invites a resident it holds an advisory lock on the question (another one retries).
+While one instance invites a resident it holds an advisory lock on the question (another one waits).
 Steps, each safe to repeat: contact details from intake (as for every resident message), the rules
 of :func:`~domain.invitation_skip_reason`, the opt-out, and only then the personal link from intake,
 since asking for a link makes earlier ones stop working. A 409 from intake (support not ended, an
@@ -43,6 +43,8 @@ from services.notifications.invitations import InvitationLinks, InvitationRefuse
 
 log = logging.getLogger(__name__)
 
+#: How long to wait for another instance that is inviting the same resident (it takes seconds at most).
+LOCK_WAIT_SECONDS = 30.0
 #: What a delivery's outcome means for the invitation.
 OUTCOMES: dict[Result, InvitationStatus] = {
     Result.SENT: "sent",
@@ -80,8 +82,8 @@ class Participation:
         # asking intake for a link would make the link in the first one's message stop working.
         lock = f"experience-invitation/{question_id}"
         async with self.notifier.pool.acquire() as guard:
-            if not await store.try_lock(guard, lock):
-                raise TransientDeliveryError("another instance is inviting this resident")
+            if not await participation_store.wait_for_lock(guard, lock, LOCK_WAIT_SECONDS):
+                raise TransientDeliveryError("another instance is still inviting this resident")
             try:
                 await self._invite(payload, invitation.cause_event_id)
             finally:

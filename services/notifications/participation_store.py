@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import asyncpg
+
 from services.kit.db import Conn
 from services.notifications import store
 from services.notifications.domain import InvitationStatus, PlannedDelivery
@@ -17,6 +19,19 @@ class InvitationRecord:
     cause_event_id: str
     status: InvitationStatus
     reason: str | None
+
+
+async def wait_for_lock(conn: Conn, key: str, seconds: float) -> bool:
+    """Take a session advisory lock on ``key``, waiting up to ``seconds`` for another session to let go.
+
+    The session's ``lock_timeout`` (and the lock) are reset when the connection goes back to the pool.
+    """
+    await conn.execute("SELECT set_config('lock_timeout', $1, false)", f"{int(seconds * 1000)}ms")
+    try:
+        await conn.execute("SELECT pg_advisory_lock(hashtextextended($1, 0))", key)
+    except asyncpg.LockNotAvailableError:
+        return False
+    return True
 
 
 async def begin(conn: Conn, question_id: str, event_id: str) -> InvitationRecord:

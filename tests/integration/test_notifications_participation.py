@@ -6,21 +6,24 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from prometheus_client import REGISTRY
+from pydantic import SecretStr
 
 from contracts import topics
 from contracts.envelope import CloudEvent, from_model
 from contracts.events import Reason, SupportEnded
 from services.kit.settings import Settings
 from services.notifications.domain import EXPERIENCE_INVITATION_TEMPLATE, delivery_key, message_id, opt_out_token
+from services.notifications.handlers import Notifier
 from services.notifications.participation import Participation
+from services.notifications.sms import SmsQueue
 from tests.integration.test_notifications_delivery import Case, parts
+from tests.integration.test_notifications_sms import MORNING, NIGHT, Gateway
 from tests.support.harness import RunningService, eventually, publish, run_service
-from tests.support.notifications import TOKEN, ContactServer, MailBox
+from tests.support.notifications import TOKEN, ContactServer, MailBox, serving
 
 pytestmark = pytest.mark.integration
 
@@ -30,7 +33,13 @@ SUBJECT = "Hoe was uw cliëntondersteuning? Vertel het ons"
 
 
 @pytest.fixture(scope="module")
-def notif_settings(settings: Settings, mailbox: MailBox, contacts: ContactServer) -> Settings:
+def gateway() -> Iterator[Gateway]:
+    with serving(Gateway()) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def notif_settings(settings: Settings, mailbox: MailBox, contacts: ContactServer, gateway: Gateway) -> Settings:
     return settings.model_copy(
         update={
             "smtp_host": "127.0.0.1",
@@ -38,6 +47,8 @@ def notif_settings(settings: Settings, mailbox: MailBox, contacts: ContactServer
             "smtp_tls": "none",
             "intake_url": contacts.url,
             "matching_url": contacts.url,
+            "sms_gateway_url": gateway.url,
+            "sms_gateway_token": SecretStr("gw-secret"),
         }
     )
 
@@ -203,9 +214,11 @@ async def test_no_invitation_to_who_opted_out_chose_no_messages_or_moved_to_anot
     assert skipped == "skipped"
 
 
-def failed_attempts() -> float:
-    labels = {"service": "notifications", "topic": topics.ASSIGNMENTS}
-    return REGISTRY.get_sample_value("samenloket_events_failed_total", labels) or 0.0
+async def someone_waits_for_a_lock(service: RunningService) -> bool:
+    waiting: bool = await service.runtime.db.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted)"
+    )
+    return waiting
 
 
 async def test_one_instance_at_a_time_invites_a_resident(
@@ -214,15 +227,45 @@ async def test_one_instance_at_a_time_invites_a_resident(
     """Another instance inviting the same resident (a rebalance) holds the question's lock: this one
     waits and asks intake for no link meanwhile, since a second link would break the first one's."""
     case = Case(contacts)
-    before = failed_attempts()
     async with service.runtime.db.acquire() as other_instance:
         lock = f"experience-invitation/{case.question_id}"
         assert await other_instance.fetchval("SELECT pg_try_advisory_lock(hashtextextended($1, 0))", lock)
         await publish(notif_settings, topics.ASSIGNMENTS, ended(case))
-        await eventually(lambda: failed_attempts() > before)
+        await eventually(lambda: someone_waits_for_a_lock(service))
         assert case.question_id not in contacts.links and mailbox.to(case.resident_email) == []
         await other_instance.execute("SELECT pg_advisory_unlock(hashtextextended($1, 0))", lock)
 
     await eventually(lambda: mailbox.to(case.resident_email))
     assert len(contacts.links[case.question_id]) == 1
     assert (await settled(service, case.question_id))["status"] == "sent"
+
+
+async def test_by_sms_the_invitation_waits_out_the_night_and_keeps_its_whole_link(
+    service: RunningService, notif_settings: Settings, gateway: Gateway, contacts: ContactServer
+) -> None:
+    case = Case(contacts)
+    number = "06" + str(uuid.uuid4().int)[:8]
+    contacts.residents[case.question_id].update({"email": None, "phone": number, "preferred_channel": "sms"})
+    notifier = service.runtime.state["notifier"]
+    assert isinstance(notifier, Notifier)
+    notifier.clock = lambda: NIGHT
+    try:
+        event = ended(case)
+        await publish(notif_settings, topics.ASSIGNMENTS, event)
+        found = await settled(service, case.question_id)
+    finally:
+        notifier.clock = lambda: datetime.now(UTC)
+    assert found["status"] == "queued"
+    key = delivery_key(event.id, "resident", "sms")
+    row = await service.runtime.db.fetchrow("SELECT status, not_before FROM deliveries WHERE delivery_key = $1", key)
+    assert (row["status"], row["not_before"]) == ("queued", MORNING)
+    assert gateway.to(number) == []
+
+    queue = SmsQueue(notifier)
+    assert await queue.run_once(MORNING - timedelta(minutes=1)) == 0
+    assert await queue.run_once(MORNING) >= 1
+    [sms] = gateway.to(number)
+    [link] = contacts.links[case.question_id]
+    assert sms["body"]["text"].endswith(" " + link) and len(sms["body"]["text"]) <= 160
+    assert "gratis" in sms["body"]["text"] and "anoniem" in sms["body"]["text"]
+    assert await service.runtime.db.fetchval("SELECT body FROM deliveries WHERE delivery_key = $1", key) is None
