@@ -1,8 +1,8 @@
 """The resident's personal link to the experience form, issued by intake over an authorised internal call.
 
 ``POST {intake_url}/internal/v1/questions/{id}/experience-invitation`` with the internal token answers
-200 ``{"url", "expires_at"}``, 404 for an unknown question, 409 when no invitation is possible (support
-not ended, an experience already shared, the resident erased). Every call issues a new link and
+200 ``{"url", "expires_at"}``, 404 for an unknown question, 409 ``{"detail", "code"}`` when no invitation
+is possible (``support_not_ended``, ``already_shared``, ``resident_erased``). Every call issues a new link and
 makes earlier unused ones stop working, so it is called only right before a message goes out. The
 link is a capability: it is put into the message and never logged or stored here.
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 from datetime import datetime
-from typing import Protocol
+from typing import Final, Protocol
 from urllib.parse import quote
 
 import httpx
@@ -23,9 +23,13 @@ from services.kit.settings import Settings
 from services.notifications.contacts import DOWN_PATIENCE_SECONDS, DOWN_STATUSES, TIMEOUT
 from services.notifications.domain import ExperienceLink
 
-#: How long a 409 is asked again before it counts. Intake learns of SupportEnded from the same topic
-#: as notifications, in its own consumer, and may simply not have handled it yet when we ask.
+#: How long a 409 "support not ended" is asked again before it counts. Intake learns of SupportEnded
+#: from the same topic as notifications, in its own consumer, and may simply not have handled it yet.
+#: (With a duo intake waits for the last end; a first end alone is then skipped after this wait, and
+#: the last one invites.) Other refusals are final at once.
 REFUSED_PATIENCE_SECONDS = 15.0
+#: 409 codes that may change soon; a 409 without a code is treated the same.
+NOT_YET: Final = frozenset({"support_not_ended"})
 
 
 class InvitationsUnavailable(Exception):
@@ -105,17 +109,29 @@ class HttpInvitationLinks:
                     raise InvitationsUnavailable(f"experience invitation: {type(exc).__name__}") from exc
             else:
                 down = response.status_code in DOWN_STATUSES and waited < self.down_patience
-                not_yet = response.status_code == 409 and waited < self.refused_patience
+                not_yet = response.status_code == 409 and _may_change(response) and waited < self.refused_patience
                 if not (down or not_yet):
                     return response
             await asyncio.sleep(pause)
             pause = min(pause * 2, 2.0)
 
 
-def _detail(response: httpx.Response) -> str:
-    """Intake's reason for a 409, short (it names no person: the question id at most)."""
+def _body(response: httpx.Response) -> dict[str, object]:
     try:
-        detail = response.json().get("detail")
-    except (ValueError, AttributeError):
-        detail = None
-    return str(detail or "no invitation possible")[:200]
+        found = response.json()
+    except ValueError:
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
+def _may_change(response: httpx.Response) -> bool:
+    code = _body(response).get("code")
+    return code is None or code in NOT_YET
+
+
+def _detail(response: httpx.Response) -> str:
+    """Intake's reason for a 409 (``code: detail``), short; it names no person."""
+    body = _body(response)
+    detail = str(body.get("detail") or "no invitation possible")
+    code = body.get("code")
+    return (f"{code}: {detail}" if code else detail)[:200]

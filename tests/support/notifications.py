@@ -118,9 +118,9 @@ class ContactServer:
                     return self._reply(404, {"detail": "unknown question"})
                 if server.not_ended_yet.get(ident, 0) > 0:
                     server.not_ended_yet[ident] -= 1
-                    return self._reply(409, {"detail": "support has not ended"})
+                    return self._reply(409, {"detail": "support has not ended", "code": "support_not_ended"})
                 if ident in server.no_invitation:
-                    return self._reply(409, {"detail": "an experience was already shared"})
+                    return self._reply(409, {"detail": "an experience was already shared", "code": "already_shared"})
                 url = f"{server.url}/ervaring/{secrets.token_urlsafe(32)}"
                 server.links.setdefault(ident, []).append(url)
                 expires_at = datetime.now(UTC) + timedelta(days=60)

@@ -159,16 +159,22 @@ async def test_link_is_asked_with_the_internal_token_and_parsed() -> None:
     assert request.headers["X-Purpose"] == "experience-invitation"
 
 
-async def test_409_is_asked_again_a_while_then_refused_with_intakes_reason() -> None:
+async def test_409_not_ended_is_asked_again_a_while_other_refusals_are_final_at_once() -> None:
     seen: list[httpx.Request] = []
     body = {"url": "http://intake.test/ervaring/abc", "expires_at": "2025-05-02T09:00:00Z"}
-    later = links([httpx.Response(409, json={"detail": "support has not ended"}), httpx.Response(200, json=body)], seen)
+    not_yet = httpx.Response(409, json={"detail": "Nog niet afgelopen.", "code": "support_not_ended"})
+    later = links([not_yet, httpx.Response(200, json=body)], seen)
     assert await later.issue("q/1") is not None and len(seen) == 2
 
-    never = links([httpx.Response(409, json={"detail": "an experience was already shared"})], seen := [])
-    with pytest.raises(InvitationRefused, match="already shared"):
+    never = links([not_yet], seen := [])
+    with pytest.raises(InvitationRefused, match="support_not_ended: Nog niet afgelopen"):
         await never.issue("q/1")
     assert len(seen) >= 2, "asked again before giving up"
+
+    shared = links([httpx.Response(409, json={"detail": "Al gedeeld.", "code": "already_shared"})], seen := [])
+    with pytest.raises(InvitationRefused, match="already_shared"):
+        await shared.issue("q/1")
+    assert len(seen) == 1, "a final refusal is not asked again"
 
 
 async def test_unknown_question_down_intake_and_nonsense_answers() -> None:
