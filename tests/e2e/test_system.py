@@ -205,7 +205,7 @@ async def overview(http: httpx.AsyncClient, system: RunningSystem, municipality:
 
 
 def demo_key(system: RunningSystem) -> dict[str, str]:
-    """The API key `samenloket up --demo` created and announced in run.json (submit, read-own, staff)."""
+    """The API key `samenloket up --demo` created and announced in run.json (submit, read-own, staff, coordinator)."""
     key = system.state.get("demo_api_key")
     assert isinstance(key, str) and key.startswith("slk_"), f"run.json has no demo_api_key: {sorted(system.state)}"
     return {"Authorization": f"Bearer {key}"}
@@ -359,6 +359,45 @@ async def test_no_personal_data_on_shared_topics(system: RunningSystem, settings
             if any(needle in blob for blob in blobs):
                 leaks.append(f"{record.topic}@{record.partition}:{record.offset} carries {needle.decode()!r}")
     assert not leaks, "\n".join(leaks)
+
+
+# --------------------------------------------------------------------------- participation
+
+
+async def test_when_support_ends_the_resident_is_invited_to_share_their_experience(
+    system: RunningSystem, http: httpx.AsyncClient
+) -> None:
+    """The demo key coordinates: the supporter accepts, support ends, and the resident's invitation
+    (a personal link from intake, sent by notifications) opens the experience form."""
+    resident = Resident.unique()
+    asked = await http.post(
+        f"{system.url('intake')}/api/v1/questions", json=submission(resident), headers=demo_key(system)
+    )
+    assert asked.status_code == 202, asked.text
+    qid = asked.json()["question_id"]
+
+    async def assigned() -> bool:
+        found = await http.get(f"{system.url('intake')}/api/v1/questions/{qid}", headers=demo_key(system))
+        return found.json()["status"] == "assigned"
+
+    await wait_for(assigned, timeout=30, what=f"{qid} assigned")
+    assignments = f"{system.url('matching')}/api/v1/assignments/{qid}"
+    accepted = await http.post(f"{assignments}/accept", headers=demo_key(system))
+    assert accepted.status_code == 200, accepted.text
+    ended = await http.post(f"{assignments}/end", json={"reason_code": "completed"}, headers=demo_key(system))
+    assert ended.status_code == 200, ended.text
+
+    def invitation() -> EmailMessage | None:
+        found = [
+            m for m in mails(system.mail_folder) if resident.email in str(m["To"]) and "Hoe was uw" in m["Subject"]
+        ]
+        return found[0] if found else None
+
+    mail = await wait_for(invitation, timeout=40, what="the experience invitation in the SMTP sink")
+    link = re.search(r"(http://\S+/ervaring/\S+)", text_of(mail))
+    assert link is not None, text_of(mail)
+    form = await http.get(link.group(1))
+    assert form.status_code == 200 and 'lang="nl"' in form.text
 
 
 # --------------------------------------------------------------------------- the inbound partner topic
