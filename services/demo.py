@@ -260,3 +260,23 @@ def demo_decline_reason(rng: random.Random) -> str:
 def demo_end_reason(rng: random.Random) -> str:
     """The reason code of an end of support (``POST /api/v1/assignments/{id}/end``)."""
     return rng.choices(list(END_REASON_WEIGHTS), weights=list(END_REASON_WEIGHTS.values()))[0]
+
+
+#: How demo residents answer the three statements (mostly positive; waiting is the weak spot), and
+#: what share of the invited fill in the form at all.
+AGREEMENT_WEIGHTS: dict[str, dict[str, int]] = {
+    "knew_where_to_go": {"agree": 55, "neutral": 25, "disagree": 15, "": 5},
+    "helped_quickly": {"agree": 40, "neutral": 30, "disagree": 25, "": 5},
+    "supporter_on_my_side": {"agree": 75, "neutral": 15, "disagree": 5, "": 5},
+}
+SHARE_RATE = 0.6
+
+
+def demo_experience(rng: random.Random) -> dict[str, str] | None:
+    """The experience form as a demo resident fills it in (no free text), or None: they skip it."""
+    if rng.random() > SHARE_RATE:
+        return None
+    answers = {name: rng.choices(list(w), weights=list(w.values()))[0] for name, w in AGREEMENT_WEIGHTS.items()}
+    positive = sum(answer == "agree" for answer in answers.values())
+    score = min(10, max(1, round(rng.gauss(5.5 + positive, 1.2))))
+    return {**answers, "score": str(score)}

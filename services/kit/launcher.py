@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import secrets
 import signal
 import subprocess
@@ -19,6 +20,9 @@ import time
 from collections import deque
 from contextlib import ExitStack
 from dataclasses import dataclass, field
+from email import policy as email_policy
+from email.message import EmailMessage
+from email.parser import BytesParser
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -205,7 +209,8 @@ class Launcher:
         trickle = None
         if self.demo and self.demo_api_key:
             urls = {c.name: c.url for c in self.children}
-            trickle = _Trickle(urls["intake"], urls["matching"], self.demo_api_key)
+            folder = env.get("SAMENLOKET_MAIL_FOLDER")
+            trickle = _Trickle(urls["intake"], urls["matching"], self.demo_api_key, Path(folder) if folder else None)
         try:
             self._watch(trickle)
         finally:
@@ -258,6 +263,11 @@ class _Trickle:
 
     END_EVERY = 2
     SIGNAL_EVERY = 12
+    #: Now and then an invited resident shares their experience through the form (as a resident
+    #: would, from the link in their mail). Rarely: the forms' rate limit per client is shared with
+    #: whoever tries the forms by hand on this machine.
+    SHARE_EVERY = 30
+    SHARE_AFTER = 4
     #: Every this many acceptances the supporter declines instead (the decline reasons in the reports).
     DECLINE_EVERY = 6
     #: Steps a question waits before its supporter accepts, and an accepted one before support ends.
@@ -265,12 +275,18 @@ class _Trickle:
     END_AFTER = 6
 
     def __init__(
-        self, intake_url: str, matching_url: str, api_key: str, transport: httpx.BaseTransport | None = None
+        self,
+        intake_url: str,
+        matching_url: str,
+        api_key: str,
+        mail_folder: Path | None = None,
+        transport: httpx.BaseTransport | None = None,
     ) -> None:
         import random
 
         self.intake_url = intake_url
         self.matching_url = matching_url
+        self.mail_folder = mail_folder
         headers = {"Authorization": f"Bearer {api_key}"}
         self.client = httpx.Client(headers=headers, timeout=2.0, transport=transport)
         self.rng = random.Random(42)
@@ -279,6 +295,11 @@ class _Trickle:
         #: (step, question id) of questions asked, and of questions whose supporter accepted.
         self.asked: deque[tuple[int, str]] = deque(maxlen=500)
         self.accepted: deque[tuple[int, str]] = deque(maxlen=500)
+        #: The demo residents' (fictional) addresses by question, and (step, address) of those invited.
+        self.addresses: dict[str, str] = {}
+        self.invited: deque[tuple[int, str]] = deque(maxlen=500)
+        #: A client of its own for the resident's side: the form's CSRF cookie, and no demo key.
+        self.browser = httpx.Client(timeout=2.0, transport=transport)
 
     def step(self) -> None:
         self.steps += 1
@@ -288,16 +309,21 @@ class _Trickle:
             self._end()
         if self.steps % self.SIGNAL_EVERY == 1:
             self._signal()
+        if self.mail_folder and self.steps % self.SHARE_EVERY == 0:
+            self._share_experience(self.mail_folder)
 
     def close(self) -> None:
         self.client.close()
+        self.browser.close()
 
     def _ask(self) -> None:
         from services.demo import demo_question
 
-        answer = self._post(f"{self.intake_url}/api/v1/questions", demo_question(self.rng), "question", 202)
+        body = demo_question(self.rng)
+        answer = self._post(f"{self.intake_url}/api/v1/questions", body, "question", 202)
         if answer is not None:
             self.asked.append((self.steps, answer["question_id"]))
+            self.addresses[answer["question_id"]] = body["contact"]["email"]
 
     def _accept(self) -> None:
         from services.demo import demo_decline_reason
@@ -320,9 +346,36 @@ class _Trickle:
         from services.demo import demo_end_reason
 
         oldest = _oldest(self.accepted, self.steps - self.END_AFTER)
-        if oldest is not None:
-            url = f"{self.matching_url}/api/v1/assignments/{oldest[1]}/end"
-            self._post(url, {"reason_code": demo_end_reason(self.rng)}, "end of support", 200, quiet=(404, 409))
+        if oldest is None:
+            return
+        question_id = oldest[1]
+        url = f"{self.matching_url}/api/v1/assignments/{question_id}/end"
+        body = {"reason_code": demo_end_reason(self.rng)}
+        if self._post(url, body, "end of support", 200, quiet=(404, 409)) is not None:
+            address = self.addresses.pop(question_id, None)
+            if address:
+                self.invited.append((self.steps, address))
+
+    def _share_experience(self, mail_folder: Path) -> None:
+        """A resident invited a while ago opens the link in their mail and fills in the form (or skips it)."""
+        from services.demo import demo_experience
+
+        oldest = _oldest(self.invited, self.steps - self.SHARE_AFTER)
+        answers = demo_experience(self.rng) if oldest else None
+        link = _invitation_link(mail_folder, oldest[1]) if oldest and answers else None
+        if link is None or answers is None:
+            return
+        try:
+            form = self.browser.get(link)
+            token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+            if form.status_code != 200 or token is None:
+                return  # the link was used or has expired: nothing to share
+            shared = self.browser.post(link, data={**answers, "csrf_token": token.group(1)})
+        except httpx.HTTPError as exc:
+            print(f"samenloket: demo experience not shared: {exc}", flush=True)
+            return
+        if shared.status_code != 303:
+            print(f"samenloket: demo experience refused ({shared.status_code})", flush=True)
 
     def _signal(self) -> None:
         from services.demo import demo_signal
@@ -347,6 +400,21 @@ class _Trickle:
         if response.status_code not in quiet:
             print(f"samenloket: demo {what} refused ({response.status_code}): {response.text[:200]}", flush=True)
         return None
+
+
+def _invitation_link(mail_folder: Path, address: str, newest: int = 400) -> str | None:
+    """The experience link in the invitation mailed to ``address`` (the local sink's newest mails)."""
+    for path in sorted(mail_folder.glob("*.eml"), reverse=True)[:newest]:
+        content = path.read_bytes()
+        if address.encode() not in content:
+            continue
+        message = BytesParser(policy=email_policy.default).parsebytes(content)
+        body = message.get_body(("plain",))
+        if str(message["To"]) == address and isinstance(body, EmailMessage):
+            found = re.search(r"https?://\S+/ervaring/[A-Za-z0-9_-]+", body.get_content())
+            if found:
+                return found.group(0)
+    return None
 
 
 def _oldest(queue: deque[tuple[int, str]], up_to_step: int) -> tuple[int, str] | None:

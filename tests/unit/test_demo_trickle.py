@@ -7,12 +7,16 @@ import json
 import random
 from collections import Counter
 from dataclasses import dataclass, field
+from email.message import EmailMessage
+from pathlib import Path
+from urllib.parse import parse_qs
 
 import httpx
 
 from contracts.events import QuestionSubmission
-from services.demo import demo_decline_reason, demo_end_reason, demo_question, demo_signal
+from services.demo import demo_decline_reason, demo_end_reason, demo_experience, demo_question, demo_signal
 from services.intake.domain import SignalSubmission
+from services.intake.experiences.form import ExperienceForm
 from services.kit.launcher import DEMO_SCOPES, _Trickle
 from services.matching.handlers import DECLINE_REASONS, END_REASONS
 
@@ -46,29 +50,70 @@ def test_the_demo_key_may_raise_signals_and_coordinate_assignments() -> None:
     assert {"staff", "submit", "coordinator"} <= set(DEMO_SCOPES)
 
 
+def test_demo_experiences_are_what_the_form_accepts_and_some_residents_skip() -> None:
+    rng = random.Random(3)
+    filled = [demo_experience(rng) for _ in range(200)]
+    shared = [f for f in filled if f is not None]
+    assert 0.45 < len(shared) / 200 < 0.75
+    for values in shared:
+        answers, errors = ExperienceForm.parse({k: [v] for k, v in values.items()}).validate()
+        assert answers is not None and errors == []
+    scores = [int(f["score"]) for f in shared]
+    assert min(scores) >= 1 and max(scores) <= 10 and 6 <= sum(scores) / len(scores) <= 8.5
+
+
 @dataclass
 class FakeRegion:
-    """Answers the trickle's calls as intake and matching would; some questions are on the waiting list."""
+    """Answers the trickle's calls as intake and matching would; some questions are on the waiting list.
 
+    When support ends it writes the invitation into the mail folder, as notifications and the local
+    SMTP sink would; its form answers like intake's (a CSRF token in a hidden field and a cookie).
+    """
+
+    mail_folder: Path | None = None
     waiting: set[str] = field(default_factory=set)
     calls: list[tuple[int, str, str, dict[str, object]]] = field(default_factory=list)
+    shared: list[dict[str, list[str]]] = field(default_factory=list)
+    addresses: dict[str, str] = field(default_factory=dict)
     step: int = 0
     asked: int = 0
 
     def handle(self, request: httpx.Request) -> httpx.Response:
+        host, path = request.url.host, request.url.path
+        if path.startswith("/ervaring/"):
+            return self.form(request)
         assert request.headers["Authorization"] == "Bearer slk_demo"
         body = json.loads(request.content or b"{}")
-        host, path = request.url.host, request.url.path
         self.calls.append((self.step, host, path, body))
         if path == "/api/v1/questions":
             self.asked += 1
+            self.addresses[f"q-{self.asked}"] = body["contact"]["email"]
             return httpx.Response(202, json={"question_id": f"q-{self.asked}", "status": "received"})
+        if path.endswith("/end") and self.mail_folder is not None:
+            self.mail_invitation(path.split("/")[4])
         if path == "/api/v1/signals":
             return httpx.Response(202, json={"signal_id": f"sig-{self.step}"})
         question_id = path.split("/")[4]
         if question_id in self.waiting:
             return httpx.Response(404, json={"detail": "no assignment"})
         return httpx.Response(200, json={"question_id": question_id, "assignments": []})
+
+    def mail_invitation(self, question_id: str) -> None:
+        assert self.mail_folder is not None
+        message = EmailMessage()
+        message["To"] = self.addresses[question_id]
+        message["Subject"] = "Hoe was uw cliëntondersteuning? Vertel het ons"
+        message.set_content(f"Vertel het ons via deze link:\n{INTAKE}/ervaring/link-{question_id}\n")
+        (self.mail_folder / f"{self.step:06d}-{question_id}.eml").write_bytes(bytes(message))
+
+    def form(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "GET":
+            page = '<form method="post"><input type="hidden" name="csrf_token" value="tok-1"></form>'
+            return httpx.Response(200, text=page, headers={"Set-Cookie": "csrf=tok-1; Path=/"})
+        assert request.headers.get("Authorization") is None, "a resident has no API key"
+        assert "csrf=tok-1" in request.headers["Cookie"]
+        self.shared.append({"link": [request.url.path], **parse_qs(request.content.decode())})
+        return httpx.Response(303, headers={"Location": "/ervaring/bedankt"})
 
     def of(self, action: str) -> list[tuple[int, str, dict[str, object]]]:
         return [(step, path.split("/")[4], body) for step, _h, path, body in self.calls if path.endswith(action)]
@@ -105,3 +150,21 @@ def test_trickle_asks_every_step_then_accepts_ends_declines_and_signals_in_order
         assert body["by"] == "supporter" and body["reason_code"] in DECLINE_REASONS
         assert any(s > step and q == question_id for s, q, _b in accepted + declined), "asked again after a decline"
     assert len({q for _s, q, _b in ended}) == len(ended), "support of a question ends once"
+
+
+def test_invited_demo_residents_follow_the_link_in_their_mail_and_share(tmp_path: Path) -> None:
+    region = FakeRegion(mail_folder=tmp_path)
+    trickle = _Trickle(INTAKE, MATCHING, "slk_demo", tmp_path, transport=httpx.MockTransport(region.handle))
+    for step in range(1, 12 * _Trickle.SHARE_EVERY + 1):
+        region.step = step
+        trickle.step()
+    trickle.close()
+
+    ended = {q for _s, q, _b in region.of("/end")}
+    assert region.shared, "some invited residents share their experience"
+    assert len(region.shared) <= 12, "at most one every SHARE_EVERY steps (the forms' rate limit)"
+    for values in region.shared:
+        assert values["csrf_token"] == ["tok-1"]
+        assert values["link"][0].removeprefix("/ervaring/link-") in ended
+        answers, errors = ExperienceForm.parse(values).validate()
+        assert answers is not None and errors == []
