@@ -17,9 +17,10 @@ invitation and the delivery log, never as failed. Intake down or a 5xx: the cons
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from contracts.envelope import CloudEvent
 from contracts.events import Event, SupportEnded
@@ -45,6 +46,9 @@ log = logging.getLogger(__name__)
 
 #: How long to wait for another instance that is inviting the same resident (it takes seconds at most).
 LOCK_WAIT_SECONDS = 30.0
+#: Invitations under way at once in one process. Each holds a connection for its lock and needs a
+#: second one now and then: bounded, they can never take the whole pool (10) and wait on each other.
+MAX_AT_ONCE = 4
 #: What a delivery's outcome means for the invitation.
 OUTCOMES: dict[Result, InvitationStatus] = {
     Result.SENT: "sent",
@@ -68,6 +72,7 @@ class Participation:
 
     notifier: Notifier
     links: InvitationLinks
+    _slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(MAX_AT_ONCE), repr=False)
 
     async def on_support_ended(self, event: CloudEvent, payload: Event) -> None:
         if not isinstance(payload, SupportEnded):
@@ -81,7 +86,7 @@ class Participation:
         # One instance at a time per question (a rebalance may hand the event to two): a second one
         # asking intake for a link would make the link in the first one's message stop working.
         lock = f"experience-invitation/{question_id}"
-        async with self.notifier.pool.acquire() as guard:
+        async with self._slots, self.notifier.pool.acquire() as guard:
             if not await participation_store.wait_for_lock(guard, lock, LOCK_WAIT_SECONDS):
                 raise TransientDeliveryError("another instance is still inviting this resident")
             try:
