@@ -19,6 +19,7 @@ from contracts.events import (
 from services.kit.consumer import Subscription
 from services.kit.runtime import Runtime, ServiceSpec
 from services.matching import erasure, handlers, http, web
+from services.matching.live import LivePool
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,7 @@ def subscriptions(rt: Runtime) -> list[Subscription]:
         Subscription(
             name="questions",
             topics=[topics.QUESTIONS],
-            handlers={QuestionReceived.ce_type: handlers.question_received(rt.source)},
+            handlers={QuestionReceived.ce_type: handlers.question_received(rt.source, live=LivePool())},
         ),
         Subscription(
             name="privacy",

@@ -1177,6 +1177,10 @@ class SupporterIndex:
         row = self.row_of[supporter_id]
         self._set_cases(row, max(0, self.records[row].active_cases - 1))
 
+    def set_cases(self, supporter_id: str, cases: int) -> None:
+        """Take over a supporter's count of booked places from the database."""
+        self._set_cases(self.row_of[supporter_id], cases)
+
     def _set_cases(self, row: int, cases: int) -> None:
         self.records[row] = replace(self.records[row], active_cases=cases)
         for block, pos in self.places.get(row, []):

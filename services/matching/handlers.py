@@ -52,6 +52,7 @@ from services.kit.consumer import PermanentError, TransactionalHandler
 from services.kit.db import Conn
 from services.kit.outbox import publish
 from services.matching import domain, store
+from services.matching.live import LivePool, note_cases_everywhere
 
 log = logging.getLogger(__name__)
 
@@ -165,8 +166,11 @@ class InvalidField(CommandError):
 # --- QuestionReceived -----------------------------------------------------------------------------
 
 
-def question_received(source: str, weights: domain.Weights = domain.DEFAULT_WEIGHTS) -> TransactionalHandler:
-    """Build the handler of QuestionReceived that publishes as ``source``."""
+def question_received(
+    source: str, weights: domain.Weights = domain.DEFAULT_WEIGHTS, live: LivePool | None = None
+) -> TransactionalHandler:
+    """Build the handler of QuestionReceived that publishes as ``source``, deciding from ``live``'s
+    in-memory pool when given."""
 
     async def handle(conn: Conn, event: CloudEvent, payload: Event) -> None:
         if not isinstance(payload, QuestionReceived):
@@ -174,13 +178,17 @@ def question_received(source: str, weights: domain.Weights = domain.DEFAULT_WEIG
         if await erasure.is_erased(conn, payload.resident_ref):
             log.info("question of an erased resident, not matched", extra={"question_id": payload.question_id})
             return
-        await match_question(conn, payload, source, weights)
+        await match_question(conn, payload, source, weights, live)
 
     return handle
 
 
 async def match_question(
-    conn: Conn, received: QuestionReceived, source: str, weights: domain.Weights = domain.DEFAULT_WEIGHTS
+    conn: Conn,
+    received: QuestionReceived,
+    source: str,
+    weights: domain.Weights = domain.DEFAULT_WEIGHTS,
+    live: LivePool | None = None,
 ) -> None:
     """Assign the best eligible supporter (or duo) with room, or let the question wait, or ask for
     consultation.
@@ -194,7 +202,7 @@ async def match_question(
         log.info("question already decided, skipped", extra={"question_id": received.question_id, "outcome": earlier})
         return
     await store.insert_question(conn, received.question_id, received.municipality, received.model_dump(mode="json"))
-    await decide(conn, received, source, weights)
+    await decide(conn, received, source, weights, live=live)
 
 
 async def question_of(conn: Conn, received: QuestionReceived) -> domain.Question:
@@ -212,6 +220,7 @@ async def decide(
     source: str,
     weights: domain.Weights = domain.DEFAULT_WEIGHTS,
     excluded: frozenset[str] = frozenset(),
+    live: LivePool | None = None,
 ) -> str:
     """Match once, never offering the question to a supporter in ``excluded``; return the outcome.
 
@@ -219,12 +228,19 @@ async def decide(
     one); else wait when someone eligible (or a duo) is only full; else the consultation. The
     outcome is ``assigned``, ``waiting`` or ``consultation``; the caller holds the question's lock.
     Bookings that lose a race with another instance are tried again on fresh rows.
+
+    With ``live``, the common case (a single supporter with room) is decided from the in-memory
+    pool; anything else, or a booking that finds no room after all, is decided from fresh rows.
     """
     question = await question_of(conn, received)
-    organisations = await store.load_organisations(conn)
     day = today()
+    if live is not None and await _assign_from_memory(conn, live, received, question, source, weights, day, excluded):
+        return "assigned"
+    organisations = await store.load_organisations(conn)
     for _ in range(MAX_ROUNDS):
         candidates = await store.load_candidates(conn, question.municipality)
+        if live is not None:
+            live.note_rows(candidates)
         evaluation = domain.evaluate(
             question, candidates, organisations, limit=TRY_PER_ROUND, weights=weights, today=day, exclude=excluded
         )
@@ -256,13 +272,43 @@ async def decide(
     return "waiting"
 
 
+async def _assign_from_memory(
+    conn: Conn,
+    live: LivePool,
+    received: QuestionReceived,
+    question: domain.Question,
+    source: str,
+    weights: domain.Weights,
+    day: date,
+    excluded: frozenset[str],
+) -> bool:
+    """Book and assign the best single supporter by the in-memory pool; False when that did not work
+    out (nobody with room there, or every booking tried found the place taken)."""
+    index = await live.current(conn)
+    if index is None:
+        return False
+    evaluation = index.evaluate(question, limit=TRY_PER_ROUND, weights=weights, today=day, exclude=excluded)
+    for best in evaluation.ranked:
+        cases = await store.book_place(conn, best.supporter.id)
+        if cases is not None:
+            live.note_cases(best.supporter.id, cases)
+            await _assign(conn, received, best, source)
+            return True
+    return False
+
+
+async def _free(conn: Conn, supporter_id: str) -> None:
+    """Give back one of the supporter's places (the in-memory pools of this process learn the count)."""
+    note_cases_everywhere(supporter_id, await store.free_capacity(conn, supporter_id))
+
+
 async def _book_duo(conn: Conn, supporter_ids: Sequence[str]) -> bool:
     """Book a place with both members of a duo, or with neither."""
     booked: list[str] = []
     for supporter_id in supporter_ids:
         if not await store.book_capacity(conn, supporter_id):
             for done in booked:
-                await store.free_capacity(conn, done)
+                await _free(conn, done)
             return False
         booked.append(supporter_id)
     return True
@@ -472,7 +518,7 @@ async def decline(
     await store.insert_decline(
         conn, question_id, declining.supporter_id, declining.assignment_id, declined_by, reason.code, reason_text, at
     )
-    await store.free_capacity(conn, declining.supporter_id)
+    await _free(conn, declining.supporter_id)
     if announce:
         event = AssignmentDeclined(
             question_id=question_id,
@@ -501,7 +547,7 @@ async def decline(
 async def _close(conn: Conn, view: store.AssignmentView, reason: Reason, at: datetime, source: str) -> None:
     """End one open assignment: free its place and publish SupportEnded."""
     await store.close_assignment(conn, view.assignment_id, "ended", at, reason.code)
-    await store.free_capacity(conn, view.supporter_id)
+    await _free(conn, view.supporter_id)
     event = SupportEnded(
         question_id=view.question_id,
         assignment_id=view.assignment_id,
@@ -537,7 +583,7 @@ async def end(
             await _close(conn, view, reason, at, source)
         else:
             await store.close_assignment(conn, view.assignment_id, "ended", at, reason.code)
-            await store.free_capacity(conn, view.supporter_id)
+            await _free(conn, view.supporter_id)
     await waiting_pass(conn, source, weights)
     return [replace(view, status="ended", closed_at=at) for view in current]
 

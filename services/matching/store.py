@@ -282,27 +282,40 @@ async def book_capacity(conn: Conn, supporter_id: str) -> bool:
     The row lock of the UPDATE makes concurrent bookings wait for each other and re-check the
     condition, so several matching instances can never overbook a supporter.
     """
-    booked = await conn.fetchval(
+    return await book_place(conn, supporter_id) is not None
+
+
+async def book_place(conn: Conn, supporter_id: str) -> int | None:
+    """:func:`book_capacity` that returns the supporter's booked places afterwards (None: not booked)."""
+    booked: int | None = await conn.fetchval(
         "UPDATE supporters SET active_cases = active_cases + 1"
         f" WHERE id = $1 AND {AVAILABLE} AND active_cases < capacity RETURNING active_cases",
         supporter_id,
     )
-    return booked is not None
+    return booked
 
 
-async def free_capacity(conn: Conn, supporter_id: str) -> None:
-    """Give back one place; the guard keeps ``active_cases`` at 0 or more.
+async def pool_version(conn: Conn) -> int:
+    """The counter a trigger moves on every change of the pool that matters for matching (not bookings)."""
+    version: int = await conn.fetchval("SELECT version FROM pool_version WHERE id = 1")
+    return version
+
+
+async def free_capacity(conn: Conn, supporter_id: str) -> int:
+    """Give back one place and return the places still booked; the guard keeps ``active_cases`` at 0
+    or more.
 
     Every open assignment holds exactly one booked place, so finding none to give back means the
     books are wrong: that raises (the transaction rolls back) rather than hiding it.
     """
-    freed = await conn.fetchval(
+    freed: int | None = await conn.fetchval(
         "UPDATE supporters SET active_cases = active_cases - 1 WHERE id = $1 AND active_cases > 0"
         " RETURNING active_cases",
         supporter_id,
     )
     if freed is None:
         raise RuntimeError(f"supporter {supporter_id!r} has no booked place to free")
+    return freed
 
 
 # --- locks ----------------------------------------------------------------------------------------
