@@ -163,6 +163,8 @@ def requested_period(start: date | None, end: date | None) -> Period:
         raise invalid("from", f"'from' ({period.start}) is after 'to' ({period.end})")
     if (period.end - period.start).days >= MAX_DAYS:
         raise invalid("to", f"the period may be at most {MAX_DAYS} days long")
+    if (wrong := report.month_error(period)) is not None:
+        raise invalid(*wrong)
     return period
 
 
@@ -275,8 +277,12 @@ async def reader_or_internal(
 
 Reader = Annotated[Principal, Depends(reader)]
 ReaderOrInternal = Annotated[Principal | None, Depends(reader_or_internal)]
-FromParam = Annotated[date | None, Query(alias="from", description="first day; default: this quarter's first")]
-ToParam = Annotated[date | None, Query(alias="to", description="last day (inclusive); default: this quarter's last")]
+FromParam = Annotated[
+    date | None, Query(alias="from", description="first day of a month; default: this quarter's first")
+]
+ToParam = Annotated[
+    date | None, Query(alias="to", description="last day of a month (inclusive); default: this quarter's last")
+]
 
 
 def router(runtime: Runtime) -> APIRouter:
@@ -289,8 +295,7 @@ def router(runtime: Runtime) -> APIRouter:
     ) -> ReportOut:
         area = resolve_area(principal, municipality)
         period = requested_period(start, end)
-        built = await report.build_report(runtime.db, area, period)
-        return report_out(suppression.publish(built, threshold))
+        return report_out(await report.published_report(runtime.db, area, period, threshold))
 
     @api.get("/overview", response_model=Overview, summary="A few all-time figures, suppressed")
     async def overview(principal: ReaderOrInternal, municipality: MunicipalityParam = None) -> Overview:

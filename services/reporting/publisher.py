@@ -1,7 +1,8 @@
 """StatisticsPublished: suppressed figures for outside consumers, on a schedule.
 
 Every ``statistics_interval_seconds`` (0: never) the reporting service builds the report of the
-current quarter for every municipality and for the region, suppresses it, and publishes one
+current quarter for every municipality and for the region, suppresses them together (so no
+combination of the published areas reveals a hidden count), and publishes one
 ``StatisticsPublished`` per area through the transactional outbox. Only suppressed cells leave
 (:func:`services.reporting.suppression.cells`). Several instances share one schedule: a row lock on
 ``statistics_schedule`` lets one of them publish per interval.
@@ -32,9 +33,9 @@ async def statistics_for(rt: Runtime, now: datetime) -> list[StatisticsPublished
     """One suppressed StatisticsPublished per municipality and one for the region (current quarter)."""
     period = report.current_quarter(now)
     threshold = rt.settings.suppression_threshold
+    published = await report.published_reports(rt.db, period, threshold, now=now)
     found = []
     for area in (*MUNICIPALITIES, None):
-        built = await report.build_report(rt.db, area, period, now=now)
         found.append(
             StatisticsPublished(
                 statistics_id=str(uuid.uuid4()),
@@ -42,7 +43,7 @@ async def statistics_for(rt: Runtime, now: datetime) -> list[StatisticsPublished
                 period_start=period.start,
                 period_end=period.end,
                 threshold=threshold,
-                cells=suppression.cells(suppression.publish(built, threshold)),
+                cells=suppression.cells(published[area]),
                 published_at=now,
             )
         )

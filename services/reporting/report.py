@@ -1,8 +1,16 @@
 """From the read models to a :class:`~services.reporting.tables.Report`: the figures of one area and period.
 
 Everything is read in one REPEATABLE READ, read-only snapshot, so the tables agree with each other.
-Periods are calendar days in Dutch time (Europe/Amsterdam): a question received at 00:30 on
-1 April counts in April. "Now" figures (the waiting list, active assignments, capacity) describe the
+Periods are whole calendar months in Dutch time (Europe/Amsterdam): a question received at 00:30 on
+1 April counts in April. Only whole months may be asked (:func:`month_error`): two periods a day
+apart would otherwise give away one day's questions by category.
+
+What leaves the service is never a :class:`Report` but a suppressed one, built by
+:func:`published_reports` / :func:`published_report`: the region and every municipality of the
+period are built in one snapshot and suppressed together (``suppression.publish_linked``), so no
+combination of the region's and the municipalities' reports reveals a hidden count.
+
+"Now" figures (the waiting list, active assignments, capacity) describe the
 moment of the snapshot, whatever the period. The waiting list also counts a question whose every
 assignment was declined and that waits again, though its status (from its earliest milestones, see
 :mod:`services.reporting.domain`) still says it once got a supporter. The keys of tables and
@@ -22,8 +30,10 @@ import asyncpg
 from contracts.codes import AGE_BANDS, CHANNELS, LIFE_DOMAINS, MUNICIPALITIES, SUPPORTER_KINDS
 from contracts.events import ExperienceStatements
 from services.kit.db import Conn
+from services.reporting import suppression
 from services.reporting.domain import SIGNAL_STATUSES, STATUSES
-from services.reporting.tables import SINGLE, CountTable, Period, Report, Statistic
+from services.reporting.suppression import PublishedReport
+from services.reporting.tables import SINGLE, TOTAL, CountTable, Period, Report, Statistic
 
 ZONE = ZoneInfo("Europe/Amsterdam")
 UNKNOWN = "unknown"
@@ -119,31 +129,97 @@ def current_quarter(now: datetime | None = None) -> Period:
     return quarter_of((now or datetime.now(UTC)).astimezone(ZONE).date())
 
 
+def month_error(period: Period) -> tuple[str, str] | None:
+    """``("from" | "to", why)`` when ``period`` is not whole calendar months, else ``None``."""
+    if period.start.day != 1:
+        return "from", f"'from' ({period.start}) must be the first day of a month"
+    if (period.end + timedelta(days=1)).day != 1:
+        return "to", f"'to' ({period.end}) must be the last day of a month"
+    return None
+
+
+#: Statistics that equal a table figure: hidden wherever linked suppression hides that figure.
+MIRRORED_STATISTICS: suppression.Mirrors = {
+    "waiting_list_size": ("waiting_by_age", (TOTAL, SINGLE)),
+    "utilisation_percent": ("assignments_by_organisation", (TOTAL, TOTAL)),
+}
+
+
+#: Figures of different tables that count the same people: suppressed as one, hidden in all or none.
+SAME_COUNTS: tuple[suppression.Same, ...] = (
+    # Every question received in the period.
+    (
+        ("questions_by_month", (TOTAL, SINGLE)),
+        ("questions_by_municipality", (TOTAL, SINGLE)),
+        ("questions_by_status", (TOTAL, SINGLE)),
+    ),
+    # Every complete question received in the period.
+    (
+        ("questions_by_channel", (TOTAL, SINGLE)),
+        ("questions_by_referrer", (TOTAL, SINGLE)),
+        ("questions_by_found_via", (TOTAL, SINGLE)),
+        ("representativeness_by_age_band", (TOTAL, "supported")),
+    ),
+)
+
+
+async def published_reports(
+    pool: asyncpg.Pool, period: Period, threshold: int, *, now: datetime | None = None
+) -> dict[str | None, PublishedReport]:
+    """The suppressed reports of the region (``None``) and every municipality over ``period``, suppressed
+    together so that no combination of them reveals a hidden count."""
+    reports = await build_reports(pool, period, now=now)
+    return suppression.publish_linked(reports, threshold, MIRRORED_STATISTICS, SAME_COUNTS)
+
+
+async def published_report(
+    pool: asyncpg.Pool, area: str | None, period: Period, threshold: int, *, now: datetime | None = None
+) -> PublishedReport:
+    """The suppressed report of ``area``: its slice of :func:`published_reports`."""
+    return (await published_reports(pool, period, threshold, now=now))[area]
+
+
+async def build_reports(pool: asyncpg.Pool, period: Period, *, now: datetime | None = None) -> dict[str | None, Report]:
+    """The raw reports of the region (``None``) and every municipality, from one snapshot."""
+    moment = now or datetime.now(UTC)
+    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+        return {area: await report_of(conn, window(area, period, moment)) for area in (None, *MUNICIPALITIES)}
+
+
 async def build_report(pool: asyncpg.Pool, area: str | None, period: Period, *, now: datetime | None = None) -> Report:
-    """Every table and statistic for ``area`` (a CBS code; ``None``: the region) over ``period``."""
+    """Every table and statistic for ``area`` (a CBS code; ``None``: the region) over ``period``.
+
+    Raw counts: suppress them with the other areas' reports (:func:`published_report`) before they
+    leave the service.
+    """
     win = window(area, period, now or datetime.now(UTC))
     async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
-        tables = [
-            *await question_tables(conn, win),
-            await waiting_by_age(conn, win),
-            await assignments_by_organisation(conn, win),
-            await capacity_by_organisation(conn, win),
-            await declines_by_reason(conn, win),
-            await signals_by_theme(conn, win),
-            await experience_statements(conn, win),
-            *await representativeness(conn, win),
-        ]
-        statistics = [
-            *await speed_statistics(conn, win),
-            *await waiting_statistics(conn, win),
-            await consultation_rate(conn, win),
-            await decline_rate(conn, win),
-            await signal_days_to_answer(conn, win),
-            await experience_score(conn, win),
-            await utilisation(conn, win),
-        ]
-        trends = {"hours_to_assigned_median": await monthly_hours_to_assigned(conn, win)}
-    return Report(area, period, tuple(tables), tuple(statistics), trends)
+        return await report_of(conn, win)
+
+
+async def report_of(conn: Conn, win: Window) -> Report:
+    """The report of ``win``, read on ``conn`` (in the caller's snapshot)."""
+    tables = [
+        *await question_tables(conn, win),
+        await waiting_by_age(conn, win),
+        await assignments_by_organisation(conn, win),
+        await capacity_by_organisation(conn, win),
+        await declines_by_reason(conn, win),
+        await signals_by_theme(conn, win),
+        await experience_statements(conn, win),
+        *await representativeness(conn, win),
+    ]
+    statistics = [
+        *await speed_statistics(conn, win),
+        *await waiting_statistics(conn, win),
+        await consultation_rate(conn, win),
+        await decline_rate(conn, win),
+        await signal_days_to_answer(conn, win),
+        await experience_score(conn, win),
+        await utilisation(conn, win),
+    ]
+    trends = {"hours_to_assigned_median": await monthly_hours_to_assigned(conn, win)}
+    return Report(win.area, win.period, tuple(tables), tuple(statistics), trends)
 
 
 # --- questions ------------------------------------------------------------------------------------

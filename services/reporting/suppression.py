@@ -30,20 +30,43 @@ equation: that gives the attacker more than they can know, so it only errs on th
 range check works with these inequalities too, so "one hidden cell whose line pins it" is caught
 there.
 
-**Scope.** Each table is protected on its own. A figure that also appears elsewhere (the same
-total in two tables of a report; a municipality's own total and its row in the region's
-"per gemeente" table) is only safe if it is hidden in both places or in neither. Primary
-suppression is consistent by itself (it depends on the value only), and a total is hidden as
-secondary only when its line offers no smaller figure; but a secondarily hidden row of one table
-can still be shown in another table or report. Whoever composes overlapping tables must keep
-that in mind (see the region report's table per municipality).
+**Linked across areas** (:func:`publish_linked`). The same people are in the region's report and
+in their municipality's report, so one table key is suppressed for all areas at once: its figures
+are keyed ``(area, row, column)`` and the relations are every area's own lines plus one line per
+figure across areas (the region's figure is the sum of the municipalities' figures; a row a
+municipality's table does not have counts zero there). When the region holds people of no
+municipality the figures do not add up and the line gives only what still holds (the region's
+figure is at least each municipality's). Primary suppression, the second-in-line pass and the
+range check then run on that joint system, so a figure hidden in one report cannot be derived from
+any combination of the published reports of that period. Each report gets its area's slice.
+
+Statistics join where they can be differenced. A rate (``counts == (part, rest)``) times its
+base (usually shown elsewhere) gives the part, so its part and rest are suppressed across areas
+as a table of their own and the rate is withheld wherever one of them is hidden. A statistic that
+*is* a count shown in a table (the waiting list size is the waiting list table's total) is
+withheld wherever that figure is hidden (``mirrors``). Medians, p90s and averages reveal no count
+by differencing (they are not sums), so they keep their own rule: hidden when ``n`` is small.
+
+The same count in two tables (the number of questions is the total of "per maand", "per gemeente"
+and "per stand") is declared by the caller (``same``): those tables are suppressed as one system,
+with a line ``figure = figure`` per area, so the count is hidden in all of them or in none.
+
+**What remains.** (1) Counts that are the same but not declared so are linked only through
+primary suppression (it depends on the value alone): a secondarily hidden figure may still be
+shown in another, undeclared table. (2) Periods: only whole months may be asked (see ``report``). Reports of
+overlapping month ranges are suppressed each on their own, so differencing them (Q1 − January −
+February = March) is consistent with March's own suppressed report but is not checked against
+it: linking every range an audience may ask for is not feasible. Category tables of a range can
+therefore reveal a month's small count that March's own report hides. Only the quarterly
+``StatisticsPublished`` leaves the organisation; dashboards and the API are for named keys.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -54,7 +77,11 @@ from services.reporting.tables import SINGLE, TOTAL, CountTable, PublishedTable,
 
 #: A figure of a table: ``(row, column)``; totals use :data:`TOTAL` (``(TOTAL, TOTAL)`` is the grand
 #: total). A one-dimensional table has cells ``(row, SINGLE)`` and its total ``(TOTAL, SINGLE)``.
-Key = tuple[str, str]
+#: In linked suppression a figure is ``(area, row, column)``, the region's area :data:`REGION`.
+Key = tuple[str, ...]
+
+#: The area code of the region in linked figures.
+REGION = "region"
 
 #: The ``table`` of statistics in :func:`cells`, and the ``column`` they use.
 STATISTICS_TABLE = "statistics"
@@ -121,6 +148,7 @@ def one_dimensional(table: CountTable) -> bool:
 
 def figures(table: CountTable) -> dict[Key, int]:
     """Every figure the table shows, in a fixed order: cells row by row, row totals, column totals, grand total."""
+    values: dict[Key, int]
     if one_dimensional(table):
         values = {(r, SINGLE): table.count(r) for r in table.rows}
         values[(TOTAL, SINGLE)] = table.total()
@@ -155,14 +183,23 @@ def suppress(table: CountTable, threshold: int) -> PublishedTable:
     """``table`` as it may be shown: small counts hidden, and whatever would reveal them."""
     check_threshold(threshold)
     values = figures(table)
-    hidden = hidden_figures(table, values, threshold) if table.people else set()
+    return with_hidden(table, hidden_figures(table, values, threshold) if table.people else set())
+
+
+def with_hidden(table: CountTable, hidden: set[Key]) -> PublishedTable:
+    """``table`` with the figures ``hidden`` shown as ``<10`` and every other one as it is."""
+    values = figures(table)
     shown = {key: Shown(None, suppressed=True) if key in hidden else Shown(value) for key, value in values.items()}
     return _published(table, shown)
 
 
 def hidden_figures(table: CountTable, values: Mapping[Key, int], threshold: int) -> set[Key]:
     """Primary suppression, then secondary until no hidden figure can be worked out."""
-    relations = lines(table, values)
+    return hidden_in(lines(table, values), values, threshold)
+
+
+def hidden_in(relations: Sequence[Line], values: Mapping[Key, int], threshold: int) -> set[Key]:
+    """:func:`hidden_figures` for any set of figures and the relations between them."""
     order = {key: index for index, key in enumerate(values)}
     hidden = {key for key, value in values.items() if 0 < value < threshold}
     hide_second_in_lines(relations, values, hidden, order)
@@ -347,6 +384,176 @@ def _published(table: CountTable, shown: Mapping[Key, Shown]) -> PublishedTable:
         column_totals={c: shown[(TOTAL, c)] for c in table.columns},
         total=shown[(TOTAL, TOTAL)],
     )
+
+
+# --- linked across areas ---------------------------------------------------------------------------
+
+#: A statistic that equals a table figure: ``{statistic key: (table key, (row, column))}``.
+Mirrors = Mapping[str, tuple[str, Key]]
+#: Figures of different tables that count the same people in every area, e.g. the totals of
+#: "per maand" and "per stand": ``((table key, (row, column)), ...)``.
+Same = Sequence[tuple[str, Key]]
+
+
+def publish_linked(
+    reports: Mapping[str | None, Report],
+    threshold: int,
+    mirrors: Mirrors | None = None,
+    same: Sequence[Same] = (),
+) -> dict[str | None, PublishedReport]:
+    """Suppress the reports of one period of the region (``None``) and its municipalities together.
+
+    Every report must have the same table and statistic keys. ``mirrors``: statistics that equal a
+    table figure, withheld wherever that figure is hidden. ``same``: figures of different tables
+    that are one count; their tables are suppressed as one system, so the count is hidden in all
+    of them or in none.
+    """
+    check_threshold(threshold)
+    first = next(iter(reports.values()))
+    hidden: dict[str | None, dict[str, set[Key]]] = {area: {} for area in reports}
+    for group in table_groups([t.key for t in first.tables], same):
+        tables = {key: {area: report.table(key) for area, report in reports.items()} for key in group}
+        for table_key, by_area in linked_hidden_together(tables, threshold, same).items():
+            for area, found in by_area.items():
+                hidden[area][table_key] = found
+    statistics = linked_statistics(reports, threshold, hidden, mirrors or {})
+    return {
+        area: PublishedReport(
+            replace(report, statistics=statistics[area]),
+            tuple(with_hidden(t, hidden[area][t.key]) for t in report.tables),
+            threshold,
+        )
+        for area, report in reports.items()
+    }
+
+
+def area_code(area: str | None) -> str:
+    return area or REGION
+
+
+def table_groups(keys: Sequence[str], same: Sequence[Same]) -> list[list[str]]:
+    """The table keys in groups to suppress together: tables sharing a figure of ``same`` are one group."""
+    group_of = {key: [key] for key in keys}
+    for figures_alike in same:
+        joined = [k for k, _ in figures_alike if k in group_of]
+        merged: list[str] = []
+        for key in joined:
+            if key not in merged:
+                merged += [k for k in group_of[key] if k not in merged]
+        for key in merged:
+            group_of[key] = merged
+    groups: list[list[str]] = []
+    for key in keys:
+        if group_of[key] not in groups:
+            groups.append(group_of[key])
+    return groups
+
+
+def linked_hidden(tables: Mapping[str | None, CountTable], threshold: int) -> dict[str | None, set[Key]]:
+    """The hidden ``(row, column)`` figures of one table key in every area, suppressed jointly."""
+    return linked_hidden_together({"": tables}, threshold, ())[""]
+
+
+def linked_hidden_together(
+    tables: Mapping[str, Mapping[str | None, CountTable]], threshold: int, same: Sequence[Same]
+) -> dict[str, dict[str | None, set[Key]]]:
+    """The hidden ``(row, column)`` figures of several table keys in every area, suppressed as one system:
+    figures are ``(table key, area, row, column)``; ``same`` figures are equal in every area."""
+    values: dict[Key, int] = {}
+    relations: list[Line] = []
+    for key, by_area in tables.items():
+        if not all(t.people for t in by_area.values()):
+            continue
+        own = linked_figures(by_area)
+        values.update({(key, *figure): n for figure, n in own.items()})
+        relations += [prefixed(key, line) for line in linked_lines(by_area, own)]
+    relations += same_lines(tables, values, same)
+    hidden = hidden_in(relations, values, threshold) if values else set()
+    return {
+        key: {area: {f[2:] for f in hidden if f[:2] == (key, area_code(area))} for area in by_area}
+        for key, by_area in tables.items()
+    }
+
+
+def prefixed(prefix: str, line: Line) -> Line:
+    return Line((prefix, *line.total), tuple((prefix, *p) for p in line.parts), line.exact)
+
+
+def same_lines(
+    tables: Mapping[str, Mapping[str | None, CountTable]], values: Mapping[Key, int], same: Sequence[Same]
+) -> list[Line]:
+    """One line ``first = other`` per area for every pair of figures that count the same people."""
+    found = []
+    areas = list(dict.fromkeys(area for by_area in tables.values() for area in by_area))
+    for figures_alike in same:
+        for area in areas:
+            present = [(k, area_code(area), *f) for k, f in figures_alike if (k, area_code(area), *f) in values]
+            for first, other in pairwise(present):
+                found.append(Line(first, (other,), exact=values[first] == values[other]))
+    return found
+
+
+def linked_figures(tables: Mapping[str | None, CountTable]) -> dict[Key, int]:
+    """Every figure of every area's table as ``(area, row, column)``, area by area."""
+    return {(area_code(area), *key): value for area, table in tables.items() for key, value in figures(table).items()}
+
+
+def linked_lines(tables: Mapping[str | None, CountTable], values: Mapping[Key, int]) -> list[Line]:
+    """Each area's own lines, and per region figure the line of the municipalities' same figures."""
+    relations = []
+    for area, table in tables.items():
+        code = area_code(area)
+        for line in lines(table, figures(table)):
+            relations.append(Line((code, *line.total), tuple((code, *p) for p in line.parts), line.exact))
+    if None not in tables:
+        return relations
+    municipalities = [area for area in tables if area is not None]
+    for key in figures(tables[None]):
+        total = (REGION, *key)
+        parts = tuple((m, *key) for m in municipalities if (m, *key) in values)
+        if parts:
+            relations.append(Line(total, parts, exact=values[total] == sum(values[p] for p in parts)))
+    return relations
+
+
+def rate_table(statistic: Statistic) -> CountTable:
+    """A rate's ``(part, rest)`` as a table: what the rate gives away to whoever knows its base."""
+    part, rest = statistic.counts
+    return CountTable(
+        key=f"rate:{statistic.key}",
+        title=statistic.title,
+        row_label="",
+        rows=("part", "rest"),
+        counts={("part", SINGLE): part, ("rest", SINGLE): rest},
+    )
+
+
+def linked_statistics(
+    reports: Mapping[str | None, Report],
+    threshold: int,
+    hidden: Mapping[str | None, Mapping[str, set[Key]]],
+    mirrors: Mirrors,
+) -> dict[str | None, tuple[Statistic, ...]]:
+    """Every area's statistics, withheld where they would reveal a figure hidden by linked suppression."""
+    first = next(iter(reports.values()))
+    rates = [s.key for s in first.statistics if len(s.counts) == 2]
+    rate_hidden = {
+        key: linked_hidden({area: rate_table(r.statistic(key)) for area, r in reports.items()}, threshold)
+        for key in rates
+    }
+
+    def withheld(area: str | None, statistic: Statistic) -> bool:
+        if statistic.key in rate_hidden:
+            return bool(rate_hidden[statistic.key][area])
+        if statistic.key in mirrors:
+            table_key, figure = mirrors[statistic.key]
+            return figure in hidden[area][table_key]
+        return False
+
+    return {
+        area: tuple(replace(s, withheld=True) if withheld(area, s) else s for s in report.statistics)
+        for area, report in reports.items()
+    }
 
 
 # --- published cells -------------------------------------------------------------------------------

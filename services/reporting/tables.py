@@ -123,9 +123,12 @@ class Statistic:
     value: float | None
     counts: tuple[int, ...]
     unit: str = ""
+    #: Hidden whatever its counts: set by linked suppression when the figure would reveal a count
+    #: hidden elsewhere (see ``suppression.publish_linked``).
+    withheld: bool = False
 
     def hidden(self, threshold: int) -> bool:
-        return any(0 < c < threshold for c in self.counts)
+        return self.withheld or any(0 < c < threshold for c in self.counts)
 
     def display(self, threshold: int) -> str:
         if self.hidden(threshold):

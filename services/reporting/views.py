@@ -107,6 +107,10 @@ def read_period(kwartaal: str | None, van: str | None, tot: str | None, today: d
         raise FilterError("tot", "De einddatum ligt vóór de begindatum.")
     if (end - start).days > MAX_DAYS:
         raise FilterError("tot", "Kies een periode van hoogstens drie jaar.")
+    if start.day != 1:
+        raise FilterError("van", "Kies als begindatum de eerste dag van een maand, bijvoorbeeld 2026-07-01.")
+    if (end + timedelta(days=1)).day != 1:
+        raise FilterError("tot", "Kies als einddatum de laatste dag van een maand, bijvoorbeeld 2026-09-30.")
     return Period(start, end), ""
 
 

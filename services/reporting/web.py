@@ -5,8 +5,9 @@ shared), charts are inline SVG (``charts.py``). Staff sign in with an API key of
 (``analyst``, ``council`` or ``municipality``) through the kit's signed session cookie
 (``services/kit/websession.py``); the CSV export and the quarterly report also take the key in the
 ``Authorization`` header, for scripts. A key tied to a municipality sees that municipality only
-(``audience.resolve_area``). Every figure shown comes from ``suppression.publish``: small counts are
-``<10`` on the page, in the charts, in the CSV and in the sentences of the report.
+(``audience.resolve_area``). Every figure shown comes from ``report.published_report`` (suppressed
+together with the other areas' reports of the period): small counts are ``<10`` on the page, in the
+charts, in the CSV and in the sentences of the report.
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ from services.kit.runtime import Runtime
 from services.kit.websession import CSRF_FIELD, SECURITY_HEADERS, SessionConfig, WebSession, form_values
 from services.reporting import export, views
 from services.reporting.audience import READERS, resolve_area
-from services.reporting.report import ZONE, build_report
-from services.reporting.suppression import PublishedReport, publish
+from services.reporting.report import ZONE, published_report
+from services.reporting.suppression import PublishedReport
 from services.reporting.tables import SUPPRESSED, Period
 
 PATH: Final = "/dashboard"
@@ -114,8 +115,7 @@ class Pages:
         return await self.session.authenticate(key) if key else None
 
     async def published(self, area: str | None, period: Period) -> PublishedReport:
-        report = await build_report(self.rt.db, area, period)
-        return publish(report, self.rt.settings.suppression_threshold)
+        return await published_report(self.rt.db, area, period, self.rt.settings.suppression_threshold)
 
     def render(self, request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
         token = self.session.csrf_token(request)

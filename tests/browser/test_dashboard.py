@@ -125,7 +125,7 @@ async def test_staff_sign_in_see_charts_and_filters_change_the_figures(reporting
     assert await page.title() == "Dashboard – Samenloket"
     assert "kwartaal=2026-K2" in page.url  # back where the sign-in started
     assert await page.locator("#gekozen").inner_text() == "Cijfers van de hele regio over 2e kwartaal 2026."
-    assert await tile(page, "vragen") == "21"  # Dordrecht 19 + Zwijndrecht 2
+    assert await tile(page, "vragen") == "32"  # Dordrecht 19 + Zwijndrecht 2 + Papendrecht 11
 
     charts = page.locator("svg.chart")
     assert await charts.count() == 4
@@ -169,7 +169,7 @@ async def test_staff_sign_in_see_charts_and_filters_change_the_figures(reporting
     await page.fill("#tot", "2026-04-30")
     await show(page, gemeente="")
     assert "1 april 2026 tot en met 30 april 2026" in await page.locator("#gekozen").inner_text()
-    assert await tile(page, "vragen") == "14"
+    assert await tile(page, "vragen") == "25"
 
     # A date that does not exist: the error names the field and the figures are not shown.
     await page.goto(reporting.url + "/dashboard?kwartaal=&van=2026-02-30&tot=2026-03-01")

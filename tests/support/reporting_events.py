@@ -3,8 +3,11 @@
 In the 2nd quarter of 2026 Dordrecht (GM0505) gets 12 questions in April (all assigned, so the median
 time to a supporter is shown), 3 in May and 4 in June (both below the threshold: hidden), and 3
 signals. Two professionals of mee-plus with 10 places each serve both towns, so the 12 active
-assignments fill 60% of them. Zwijndrecht (GM0642) gets 2 questions (everything hidden). In the 3rd quarter Dordrecht
-gets 11 questions, so switching the period changes the figures.
+assignments fill 60% of them. Zwijndrecht (GM0642) gets 2 questions (everything hidden). Papendrecht (GM0590)
+gets 11 questions in April: with Zwijndrecht's 2 hidden the region's table per municipality must hide a
+second municipality, and linked suppression hides Papendrecht's (the smallest), in its own report too,
+so Dordrecht's 19 and the region's 32 can both be shown. In the 3rd quarter Dordrecht gets 11
+questions, so switching the period changes the figures.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ MAY = datetime(2026, 5, 11, 9, 0, tzinfo=UTC)
 JUNE = datetime(2026, 6, 8, 9, 0, tzinfo=UTC)
 AUGUST = datetime(2026, 8, 3, 9, 0, tzinfo=UTC)
 #: Questions per (municipality, quarter) this seed sends.
-EXPECTED = {("GM0505", "2026-K2"): 19, ("GM0642", "2026-K2"): 2, ("GM0505", "2026-K3"): 11}
+EXPECTED = {("GM0505", "2026-K2"): 19, ("GM0642", "2026-K2"): 2, ("GM0590", "2026-K2"): 11, ("GM0505", "2026-K3"): 11}
 
 
 def uid(prefix: str) -> str:
@@ -87,9 +90,10 @@ def quarter_events() -> tuple[list[Event], list[Event]]:
     may = [question("GM0505", MAY + timedelta(days=i), ["youth"]) for i in range(3)]
     june = [question("GM0505", JUNE + timedelta(days=i), ["debts"]) for i in range(4)]
     zwijndrecht = [question("GM0642", APRIL + timedelta(days=i), ["wmo"]) for i in range(2)]
+    papendrecht = [question("GM0590", APRIL + timedelta(days=i), ["housing"]) for i in range(11)]
     august = [question("GM0505", AUGUST + timedelta(days=i), ["housing"]) for i in range(11)]
     signals = [signal("GM0505", APRIL + timedelta(days=i)) for i in range(3)]
-    intake: list[Event] = [*april, *may, *june, *zwijndrecht, *august, *signals]
+    intake: list[Event] = [*april, *may, *june, *zwijndrecht, *papendrecht, *august, *signals]
     matching: list[Event] = [supporter(10), supporter(10), *(assigned(q, 2 + i) for i, q in enumerate(april))]
     return intake, matching
 

@@ -21,8 +21,8 @@ def test_a_quarter_wins_then_own_dates_then_the_current_quarter() -> None:
         Period(date(2026, 7, 1), date(2026, 9, 30)),
         "2026-K3",
     )
-    assert views.read_period("", "2026-01-15", "2026-02-20", TODAY) == (
-        Period(date(2026, 1, 15), date(2026, 2, 20)),
+    assert views.read_period("", "2026-01-01", "2026-02-28", TODAY) == (
+        Period(date(2026, 1, 1), date(2026, 2, 28)),
         "",
     )
     assert views.read_period(None, None, None, TODAY) == (Period(date(2026, 10, 1), date(2026, 12, 31)), "2026-K4")
@@ -45,6 +45,9 @@ def test_a_quarter_wins_then_own_dates_then_the_current_quarter() -> None:
         ("", "1-1-2026", "2026-02-01", "van"),
         ("", "2026-03-01", "2026-02-01", "tot"),
         ("", "2020-01-01", "2026-02-01", "tot"),
+        ("", "2026-01-15", "2026-02-28", "van"),
+        ("", "2026-01-01", "2026-02-27", "tot"),
+        ("", "2024-02-01", "2024-02-28", "tot"),
     ],
 )
 def test_a_bad_filter_names_its_field_in_dutch(kwartaal: str, van: str | None, tot: str | None, field: str) -> None:

@@ -1,0 +1,353 @@
+"""Linked suppression, tested by an attacker who reads the region's report and every municipality's.
+
+The attacker sees every shown figure of every area's table, knows how each table adds up, and
+knows that the region's figure is the sum of the municipalities' same figures (a municipality
+whose table has no such row counts zero there). With one linear program over all those reports the
+attacker works out the range of every hidden figure. Linked suppression holds when every hidden
+figure keeps at least two possible whole values.
+
+The attacker is written independently of ``services.reporting.suppression``: it builds its
+equations from the published tables only.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import date
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from scipy.optimize import linprog
+
+from services.reporting.suppression import PublishedReport, cells, publish, publish_linked, suppress
+from services.reporting.tables import SINGLE, TOTAL, CountTable, Period, PublishedTable, Report, Statistic
+
+#: ``(area, row, column)``; the region's area is ``"R"`` here.
+Figure = tuple[str, str, str]
+Relation = list[tuple[Figure, float]]
+FAR = 1e6
+PERIOD = Period(date(2026, 1, 1), date(2026, 3, 31))
+REGION = "R"
+ALBLASSERDAM, SLIEDRECHT, DORDRECHT = "GM0482", "GM0610", "GM0505"
+
+
+# --- the attacker -----------------------------------------------------------------------------------
+
+
+def seen_figures(published: PublishedTable) -> dict[tuple[str, str], int | None]:
+    """Every figure of a published table as shown; ``None`` when hidden."""
+    seen: dict[tuple[str, str], int | None] = {key: shown.value for key, shown in published.cells.items()}
+    if published.table.columns == (SINGLE,):
+        seen[(TOTAL, SINGLE)] = published.total.value
+        return seen
+    seen.update({(r, TOTAL): shown.value for r, shown in published.row_totals.items()})
+    seen.update({(TOTAL, c): shown.value for c, shown in published.column_totals.items()})
+    seen[(TOTAL, TOTAL)] = published.total.value
+    return seen
+
+
+def table_relations(area: str, table: CountTable) -> list[Relation]:
+    """How one additive table adds up: rows to row totals, columns to column totals, totals to the grand total."""
+
+    def adds_up(total: tuple[str, str], parts: list[tuple[str, str]]) -> Relation:
+        return [*(((area, *p), 1.0) for p in parts), ((area, *total), -1.0)]
+
+    if table.columns == (SINGLE,):
+        return [adds_up((TOTAL, SINGLE), [(r, SINGLE) for r in table.rows])]
+    found = [adds_up((r, TOTAL), [(r, c) for c in table.columns]) for r in table.rows]
+    found += [adds_up((TOTAL, c), [(r, c) for r in table.rows]) for c in table.columns]
+    found.append(adds_up((TOTAL, TOTAL), [(r, TOTAL) for r in table.rows]))
+    found.append(adds_up((TOTAL, TOTAL), [(TOTAL, c) for c in table.columns]))
+    return found
+
+
+def attack(
+    published: Mapping[str | None, PublishedTable],
+    *others: Mapping[str | None, PublishedTable],
+    same_totals: bool = False,
+) -> dict[Figure, tuple[float, float]]:
+    """The range of every hidden figure given every area's published tables (region = sum of the municipalities).
+
+    With ``others`` (more tables of the same areas; figures then carry the table's place in front of
+    the area) and ``same_totals``, the attacker also knows those tables count the same people.
+    """
+    seen: dict[Figure, int | None] = {}
+    relations: list[Relation] = []
+    for place, tables in enumerate((published, *others)):
+        prefix = str(place) if others else ""
+        for area, table in tables.items():
+            code = prefix + (area or REGION)
+            seen.update({(code, *key): value for key, value in seen_figures(table).items()})
+            relations += table_relations(code, table.table)
+        municipalities = [area for area in tables if area is not None]
+        for key in seen_figures(tables[None]):
+            parts = [(prefix + m, *key) for m in municipalities if (prefix + m, *key) in seen]
+            relations.append([*((p, 1.0) for p in parts), ((prefix + REGION, *key), -1.0)])
+        if place and same_totals:
+            for area in tables:
+                code = area or REGION
+                relations.append([(("0" + code, TOTAL, SINGLE), 1.0), ((prefix + code, TOTAL, SINGLE), -1.0)])
+    unknown = [figure for figure, value in seen.items() if value is None]
+    index = {figure: i for i, figure in enumerate(unknown)}
+    rows, constants = [], []
+    for relation in relations:
+        coefficients = np.zeros(len(unknown))
+        constant = 0.0
+        for figure, sign in relation:
+            value = seen[figure]
+            if value is None:
+                coefficients[index[figure]] += sign
+            else:
+                constant -= sign * value
+        if coefficients.any():
+            rows.append(coefficients)
+            constants.append(constant)
+        else:
+            assert abs(constant) < 1e-9, f"shown figures do not add up: {relation}"
+    a_eq = np.array(rows) if rows else None
+    b_eq = np.array(constants) if rows else None
+    ranges = {}
+    for figure in unknown:
+        objective = np.zeros(len(unknown))
+        objective[index[figure]] = 1.0
+        ends = []
+        for sign in (1.0, -1.0):
+            result = linprog(sign * objective, A_eq=a_eq, b_eq=b_eq, bounds=(1, FAR), method="highs")
+            assert result.status == 0, result.message  # the true counts are always feasible
+            optimum = sign * result.fun
+            ends.append(math.inf if optimum > FAR - 1 else optimum)
+        ranges[figure] = (ends[0], ends[1])
+    return ranges
+
+
+def whole_values(low: float, high: float) -> float:
+    """How many whole numbers lie in ``[low, high]``."""
+    return math.inf if math.isinf(high) else math.floor(high + 1e-6) - math.ceil(low - 1e-6) + 1
+
+
+def assert_safe(
+    tables: Mapping[str | None, CountTable], published: Mapping[str | None, PublishedTable], t: int
+) -> None:
+    """No small count shown anywhere, shown counts true, no hidden figure pinned by all reports together."""
+    for area, table in published.items():
+        truth = seen_figures(suppress_nothing(tables[area]))
+        for key, value in seen_figures(table).items():
+            if value is None:
+                assert truth[key], f"{area} {key}: a zero is hidden"
+                continue
+            assert value == truth[key] and not 0 < value < t, f"{area} {key}: shows {value}"
+    for figure, (low, high) in attack(published).items():
+        assert whole_values(low, high) >= 2, f"{figure} is pinned to [{low}, {high}]"
+
+
+def suppress_nothing(table: CountTable) -> PublishedTable:
+    """The table with every figure shown: the truth, in the shape of a published table."""
+    return suppress(table, 1)
+
+
+# --- building reports ---------------------------------------------------------------------------------
+
+
+def region_of(tables: Mapping[str, CountTable], rows: tuple[str, ...], columns: tuple[str, ...]) -> CountTable:
+    counts: dict[tuple[str, str], int] = {}
+    for table in tables.values():
+        for key, n in table.counts.items():
+            counts[key] = counts.get(key, 0) + n
+    return CountTable(key="t", title="Test", row_label="rij", rows=rows, columns=columns, counts=counts)
+
+
+def report(area: str | None, *tables: CountTable, statistics: tuple[Statistic, ...] = ()) -> Report:
+    return Report(area, PERIOD, tables, statistics)
+
+
+def linked_tables(
+    reports: Mapping[str | None, Report], threshold: int, key: str = "t"
+) -> dict[str | None, PublishedTable]:
+    return {area: p.table(key) for area, p in publish_linked(reports, threshold).items()}
+
+
+counts = st.one_of(st.integers(0, 12), st.integers(0, 12), st.integers(0, 60))
+
+
+@st.composite
+def areas(draw: st.DrawFn) -> dict[str | None, CountTable]:
+    """2–7 municipalities with tables of the same rows and columns, and the region's sum of them."""
+    municipalities = [f"GM{i:04d}" for i in range(draw(st.integers(2, 7)))]
+    rows = tuple(f"r{i}" for i in range(draw(st.integers(1, 4))))
+    width = draw(st.integers(1, 3))
+    columns = (SINGLE,) if width == 1 else tuple(f"c{j}" for j in range(width))
+    tables = {
+        m: CountTable(
+            key="t",
+            title="Test",
+            row_label="rij",
+            rows=rows,
+            columns=columns,
+            counts={(r, c): n for r in rows for c in columns if (n := draw(counts))},
+        )
+        for m in municipalities
+    }
+    return {None: region_of(tables, rows, columns), **tables}
+
+
+@st.composite
+def per_municipality(draw: st.DrawFn) -> dict[str | None, CountTable]:
+    """The region's table per municipality, and each municipality's own one-row table."""
+    municipalities = tuple(f"GM{i:04d}" for i in range(draw(st.integers(2, 7))))
+    tables = {
+        m: CountTable(key="t", title="Test", row_label="gemeente", rows=(m,), counts={(m, SINGLE): draw(counts)})
+        for m in municipalities
+    }
+    return {None: region_of(tables, municipalities, (SINGLE,)), **tables}
+
+
+# --- properties -----------------------------------------------------------------------------------
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tables=areas(), threshold=st.sampled_from([5, 10]))
+def test_no_hidden_count_can_be_worked_out_from_all_reports_together(
+    tables: dict[str | None, CountTable], threshold: int
+) -> None:
+    published = linked_tables({area: report(area, t) for area, t in tables.items()}, threshold)
+    assert_safe(tables, published, threshold)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tables=per_municipality(), threshold=st.sampled_from([5, 10]))
+def test_a_municipality_hidden_in_the_region_stays_hidden_in_its_own_report(
+    tables: dict[str | None, CountTable], threshold: int
+) -> None:
+    published = linked_tables({area: report(area, t) for area, t in tables.items()}, threshold)
+    assert_safe(tables, published, threshold)
+    for area in (a for a in tables if a is not None):
+        own, in_region = published[area].cell(area), published[None].cell(area)
+        assert own.suppressed == in_region.suppressed == published[area].total.suppressed
+
+
+# --- the example of the brief ---------------------------------------------------------------------
+
+
+def example() -> dict[str | None, CountTable]:
+    """Alblasserdam 3, Sliedrecht 12, Dordrecht 40 questions."""
+    tables = {
+        m: CountTable(key="t", title="Per gemeente", row_label="gemeente", rows=(m,), counts={(m, SINGLE): n})
+        for m, n in ((ALBLASSERDAM, 3), (SLIEDRECHT, 12), (DORDRECHT, 40))
+    }
+    return {None: region_of(tables, (ALBLASSERDAM, SLIEDRECHT, DORDRECHT), (SINGLE,)), **tables}
+
+
+def test_each_table_on_its_own_lets_the_region_and_sliedrecht_give_alblasserdam_away() -> None:
+    """Why linking is needed: suppressed one by one, Sliedrecht's own report shows the 12 the region hides."""
+    tables = example()
+    alone = {area: suppress(t, 10) for area, t in tables.items()}
+    assert alone[None].cell(ALBLASSERDAM).suppressed and alone[None].cell(SLIEDRECHT).suppressed
+    assert alone[SLIEDRECHT].cell(SLIEDRECHT).value == 12
+    ranges = attack(alone)
+    assert ranges[(REGION, ALBLASSERDAM, SINGLE)] == (3, 3)
+
+
+def test_linked_the_region_and_sliedrecht_cannot_be_combined() -> None:
+    tables = example()
+    published = linked_tables({area: report(area, t) for area, t in tables.items()}, 10)
+    assert published[None].cell(ALBLASSERDAM).suppressed
+    assert published[SLIEDRECHT].cell(SLIEDRECHT).suppressed  # hidden in its own report too
+    assert published[SLIEDRECHT].total.suppressed
+    assert published[DORDRECHT].cell(DORDRECHT).value == 40
+    assert_safe(tables, published, 10)
+
+
+def test_category_tables_of_the_municipalities_add_up_to_the_region() -> None:
+    """By life domain: hidden in one municipality, the others' figures and the region's must not give it away."""
+    rows = ("wmo", "debts")
+    shape = {"rows": rows, "columns": (SINGLE,), "key": "t", "title": "Per leefgebied", "row_label": "leefgebied"}
+    tables = {
+        ALBLASSERDAM: CountTable(counts={("wmo", SINGLE): 20, ("debts", SINGLE): 3}, **shape),  # type: ignore[arg-type]
+        SLIEDRECHT: CountTable(counts={("wmo", SINGLE): 30, ("debts", SINGLE): 15}, **shape),  # type: ignore[arg-type]
+    }
+    region: dict[str | None, CountTable] = {None: region_of(tables, rows, (SINGLE,)), **tables}
+    published = linked_tables({area: report(area, t) for area, t in region.items()}, 10)
+    assert published[ALBLASSERDAM].cell("debts").suppressed
+    hidden_elsewhere = [published[SLIEDRECHT].cell("debts").suppressed, published[None].cell("debts").suppressed]
+    assert any(hidden_elsewhere)
+    assert_safe(region, published, 10)
+
+
+def test_tables_that_count_the_same_people_are_suppressed_as_one() -> None:
+    """Dordrecht 35 and Alblasserdam 2 questions, by month and by municipality: the region's 37 in one table
+    and Dordrecht's 35 in the other would give Alblasserdam's 2 away."""
+    months = ("2026-04", "2026-05")
+    by_month = {
+        DORDRECHT: {("2026-04", SINGLE): 15, ("2026-05", SINGLE): 20},
+        ALBLASSERDAM: {("2026-04", SINGLE): 2},
+    }
+    month_tables = {
+        m: CountTable(key="month", title="Per maand", row_label="maand", rows=months, counts=c)
+        for m, c in by_month.items()
+    }
+    places = {
+        m: CountTable(key="t", title="Per gemeente", row_label="gemeente", rows=(m,), counts={(m, SINGLE): n})
+        for m, n in ((DORDRECHT, 35), (ALBLASSERDAM, 2))
+    }
+    month_region = region_of(month_tables, months, (SINGLE,))
+    month_all: dict[str | None, CountTable] = {None: replace(month_region, key="month"), **month_tables}
+    place_all: dict[str | None, CountTable] = {None: region_of(places, (DORDRECHT, ALBLASSERDAM), (SINGLE,)), **places}
+    reports = {area: report(area, month_all[area], place_all[area]) for area in month_all}
+    same = [(("month", (TOTAL, SINGLE)), ("t", (TOTAL, SINGLE)))]
+    published = publish_linked(reports, 10, same=same)
+    month_shown = {area: p.table("month") for area, p in published.items()}
+    place_shown = {area: p.table("t") for area, p in published.items()}
+    for area in published:
+        assert month_shown[area].total.suppressed == place_shown[area].total.suppressed
+    for figure, (low, high) in attack(month_shown, place_shown, same_totals=True).items():
+        assert whole_values(low, high) >= 2, f"{figure} is pinned to [{low}, {high}]"
+    assert place_shown[None].total.value == 37 and month_shown[DORDRECHT].total.suppressed
+
+
+# --- statistics -------------------------------------------------------------------------------------
+
+
+def rate(part: int, rest: int) -> Statistic:
+    return Statistic("consultation_rate", "Naar overleg", round(100 * part / (part + rest), 1), (part, rest), "%")
+
+
+def test_a_rate_that_would_give_away_a_hidden_part_is_withheld() -> None:
+    """Alblasserdam's rate is hidden (3 of 20); the region's and Sliedrecht's rates with their bases would
+    give Alblasserdam's 3 away, so one of them is withheld as well."""
+    parts = {ALBLASSERDAM: (3, 17), SLIEDRECHT: (40, 60)}
+    reports: dict[str | None, Report] = {
+        None: report(None, statistics=(rate(43, 77),)),
+        **{m: report(m, statistics=(rate(*p),)) for m, p in parts.items()},
+    }
+    published = publish_linked(reports, 10)
+    hidden = {area: p.report.statistic("consultation_rate").hidden(10) for area, p in published.items()}
+    assert hidden[ALBLASSERDAM]
+    assert hidden[None] or hidden[SLIEDRECHT]
+    assert not all(hidden.values())  # the smallest part goes, not everything
+
+
+def test_a_statistic_that_is_a_table_figure_is_withheld_with_it() -> None:
+    tables = example()
+    mirrors = {"questions": ("t", (TOTAL, SINGLE))}
+    reports = {
+        area: report(area, t, statistics=(Statistic("questions", "Vragen", float(t.total()), (t.total(),)),))
+        for area, t in tables.items()
+    }
+    published = publish_linked(reports, 10, mirrors)
+    sliedrecht = published[SLIEDRECHT]
+    assert sliedrecht.table("t").total.suppressed and sliedrecht.statistic_display("questions") == "<10"
+    assert published[DORDRECHT].statistic_display("questions") == "40"
+    exported = {(c.table, c.row): c for c in cells(sliedrecht)}
+    assert exported[("statistics", "questions")].suppressed and exported[("statistics", "questions")].value is None
+
+
+def test_linked_reports_keep_order_threshold_and_the_single_area_rules() -> None:
+    tables = example()
+    published = publish_linked({area: report(area, t) for area, t in tables.items()}, 10)
+    assert list(published) == list(tables)
+    assert all(isinstance(p, PublishedReport) and p.threshold == 10 for p in published.values())
+    alone = publish(report(DORDRECHT, tables[DORDRECHT]), 10)
+    assert published[DORDRECHT].table("t").cells == alone.table("t").cells  # nothing small: shown alike
