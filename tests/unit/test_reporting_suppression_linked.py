@@ -56,11 +56,24 @@ def table_relations(area: str, table: CountTable) -> list[Relation]:
         return [*(((area, *p), 1.0) for p in parts), ((area, *total), -1.0)]
 
     if table.columns == (SINGLE,):
+        if not table.additive and table.total() != sum(table.count(r) for r in table.rows):
+            return []  # a question with several life domains: see ``non_additive_bounds``
         return [adds_up((TOTAL, SINGLE), [(r, SINGLE) for r in table.rows])]
     found = [adds_up((r, TOTAL), [(r, c) for c in table.columns]) for r in table.rows]
     found += [adds_up((TOTAL, c), [(r, c) for r in table.rows]) for c in table.columns]
     found.append(adds_up((TOTAL, TOTAL), [(r, TOTAL) for r in table.rows]))
     found.append(adds_up((TOTAL, TOTAL), [(TOTAL, c) for c in table.columns]))
+    return found
+
+
+def non_additive_bounds(area: str, table: CountTable) -> list[Relation]:
+    """``sum(...) <= 0`` rows of a one-dimensional non-additive table whose rows do not add up to its total:
+    every row is at most the total, and the total at most the sum of the rows."""
+    if table.additive or table.total() == sum(table.count(r) for r in table.rows):
+        return []
+    total = (area, TOTAL, SINGLE)
+    found: list[Relation] = [[((area, r, SINGLE), 1.0), (total, -1.0)] for r in table.rows]
+    found.append([(total, 1.0), *(((area, r, SINGLE), -1.0) for r in table.rows)])
     return found
 
 
@@ -76,12 +89,14 @@ def attack(
     """
     seen: dict[Figure, int | None] = {}
     relations: list[Relation] = []
+    bounds: list[Relation] = []
     for place, tables in enumerate((published, *others)):
         prefix = str(place) if others else ""
         for area, table in tables.items():
             code = prefix + (area or REGION)
             seen.update({(code, *key): value for key, value in seen_figures(table).items()})
             relations += table_relations(code, table.table)
+            bounds += non_additive_bounds(code, table.table)
         municipalities = [area for area in tables if area is not None]
         for key in seen_figures(tables[None]):
             parts = [(prefix + m, *key) for m in municipalities if (prefix + m, *key) in seen]
@@ -92,30 +107,36 @@ def attack(
                 relations.append([(("0" + code, TOTAL, SINGLE), 1.0), ((prefix + code, TOTAL, SINGLE), -1.0)])
     unknown = [figure for figure, value in seen.items() if value is None]
     index = {figure: i for i, figure in enumerate(unknown)}
-    rows, constants = [], []
-    for relation in relations:
-        coefficients = np.zeros(len(unknown))
-        constant = 0.0
-        for figure, sign in relation:
-            value = seen[figure]
-            if value is None:
-                coefficients[index[figure]] += sign
+
+    def matrix(found: list[Relation], equal: bool) -> tuple[np.ndarray | None, np.ndarray | None]:
+        rows, constants = [], []
+        for relation in found:
+            coefficients = np.zeros(len(unknown))
+            constant = 0.0
+            for figure, sign in relation:
+                value = seen[figure]
+                if value is None:
+                    coefficients[index[figure]] += sign
+                else:
+                    constant -= sign * value
+            if coefficients.any():
+                rows.append(coefficients)
+                constants.append(constant)
             else:
-                constant -= sign * value
-        if coefficients.any():
-            rows.append(coefficients)
-            constants.append(constant)
-        else:
-            assert abs(constant) < 1e-9, f"shown figures do not add up: {relation}"
-    a_eq = np.array(rows) if rows else None
-    b_eq = np.array(constants) if rows else None
+                assert abs(constant) < 1e-9 if equal else constant >= -1e-9, f"shown figures disagree: {relation}"
+        return (np.array(rows), np.array(constants)) if rows else (None, None)
+
+    a_eq, b_eq = matrix(relations, equal=True)
+    a_ub, b_ub = matrix(bounds, equal=False)
     ranges = {}
     for figure in unknown:
         objective = np.zeros(len(unknown))
         objective[index[figure]] = 1.0
         ends = []
         for sign in (1.0, -1.0):
-            result = linprog(sign * objective, A_eq=a_eq, b_eq=b_eq, bounds=(1, FAR), method="highs")
+            result = linprog(
+                sign * objective, A_eq=a_eq, b_eq=b_eq, A_ub=a_ub, b_ub=b_ub, bounds=(1, FAR), method="highs"
+            )
             assert result.status == 0, result.message  # the true counts are always feasible
             optimum = sign * result.fun
             ends.append(math.inf if optimum > FAR - 1 else optimum)
@@ -204,6 +225,33 @@ def per_municipality(draw: st.DrawFn) -> dict[str | None, CountTable]:
     return {None: region_of(tables, municipalities, (SINGLE,)), **tables}
 
 
+@st.composite
+def life_domains(draw: st.DrawFn) -> dict[str | None, CountTable]:
+    """Questions per life domain (one question may have several): per municipality and the region's sum."""
+    municipalities = [f"GM{i:04d}" for i in range(draw(st.integers(2, 6)))]
+    rows = tuple(f"d{i}" for i in range(draw(st.integers(2, 4))))
+
+    def table(counts: dict[str, int], total: int) -> CountTable:
+        return CountTable(
+            key="t",
+            title="Per leefgebied",
+            row_label="leefgebied",
+            rows=rows,
+            counts={(r, SINGLE): n for r, n in counts.items() if n},
+            additive=False,
+            row_totals=counts,
+            column_totals={SINGLE: total},
+            grand_total=total,
+        )
+
+    tables = {}
+    for m in municipalities:
+        per_row = {r: draw(counts) for r in rows}
+        tables[m] = table(per_row, draw(st.integers(max(per_row.values()), sum(per_row.values()))))
+    summed = {r: sum(t.count(r) for t in tables.values()) for r in rows}
+    return {None: table(summed, sum(t.total() for t in tables.values())), **tables}
+
+
 # --- properties -----------------------------------------------------------------------------------
 
 
@@ -226,6 +274,15 @@ def test_a_municipality_hidden_in_the_region_stays_hidden_in_its_own_report(
     for area in (a for a in tables if a is not None):
         own, in_region = published[area].cell(area), published[None].cell(area)
         assert own.suppressed == in_region.suppressed == published[area].total.suppressed
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tables=life_domains(), threshold=st.sampled_from([5, 10]))
+def test_non_additive_tables_are_safe_across_areas(tables: dict[str | None, CountTable], threshold: int) -> None:
+    """A question with several life domains counts in each: within an area the rows only bound the total,
+    across areas every figure still adds up (a question belongs to one municipality)."""
+    published = linked_tables({area: report(area, t) for area, t in tables.items()}, threshold)
+    assert_safe(tables, published, threshold)
 
 
 # --- the example of the brief ---------------------------------------------------------------------
