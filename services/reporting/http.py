@@ -218,8 +218,15 @@ def raw_overview(area: str | None, figures: report.OverviewFigures) -> Overview:
     )
 
 
-def suppressed_overview(area: str | None, figures: report.OverviewFigures, threshold: int) -> Overview:
-    by_status, by_domain = (suppression.suppress(t, threshold) for t in overview_tables(figures))
+def suppressed_overview(
+    area: str | None, every_area: dict[str | None, report.OverviewFigures], threshold: int
+) -> Overview:
+    """The overview of ``area``, suppressed together with every other area's, so that the region's figures
+    and the municipalities' cannot be combined into a hidden count."""
+    figures = every_area[area]
+    status_tables, domain_tables = ({a: overview_tables(f)[i] for a, f in every_area.items()} for i in range(2))
+    by_status = suppression.suppress_linked(status_tables, threshold)[area]
+    by_domain = suppression.suppress_linked(domain_tables, threshold)[area]
     median = Statistic(
         "median_minutes_received_to_assigned",
         "Minuten tot een ondersteuner (mediaan)",
@@ -303,6 +310,6 @@ def router(runtime: Runtime) -> APIRouter:
             area = resolve_area(Principal("internal", "samenloket", frozenset()), municipality)
             return raw_overview(area, await report.overview(runtime.db, area))
         area = resolve_area(principal, municipality)
-        return suppressed_overview(area, await report.overview(runtime.db, area), threshold)
+        return suppressed_overview(area, await report.overviews(runtime.db), threshold)
 
     return api

@@ -728,12 +728,23 @@ SELECT domain, count(*) AS n
 async def overview(pool: asyncpg.Pool, area: str | None) -> OverviewFigures:
     """All-time figures for one municipality, or the region; one read-only snapshot."""
     async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
-        questions = await conn.fetchrow(_OVERVIEW_QUESTIONS, area)
-        domains = await conn.fetch(_OVERVIEW_DOMAINS, area)
-        signals = await conn.fetchval(
-            "SELECT count(*) FROM signal_facts WHERE raised_at IS NOT NULL AND ($1::text IS NULL OR municipality = $1)",
-            area,
-        )
+        return await overview_of(conn, area)
+
+
+async def overviews(pool: asyncpg.Pool) -> dict[str | None, OverviewFigures]:
+    """All-time figures of the region (``None``) and every municipality, from one snapshot: what linked
+    suppression of the overview needs (the region's figures are the sum of the municipalities')."""
+    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+        return {area: await overview_of(conn, area) for area in (None, *MUNICIPALITIES)}
+
+
+async def overview_of(conn: Conn, area: str | None) -> OverviewFigures:
+    questions = await conn.fetchrow(_OVERVIEW_QUESTIONS, area)
+    domains = await conn.fetch(_OVERVIEW_DOMAINS, area)
+    signals = await conn.fetchval(
+        "SELECT count(*) FROM signal_facts WHERE raised_at IS NOT NULL AND ($1::text IS NULL OR municipality = $1)",
+        area,
+    )
     assert questions is not None
     return OverviewFigures(
         total=questions["total"],

@@ -427,6 +427,13 @@ def publish_linked(
     }
 
 
+def suppress_linked(tables: Mapping[str | None, CountTable], threshold: int) -> dict[str | None, PublishedTable]:
+    """One table key of every area (the region ``None`` and its municipalities), suppressed together."""
+    check_threshold(threshold)
+    hidden = linked_hidden(tables, threshold)
+    return {area: with_hidden(table, hidden[area]) for area, table in tables.items()}
+
+
 def area_code(area: str | None) -> str:
     return area or REGION
 

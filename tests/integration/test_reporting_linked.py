@@ -191,3 +191,18 @@ async def test_only_whole_months_may_be_asked(reporting: RunningService) -> None
         assert [e["field"] for e in response.json()["errors"]] == [field], response.text
     month = await reporting.client.get(REPORTS, params={"from": "2024-02-01", "to": "2024-02-29"}, headers=headers)
     assert month.status_code == 200 and month.json()["period"] == {"start": "2024-02-01", "end": "2024-02-29"}
+
+
+async def test_the_overviews_of_the_region_and_the_municipalities_are_linked_too(reporting: RunningService) -> None:
+    """All-time overview: the region's 55 and Dordrecht's 40 are shown, so Sliedrecht's 12 may not be."""
+    headers = await reader(reporting)
+    totals = {}
+    for area in (None, *MUNICIPALITIES):
+        params = {"municipality": area} if area else {}
+        response = await reporting.client.get(f"{REPORTS}/overview", params=params, headers=headers)
+        assert response.status_code == 200, response.text
+        totals[area or REGION] = response.json()["questions"]["total"]
+    assert totals[ALBLASSERDAM] is None
+    assert (totals[REGION], totals[DORDRECHT]) == (55, 40)
+    assert totals[SLIEDRECHT] is None  # else 55 - 40 - 12 gives Alblasserdam's 3
+    assert all(totals[m] == 0 for m in MUNICIPALITIES if m not in (DORDRECHT, SLIEDRECHT, ALBLASSERDAM))
