@@ -147,6 +147,9 @@ async def on_stop(rt: Runtime) -> None:
         sms = built.senders.get("sms")
         if isinstance(sms, SmsGatewaySender):
             await sms.aclose()
+        mail = built.senders.get("email")
+        if isinstance(mail, SmtpSender):
+            await mail.aclose()
     invitations = rt.state.pop("participation", None)
     if isinstance(invitations, Participation):
         await invitations.aclose()

@@ -8,7 +8,10 @@ implement the same :class:`Sender` protocol; signed webhooks post the event itse
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import time
 from email.message import EmailMessage
 from email.utils import formatdate
 from typing import Protocol
@@ -27,6 +30,11 @@ from services.notifications.domain import (
 log = logging.getLogger(__name__)
 
 SEND_TIMEOUT_SECONDS = 30.0
+#: Open SMTP sessions kept for reuse (and the most used at once).
+MAX_SESSIONS = 8
+#: A session idle this long is closed rather than reused (servers drop idle clients after minutes).
+IDLE_SECONDS = 30.0
+QUIT_TIMEOUT_SECONDS = 2.0
 
 
 class Sender(Protocol):
@@ -76,26 +84,90 @@ def classify(exc: BaseException) -> TransientDeliveryError | PermanentDeliveryEr
 
 
 class SmtpSender:
-    """Sends each message over its own SMTP session with the configured host, TLS mode and login."""
+    """Sends messages over a small pool of open SMTP sessions with the configured host, TLS mode and login.
 
-    def __init__(self, settings: Settings) -> None:
+    Opening a session (TCP, greeting, EHLO, STARTTLS, login) cost more than the message itself, so
+    up to ``max_sessions`` sessions stay open and are reused, one message at a time each. A session
+    that failed in any way is closed, never reused; one idle longer than ``idle_seconds`` is closed
+    before use (servers drop idle clients). When a reused session turns out to be gone before the
+    server took the message, the message is sent once more on a new session; any other failure is
+    classified as before, and the caller's retry (keyed by the stable Message-ID) takes over.
+    """
+
+    def __init__(self, settings: Settings, max_sessions: int = MAX_SESSIONS, idle_seconds: float = IDLE_SECONDS):
         self.settings = settings
+        self.max_sessions = max_sessions
+        self.idle_seconds = idle_seconds
+        self._idle: list[tuple[aiosmtplib.SMTP, float]] = []
+        self._slots = asyncio.Semaphore(max_sessions)
+        self.sessions_opened = 0
 
     async def send(self, outgoing: Outgoing) -> None:
         s = self.settings
         if not s.smtp_host:
             raise TransientDeliveryError("SMTP is not configured (SAMENLOKET_SMTP_HOST is empty)")
         message = compose(outgoing, s.smtp_from)
+        async with self._slots:
+            try:
+                await self._send_reusing(message)
+            except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+                raise classify(exc) from exc
+
+    async def _send_reusing(self, message: EmailMessage) -> None:
+        client, reused = await self._session()
         try:
-            await aiosmtplib.send(
-                message,
-                hostname=s.smtp_host,
-                port=s.smtp_port,
-                username=s.smtp_username or None,
-                password=s.smtp_password.get_secret_value() if s.smtp_password else None,
-                use_tls=s.smtp_tls == "tls",
-                start_tls=s.smtp_tls == "starttls",
-                timeout=SEND_TIMEOUT_SECONDS,
-            )
-        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
-            raise classify(exc) from exc
+            await client.send_message(message)
+        except (aiosmtplib.SMTPServerDisconnected, ConnectionError) as exc:
+            self._discard(client)
+            if not reused:
+                raise
+            log.info("reused SMTP session was gone, sending on a new one", extra={"error": repr(exc)})
+            client = await self._open()
+            try:
+                await client.send_message(message)
+            except BaseException:
+                self._discard(client)
+                raise
+        except BaseException:
+            self._discard(client)
+            raise
+        self._idle.append((client, time.monotonic()))
+
+    async def _session(self) -> tuple[aiosmtplib.SMTP, bool]:
+        """An open session from the pool (True: reused), or a new one."""
+        while self._idle:
+            client, since = self._idle.pop()
+            if client.is_connected and time.monotonic() - since < self.idle_seconds:
+                return client, True
+            await self._quit(client)
+        return await self._open(), False
+
+    async def _open(self) -> aiosmtplib.SMTP:
+        s = self.settings
+        client = aiosmtplib.SMTP(
+            hostname=s.smtp_host,
+            port=s.smtp_port,
+            username=s.smtp_username or None,
+            password=s.smtp_password.get_secret_value() if s.smtp_password else None,
+            use_tls=s.smtp_tls == "tls",
+            start_tls=s.smtp_tls == "starttls",
+            timeout=SEND_TIMEOUT_SECONDS,
+        )
+        await client.connect()
+        self.sessions_opened += 1
+        return client
+
+    def _discard(self, client: aiosmtplib.SMTP) -> None:
+        with contextlib.suppress(Exception):
+            client.close()
+
+    async def _quit(self, client: aiosmtplib.SMTP) -> None:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(client.quit(), QUIT_TIMEOUT_SECONDS)
+        self._discard(client)
+
+    async def aclose(self) -> None:
+        """Say goodbye on every idle session (at shutdown)."""
+        idle, self._idle = self._idle, []
+        for client, _ in idle:
+            await self._quit(client)
