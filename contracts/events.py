@@ -447,7 +447,7 @@ class CouncilMeetingHeld(Event):
 
 class StatisticCell(BaseModel):
     """One published figure. A count of fewer than the threshold (or one that would reveal one) is
-    suppressed: ``value`` is null and ``display`` is ``"<10"``."""
+    suppressed: ``value`` is null and ``display`` is ``"<"`` and the threshold (``"<10"`` at the default 10)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 

@@ -1,11 +1,12 @@
 """`samenloket bench`: drive the running system and report throughput and latency as JSON.
 
 It publishes N ReferralSubmitted events on the partner topic (at a rate, or as fast as it can) and
-follows them through intake, matching, notifications and reporting. In the same run it measures the
-raw broker (produce and consume) and the raw database (small transactions), so the numbers can be
-read against what the infrastructure itself manages. Bench supporters speak Papiamento (``pap``),
-which the demo region's supporters do not, so bench questions never take demo capacity; they are
-deactivated when the run ends.
+follows them through intake, matching, notifications and reporting (reporting's operational
+``/api/v1/reports/ingest``: how many SupporterAssigned events it stored, never figures about people).
+In the same run it measures the raw broker (produce and consume) and the raw database (small
+transactions), so the numbers can be read against what the infrastructure itself manages. Bench
+supporters speak Papiamento (``pap``), which the demo region's supporters do not, so bench questions
+never take demo capacity; they are deactivated when the run ends.
 """
 
 from __future__ import annotations
@@ -28,11 +29,12 @@ from aiokafka.errors import TopicAlreadyExistsError
 
 from contracts import topics
 from contracts.envelope import decode, encode, from_model
-from contracts.events import Consent, Contact, ReferralSubmitted
+from contracts.events import Consent, Contact, ReferralSubmitted, SupporterAssigned
 from services.kit import broker, db
 from services.kit.settings import Settings, load_settings
 from services.matching import store as matching_store
 from services.matching.domain import SupporterRecord
+from services.reporting.ingest import Ingest
 
 BENCH_LANGUAGE = "pap"
 BENCH_MUNICIPALITY = "GM0505"
@@ -244,19 +246,17 @@ async def end_reader(settings: Settings, topic: str) -> AIOKafkaConsumer:
 
 
 async def report_assigned(target: Target) -> int:
+    """SupporterAssigned events reporting stored (and so projected) so far, from its ingest endpoint."""
     async with httpx.AsyncClient(timeout=5) as client:
         response = await client.get(
-            f"{target.reporting_url}/api/v1/reports/overview",
-            params={"municipality": BENCH_MUNICIPALITY},
-            headers={"Authorization": f"Bearer {target.token}"},
+            f"{target.reporting_url}/api/v1/reports/ingest", headers={"Authorization": f"Bearer {target.token}"}
         )
         response.raise_for_status()
-        assigned: int = response.json()["assigned"]
-        return assigned
+        return Ingest.model_validate(response.json()).count(SupporterAssigned.ce_type)
 
 
 async def wait_for_report(target: Target, expected: int, deadline: float) -> None:
-    """Poll the report until it counts ``expected`` assigned questions or the deadline passes."""
+    """Poll reporting until it stored ``expected`` SupporterAssigned events or the deadline passes."""
     while time.perf_counter() < deadline and await report_assigned(target) < expected:
         await asyncio.sleep(0.1)
 

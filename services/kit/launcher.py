@@ -25,7 +25,7 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -34,12 +34,48 @@ from services.kit.embedded import EmbeddedKafka, EmbeddedPostgres, free_port, sp
 from services.kit.mailsink import MailSink
 from services.kit.settings import SERVICE_NAMES, Settings, load_settings
 
+if TYPE_CHECKING:
+    import asyncpg
+
+    from services.kit.access import Principal
+
 READY_TIMEOUT = 60.0
 STATE_FILE = "run.json"
 #: The demo's API key: a partner organisation whose staff also enter phone and walk-in questions and
 #: raise signals, and who coordinate the demo pool: the trickle accepts and ends support with it.
 DEMO_ORG = "demo-loket"
 DEMO_SCOPES = ("read-own", "staff", "submit", "coordinator")
+#: The dashboard's address on the default ports (the launcher prints the real one).
+DASHBOARD_PATH = "/dashboard"
+
+
+@dataclass(frozen=True)
+class DemoKey:
+    """An API key `samenloket up --demo` makes for one audience: who holds it, its scopes and municipality."""
+
+    organisation: str
+    scopes: tuple[str, ...]
+    municipality: str | None = None
+
+    def fits(self, principal: Principal | None) -> bool:
+        """Whether ``principal`` (a working key's; None when the key does not work) is this audience's key."""
+        return (
+            principal is not None
+            and principal.organisation == self.organisation
+            and set(self.scopes) <= principal.scopes
+            and principal.municipality == self.municipality
+        )
+
+
+#: The demo partner's key (intake, matching, the trickle).
+DEMO_PARTNER = DemoKey(DEMO_ORG, DEMO_SCOPES)
+#: Keys of the report readers, to sign in to the dashboard: the region's analyst, Dordrecht's signal
+#: desk (scope municipality, GM0505 only) and the region's council (aggregates of the whole region).
+DEMO_READERS = {
+    "analyst": DemoKey("demo-regio-analyse", ("analyst",)),
+    "desk": DemoKey("demo-gemeente-dordrecht", ("municipality",), "GM0505"),
+    "council": DemoKey("demo-adviesraad", ("council",)),
+}
 
 
 @dataclass
@@ -79,6 +115,7 @@ class Launcher:
     trickle_seconds: float = 5.0
     children: list[Child] = field(default_factory=list)
     demo_api_key: str | None = None
+    demo_keys: dict[str, str] = field(default_factory=dict)
     _stopping: bool = False
 
     def run(self) -> int:
@@ -96,8 +133,10 @@ class Launcher:
                 self._wait_ready()
                 demo_counts = asyncio.run(self._load_demo(env)) if self.demo else {}
                 if self.demo:
-                    previous = _previous_state(data_dir).get("demo_api_key")
-                    self.demo_api_key = asyncio.run(demo_key(env["SAMENLOKET_DATABASE_URL"], previous))
+                    previous = _previous_state(data_dir)
+                    self.demo_api_key, self.demo_keys = asyncio.run(
+                        all_demo_keys(env["SAMENLOKET_DATABASE_URL"], previous)
+                    )
                 self._announce(env, data_dir, time.monotonic() - started, demo_counts)
                 self._supervise(env)
             except _Stop:
@@ -189,6 +228,8 @@ class Launcher:
         }
         if self.demo_api_key:
             state["demo_api_key"] = self.demo_api_key
+        if self.demo_keys:
+            state["demo_keys"] = self.demo_keys
         state_path = data_dir / STATE_FILE
         state_path.write_text(json.dumps(state, indent=2))
         state_path.chmod(0o600)
@@ -201,6 +242,10 @@ class Launcher:
             print(f"  mail (sink)    {env['SAMENLOKET_MAIL_FOLDER']}", flush=True)
         if demo:
             print(f"  demo           {demo}", flush=True)
+        reporting = next((c for c in self.children if c.name == "reporting"), None)
+        if reporting:
+            hint = "  (sign in with a key of demo_keys in the state file: analyst, desk or council)"
+            print(f"  dashboard      {reporting.url}{DASHBOARD_PATH}{hint if self.demo_keys else ''}", flush=True)
         print(f"  state          {state_path}", flush=True)
         print(f"ready in {seconds:.1f}s — Ctrl-C stops everything", flush=True)
 
@@ -433,27 +478,48 @@ def _previous_state(data_dir: Path) -> dict[str, object]:
     return found if isinstance(found, dict) else {}
 
 
-async def demo_key(database_url: str, previous: object) -> str:
-    """The demo's API key: the one of the previous run while it still works, else a new one.
+async def demo_key(database_url: str, previous: object, spec: DemoKey = DEMO_PARTNER) -> str:
+    """A demo API key: the one of the previous run while it still works for ``spec``, else a new one.
 
     The embedded database outlives a run, so reusing the key keeps ``curl`` examples and scripts of
     the last run working and does not pile up a new key per start.
     """
     import asyncpg
 
-    from services.kit import access
-
     pool = await asyncpg.create_pool(database_url, min_size=1, max_size=1)
     assert pool is not None
     try:
-        if isinstance(previous, str):
-            principal = await access.KeyStore(pool).authenticate(previous)
-            if principal and principal.organisation == DEMO_ORG and set(DEMO_SCOPES) <= principal.scopes:
-                return previous
-        async with pool.acquire() as conn:
-            return await access.create_key(conn, DEMO_ORG, list(DEMO_SCOPES), label="samenloket up --demo")
+        return await _reused_or_new(pool, previous, spec)
     finally:
         await pool.close()
+
+
+async def all_demo_keys(database_url: str, previous: dict[str, object]) -> tuple[str, dict[str, str]]:
+    """The demo partner's key and the report readers' keys (:data:`DEMO_READERS`), reused where they work."""
+    import asyncpg
+
+    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=1)
+    assert pool is not None
+    before = previous.get("demo_keys")
+    readers = before if isinstance(before, dict) else {}
+    try:
+        partner = await _reused_or_new(pool, previous.get("demo_api_key"), DEMO_PARTNER)
+        keys = {name: await _reused_or_new(pool, readers.get(name), spec) for name, spec in DEMO_READERS.items()}
+        return partner, keys
+    finally:
+        await pool.close()
+
+
+async def _reused_or_new(pool: asyncpg.Pool, previous: object, spec: DemoKey) -> str:
+    from services.kit import access
+
+    if isinstance(previous, str) and spec.fits(await access.KeyStore(pool).authenticate(previous)):
+        return previous
+    async with pool.acquire() as conn:
+        key: str = await access.create_key(
+            conn, spec.organisation, list(spec.scopes), spec.municipality, label="samenloket up --demo"
+        )
+        return key
 
 
 async def _prepare(settings: Settings) -> None:

@@ -97,7 +97,7 @@ class Settings(BaseSettings):
 
     # Reporting
     suppression_threshold: int = Field(
-        default=10, ge=2, le=1000, description="counts of fewer people than this show as '<10' in every figure"
+        default=10, ge=2, le=1000, description="counts of fewer people than this show as '<threshold>' in every figure"
     )
     statistics_interval_seconds: float = Field(
         default=3600, ge=0, le=31 * 86_400, description="how often StatisticsPublished goes out; 0: never"

@@ -7,7 +7,8 @@ Small numbers: a chart only ever gets what the audience may see (:class:`Bar` is
 suppressed :class:`~services.reporting.tables.Shown` or a :class:`~services.reporting.tables.Statistic`
 after its threshold check). A suppressed figure has no value here at all, so it cannot leak: it is
 drawn as a hatched, dashed box reaching up to the threshold ("somewhere below 10") with the label
-``<10``, and the scale of the chart depends only on the shown values and the threshold.
+``<10`` (``<threshold>``: ``<5`` at threshold 5), and the scale of the chart depends only on the
+shown values and the threshold.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
-from services.reporting.tables import SUPPRESSED, Shown, Statistic
+from services.reporting.tables import Shown, Statistic
 
 WIDTH = 480
 #: At most this many axis labels under a bar or line chart; the data table beside it has every one.
@@ -44,14 +45,14 @@ class Bar:
 def shown_bar(label: str, shown: Shown) -> Bar:
     """A bar of a published count (a suppressed count carries no value)."""
     if shown.suppressed or shown.value is None:
-        return Bar(label, None, SUPPRESSED, True)
+        return Bar(label, None, shown.display, True)
     return Bar(label, float(shown.value), shown.display)
 
 
 def statistic_bar(label: str, statistic: Statistic, threshold: int) -> Bar:
     """A point of a statistic: its value only when the threshold allows it."""
     if statistic.hidden(threshold):
-        return Bar(label, None, SUPPRESSED, True)
+        return Bar(label, None, statistic.display(threshold), True)
     if statistic.value is None:
         return Bar(label, None, "–")
     return Bar(label, statistic.value, statistic.display(threshold))
@@ -117,11 +118,11 @@ def _open(chart_id: str, title: str, description: str, height: float) -> list[st
     ]
 
 
-def _hatched_rect(chart_id: str, x: float, y: float, width: float, height: float, label: str) -> str:
+def _hatched_rect(chart_id: str, x: float, y: float, width: float, height: float, bar: Bar) -> str:
     return (
         f'<rect class="bar suppressed" x="{x:.1f}" y="{y:.1f}" width="{width:.1f}" height="{height:.1f}" '
         f'fill="url(#{escape(chart_id)}-hatch)" stroke="{MUTED}" stroke-dasharray="4 3">'
-        f"<title>{escape(label)}: {escape(SUPPRESSED)} (te weinig om te tonen)</title></rect>"
+        f"<title>{escape(bar.label)}: {escape(bar.display)} (te weinig om te tonen)</title></rect>"
     )
 
 
@@ -179,7 +180,7 @@ def bar_chart(chart_id: str, title: str, bars: Sequence[Bar], threshold: int) ->
         centre = x + width / 2
         if bar.suppressed:
             height = PLOT_HEIGHT * threshold / top
-            parts.append(_hatched_rect(chart_id, x, bottom - height, width, height, bar.label))
+            parts.append(_hatched_rect(chart_id, x, bottom - height, width, height, bar))
             label_y = bottom - height - 4
         else:
             height = PLOT_HEIGHT * (bar.value or 0.0) / top
@@ -247,7 +248,7 @@ H_RIGHT = 110.0
 def _horizontal(chart_id: str, bar: Bar, y: float, top: float, threshold: int, fill: str, x0: float = H_LEFT) -> str:
     span = WIDTH - H_LEFT - H_RIGHT
     if bar.suppressed:
-        return _hatched_rect(chart_id, x0, y, span * threshold / top, BAR_HEIGHT, bar.label)
+        return _hatched_rect(chart_id, x0, y, span * threshold / top, BAR_HEIGHT, bar)
     width = span * (bar.value or 0.0) / top
     return (
         f'<rect class="bar" x="{x0:.1f}" y="{y:.1f}" width="{width:.1f}" height="{BAR_HEIGHT}" fill="{fill}">'

@@ -3,7 +3,7 @@
 Semicolons between fields and a decimal comma (what Excel expects with Dutch regional settings), a
 UTF-8 byte order mark so Excel reads "é" and "–" correctly, and CRLF line ends. The rows are
 exactly the published cells (:func:`services.reporting.suppression.cells`): a suppressed figure is
-``<10`` and its true value is not in the file. Labels that Excel would take for a formula are quoted.
+``<10`` (``<threshold>``) and its true value is not in the file. Labels that Excel would take for a formula are quoted.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ HEADER = ("tabel", "titel", "rij", "rij_naam", "kolom", "kolom_naam", "waarde")
 
 
 def value_text(cell: StatisticCell) -> str:
-    """The cell's value for Excel: ``<10`` when suppressed, whole numbers plain, else a decimal comma."""
+    """The cell's value for Excel: ``<threshold>`` when suppressed, whole numbers plain, else a decimal comma."""
     if cell.suppressed or cell.value is None:
         return cell.display
     if float(cell.value).is_integer():

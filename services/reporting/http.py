@@ -1,11 +1,14 @@
 """The report API: suppressed figures for analysts, councils and the municipality (API keys).
 
 ``GET /api/v1/reports`` gives every table and statistic of one area and period, as the audience may
-see them: a count of fewer people than the threshold shows as ``"<10"`` with ``value`` null, and so
-does any figure from which such a count could be derived. ``GET /api/v1/reports/overview`` gives a
-few all-time figures, suppressed the same way. The overview also admits the internal token: that is
-the services' own secret (the benchmark and the end-to-end check read the raw counts with it), never
-a key handed to an audience.
+see them: a count of fewer people than the threshold shows as ``"<10"`` (``"<threshold>"``) with
+``value`` null, and so does any figure from which such a count could be derived.
+``GET /api/v1/reports/overview`` gives a few all-time figures, suppressed the same way. Figures about
+people are only ever given to a report key, and always suppressed: no token or scope reads them raw.
+
+``GET /api/v1/reports/ingest`` is operational (scope ``operator`` or the services' internal token):
+how many events of each type reporting stored and the newest event time, so the benchmark and the
+end-to-end check can see that reporting caught up without reading figures (``ingest.py``).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from services.kit.access import Principal
 from services.kit.runtime import Runtime
 from services.reporting import report, suppression
 from services.reporting.audience import READERS, resolve_area
+from services.reporting.ingest import Ingest, ingest
 from services.reporting.tables import SINGLE, CountTable, Period, PublishedTable, Shown, Statistic
 
 #: The longest period one request may ask for.
@@ -40,7 +44,9 @@ MunicipalityParam = Annotated[
 
 class Figure(BaseModel):
     value: float | None = Field(description="null when suppressed or not measured")
-    display: str = Field(description="as shown to people: the number, '<10' when suppressed, '–' when not measured")
+    display: str = Field(
+        description="as shown to people: the number, '<threshold>' (e.g. '<10') when suppressed, '–' when not measured"
+    )
     suppressed: bool
 
 
@@ -103,8 +109,8 @@ class Overview(BaseModel):
     median_minutes_received_to_assigned: float | None = Field(
         description="median minutes from receipt to first assignment; null when nothing is assigned or suppressed"
     )
-    suppressed: list[str] = Field(default_factory=list, description="figures shown as '<10' (null above)")
-    threshold: int | None = Field(default=None, description="the suppression threshold; null for internal calls")
+    suppressed: list[str] = Field(default_factory=list, description="figures hidden as '<threshold>' (null above)")
+    threshold: int = Field(description="counts of fewer people than this are suppressed")
 
 
 # --- rendering ----------------------------------------------------------------------------------------
@@ -204,20 +210,6 @@ def overview_tables(figures: report.OverviewFigures) -> tuple[CountTable, CountT
     return by_status, by_domain
 
 
-def raw_overview(area: str | None, figures: report.OverviewFigures) -> Overview:
-    return Overview(
-        municipality=area,
-        questions=QuestionFigures(
-            total=figures.total, by_life_domain={d: figures.by_life_domain.get(d, 0) for d in LIFE_DOMAINS}
-        ),
-        assigned=figures.assigned,
-        waiting=figures.waiting,
-        consultation=figures.consultation,
-        signals=figures.signals,
-        median_minutes_received_to_assigned=figures.median_minutes_received_to_assigned,
-    )
-
-
 def suppressed_overview(
     area: str | None, every_area: dict[str | None, report.OverviewFigures], threshold: int
 ) -> Overview:
@@ -269,21 +261,24 @@ def suppressed_overview(
 reader = access.require(*READERS)
 
 
-async def reader_or_internal(
+#: Operational endpoints (no figures about people): an operator's key.
+operator = access.require("operator")
+
+
+async def operator_or_internal(
     request: Request,
     authorization: str | None = Header(default=None),
     x_api_key: str | None = Header(default=None),
-) -> Principal | None:
-    """``None`` for an internal call with the services' token, else the report key's principal."""
+) -> None:
+    """Admit the services' internal token (bench, end-to-end check), else an API key with scope ``operator``."""
     runtime: Runtime = request.app.state.runtime
     token = runtime.settings.internal_token.get_secret_value()
     if token and authorization is not None and hmac.compare_digest(authorization, f"Bearer {token}"):
-        return None
-    return await reader(request, authorization, x_api_key)
+        return
+    await operator(request, authorization, x_api_key)
 
 
 Reader = Annotated[Principal, Depends(reader)]
-ReaderOrInternal = Annotated[Principal | None, Depends(reader_or_internal)]
 FromParam = Annotated[
     date | None, Query(alias="from", description="first day of a month; default: this quarter's first")
 ]
@@ -305,11 +300,17 @@ def router(runtime: Runtime) -> APIRouter:
         return report_out(await report.published_report(runtime.db, area, period, threshold))
 
     @api.get("/overview", response_model=Overview, summary="A few all-time figures, suppressed")
-    async def overview(principal: ReaderOrInternal, municipality: MunicipalityParam = None) -> Overview:
-        if principal is None:
-            area = resolve_area(Principal("internal", "samenloket", frozenset()), municipality)
-            return raw_overview(area, await report.overview(runtime.db, area))
+    async def overview(principal: Reader, municipality: MunicipalityParam = None) -> Overview:
         area = resolve_area(principal, municipality)
         return suppressed_overview(area, await report.overviews(runtime.db), threshold)
+
+    @api.get(
+        "/ingest",
+        response_model=Ingest,
+        summary="Events stored per type and the newest event time (operators; no figures about people)",
+        dependencies=[Depends(operator_or_internal)],
+    )
+    async def ingest_status() -> Ingest:
+        return await ingest(runtime.db)
 
     return api

@@ -107,7 +107,7 @@ class PublishedReport:
         return self.report.statistics
 
     def statistic_display(self, key: str) -> str:
-        """The statistic as shown: its value, or ``<10`` when it would reveal a small count."""
+        """The statistic as shown: its value, or ``<threshold>`` when it would reveal a small count."""
         return self.report.statistic(key).display(self.threshold)
 
 
@@ -183,13 +183,16 @@ def suppress(table: CountTable, threshold: int) -> PublishedTable:
     """``table`` as it may be shown: small counts hidden, and whatever would reveal them."""
     check_threshold(threshold)
     values = figures(table)
-    return with_hidden(table, hidden_figures(table, values, threshold) if table.people else set())
+    return with_hidden(table, hidden_figures(table, values, threshold) if table.people else set(), threshold)
 
 
-def with_hidden(table: CountTable, hidden: set[Key]) -> PublishedTable:
-    """``table`` with the figures ``hidden`` shown as ``<10`` and every other one as it is."""
+def with_hidden(table: CountTable, hidden: set[Key], threshold: int) -> PublishedTable:
+    """``table`` with the figures ``hidden`` shown as ``<threshold>`` and every other one as it is."""
     values = figures(table)
-    shown = {key: Shown(None, suppressed=True) if key in hidden else Shown(value) for key, value in values.items()}
+    shown = {
+        key: Shown(None, suppressed=True, threshold=threshold) if key in hidden else Shown(value)
+        for key, value in values.items()
+    }
     return _published(table, shown)
 
 
@@ -420,7 +423,7 @@ def publish_linked(
     return {
         area: PublishedReport(
             replace(report, statistics=statistics[area]),
-            tuple(with_hidden(t, hidden[area][t.key]) for t in report.tables),
+            tuple(with_hidden(t, hidden[area][t.key], threshold) for t in report.tables),
             threshold,
         )
         for area, report in reports.items()
@@ -431,7 +434,7 @@ def suppress_linked(tables: Mapping[str | None, CountTable], threshold: int) -> 
     """One table key of every area (the region ``None`` and its municipalities), suppressed together."""
     check_threshold(threshold)
     hidden = linked_hidden(tables, threshold)
-    return {area: with_hidden(table, hidden[area]) for area, table in tables.items()}
+    return {area: with_hidden(table, hidden[area], threshold) for area, table in tables.items()}
 
 
 def area_code(area: str | None) -> str:

@@ -23,8 +23,17 @@ from datetime import date
 SINGLE = "n"
 #: The row / column code of totals in exports and published cells.
 TOTAL = "total"
-#: What a suppressed figure shows.
-SUPPRESSED = "<10"
+#: The suppression threshold when none is configured (``SAMENLOKET_SUPPRESSION_THRESHOLD``).
+DEFAULT_THRESHOLD = 10
+
+
+def suppressed_text(threshold: int) -> str:
+    """What a suppressed figure shows: ``<10`` at the default threshold, ``<5`` at threshold 5."""
+    return f"<{threshold}"
+
+
+#: What a suppressed figure shows at the default threshold.
+SUPPRESSED = suppressed_text(DEFAULT_THRESHOLD)
 
 
 @dataclass(frozen=True)
@@ -85,14 +94,16 @@ class CountTable:
 
 @dataclass(frozen=True)
 class Shown:
-    """One figure as the audience sees it: its value, or ``<10`` when suppressed."""
+    """One figure as the audience sees it: its value, or ``<threshold>`` (e.g. ``<10``) when suppressed."""
 
     value: int | None
     suppressed: bool = False
+    #: The threshold it was suppressed with: what a hidden figure says (``<10``, ``<5``).
+    threshold: int = DEFAULT_THRESHOLD
 
     @property
     def display(self) -> str:
-        return SUPPRESSED if self.suppressed or self.value is None else str(self.value)
+        return suppressed_text(self.threshold) if self.suppressed or self.value is None else str(self.value)
 
 
 @dataclass(frozen=True)
@@ -132,7 +143,7 @@ class Statistic:
 
     def display(self, threshold: int) -> str:
         if self.hidden(threshold):
-            return SUPPRESSED
+            return suppressed_text(threshold)
         if self.value is None:
             return "–"
         text = f"{self.value:.1f}".replace(".", ",") if self.value % 1 else str(int(self.value))

@@ -16,7 +16,7 @@ from datetime import date, timedelta
 from services.reporting import charts
 from services.reporting.charts import Bar, Pair, Stack
 from services.reporting.suppression import PublishedReport
-from services.reporting.tables import SINGLE, SUPPRESSED, Period, PublishedTable, Shown, Statistic
+from services.reporting.tables import SINGLE, Period, PublishedTable, Shown, Statistic
 
 MONTHS = ("jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov", "dec")
 MONTH_NAMES = (
@@ -223,9 +223,9 @@ def table_view(pt: PublishedTable) -> TableView:
 
 
 def percent(cell: Shown, column_total: Shown) -> str:
-    """A shown count as a share of its shown column total; ``<10`` for a hidden count."""
+    """A shown count as a share of its shown column total; ``<threshold>`` (e.g. ``<10``) for a hidden count."""
     if cell.suppressed or cell.value is None:
-        return SUPPRESSED
+        return cell.display
     if column_total.suppressed or not column_total.value:
         return "–"
     return f"{round(100 * cell.value / column_total.value)}%"
@@ -369,7 +369,7 @@ def all_charts(published: PublishedReport) -> list[ChartView]:
 
 
 def in_words(shown: Shown, threshold: int) -> str:
-    """A count in a sentence: the number, or "minder dan 10" when it is suppressed."""
+    """A count in a sentence: the number, or "minder dan {threshold}" when it is suppressed."""
     return f"minder dan {threshold}" if shown.suppressed or shown.value is None else str(shown.value)
 
 
@@ -406,7 +406,7 @@ def summary(published: PublishedReport, place: str) -> list[str]:
         lines.append(f"Minder dan {threshold} inwoners kregen een ondersteuner; daarom noemen we geen wachttijd.")
     waiting = statistic(published, "waiting_list_size")
     if waiting is not None:
-        count = Shown(None, True) if waiting.hidden(threshold) else Shown(int(waiting.value or 0))
+        count = Shown(None, True, threshold) if waiting.hidden(threshold) else Shown(int(waiting.value or 0))
         lines.append(f"Op de wachtlijst staan nu {in_words(count, threshold)} inwoners.")
     utilisation = _statistic_words(published, "utilisation_percent")
     if utilisation:

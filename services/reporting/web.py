@@ -6,8 +6,8 @@ shared), charts are inline SVG (``charts.py``). Staff sign in with an API key of
 (``services/kit/websession.py``); the CSV export and the quarterly report also take the key in the
 ``Authorization`` header, for scripts. A key tied to a municipality sees that municipality only
 (``audience.resolve_area``). Every figure shown comes from ``report.published_report`` (suppressed
-together with the other areas' reports of the period): small counts are ``<10`` on the page, in the
-charts, in the CSV and in the sentences of the report.
+together with the other areas' reports of the period): small counts are ``<10`` (``<threshold>``) on
+the page, in the charts, in the CSV and in the sentences of the report.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from services.reporting import export, views
 from services.reporting.audience import READERS, resolve_area
 from services.reporting.report import ZONE, published_report
 from services.reporting.suppression import PublishedReport
-from services.reporting.tables import SUPPRESSED, Period
+from services.reporting.tables import Period, suppressed_text
 
 PATH: Final = "/dashboard"
 SESSION: Final = SessionConfig(
@@ -115,12 +115,18 @@ class Pages:
         return await self.session.authenticate(key) if key else None
 
     async def published(self, area: str | None, period: Period) -> PublishedReport:
-        return await published_report(self.rt.db, area, period, self.rt.settings.suppression_threshold)
+        return await published_report(self.rt.db, area, period, self.threshold)
+
+    @property
+    def threshold(self) -> int:
+        return self.rt.settings.suppression_threshold
 
     def render(self, request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
         token = self.session.csrf_token(request)
         html = (
-            environment().get_template(template).render(csrf_token=token, path=PATH, suppressed=SUPPRESSED, **context)
+            environment()
+            .get_template(template)
+            .render(csrf_token=token, path=PATH, suppressed=suppressed_text(self.threshold), **context)
         )
         response = HTMLResponse(html, status_code=status_code, headers=SECURITY_HEADERS)
         self.session.set_csrf(response, token)

@@ -195,13 +195,26 @@ def text_of(message: EmailMessage) -> str:
     return str(body.get_content()) if body is not None else ""
 
 
-async def overview(http: httpx.AsyncClient, system: RunningSystem, municipality: str) -> dict[str, Any]:
-    response = await http.get(
-        f"{system.url('reporting')}/api/v1/reports/overview", params={"municipality": municipality}, headers=system.auth
-    )
+async def ingest(http: httpx.AsyncClient, system: RunningSystem) -> dict[str, Any]:
+    """Reporting's operational view (internal token): events stored per type, no figures about people."""
+    response = await http.get(f"{system.url('reporting')}/api/v1/reports/ingest", headers=system.auth)
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body
+
+
+def stored(body: dict[str, Any], ce_type: str) -> int:
+    found = body["by_type"].get(ce_type)
+    return int(found["events"]) if found else 0
+
+
+def reader_key(system: RunningSystem, audience: str) -> dict[str, str]:
+    """A dashboard key `samenloket up --demo` made: ``analyst`` (region), ``desk`` (GM0505) or ``council``."""
+    keys = system.state.get("demo_keys")
+    assert isinstance(keys, dict), f"run.json has no demo_keys: {sorted(system.state)}"
+    key = keys.get(audience)
+    assert isinstance(key, str) and key.startswith("slk_"), f"no {audience} key in demo_keys: {sorted(keys)}"
+    return {"Authorization": f"Bearer {key}"}
 
 
 def demo_key(system: RunningSystem) -> dict[str, str]:
@@ -231,10 +244,10 @@ class Journey:
 
 @pytest.fixture(scope="module")
 async def journey(system: RunningSystem) -> Journey:
-    """A resident phones the loket; staff enter the question through intake's API (the report is read before)."""
+    """A resident phones the loket; staff enter the question through intake's API (reporting's ingest read before)."""
     resident = Resident.unique()
     async with httpx.AsyncClient(timeout=10.0) as http:
-        before = await overview(http, system, "GM0505")
+        before = await ingest(http, system)
         response = await http.post(
             f"{system.url('intake')}/api/v1/questions",
             json=submission(resident) | {"channel": "phone"},
@@ -313,15 +326,73 @@ async def test_journey_from_question_to_supporter_mail_and_report(
     assert journey.resident.name in text_of(resident_mail)
     assert resident_mail["Message-ID"] != supporter_mail["Message-ID"]
 
-    # The report counts it.
+    # Reporting stored it (and so projected it: one transaction): one more question.received event.
     before = journey.report_before
 
     async def counted() -> dict[str, Any] | None:
-        now = await overview(http, system, "GM0505")
-        grown = now["questions"]["total"] >= before["questions"]["total"] + 1
-        return now if grown and now["assigned"] >= before["assigned"] + 1 else None
+        now = await ingest(http, system)
+        grown = stored(now, QuestionReceived.ce_type) == stored(before, QuestionReceived.ce_type) + 1
+        return (
+            now
+            if grown and stored(now, SupporterAssigned.ce_type) > stored(before, SupporterAssigned.ce_type)
+            else None
+        )
 
-    await wait_for(counted, timeout=20, what=f"the report to count the question (before: {before})")
+    await wait_for(counted, timeout=20, what=f"reporting to store the question (before: {before})")
+    assert received.event is not None
+    kept = await fetch(system.database_url, "SELECT type FROM reporting.events WHERE event_id = $1", received.event.id)
+    assert [r["type"] for r in kept] == [QuestionReceived.ce_type]
+
+
+# --------------------------------------------------------------------------- reports for the demo's readers
+
+
+async def test_the_demo_readers_get_suppressed_reports_and_the_dashboard(
+    system: RunningSystem, journey: Journey, http: httpx.AsyncClient
+) -> None:
+    """`up --demo` announced the dashboard and made keys for it; every figure they read is suppressed."""
+    reporting = system.url("reporting")
+    assert f"dashboard      {reporting}/dashboard" in system.stdout()
+    reports = f"{reporting}/api/v1/reports"
+
+    # The internal token reads no figures about people; the analyst key reads the region and Dordrecht.
+    assert (await http.get(reports, headers=system.auth)).status_code == 401
+    answer = await http.get(reports, params={"municipality": "GM0505"}, headers=reader_key(system, "analyst"))
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    threshold = body["threshold"]
+    assert body["municipality"] == "GM0505" and threshold == system.settings.suppression_threshold
+    people = [t for t in body["tables"] if t["people"]]
+    figures = [f for t in people for f in (*t["cells"], *t["row_totals"].values(), t["total"])]
+    assert figures, "the report has no tables of people"
+    for figure in figures:
+        if figure["suppressed"]:
+            assert (figure["value"], figure["display"]) == (None, f"<{threshold}"), figure
+        else:
+            assert figure["value"] == 0 or figure["value"] >= threshold, figure
+    month = next(t for t in body["tables"] if t["key"] == "questions_by_month")["total"]
+    assert month["suppressed"] or month["value"] >= 1, month  # the journey's question is in this quarter
+
+    # Dordrecht's desk sees Dordrecht only; the council reads the region.
+    desk = reader_key(system, "desk")
+    assert (await http.get(reports, headers=desk)).json()["municipality"] == "GM0505"
+    assert (await http.get(reports, params={"municipality": "GM0590"}, headers=desk)).status_code == 403
+    council = await http.get(reports, headers=reader_key(system, "council"))
+    assert council.status_code == 200 and council.json()["municipality"] is None
+
+    # The desk's key signs in to the dashboard (as staff would, with the form) and sees Dordrecht.
+    async with httpx.AsyncClient(base_url=reporting, timeout=10.0) as browser:
+        form = await browser.get("/dashboard/inloggen")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+        assert form.status_code == 200 and token, form.text
+        key = desk["Authorization"].removeprefix("Bearer ")
+        signed_in = await browser.post(
+            "/dashboard/inloggen", data={"csrf_token": token.group(1), "api_key": key, "terug": "/dashboard"}
+        )
+        assert signed_in.status_code == 303, signed_in.text
+        page = await browser.get("/dashboard")
+    assert page.status_code == 200 and "Dordrecht" in page.text and 'data-tile="vragen"' in page.text
+    assert key not in page.text
 
 
 # --------------------------------------------------------------------------- privacy

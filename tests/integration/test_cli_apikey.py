@@ -16,7 +16,7 @@ import asyncpg
 import pytest
 
 from services.kit import access, db
-from services.kit.launcher import DEMO_ORG, DEMO_SCOPES, demo_key
+from services.kit.launcher import DEMO_ORG, DEMO_READERS, DEMO_SCOPES, all_demo_keys, demo_key
 
 pytestmark = pytest.mark.integration
 
@@ -205,3 +205,29 @@ async def test_the_demo_key_is_reused_while_it_works_and_replaced_when_not(
     for stale in ("not-a-key", 42, "slk_0123456789ab_" + "a" * 43, someone_else, too_narrow):
         fresh = await demo_key(database_url, stale)
         assert fresh != stale and await access.KeyStore(pool).authenticate(fresh) is not None
+
+
+async def test_the_dashboard_keys_of_the_demo_are_the_readers_and_reused_while_they_work(
+    database_url: str, pool: asyncpg.Pool
+) -> None:
+    partner, readers = await all_demo_keys(database_url, {})
+    assert set(readers) == {"analyst", "desk", "council"}
+    store = access.KeyStore(pool)
+    found = {name: await store.authenticate(key) for name, key in readers.items()}
+    analyst, desk, council = found["analyst"], found["desk"], found["council"]
+    assert analyst and analyst.scopes == frozenset({"analyst"}) and analyst.municipality is None
+    assert desk and desk.scopes == frozenset({"municipality"}) and desk.municipality == "GM0505"
+    assert council and council.scopes == frozenset({"council"}) and council.municipality is None
+    assert partner not in readers.values()
+
+    state: dict[str, object] = {"demo_api_key": partner, "demo_keys": readers}
+    assert await all_demo_keys(database_url, state) == (partner, readers)
+
+    # A revoked desk key is replaced; the others stay. A key of another audience is not taken over.
+    async with pool.acquire() as conn:
+        await access.revoke_key(conn, readers["desk"].split("_")[1])
+    again, renewed = await all_demo_keys(database_url, state | {"demo_keys": readers | {"council": readers["analyst"]}})
+    assert again == partner and renewed["analyst"] == readers["analyst"]
+    assert renewed["desk"] != readers["desk"] and renewed["council"] != readers["analyst"]
+    assert DEMO_READERS["desk"].fits(await access.KeyStore(pool).authenticate(renewed["desk"]))
+    assert DEMO_READERS["council"].fits(await access.KeyStore(pool).authenticate(renewed["council"]))
