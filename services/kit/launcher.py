@@ -163,10 +163,11 @@ class Launcher:
             SAMENLOKET_DATABASE_URL=database_url,
             SAMENLOKET_KAFKA_BOOTSTRAP_SERVERS=bootstrap,
             SAMENLOKET_INTERNAL_TOKEN=settings.internal_token.get_secret_value() or secrets.token_urlsafe(32),
-            SAMENLOKET_INTAKE_URL=f"http://127.0.0.1:{self.base_port}",
-            SAMENLOKET_MATCHING_URL=f"http://127.0.0.1:{self.base_port + 1}",
             SAMENLOKET_DATA_DIR=str(data_dir),
         )
+        # The services' own addresses follow --base-port unless set (e.g. a public URL for mail links).
+        for offset, name in enumerate(("INTAKE", "MATCHING", "NOTIFICATIONS")):
+            env.setdefault(f"SAMENLOKET_{name}_URL", f"http://127.0.0.1:{self.base_port + offset}")
         # Encryption keys: the configured ones, else those of <data-dir>/secrets.json (made on first start).
         keys = crypto.secrets_of(
             settings.encryption_keys.get_secret_value(), settings.index_key.get_secret_value(), data_dir, warn=False
