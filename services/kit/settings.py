@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     port: int | None = Field(default=None, ge=1, le=65535, description="defaults per service")
     intake_url: str = "http://127.0.0.1:8001"
     matching_url: str = "http://127.0.0.1:8002"
+    public_url: str = Field(
+        default="", description="public base URL of intake's resident pages (links in mails); empty: intake_url"
+    )
     notifications_url: str = Field(
         default="http://127.0.0.1:8003", description="public base URL of notifications (opt-out links in mails)"
     )

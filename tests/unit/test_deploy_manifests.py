@@ -154,28 +154,38 @@ def test_disruption_budgets_and_autoscalers(target: str) -> None:
         assert 1 <= autoscaler["spec"]["minReplicas"] <= autoscaler["spec"]["maxReplicas"] <= partitions
 
 
-def _admits_outside(rule: dict[str, Any]) -> bool:
-    """A rule admits traffic from outside the namespace unless every peer is a plain podSelector."""
-    peers = rule.get("from")
-    return not peers or any(set(peer) != {"podSelector"} for peer in peers)
+INGRESS_NAMESPACE = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}}
+
+
+def _admits_anyone(rule: dict[str, Any]) -> bool:
+    """A rule without peers admits traffic from anywhere."""
+    return not rule.get("from")
+
+
+def _admits_only_namespace_and_ingress(rule: dict[str, Any]) -> bool:
+    """Every peer is a pod of this namespace or the ingress controller's namespace."""
+    return all(set(peer) == {"podSelector"} or peer == INGRESS_NAMESPACE for peer in rule.get("from", []))
 
 
 @pytest.mark.parametrize("target", TARGETS)
-def test_only_intake_accepts_traffic_from_outside(target: str) -> None:
+def test_only_intake_accepts_traffic_from_anywhere(target: str) -> None:
+    """Intake serves residents and partners; staff pages and opt-out links come in through the ingress."""
     manifests = rendered(target)
     policies = list(of_kind(manifests, "NetworkPolicy").values())
     deny = [p for p in policies if p["spec"]["podSelector"] == {} and "ingress" not in p["spec"]]
     assert deny and deny[0]["spec"]["policyTypes"] == ["Ingress"], "a default-deny ingress policy"
     open_to: dict[str, set[int]] = {name: set() for name in SERVICE_NAMES}
-    outside: set[str] = set()
+    anyone: set[str] = set()
     for policy in policies:
         selected = policy["spec"]["podSelector"].get("matchLabels", {}).get("app.kubernetes.io/name")
         for rule in policy["spec"].get("ingress", []):
             assert selected in SERVICE_NAMES
             open_to[selected] |= {p["port"] for p in rule["ports"]}
-            if _admits_outside(rule):
-                outside.add(selected)
-    assert outside == {"intake"}
+            if _admits_anyone(rule):
+                anyone.add(selected)
+            else:
+                assert _admits_only_namespace_and_ingress(rule), f"{selected} admits {rule['from']}"
+    assert anyone == {"intake"}
     assert open_to == {name: {DEFAULT_PORTS[name]} for name in SERVICE_NAMES}
 
 

@@ -17,7 +17,7 @@ def participation_of(rt: Runtime, intake: Intake) -> Participation:
     found = rt.state.get("participation")
     if isinstance(found, Participation):
         return found
-    participation = Participation(intake, rt.settings.intake_url)
+    participation = Participation(intake, rt.settings.public_url or rt.settings.intake_url)
     rt.state["participation"] = participation
     return participation
 
