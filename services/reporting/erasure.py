@@ -1,15 +1,14 @@
 """Reporting's part of an erasure (ResidentErasureRequested on samenloket.privacy).
 
-Reporting's event store keeps every event it read, and ``QuestionReceived`` carries the
-pseudonymous ``resident_ref``. On erasure the ref is replaced by a tombstone in the stored events of
-that resident (matched by the ref or by their question ids), so the store can no longer group
-questions by person; the projections hold no ref at all (``question_facts`` is keyed by question).
-The figures stay as they were: an erasure removes a person, not a question from the statistics.
-An event of the resident that arrives after the erasure is stored with the tombstone
-(:func:`without_erased_ref`).
+Reporting keeps no reference to a person at all: ``QuestionReceived`` carries the pseudonymous
+``resident_ref``, but :func:`without_resident_ref` replaces it by the erasure tombstone before the
+event is stored, so the event store and the projections hold questions, never people. An erasure
+therefore changes nothing in the figures (it removes a person, not a question from the
+statistics); reporting only confirms it.
 
-Finding the stored events scans the event store (there is no index on the ref, on purpose: nothing
-else should look events up by person); erasures are rare.
+Stores written before the ref was dropped may still hold refs: on erasure those are replaced by a
+tombstone in the stored events of that resident (matched by the ref or by their question ids).
+That scan has no index on purpose (nothing should look events up by person); erasures are rare.
 """
 
 from __future__ import annotations
@@ -46,9 +45,12 @@ async def erase(conn: Conn, request: ResidentErasureRequested, source: str) -> N
     await erasure.confirm(conn, request.resident_ref, SERVICE, source)
 
 
-async def without_erased_ref(conn: Conn, event: CloudEvent) -> CloudEvent:
-    """``event`` as it may be stored: with a tombstone for the ref of a resident erased before."""
-    ref = event.data.get("resident_ref")
-    if isinstance(ref, str) and await erasure.is_erased(conn, ref):
-        return dataclasses.replace(event, data={**event.data, "resident_ref": erasure.TOMBSTONE})
-    return event
+def without_resident_ref(event: CloudEvent) -> CloudEvent:
+    """``event`` as reporting stores it: the pseudonymous ``resident_ref`` replaced by the tombstone.
+
+    The field stays (with a value that leads to no one) so a stored event is still a valid contract
+    instance that ``samenloket reporting rebuild`` can read back.
+    """
+    if event.data.get("resident_ref") in (None, erasure.TOMBSTONE):
+        return event
+    return dataclasses.replace(event, data={**event.data, "resident_ref": erasure.TOMBSTONE})

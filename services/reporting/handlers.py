@@ -16,12 +16,13 @@ async def record_event(conn: Conn, event: CloudEvent, payload: Event) -> None:
     """Append the event to the event store and apply it to the projections, in one transaction.
 
     An event already in the store (e.g. replayed under another consumer name) is not applied again.
-    Types carrying personal data are never stored; reporting does not subscribe to them anyway.
+    Types carrying personal data are never stored (reporting does not subscribe to them anyway), and
+    the pseudonymous resident ref is dropped: reporting holds questions, never people.
     """
     if not domain.storable(event.type):
         log.warning("event with personal data ignored", extra={"event_id": event.id, "ce_type": event.type})
         return
-    event = await erasure.without_erased_ref(conn, event)
+    event = erasure.without_resident_ref(event)
     if not await store.append_event(conn, event, payload.topic):
         return
     for change in domain.changes_of(payload):
