@@ -9,12 +9,18 @@ public API, and the launcher's trickle accepts and ends support through matching
 from __future__ import annotations
 
 import random
+from datetime import UTC, datetime
 from typing import Any
 
 from contracts.codes import LIFE_DOMAINS, MUNICIPALITIES
+from contracts.events import SupporterRegistered
 from services.kit import db
+from services.kit.outbox import publish
 from services.matching import store
 from services.matching.domain import SupporterRecord
+
+#: The CloudEvents source of what the demo announces on matching's behalf.
+MATCHING_SOURCE = "/samenloket/matching"
 
 #: (id, name, decides_on_provisions, kinds it employs, e-mail domain)
 ORGANISATIONS: list[tuple[str, str, bool, tuple[str, ...], str]] = [
@@ -136,11 +142,33 @@ async def load_demo(database_url: str) -> dict[str, int]:
             for org_id, name, decides, _kinds, _domain in ORGANISATIONS:
                 await store.upsert_organisation(conn, org_id, name, decides)
             supporters = demo_supporters(random.Random(2026))
+            known = {row["id"] for row in await conn.fetch("SELECT id FROM supporters")}
             for supporter in supporters:
                 await store.upsert_supporter(conn, supporter)
+                if supporter.id not in known:
+                    await publish(conn, registered(supporter), MATCHING_SOURCE)
     finally:
         await pool.close()
     return {"organisations": len(ORGANISATIONS), "supporters": len(supporters)}
+
+
+def registered(supporter: SupporterRecord) -> SupporterRegistered:
+    """The announcement matching makes of a new supporter (reporting counts capacity from it)."""
+    return SupporterRegistered.model_validate(
+        {
+            "supporter_id": supporter.id,
+            "organisation": supporter.organisation,
+            "kind": supporter.kind,
+            "municipalities": list(supporter.municipalities),
+            "life_domains": list(supporter.life_domains),
+            "languages": list(supporter.languages),
+            "specialisms": list(supporter.specialisms),
+            "experience_themes": list(supporter.experience_themes),
+            "capacity": supporter.capacity,
+            "postcode": supporter.postcode,
+            "registered_at": datetime.now(UTC),
+        }
+    )
 
 
 DESCRIPTIONS = [

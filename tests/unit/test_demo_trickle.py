@@ -14,7 +14,15 @@ from urllib.parse import parse_qs
 import httpx
 
 from contracts.events import QuestionSubmission
-from services.demo import demo_decline_reason, demo_end_reason, demo_experience, demo_question, demo_signal
+from services.demo import (
+    demo_decline_reason,
+    demo_end_reason,
+    demo_experience,
+    demo_question,
+    demo_signal,
+    demo_supporters,
+    registered,
+)
 from services.intake.domain import SignalSubmission
 from services.intake.experiences.form import ExperienceForm
 from services.kit.launcher import DEMO_SCOPES, _Trickle
@@ -22,6 +30,17 @@ from services.matching.handlers import DECLINE_REASONS, END_REASONS
 
 INTAKE = "http://intake.test"
 MATCHING = "http://matching.test"
+
+
+def test_every_demo_supporter_is_announced_with_its_public_profile_only() -> None:
+    """Reporting counts capacity per organisation from SupporterRegistered; no name or e-mail goes out."""
+    supporters = demo_supporters(random.Random(2026))
+    events = [registered(s) for s in supporters]
+    assert sum(e.capacity for e in events) == sum(s.capacity for s in supporters) > 0
+    assert {e.organisation for e in events} == {s.organisation for s in supporters}
+    for supporter, event in zip(supporters, events, strict=True):
+        published = event.model_dump_json()
+        assert supporter.name not in published and supporter.email not in published
 
 
 def test_demo_questions_carry_age_band_and_how_the_resident_found_us() -> None:
