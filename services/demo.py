@@ -280,6 +280,19 @@ def demo_signal(rng: random.Random) -> dict[str, Any]:
     return body
 
 
+SIGNAL_ANSWERS = [
+    "Dank voor uw signaal. We bespreken dit met de zorgaanbieders en laten in het volgende overleg weten wat we"
+    " hebben afgesproken.",
+    "We herkennen dit. De gemeente past de brieven aan zodat ze in eenvoudige taal zijn geschreven.",
+    "Dit nemen we mee in de nieuwe afspraken over wachttijden. De adviesraad hoort in het voorjaar wat er verandert.",
+]
+
+
+def demo_signal_answer(rng: random.Random) -> str:
+    """The municipality's answer to a signal (``POST /api/v1/signals/{id}/answer``)."""
+    return rng.choice(SIGNAL_ANSWERS)
+
+
 def demo_decline_reason(rng: random.Random) -> str:
     """The reason code of a supporter's decline (``POST /api/v1/assignments/{id}/decline``)."""
     return rng.choices(list(DECLINE_REASON_WEIGHTS), weights=list(DECLINE_REASON_WEIGHTS.values()))[0]

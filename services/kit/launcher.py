@@ -256,7 +256,13 @@ class Launcher:
         if self.demo and self.demo_api_key:
             urls = {c.name: c.url for c in self.children}
             folder = env.get("SAMENLOKET_MAIL_FOLDER")
-            trickle = _Trickle(urls["intake"], urls["matching"], self.demo_api_key, Path(folder) if folder else None)
+            trickle = _Trickle(
+                urls["intake"],
+                urls["matching"],
+                self.demo_api_key,
+                Path(folder) if folder else None,
+                desk_key=self.demo_keys.get("desk"),
+            )
         try:
             self._watch(trickle)
         finally:
@@ -327,6 +333,7 @@ class _Trickle:
         api_key: str,
         mail_folder: Path | None = None,
         transport: httpx.BaseTransport | None = None,
+        desk_key: str | None = None,
     ) -> None:
         import random
 
@@ -346,6 +353,12 @@ class _Trickle:
         self.invited: deque[tuple[int, str]] = deque(maxlen=500)
         #: A client of its own for the resident's side: the form's CSRF cookie, and no demo key.
         self.browser = httpx.Client(timeout=2.0, transport=transport)
+        #: The municipality's signal desk (GM0505), which reads and answers signals; None: nobody answers.
+        self.desk = (
+            httpx.Client(headers={"Authorization": f"Bearer {desk_key}"}, timeout=2.0, transport=transport)
+            if desk_key
+            else None
+        )
 
     def step(self) -> None:
         self.steps += 1
@@ -355,12 +368,16 @@ class _Trickle:
             self._end()
         if self.steps % self.SIGNAL_EVERY == 1:
             self._signal()
+        if self.desk and self.steps % self.SIGNAL_EVERY == self.SIGNAL_EVERY // 2:
+            self._desk_step(self.desk)
         if self.mail_folder and self.steps % self.SHARE_EVERY == 0:
             self._share_experience(self.mail_folder)
 
     def close(self) -> None:
         self.client.close()
         self.browser.close()
+        if self.desk:
+            self.desk.close()
 
     def _ask(self) -> None:
         from services.demo import demo_question
@@ -427,6 +444,24 @@ class _Trickle:
         from services.demo import demo_signal
 
         self._post(f"{self.intake_url}/api/v1/signals", demo_signal(self.rng), "signal", 202)
+
+    def _desk_step(self, desk: httpx.Client) -> None:
+        """The desk acknowledges the oldest new signal it sees, or else answers the oldest acknowledged one."""
+        from services.demo import demo_signal_answer
+
+        try:
+            listed = desk.get(f"{self.intake_url}/api/v1/signals")
+            signals = listed.json()["signals"] if listed.status_code == 200 else []
+            oldest = sorted(signals, key=lambda s: s["raised_at"])
+            new = [s for s in oldest if s["status"] == "raised"]
+            read = [s for s in oldest if s["status"] == "acknowledged"]
+            if new:
+                desk.post(f"{self.intake_url}/api/v1/signals/{new[0]['signal_id']}/acknowledge")
+            elif read:
+                answer = {"text": demo_signal_answer(self.rng)}
+                desk.post(f"{self.intake_url}/api/v1/signals/{read[0]['signal_id']}/answer", json=answer)
+        except (httpx.HTTPError, ValueError, KeyError) as exc:
+            print(f"samenloket: demo signal desk step failed: {exc}", flush=True)
 
     def _post(
         self, url: str, body: dict[str, Any], what: str, expected: int, quiet: tuple[int, ...] = ()

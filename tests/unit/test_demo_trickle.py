@@ -187,3 +187,40 @@ def test_invited_demo_residents_follow_the_link_in_their_mail_and_share(tmp_path
         assert values["link"][0].removeprefix("/ervaring/link-") in ended
         answers, errors = ExperienceForm.parse(values).validate()
         assert answers is not None and errors == []
+
+
+def test_the_demo_desk_acknowledges_new_signals_first_then_answers_them() -> None:
+    """With the desk key, the trickle reads the signals it may see and takes the next step on the oldest."""
+    signals = {
+        "s-1": {"signal_id": "s-1", "raised_at": "2026-11-01T10:00:00+00:00", "status": "acknowledged"},
+        "s-2": {"signal_id": "s-2", "raised_at": "2026-11-02T10:00:00+00:00", "status": "raised"},
+        "s-3": {"signal_id": "s-3", "raised_at": "2026-11-03T10:00:00+00:00", "status": "raised"},
+    }
+    steps: list[tuple[str, str]] = []
+
+    def desk(request: httpx.Request) -> httpx.Response:
+        assert request.headers["Authorization"] == "Bearer slk_desk"
+        path = request.url.path
+        if request.method == "GET" and path == "/api/v1/signals":
+            return httpx.Response(200, json={"signals": list(signals.values())})
+        if request.method == "POST" and path.startswith("/api/v1/signals/"):
+            signal_id, action = path.split("/")[4:6]
+            if action == "answer":
+                assert json.loads(request.content)["text"]
+            signals[signal_id]["status"] = {"acknowledge": "acknowledged", "answer": "answered"}[action]
+            steps.append((signal_id, action))
+            return httpx.Response(200, json=signals[signal_id])
+        return httpx.Response(404)
+
+    trickle = _Trickle(INTAKE, MATCHING, "slk_demo", transport=httpx.MockTransport(desk), desk_key="slk_desk")
+    assert trickle.desk is not None
+    for _ in range(5):
+        trickle._desk_step(trickle.desk)
+    trickle.close()
+    assert steps == [
+        ("s-2", "acknowledge"),
+        ("s-3", "acknowledge"),
+        ("s-1", "answer"),
+        ("s-2", "answer"),
+        ("s-3", "answer"),
+    ]
