@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any, Final, Literal
 from urllib.parse import quote
-from zoneinfo import ZoneInfo
 
 from contracts.codes import LIFE_DOMAINS, MUNICIPALITIES
 from contracts.events import (
@@ -30,6 +29,7 @@ from contracts.events import (
     SupportEnded,
     SupporterAssigned,
 )
+from services.kit.dutch import DUTCH_TIME, dutch_date
 
 #: Namespace of the UUIDv5 notification ids (a fixed random UUID; never change it).
 NOTIFICATION_NAMESPACE: Final = uuid.UUID("6f1d3c2e-8a4b-5c7d-9e0f-1a2b3c4d5e6f")
@@ -40,7 +40,7 @@ CONTACT_WITHIN_WORKING_DAYS: Final = 3
 #: Working days within which the resident hears the outcome of a joint consultation.
 CONSULTATION_ANSWER_WORKING_DAYS: Final = 5
 
-LOCAL_TZ: Final = ZoneInfo("Europe/Amsterdam")
+LOCAL_TZ: Final = DUTCH_TIME
 #: When the daily digest of signals goes out (local time).
 DIGEST_AT: Final = time(8, 0)
 
@@ -310,21 +310,6 @@ NO_INVITATION_REASONS: Final = frozenset({"transferred"})
 #: ``skipped`` may be taken up again by a later SupportEnded of the question (a duo's last one).
 InvitationStatus = Literal["pending", "sent", "queued", "skipped", "failed"]
 
-DUTCH_MONTHS: Final = (
-    "januari",
-    "februari",
-    "maart",
-    "april",
-    "mei",
-    "juni",
-    "juli",
-    "augustus",
-    "september",
-    "oktober",
-    "november",
-    "december",
-)
-
 
 @dataclass(frozen=True)
 class ExperienceLink:
@@ -332,12 +317,6 @@ class ExperienceLink:
 
     url: str
     expires_at: datetime
-
-
-def dutch_date(moment: datetime) -> str:
-    """``22 januari 2027``: how a date reads in a resident's message (local time)."""
-    local = moment.astimezone(LOCAL_TZ)
-    return f"{local.day} {DUTCH_MONTHS[local.month - 1]} {local.year}"
 
 
 def invitation_skip_reason(ended: SupportEnded, resident: ResidentContact | None, sms: bool = False) -> str | None:

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Final, NoReturn
-from zoneinfo import ZoneInfo
+from typing import Annotated, NoReturn
 
 import asyncpg
 from fastapi import APIRouter, Depends, HTTPException, status
@@ -18,11 +17,10 @@ from services.intake.councils import domain, handlers, store
 from services.intake.councils.domain import MeetingHeld, MeetingPlan, MeetingRefused
 from services.kit.access import Principal, require
 from services.kit.db import Conn
+from services.kit.dutch import today
 from services.kit.runtime import Runtime
 
 Council = Annotated[Principal, Depends(require("council"))]
-#: "Today" and "the past" are as the council sees them.
-DUTCH_TIME: Final = ZoneInfo("Europe/Amsterdam")
 
 
 class MeetingView(BaseModel):
@@ -39,10 +37,6 @@ class MeetingView(BaseModel):
 
 class MeetingList(BaseModel):
     meetings: list[MeetingView]
-
-
-def today() -> date:
-    return datetime.now(DUTCH_TIME).date()
 
 
 def view_of(row: asyncpg.Record) -> MeetingView:

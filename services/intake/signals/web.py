@@ -11,9 +11,7 @@ the resident's own text, so a link that leaks shows as little as possible.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 from typing import Final
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -23,6 +21,7 @@ from services.intake import web, webforms
 from services.intake.signals import domain, store
 from services.intake.signals.handlers import Signals
 from services.intake.webforms import SignalForm
+from services.kit.dutch import dutch_date
 from services.kit.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -32,7 +31,6 @@ FORM_TITLE: Final = "Signaal of ervaring doorgeven"
 LINK_COOKIE_SECONDS: Final = 30 * 60
 #: Status pages are personal: search engines must not keep them.
 STATUS_HEADERS: Final[dict[str, str]] = {**web.SECURITY_HEADERS, "X-Robots-Tag": "noindex, nofollow"}
-DUTCH_TIME: Final = ZoneInfo("Europe/Amsterdam")
 MONTHS: Final = (
     "januari",
     "februari",
@@ -48,12 +46,6 @@ MONTHS: Final = (
     "december",
 )
 THEMES: Final[dict[str, str]] = {code: label for code, label, _ in webforms.THEME_CHOICES}
-
-
-def dutch_date(moment: datetime) -> str:
-    """``23 november 2026``: as a resident reads a date, in Dutch time."""
-    local = moment.astimezone(DUTCH_TIME)
-    return f"{local.day} {MONTHS[local.month - 1]} {local.year}"
 
 
 def paragraphs(text: str) -> list[str]:
