@@ -4,15 +4,7 @@ A service calls :func:`enqueue` inside the transaction that changes its state, s
 exactly when the change does. The :class:`OutboxRelay` claims rows with ``FOR UPDATE SKIP LOCKED``
 (several instances share the work), publishes them with ``acks=all`` and deletes them once the
 broker acknowledged. A crash between publish and delete republishes the batch; consumers' inboxes
-make that harmless.
-
-Waking the relay: when a relay for the writer's schema runs in the same process (every service
-process has one), :func:`enqueue` wakes it directly, and the relay looks again every few
-milliseconds for a moment, until the writer's transaction has committed. Otherwise ``enqueue``
-sends ``NOTIFY`` for relays elsewhere. ``NOTIFY`` is avoided where possible because PostgreSQL
-serialises the commits of all notifying transactions on one lock, WAL flush included: one
-``NOTIFY`` per event capped the whole system's event rate. Other instances' relays need no
-wake-up: each instance's own relay publishes its own rows, and a short poll is the fallback.
+make that harmless. LISTEN/NOTIFY wakes the relay; a short poll is the fallback.
 """
 
 from __future__ import annotations
@@ -36,21 +28,6 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "samenloket_outbox"
 BATCH = 1000
-#: After a local wake-up, look again after this long, then twice as long each time, up to the poll:
-#: the writer's commit usually follows in milliseconds, a long transaction's a little later.
-LOCAL_RECHECK_SECONDS = 0.005
-
-#: Relays running in this process, by the schema (search path) whose outbox they move.
-_local_relays: dict[str, set[OutboxRelay]] = {}
-
-
-def _schema_of(conn: Conn) -> str | None:
-    """The connection's search path as the server reported it (PostgreSQL 18 reports it), or None."""
-    try:
-        schema: str | None = getattr(conn.get_settings(), "search_path", None)
-    except Exception:  # pragma: no cover - a connection type without settings
-        return None
-    return schema
 
 
 async def enqueue(conn: Conn, topic: str, event: CloudEvent) -> None:
@@ -63,12 +40,7 @@ async def enqueue(conn: Conn, topic: str, event: CloudEvent) -> None:
         value,
         json.dumps([[name, raw.decode()] for name, raw in headers]),
     )
-    local = _local_relays.get(_schema_of(conn) or "")
-    if local:
-        for relay in local:
-            relay.wake_soon()
-    else:
-        await conn.execute("SELECT pg_notify($1, '')", CHANNEL)
+    await conn.execute("SELECT pg_notify($1, '')", CHANNEL)
 
 
 async def publish(conn: Conn, model: Event, source: str) -> CloudEvent:
@@ -89,8 +61,6 @@ class OutboxRelay:
         self._wake = asyncio.Event()
         self._stopping = False
         self._listener: PoolConnectionProxy | None = None
-        self._schema: str | None = None
-        self._recheck: float | None = None
 
     async def run(self) -> None:
         """Relay until :meth:`stop`; publishing errors are logged and retried with backoff."""
@@ -148,18 +118,9 @@ class OutboxRelay:
         self._stopping = True
         self._wake.set()
 
-    def wake_soon(self) -> None:
-        """A writer in this process enqueued a row; it becomes visible when the writer commits."""
-        self._recheck = LOCAL_RECHECK_SECONDS
-        self._wake.set()
-
     async def _sleep(self) -> None:
-        timeout = self.poll_seconds
-        if self._recheck is not None:
-            timeout = self._recheck
-            self._recheck = self._recheck * 2 if self._recheck * 2 < self.poll_seconds else None
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), timeout)
+            await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
         self._wake.clear()
 
     async def _listen(self) -> None:
@@ -167,19 +128,14 @@ class OutboxRelay:
             listener = await self.pool.acquire()
             await listener.add_listener(CHANNEL, self._on_notify)
             self._listener = listener
-            self._schema = _schema_of(listener)
         except (OSError, asyncpg.PostgresError) as exc:
             log.warning("outbox LISTEN unavailable, polling only", extra={"error": repr(exc)})
             self._listener = None
-        if self._schema:
-            _local_relays.setdefault(self._schema, set()).add(self)
 
     def _on_notify(self, *_: object) -> None:
         self._wake.set()
 
     async def _unlisten(self) -> None:
-        if self._schema:
-            _local_relays.get(self._schema, set()).discard(self)
         if self._listener is not None:
             with contextlib.suppress(Exception):
                 await self._listener.remove_listener(CHANNEL, self._on_notify)
