@@ -6,19 +6,14 @@ The main flow runs with JavaScript switched off: the page must work as plain HTM
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
-import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
-from axe_playwright_python.async_playwright import Axe
-from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+from playwright.async_api import Browser, BrowserContext, Page
 
 from contracts import topics
 from contracts.events import ConsultationRequired, SupporterAssigned
@@ -26,11 +21,10 @@ from services.kit import access
 from services.kit.settings import Settings
 from services.matching import store
 from services.matching.domain import SupporterRecord
+from tests.support.browser import CHROMIUM, serious_violations, serve_app
 from tests.support.harness import RunningService, publish, run_service
 from tests.support.matching import envelope, events_about, question, uid
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
 REASON = "De inwoner kent Bram al; een tolk Arabisch gaat mee naar de gesprekken."
 
 pytestmark = [
@@ -46,13 +40,6 @@ class Served:
     key: str
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 async def matching(settings: Settings) -> AsyncIterator[Served]:
     """Matching in this event loop (consumers, relay), its app served over HTTP by uvicorn."""
@@ -61,26 +48,8 @@ async def matching(settings: Settings) -> AsyncIterator[Served]:
             await store.upsert_organisation(conn, "mee", "MEE Plus", False)
             await store.upsert_organisation(conn, "wijkteam", "Sociaal Wijkteam", True)
             key = await access.create_key(conn, "regio-overleg", ["coordinator"])
-        port = free_port()
-        config = uvicorn.Config(svc.app, host="127.0.0.1", port=port, lifespan="off", log_config=None)
-        server = uvicorn.Server(config)
-        task = asyncio.create_task(server.serve())
-        while not server.started:
-            assert not task.done(), "uvicorn stopped at start"
-            await asyncio.sleep(0.05)
-        try:
-            yield Served(f"http://127.0.0.1:{port}", svc, key)
-        finally:
-            server.should_exit = True
-            await task
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        await chromium.close()
+        async with serve_app(svc.app) as url:
+            yield Served(url, svc, key)
 
 
 @pytest.fixture
@@ -255,12 +224,3 @@ async def test_the_pages_have_no_serious_accessibility_violations(
         assert re.search(r"\d+ vra(ag|gen) wacht", await page.locator("main").inner_text())
     finally:
         await context.close()
-
-
-async def serious_violations(page: Page) -> list[str]:
-    results = await Axe().run(page)
-    return [
-        f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']]}"
-        for v in results.response["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]

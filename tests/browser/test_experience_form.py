@@ -7,31 +7,24 @@ internal endpoint notifications uses, and axe-core checks each page.
 
 from __future__ import annotations
 
-import asyncio
-import socket
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
-from axe_playwright_python.async_playwright import Axe
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page
 
 from contracts.envelope import from_model
 from contracts.events import ExperienceShared, Reason, SupportEnded, SupporterAssigned
 from contracts.topics import ASSIGNMENTS, EXPERIENCES
 from services.kit import access
 from services.kit.settings import Settings
+from tests.support.browser import CHROMIUM, PHONE, free_port, serious_violations, serve_app
 from tests.support.harness import RunningService, events_of, eventually, publish, read_topic, run_service
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
-PHONE = {"width": 390, "height": 844}
 INTERNAL = {"Authorization": "Bearer test-internal-token"}
 
 pytestmark = [
@@ -47,13 +40,6 @@ class Served:
     staff: dict[str, str]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 async def intake(settings: Settings) -> AsyncIterator[Served]:
     port = free_port()
@@ -61,25 +47,8 @@ async def intake(settings: Settings) -> AsyncIterator[Served]:
     async with run_service("intake", settings.model_copy(update={"intake_url": url})) as svc:
         async with svc.runtime.db.acquire() as conn:
             key = await access.create_key(conn, "loket-staff", ["staff"])
-        config = uvicorn.Config(svc.app, host="127.0.0.1", port=port, lifespan="off", log_config=None)
-        server = uvicorn.Server(config)
-        task = asyncio.create_task(server.serve())
-        while not server.started:
-            assert not task.done(), "uvicorn stopped at start"
-            await asyncio.sleep(0.05)
-        try:
+        async with serve_app(svc.app, port):
             yield Served(url, svc, {"Authorization": f"Bearer {key}"})
-        finally:
-            server.should_exit = True
-            await task
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        await chromium.close()
 
 
 @pytest.fixture
@@ -87,15 +56,6 @@ async def page(browser: Browser) -> AsyncIterator[Page]:
     context = await browser.new_context(viewport=PHONE, locale="nl-NL")
     yield await context.new_page()
     await context.close()
-
-
-async def serious_violations(page: Page) -> list[str]:
-    results = await Axe().run(page)
-    return [
-        f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']]}"
-        for v in results.response["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
 
 
 async def invitation_link(intake: Served, settings: Settings) -> str:

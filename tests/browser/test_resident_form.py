@@ -11,7 +11,6 @@ import asyncio
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import uuid
@@ -24,19 +23,16 @@ import asyncpg
 import httpx
 import pytest
 from aiokafka import ConsumerRecord
-from axe_playwright_python.async_playwright import Axe
-from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+from playwright.async_api import Browser, BrowserContext, Page
 from pydantic import SecretStr
 
 from contracts.events import QuestionReceived, SignalRaised
 from contracts.topics import QUESTIONS, SIGNALS
 from services.kit import broker
 from services.kit.settings import Settings
+from tests.support.browser import CHROMIUM, PHONE, free_port, serious_violations
 from tests.support.harness import events_of, read_topic
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
-PHONE = {"width": 390, "height": 844}
 ROOT = Path(__file__).resolve().parents[2]
 #: Words of pydantic's English messages that must never reach a resident.
 ENGLISH = re.compile(r"\b(field|value|required|invalid|string|should|must|input|error|missing)\b", re.IGNORECASE)
@@ -55,13 +51,6 @@ class Server:
     url: str
     process: subprocess.Popen[bytes]
     log: Path
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def environment_of(settings: Settings, **overrides: object) -> dict[str, str]:
@@ -144,14 +133,6 @@ async def strict_intake(
     stop(server)
 
 
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        await chromium.close()
-
-
 @pytest.fixture
 async def page(browser: Browser) -> AsyncIterator[Page]:
     context = await browser.new_context(viewport=PHONE, locale="nl-NL")
@@ -212,15 +193,6 @@ async def question_id_of(page: Page) -> str:
     match = re.search(r"/bevestiging/([0-9a-f-]{36})$", page.url)
     assert match, f"not on a confirmation page: {page.url}"
     return match.group(1)
-
-
-async def serious_violations(page: Page) -> list[str]:
-    results = await Axe().run(page)
-    return [
-        f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']]}"
-        for v in results.response["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
 
 
 async def csrf_pair(client: httpx.AsyncClient, path: str = "/") -> str:

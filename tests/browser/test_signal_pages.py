@@ -6,26 +6,19 @@ then shows the answer. axe-core checks every page.
 
 from __future__ import annotations
 
-import asyncio
 import re
-import socket
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
-import uvicorn
-from axe_playwright_python.async_playwright import Axe
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page
 
 from services.kit import access
 from services.kit.settings import Settings
+from tests.support.browser import CHROMIUM, PHONE, serious_violations, serve_app
 from tests.support.harness import RunningService, run_service
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
-PHONE = {"width": 390, "height": 844}
 #: Words of English (or of pydantic's messages) that must never reach a resident.
 ENGLISH = re.compile(r"\b(status|signal|answer|field|value|required|invalid|error)\b", re.IGNORECASE)
 
@@ -42,38 +35,14 @@ class Served:
     desk: dict[str, str]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 async def intake(settings: Settings) -> AsyncIterator[Served]:
     """Intake in this event loop (relay, consumers), its app served over HTTP by uvicorn."""
     async with run_service("intake", settings) as svc:
         async with svc.runtime.db.acquire() as conn:
             key = await access.create_key(conn, "gemeente-dordrecht", ["municipality"], "GM0505")
-        port = free_port()
-        server = uvicorn.Server(uvicorn.Config(svc.app, host="127.0.0.1", port=port, lifespan="off", log_config=None))
-        task = asyncio.create_task(server.serve())
-        while not server.started:
-            assert not task.done(), "uvicorn stopped at start"
-            await asyncio.sleep(0.05)
-        try:
-            yield Served(f"http://127.0.0.1:{port}", svc, {"Authorization": f"Bearer {key}"})
-        finally:
-            server.should_exit = True
-            await task
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        await chromium.close()
+        async with serve_app(svc.app) as url:
+            yield Served(url, svc, {"Authorization": f"Bearer {key}"})
 
 
 @pytest.fixture
@@ -81,15 +50,6 @@ async def page(browser: Browser) -> AsyncIterator[Page]:
     context = await browser.new_context(viewport=PHONE, locale="nl-NL")
     yield await context.new_page()
     await context.close()
-
-
-async def serious_violations(page: Page) -> list[str]:
-    results = await Axe().run(page)
-    return [
-        f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']]}"
-        for v in results.response["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
 
 
 async def fits_the_phone(page: Page) -> bool:
