@@ -446,8 +446,10 @@ class CouncilMeetingHeld(Event):
 
 
 class StatisticCell(BaseModel):
-    """One published figure. A count of fewer than the threshold (or one that would reveal one) is
-    suppressed: ``value`` is null and ``display`` is ``"<"`` and the threshold (``"<10"`` at the default 10)."""
+    """One published figure. A count of fewer than the threshold, or one that would reveal one, is
+    suppressed: ``value`` is null. A small count (``suppression`` "small") displays ``"<"`` and the
+    threshold (``"<10"`` at the default 10); a figure hidden only so that a small one cannot be worked out
+    (``suppression`` "secondary", any size from the threshold up) displays ``"×"``."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -457,6 +459,9 @@ class StatisticCell(BaseModel):
     value: float | None
     display: str
     suppressed: bool
+    suppression: Literal["small", "secondary"] | None = Field(
+        default=None, description="why the figure is hidden: small (1 to threshold-1) or secondary; null when shown"
+    )
 
 
 class StatisticsPublished(Event):

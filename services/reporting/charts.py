@@ -6,8 +6,9 @@ table beside it in a ``<details>`` for screen readers and for anyone who wants t
 Small numbers: a chart only ever gets what the audience may see (:class:`Bar` is built from a
 suppressed :class:`~services.reporting.tables.Shown` or a :class:`~services.reporting.tables.Statistic`
 after its threshold check). A suppressed figure has no value here at all, so it cannot leak: it is
-drawn as a hatched, dashed box reaching up to the threshold ("somewhere below 10") with the label
-``<10`` (``<threshold>``: ``<5`` at threshold 5), and the scale of the chart depends only on the
+drawn as a hatched, dashed box as high as the threshold, labelled ``<10`` (``<threshold>``: ``<5`` at
+threshold 5) when it is small, or ``×`` when it is hidden only so that a small figure cannot be worked
+out (it may be large: the box is a marker, not its size). The scale of the chart depends only on the
 shown values and the threshold.
 """
 
@@ -18,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
-from services.reporting.tables import Shown, Statistic
+from services.reporting.tables import SECONDARY, Shown, Statistic
 
 WIDTH = 480
 #: At most this many axis labels under a bar or line chart; the data table beside it has every one.
@@ -122,8 +123,15 @@ def _hatched_rect(chart_id: str, x: float, y: float, width: float, height: float
     return (
         f'<rect class="bar suppressed" x="{x:.1f}" y="{y:.1f}" width="{width:.1f}" height="{height:.1f}" '
         f'fill="url(#{escape(chart_id)}-hatch)" stroke="{MUTED}" stroke-dasharray="4 3">'
-        f"<title>{escape(bar.label)}: {escape(bar.display)} (te weinig om te tonen)</title></rect>"
+        f"<title>{escape(bar.label)}: {escape(bar.display)} ({why_hidden(bar)})</title></rect>"
     )
+
+
+def why_hidden(bar: Bar) -> str:
+    """Why a hidden bar has no value, in plain Dutch."""
+    if bar.display == SECONDARY:
+        return "verborgen, zodat u een klein aantal niet kunt uitrekenen"
+    return "te weinig om te tonen"
 
 
 def _text(x: float, y: float, content: str, anchor: str = "middle", css_class: str = "", fill: str = INK) -> str:

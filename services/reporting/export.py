@@ -2,8 +2,10 @@
 
 Semicolons between fields and a decimal comma (what Excel expects with Dutch regional settings), a
 UTF-8 byte order mark so Excel reads "é" and "–" correctly, and CRLF line ends. The rows are
-exactly the published cells (:func:`services.reporting.suppression.cells`): a suppressed figure is
-``<10`` (``<threshold>``) and its true value is not in the file. Labels that Excel would take for a formula are quoted.
+exactly the published cells (:func:`services.reporting.suppression.cells`): a small figure is ``<10``
+(``<threshold>``), a figure hidden only so that a small one cannot be worked out is ``×``, and no true value
+of a hidden figure is in the file. Two note rows (table ``toelichting``) at the end explain both markers in
+Dutch. Labels that Excel would take for a formula are quoted.
 """
 
 from __future__ import annotations
@@ -13,14 +15,17 @@ import io
 
 from contracts.events import StatisticCell
 from services.reporting.suppression import STATISTICS_TABLE, PublishedReport, cells
-from services.reporting.tables import SINGLE, TOTAL, Period
+from services.reporting.tables import SECONDARY, SINGLE, TOTAL, Period, suppressed_text
 
 BOM = "\ufeff"
 HEADER = ("tabel", "titel", "rij", "rij_naam", "kolom", "kolom_naam", "waarde")
+#: The ``tabel`` of the note rows that explain the markers.
+NOTES_TABLE = "toelichting"
 
 
 def value_text(cell: StatisticCell) -> str:
-    """The cell's value for Excel: ``<threshold>`` when suppressed, whole numbers plain, else a decimal comma."""
+    """The cell's value for Excel: its marker (``<threshold>`` or ``×``) when suppressed, whole numbers plain,
+    else a decimal comma."""
     if cell.suppressed or cell.value is None:
         return cell.display
     if float(cell.value).is_integer():
@@ -60,12 +65,22 @@ def rows(published: PublishedReport) -> list[tuple[str, ...]]:
     return found
 
 
+def notes(threshold: int) -> list[tuple[str, ...]]:
+    """The rows that explain the markers, shaped like the other rows (the marker as the row code)."""
+    explained = (
+        ("small", f"{suppressed_text(threshold)}: minder dan {threshold} mensen."),
+        ("secondary", f"{SECONDARY}: verborgen, zodat u een klein aantal niet kunt uitrekenen."),
+    )
+    return [(NOTES_TABLE, "Toelichting", code, text, "", "", "") for code, text in explained]
+
+
 def csv_text(published: PublishedReport) -> str:
     """The whole file, byte order mark included."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
     writer.writerow(HEADER)
     writer.writerows(rows(published))
+    writer.writerows(notes(published.threshold))
     return BOM + buffer.getvalue()
 
 

@@ -28,7 +28,7 @@ from services.kit.runtime import Runtime
 from services.reporting import report, suppression
 from services.reporting.audience import READERS, resolve_area
 from services.reporting.ingest import Ingest, ingest
-from services.reporting.tables import SINGLE, CountTable, Period, PublishedTable, Shown, Statistic
+from services.reporting.tables import SINGLE, CountTable, Period, PublishedTable, Shown, Statistic, Suppression
 
 #: The longest period one request may ask for.
 MAX_DAYS = 3 * 366
@@ -45,9 +45,11 @@ MunicipalityParam = Annotated[
 class Figure(BaseModel):
     value: float | None = Field(description="null when suppressed or not measured")
     display: str = Field(
-        description="as shown to people: the number, '<threshold>' (e.g. '<10') when suppressed, '–' when not measured"
+        description="as shown to people: the number, '<threshold>' (e.g. '<10') when small, '×' when hidden only so "
+        "that a small figure cannot be worked out, '–' when not measured"
     )
     suppressed: bool
+    suppression: Suppression | None = Field(default=None, description="why hidden: small or secondary; null when shown")
 
 
 class Category(BaseModel):
@@ -117,7 +119,12 @@ class Overview(BaseModel):
 
 
 def figure(shown: Shown) -> Figure:
-    return Figure(value=None if shown.suppressed else shown.value, display=shown.display, suppressed=shown.suppressed)
+    return Figure(
+        value=None if shown.suppressed else shown.value,
+        display=shown.display,
+        suppressed=shown.suppressed,
+        suppression=shown.suppression,
+    )
 
 
 def table_out(published: PublishedTable) -> TableOut:
@@ -146,6 +153,7 @@ def statistic_out(statistic: Statistic, threshold: int) -> StatisticOut:
         value=None if hidden else statistic.value,
         display=statistic.display(threshold),
         suppressed=hidden,
+        suppression=statistic.suppression(threshold),
     )
 
 

@@ -11,15 +11,31 @@ Tables that do not count people (``people=False``) are shown as they are.
 set of *lines*: each row with its row total, each column with its column total, and the totals
 row / column with the grand total. In an additive line the parts add up to the total, so a line
 with exactly one hidden figure gives it away; the first pass hides a second figure in every such
-line (the smallest non-zero one, so as little as possible disappears) and repeats until stable.
+line (the cheapest shown non-zero one, see below) and repeats until stable.
 
-That rule is not always enough. An attacker also knows that counts are not negative and that a
-hidden count is never zero (zero is always shown). Two hidden cells whose sum is 2 are both 1;
-a 2×2 block of hidden cells can be pinned by the totals around it. So the second pass asks a
-linear program for the range every hidden figure can take given everything shown
-(:meth:`AttackerSystem.feasible_range`), and while some figure has only one possible whole value it hides one
-more figure in a line of that figure and starts over. This terminates: in the worst case every
-non-zero figure is hidden, and then every solution can be scaled up, so nothing is pinned.
+**Two markers, and an attacker who reads them.** A figure hidden because it is small shows
+``<threshold>`` (``<10``); a figure hidden only so that a small one cannot be worked out shows ``×``
+(CBS's sign for "geheim"), since it may be large and ``<10`` would be untrue. So the attacker knows
+a small hidden figure lies in ``[1, threshold − 1]`` and a secondary one in ``[threshold, ∞)`` (zero is
+always shown, except in the one case below). Two hidden cells whose sum is 2 are both 1; a secondary
+figure in a line whose other hidden figure is small and whose total is ``threshold + 1`` is pinned to
+the threshold; a 2×2 block of hidden cells can be pinned by the totals around it. So the second pass
+asks a linear program for the range every hidden figure can take given everything shown and those
+bounds (:meth:`AttackerSystem.feasible_range`), and while some figure has only one possible whole value
+it hides one more figure in a line of that figure and starts over. This terminates: every round hides
+one more figure, and it stops when every figure is hidden.
+
+A small total over as many non-zero small parts as it can hold (``<5`` over four ``<5``) pins them all to
+1 even when all non-zero figures are hidden: only then a zero is hidden too, shown as ``<threshold``
+(true: it is fewer), and the check no longer assumes a ``<threshold`` figure is non-zero
+(:func:`zeros_hidden`). With no zero at all (a table of ``threshold − 1`` people, one per row) every
+figure is hidden and the markers still tell each row is 1: the one case honest markers cannot protect.
+
+**Cost.** Which figure goes second is chosen by cost (:func:`cost`): a municipality's figure before the
+region's, a figure of one table before one other tables show too (``same``: the number of questions is
+the total of several tables, hidden in all of them or in none), a cell before a total (a grand total
+last), and among those the smallest. The region's report, read most, keeps its totals and most cells;
+the municipalities carry the hiding.
 
 **Non-additive tables** (one person counted in several columns, e.g. a question with two life
 domains) have row totals and a grand total that are counts of their own, not sums. Those figures
@@ -64,7 +80,7 @@ therefore reveal a month's small count that March's own report hides. Only the q
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from itertools import pairwise
 from typing import Any
@@ -73,7 +89,15 @@ import numpy as np
 from scipy.optimize import linprog
 
 from contracts.events import StatisticCell
-from services.reporting.tables import SINGLE, TOTAL, CountTable, PublishedTable, Report, Shown, Statistic
+from services.reporting.tables import (
+    SINGLE,
+    TOTAL,
+    CountTable,
+    PublishedTable,
+    Report,
+    Shown,
+    Statistic,
+)
 
 #: A figure of a table: ``(row, column)``; totals use :data:`TOTAL` (``(TOTAL, TOTAL)`` is the grand
 #: total). A one-dimensional table has cells ``(row, SINGLE)`` and its total ``(TOTAL, SINGLE)``.
@@ -187,13 +211,33 @@ def suppress(table: CountTable, threshold: int) -> PublishedTable:
 
 
 def with_hidden(table: CountTable, hidden: set[Key], threshold: int) -> PublishedTable:
-    """``table`` with the figures ``hidden`` shown as ``<threshold>`` and every other one as it is."""
+    """``table`` with the figures ``hidden`` shown as ``<threshold>`` (small) or ``×`` (secondary, not small)
+    and every other one as it is."""
     values = figures(table)
     shown = {
-        key: Shown(None, suppressed=True, threshold=threshold) if key in hidden else Shown(value)
+        key: Shown(None, suppressed=True, threshold=threshold, secondary=value >= threshold)
+        if key in hidden
+        else Shown(value)
         for key, value in values.items()
     }
     return _published(table, shown)
+
+
+def small(value: int, threshold: int) -> bool:
+    """Whether ``value`` is a count primary suppression hides: 1 up to the threshold."""
+    return 0 < value < threshold
+
+
+def cost(key: Key, shared: Collection[Key] = ()) -> tuple[int, ...]:
+    """The cost tier of hiding ``key`` (its value breaks ties): a municipality's figure before the region's;
+    then a figure that is not also shown in another table (``shared``: hiding it hides it there too, e.g. the
+    number of questions) before one that is; then a cell before a row or column total, those before a grand
+    total.
+
+    ``key`` is ``(row, column)``, or in linked suppression ``(..., area, row, column)``.
+    """
+    in_region = len(key) >= 3 and key[-3] == REGION
+    return (int(in_region), int(key in shared), key[-2:].count(TOTAL))
 
 
 def hidden_figures(table: CountTable, values: Mapping[Key, int], threshold: int) -> set[Key]:
@@ -201,20 +245,38 @@ def hidden_figures(table: CountTable, values: Mapping[Key, int], threshold: int)
     return hidden_in(lines(table, values), values, threshold)
 
 
-def hidden_in(relations: Sequence[Line], values: Mapping[Key, int], threshold: int) -> set[Key]:
-    """:func:`hidden_figures` for any set of figures and the relations between them."""
+def hidden_in(
+    relations: Sequence[Line], values: Mapping[Key, int], threshold: int, shared: Collection[Key] = frozenset()
+) -> set[Key]:
+    """:func:`hidden_figures` for any set of figures and the relations between them (``shared``: figures
+    that other tables show too, see :func:`cost`)."""
     order = {key: index for index, key in enumerate(values)}
-    hidden = {key for key, value in values.items() if 0 < value < threshold}
-    hide_second_in_lines(relations, values, hidden, order)
+    hidden = {key for key, value in values.items() if small(value, threshold)}
+    hide_second_in_lines(relations, values, hidden, order, shared)
     settled: set[Key] = set()
-    while (pinned := first_pinned(relations, values, hidden, settled)) is not None:
-        hidden.add(extra_for(pinned, relations, values, hidden, order))
-        hide_second_in_lines(relations, values, hidden, order)
+    while (pinned := first_pinned(relations, values, hidden, settled, threshold)) is not None:
+        if len(hidden) == len(values):
+            break  # the markers alone pin it (four parts "<5" of a total "<5", no zero beside them): see above
+        hidden.add(extra_for(pinned, relations, values, hidden, order, shared))
+        hide_second_in_lines(relations, values, hidden, order, shared)
     return hidden
 
 
+def zeros_hidden(values: Mapping[Key, int], hidden: Collection[Key]) -> bool:
+    """Whether a zero had to be hidden (as ``<threshold``): then no ``<threshold`` figure is known to be non-zero.
+
+    Only when nothing else is left: a small total over as many small parts as it can hold (a total ``<5``
+    over four parts ``<5``) pins every part to 1 while zeros are shown.
+    """
+    return any(values[key] == 0 for key in hidden)
+
+
 def hide_second_in_lines(
-    relations: Sequence[Line], values: Mapping[Key, int], hidden: set[Key], order: Mapping[Key, int]
+    relations: Sequence[Line],
+    values: Mapping[Key, int],
+    hidden: set[Key],
+    order: Mapping[Key, int],
+    shared: Collection[Key] = frozenset(),
 ) -> None:
     """Every exact line holding one hidden figure gets a second one, until stable (changes ``hidden``)."""
     changed = True
@@ -223,7 +285,7 @@ def hide_second_in_lines(
         for line in relations:
             if not line.exact or sum(m in hidden for m in line.members) != 1:
                 continue
-            hidden.add(_smallest_shown(line.members, values, hidden, order, relations))
+            hidden.add(_smallest_shown(line.members, values, hidden, order, relations, shared))
             changed = True
 
 
@@ -233,49 +295,76 @@ def _smallest_shown(
     hidden: set[Key],
     order: Mapping[Key, int],
     relations: Sequence[Line],
+    shared: Collection[Key] = frozenset(),
 ) -> Key:
-    """The shown non-zero figure to hide next: the smallest; on a tie, one that also completes another
-    line holding a single hidden figure; then the first in table order."""
-    options = [k for k in candidates if k not in hidden and values[k] > 0]
+    """The shown non-zero figure to hide next: the cheapest tier (:func:`cost`), in it the smallest; on a tie,
+    one that also completes another line holding a single hidden figure; then the first in table order."""
+    shown = [k for k in candidates if k not in hidden]
+    options = [k for k in shown if values[k] > 0] or shown  # a zero only beside a hidden zero
     if not options:
         raise ValueError("no figure left to hide")  # impossible: a line with a hidden count has a non-zero total
 
     def lonely_lines(key: Key) -> int:
         return sum(1 for line in relations if key in line.members and sum(m in hidden for m in line.members) == 1)
 
-    return min(options, key=lambda k: (values[k], -lonely_lines(k), order[k]))
+    return min(options, key=lambda k: (*cost(k, shared), values[k], -lonely_lines(k), order[k]))
 
 
 def extra_for(
-    pinned: Key, relations: Sequence[Line], values: Mapping[Key, int], hidden: set[Key], order: Mapping[Key, int]
+    pinned: Key,
+    relations: Sequence[Line],
+    values: Mapping[Key, int],
+    hidden: set[Key],
+    order: Mapping[Key, int],
+    shared: Collection[Key] = frozenset(),
 ) -> Key:
-    """The figure to hide so that ``pinned`` can no longer be worked out: the smallest shown one in a
-    line of ``pinned``, or, if those lines are fully hidden, the smallest shown one in the table."""
+    """The figure to hide so that ``pinned`` can no longer be worked out: the cheapest shown one in a
+    line of ``pinned``, or, if those lines are fully hidden, the cheapest shown one of all."""
     near = [m for line in relations if pinned in line.members for m in line.members]
     if any(k not in hidden and values[k] > 0 for k in near):
-        return _smallest_shown(near, values, hidden, order, relations)
-    return _smallest_shown(values, values, hidden, order, relations)
+        return _smallest_shown(near, values, hidden, order, relations, shared)
+    if any(k not in hidden and values[k] > 0 for k in values):
+        return _smallest_shown(values, values, hidden, order, relations, shared)
+    zeros = [k for k in (*near, *values) if k not in hidden]
+    return min(zeros, key=lambda k: (*cost(k, shared), order[k]))  # the caller stops when all are hidden
 
 
 def first_pinned(
-    relations: Sequence[Line], values: Mapping[Key, int], hidden: set[Key], settled: set[Key] | None = None
+    relations: Sequence[Line],
+    values: Mapping[Key, int],
+    hidden: set[Key],
+    settled: set[Key] | None = None,
+    threshold: int = 10,
 ) -> Key | None:
     """The first hidden figure that has only one possible whole value, or ``None``.
 
     ``settled`` (updated here) holds figures already found to keep several values. Hiding more
     never narrows a range (every earlier solution stays one, with the true value of the newly
-    hidden figure), so those need no second look.
+    hidden figure, which lies within the bounds its marker gives), so those need no second look.
+    A figure its marker alone pins (``<2``: it is 1) is settled too: hiding more cannot help it.
     """
     settled = set() if settled is None else settled
-    system = AttackerSystem.build(relations, values, hidden)
+    system = AttackerSystem.build(relations, values, hidden, threshold)
+    with_zeros = zeros_hidden(values, hidden)
     for key in system.variables:
         if key in settled:
+            continue
+        if pins(*marker_bounds(values[key], threshold, with_zeros)):
+            settled.add(key)
             continue
         low, high = system.feasible_range(key)
         if pins(low, high):
             return key
         settled.add(key)
     return None
+
+
+def marker_bounds(value: int, threshold: int, with_zeros: bool = False) -> tuple[float, float]:
+    """What the marker of a hidden ``value`` tells: ``[1, threshold − 1]`` for ``<threshold`` (``[0, …]`` when
+    a zero is hidden among them, see :func:`zeros_hidden`), else ``[threshold, ∞)`` for ``×``."""
+    if value >= threshold:
+        return (threshold, math.inf)
+    return (0 if with_zeros else 1, threshold - 1)
 
 
 def pins(low: float, high: float) -> bool:
@@ -289,8 +378,9 @@ def pins(low: float, high: float) -> bool:
 class AttackerSystem:
     """What an attacker knows about the hidden figures, as a linear program.
 
-    Variables are the hidden figures, each at least 1 (zero is always shown). Shown figures are
-    constants. Exact lines are equations; inexact lines give ``part ≤ total ≤ sum(parts)``.
+    Variables are the hidden figures, each within what its marker tells (:func:`marker_bounds`; zero is
+    always shown). Shown figures are constants. Exact lines are equations; inexact lines give
+    ``part ≤ total ≤ sum(parts)``.
     """
 
     variables: tuple[Key, ...]
@@ -298,10 +388,15 @@ class AttackerSystem:
     b_eq: np.ndarray
     a_ub: np.ndarray
     b_ub: np.ndarray
+    bounds: tuple[tuple[float, float | None], ...]
 
     @classmethod
-    def build(cls, relations: Sequence[Line], values: Mapping[Key, int], hidden: set[Key]) -> AttackerSystem:
+    def build(
+        cls, relations: Sequence[Line], values: Mapping[Key, int], hidden: set[Key], threshold: int
+    ) -> AttackerSystem:
         variables = tuple(k for k in values if k in hidden)
+        with_zeros = zeros_hidden(values, hidden)
+        bounds = tuple(_lp_bounds(*marker_bounds(values[k], threshold, with_zeros)) for k in variables)
         index = {key: i for i, key in enumerate(variables)}
         eq: list[tuple[np.ndarray, float]] = []
         ub: list[tuple[np.ndarray, float]] = []
@@ -328,7 +423,7 @@ class AttackerSystem:
                 equations = [terms for terms in equations if sum(sign * values[k] for k, sign in terms) <= 0]
                 target = ub
             target.extend(r for terms in equations if (r := row(terms)) is not None)
-        return cls(variables, *_matrix(eq, len(variables)), *_matrix(ub, len(variables)))
+        return cls(variables, *_matrix(eq, len(variables)), *_matrix(ub, len(variables)), bounds)
 
     def feasible_range(self, key: Key) -> tuple[float, float]:
         """The smallest and largest value ``key`` can take (``inf`` when unbounded)."""
@@ -337,7 +432,8 @@ class AttackerSystem:
         objective[i] = 1.0
         low = self._optimum(objective)
         high = self._optimum(-objective)
-        assert low is not None, "every hidden figure is at least 1, so never unbounded below"
+        assert low is not None, "every hidden figure is at least 0, so never unbounded below"
+        low = max(low, self.bounds[i][0])  # the solver's optimum may sit a hair outside its bounds
         return low, (math.inf if high is None else -high)
 
     def _optimum(self, objective: np.ndarray) -> float | None:
@@ -358,9 +454,13 @@ class AttackerSystem:
             b_ub=self.b_ub if len(self.b_ub) else None,
             A_eq=self.a_eq if len(self.b_eq) else None,
             b_eq=self.b_eq if len(self.b_eq) else None,
-            bounds=(1, None),
+            bounds=list(self.bounds),
             method="highs",
         )
+
+
+def _lp_bounds(low: float, high: float) -> tuple[float, float | None]:
+    return (low, None if math.isinf(high) else high)
 
 
 def _matrix(rows: list[tuple[np.ndarray, float]], width: int) -> tuple[np.ndarray, np.ndarray]:
@@ -477,8 +577,10 @@ def linked_hidden_together(
         own = linked_figures(by_area)
         values.update({(key, *figure): n for figure, n in own.items()})
         relations += [prefixed(key, line) for line in linked_lines(by_area, own)]
-    relations += same_lines(tables, values, same)
-    hidden = hidden_in(relations, values, threshold) if values else set()
+    alike = same_lines(tables, values, same)
+    relations += alike
+    shared = {key for line in alike for key in line.members}
+    hidden = hidden_in(relations, values, threshold, shared) if values else set()
     return {
         key: {area: {f[2:] for f in hidden if f[:2] == (key, area_code(area))} for area in by_area}
         for key, by_area in tables.items()
@@ -597,6 +699,7 @@ def table_cells(published: PublishedTable) -> list[StatisticCell]:
             value=None if shown.suppressed else shown.value,
             display=shown.display,
             suppressed=shown.suppressed,
+            suppression=shown.suppression,
         )
         for (row, column), shown in figures_shown
     ]
@@ -611,4 +714,5 @@ def statistic_cell(statistic: Statistic, threshold: int) -> StatisticCell:
         value=None if hidden else statistic.value,
         display=statistic.display(threshold),
         suppressed=hidden,
+        suppression=statistic.suppression(threshold),
     )

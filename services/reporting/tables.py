@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Literal
 
 #: The column code of a one-dimensional table (one count per row).
 SINGLE = "n"
@@ -28,12 +29,27 @@ DEFAULT_THRESHOLD = 10
 
 
 def suppressed_text(threshold: int) -> str:
-    """What a suppressed figure shows: ``<10`` at the default threshold, ``<5`` at threshold 5."""
+    """What a figure hidden because it is small shows: ``<10`` at the default threshold, ``<5`` at threshold 5."""
     return f"<{threshold}"
 
 
-#: What a suppressed figure shows at the default threshold.
+#: What a small figure shows at the default threshold.
 SUPPRESSED = suppressed_text(DEFAULT_THRESHOLD)
+#: What a figure hidden only so that a small one cannot be worked out shows (CBS's sign for "geheim").
+#: It may be large: it says nothing about its size.
+SECONDARY = "×"
+#: Why a figure is hidden, as in ``StatisticCell.suppression``.
+Suppression = Literal["small", "secondary"]
+SMALL_REASON: Suppression = "small"
+SECONDARY_REASON: Suppression = "secondary"
+
+
+def legend(threshold: int) -> str:
+    """The Dutch explanation of both markers, for every page, report and export that may show them."""
+    return (
+        f"{suppressed_text(threshold)}: minder dan {threshold} mensen. "
+        f"{SECONDARY}: verborgen, zodat u een klein aantal niet kunt uitrekenen."
+    )
 
 
 @dataclass(frozen=True)
@@ -94,16 +110,29 @@ class CountTable:
 
 @dataclass(frozen=True)
 class Shown:
-    """One figure as the audience sees it: its value, or ``<threshold>`` (e.g. ``<10``) when suppressed."""
+    """One figure as the audience sees it: its value, ``<threshold>`` (e.g. ``<10``) when hidden because it is
+    small, or ``×`` when hidden only so that a small figure cannot be worked out (``secondary``)."""
 
     value: int | None
     suppressed: bool = False
-    #: The threshold it was suppressed with: what a hidden figure says (``<10``, ``<5``).
+    #: The threshold it was suppressed with: what a small hidden figure says (``<10``, ``<5``).
     threshold: int = DEFAULT_THRESHOLD
+    #: Hidden although it is not small (it may be any size from the threshold up).
+    secondary: bool = False
+
+    @property
+    def suppression(self) -> Suppression | None:
+        """``"small"``, ``"secondary"`` or ``None`` (shown)."""
+        if not (self.suppressed or self.value is None):
+            return None
+        return SECONDARY_REASON if self.secondary else SMALL_REASON
 
     @property
     def display(self) -> str:
-        return suppressed_text(self.threshold) if self.suppressed or self.value is None else str(self.value)
+        reason = self.suppression
+        if reason is None:
+            return str(self.value)
+        return SECONDARY if reason == SECONDARY_REASON else suppressed_text(self.threshold)
 
 
 @dataclass(frozen=True)
@@ -139,11 +168,23 @@ class Statistic:
     withheld: bool = False
 
     def hidden(self, threshold: int) -> bool:
-        return self.withheld or any(0 < c < threshold for c in self.counts)
+        return self.withheld or self.small(threshold)
+
+    def small(self, threshold: int) -> bool:
+        """Hidden because it is about a small count (shown as ``<threshold>``)."""
+        return any(0 < c < threshold for c in self.counts)
+
+    def suppression(self, threshold: int) -> Suppression | None:
+        """``"small"``, ``"secondary"`` (withheld only so that a hidden count elsewhere cannot be worked out)
+        or ``None`` (shown)."""
+        if self.small(threshold):
+            return SMALL_REASON
+        return SECONDARY_REASON if self.withheld else None
 
     def display(self, threshold: int) -> str:
-        if self.hidden(threshold):
-            return suppressed_text(threshold)
+        reason = self.suppression(threshold)
+        if reason is not None:
+            return suppressed_text(threshold) if reason == SMALL_REASON else SECONDARY
         if self.value is None:
             return "–"
         text = f"{self.value:.1f}".replace(".", ",") if self.value % 1 else str(int(self.value))

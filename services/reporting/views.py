@@ -16,7 +16,7 @@ from datetime import date, timedelta
 from services.reporting import charts
 from services.reporting.charts import Bar, Pair, Stack
 from services.reporting.suppression import PublishedReport
-from services.reporting.tables import SINGLE, Period, PublishedTable, Shown, Statistic
+from services.reporting.tables import SECONDARY_REASON, SINGLE, Period, PublishedTable, Shown, Statistic
 
 MONTHS = ("jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov", "dec")
 MONTH_NAMES = (
@@ -369,7 +369,10 @@ def all_charts(published: PublishedReport) -> list[ChartView]:
 
 
 def in_words(shown: Shown, threshold: int) -> str:
-    """A count in a sentence: the number, or "minder dan {threshold}" when it is suppressed."""
+    """A count in a sentence: the number, "minder dan {threshold}" when it is hidden because it is small, or
+    "een verborgen aantal" when it is hidden only so that a small count cannot be worked out (it may be large)."""
+    if shown.suppression == SECONDARY_REASON:
+        return "een verborgen aantal"
     return f"minder dan {threshold}" if shown.suppressed or shown.value is None else str(shown.value)
 
 
@@ -406,7 +409,11 @@ def summary(published: PublishedReport, place: str) -> list[str]:
         lines.append(f"Minder dan {threshold} inwoners kregen een ondersteuner; daarom noemen we geen wachttijd.")
     waiting = statistic(published, "waiting_list_size")
     if waiting is not None:
-        count = Shown(None, True, threshold) if waiting.hidden(threshold) else Shown(int(waiting.value or 0))
+        count = (
+            Shown(None, True, threshold, secondary=not waiting.small(threshold))
+            if waiting.hidden(threshold)
+            else Shown(int(waiting.value or 0))
+        )
         lines.append(f"Op de wachtlijst staan nu {in_words(count, threshold)} inwoners.")
     utilisation = _statistic_words(published, "utilisation_percent")
     if utilisation:

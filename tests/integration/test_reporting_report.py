@@ -242,8 +242,10 @@ async def test_the_report_is_suppressed_for_every_audience(scene: Scene) -> None
             "value": 12,
             "display": "12",
             "suppressed": False,
+            "suppression": None,
         }
         assert (domains[("youth", "n")]["value"], domains[("youth", "n")]["display"]) == (None, "<10")
+        assert domains[("youth", "n")]["suppression"] == "small"
         assert domains[("health", "n")]["display"] == "0"
         statistics = {s["key"]: s for s in body["statistics"]}
         assert statistics["hours_to_assigned_median"]["display"] == "2 uur"

@@ -77,7 +77,8 @@ async def test_every_area_gets_suppressed_statistics(reporting: RunningService, 
         assert event.municipality == (None if area == "region" else area)
         assert {c.table for c in payload.cells} >= {"questions_by_life_domain", "experience_statements", "statistics"}
         for cell in payload.cells:
-            assert cell.suppressed == (cell.value is None and cell.display == "<10") or cell.display == "–", cell
+            marker = {"small": "<10", "secondary": "×"}.get(cell.suppression or "")
+            assert cell.suppressed == (cell.value is None and cell.display == marker) or cell.display == "–", cell
             if cell.table not in NOT_PEOPLE and not cell.suppressed:
                 assert cell.value == 0 or (cell.value or 0) >= threshold, (area, cell)
 

@@ -22,20 +22,31 @@ def test_the_csv_parses_has_one_row_per_published_cell_and_hides_small_counts(th
     published = publish(sample_report(), threshold)
     text = export.csv_text(published)
     assert "\r\n" in text
-    rows = parse(text)
-    assert list(rows[0]) == list(export.HEADER)
+    parsed = parse(text)
+    assert list(parsed[0]) == list(export.HEADER)
+    rows, notes = parsed[:-2], parsed[-2:]
     published_cells = cells(published)
     assert len(rows) == len(published_cells)
     assert [(r["tabel"], r["rij"], r["kolom"]) for r in rows] == [(c.table, c.row, c.column) for c in published_cells]
+    # The notes at the end explain both markers in Dutch.
+    assert [(n["tabel"], n["rij"], n["rij_naam"]) for n in notes] == [
+        ("toelichting", "small", f"<{threshold}: minder dan {threshold} mensen."),
+        ("toelichting", "secondary", "×: verborgen, zodat u een klein aantal niet kunt uitrekenen."),
+    ]
 
     people = {pt.table.key for pt in published.tables if pt.table.people}
     hidden_text = f"<{threshold}"  # "<10" at the default threshold, "<5" at 5
     for row in rows:
-        if row["tabel"] in people and row["waarde"] != hidden_text:
+        if row["tabel"] in people and row["waarde"] not in (hidden_text, "×"):
             value = int(row["waarde"])
             assert value == 0 or value >= threshold, row
     hidden = [r for r in rows if r["waarde"] == hidden_text]
     assert hidden, "the sample has small counts"
+    by_cell = {(c.table, c.row, c.column): c for c in published_cells}
+    for row in rows:  # "<10" only for a small count, "×" only for one hidden beside it
+        cell = by_cell[(row["tabel"], row["rij"], row["kolom"])]
+        marker = {"small": hidden_text, "secondary": "×", None: row["waarde"]}[cell.suppression]
+        assert row["waarde"] == marker, row
     assert not [r for r in rows if r["waarde"].startswith("<") and r["waarde"] != hidden_text]
     august = next(r for r in rows if (r["tabel"], r["rij"]) == ("questions_by_month", "2026-08"))
     assert august["waarde"] == hidden_text and august["rij_naam"] == "2026-08"

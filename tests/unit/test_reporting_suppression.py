@@ -2,7 +2,8 @@
 
 The attacker sees every shown figure, knows how the figures relate (rows add up to row totals,
 columns to column totals, totals to the grand total), knows counts are whole and not negative,
-and knows a hidden count is never zero (zero is always shown). With a linear program the attacker
+and reads the markers: ``<10`` is a count from 1 to 9, ``×`` a count of at least 10 (zero is always
+shown). With a linear program the attacker
 works out the smallest and largest value each hidden figure can take. Suppression holds when
 every hidden figure keeps at least two possible whole values.
 
@@ -30,26 +31,46 @@ from services.reporting.suppression import (
     publish,
     suppress,
 )
-from services.reporting.tables import SINGLE, SUPPRESSED, TOTAL, CountTable, Period, PublishedTable, Report, Statistic
+from services.reporting.tables import (
+    SECONDARY,
+    SINGLE,
+    SUPPRESSED,
+    TOTAL,
+    CountTable,
+    Period,
+    PublishedTable,
+    Report,
+    Shown,
+    Statistic,
+)
 
 # --- the attacker ---------------------------------------------------------------------------------
 
 
+def shown_figures(published: PublishedTable) -> dict[tuple[str, str], Shown]:
+    """Every figure as the audience sees it."""
+    table = published.table
+    seen: dict[tuple[str, str], Shown] = dict(published.cells)
+    if table.columns != (SINGLE,):
+        seen.update({(row, TOTAL): shown for row, shown in published.row_totals.items()})
+        seen.update({(TOTAL, column): shown for column, shown in published.column_totals.items()})
+        seen[(TOTAL, TOTAL)] = published.total
+    else:
+        seen[(TOTAL, SINGLE)] = published.total
+    return seen
+
+
 def published_figures(published: PublishedTable) -> dict[tuple[str, str], int | None]:
     """Every figure as the audience sees it; ``None`` when hidden."""
-    table = published.table
-    seen: dict[tuple[str, str], int | None] = {}
-    for (row, column), shown in published.cells.items():
-        seen[(row, column)] = shown.value
-    if table.columns != (SINGLE,):
-        for row, shown in published.row_totals.items():
-            seen[(row, TOTAL)] = shown.value
-        for column, shown in published.column_totals.items():
-            seen[(TOTAL, column)] = shown.value
-        seen[(TOTAL, TOTAL)] = published.total.value
-    else:
-        seen[(TOTAL, SINGLE)] = published.total.value
-    return seen
+    return {key: shown.value for key, shown in shown_figures(published).items()}
+
+
+def marker_range(shown: Shown) -> tuple[float, float]:
+    """What a hidden figure's marker tells the attacker: ``<10`` is 1 to 9, ``×`` is 10 or more."""
+    if shown.display == "×":
+        return (shown.threshold, FAR)
+    assert shown.display == f"<{shown.threshold}", shown.display
+    return (1, shown.threshold - 1)
 
 
 Key = tuple[str, str]
@@ -101,11 +122,19 @@ def public_relations(table: CountTable) -> tuple[list[Relation], list[Relation]]
     return equations, inequalities
 
 
+def widened(bounds: list[tuple[float, float]], zero_hidden: bool) -> list[tuple[float, float]]:
+    """The marker bounds; ``<10`` read as 0 to 9 when a zero was hidden among them (then nobody can tell
+    a ``<10`` from a hidden zero)."""
+    return [(0, high) if zero_hidden and low == 1 else (low, high) for low, high in bounds]
+
+
 def attack(published: PublishedTable) -> dict[Key, tuple[float, float]]:
     """The range the attacker can narrow each hidden figure down to."""
     seen = published_figures(published)
     unknown = [key for key, value in seen.items() if value is None]
     index = {key: i for i, key in enumerate(unknown)}
+    shown = shown_figures(published)
+    bounds_of = [marker_range(shown[key]) for key in unknown]
 
     def matrix(relations: list[Relation]) -> tuple[np.ndarray | None, np.ndarray | None]:
         rows, constants = [], []
@@ -126,11 +155,13 @@ def attack(published: PublishedTable) -> dict[Key, tuple[float, float]]:
     equations, inequalities = public_relations(published.table)
     a_eq, b_eq = matrix(equations)
     a_ub, b_ub = matrix(inequalities)
+    truth = true_values(published.table)
+    bounds_of = widened(bounds_of, any(truth[key] == 0 for key in unknown))
     ranges = {}
     for key in unknown:
         objective = np.zeros(len(unknown))
         objective[index[key]] = 1.0
-        bounds = []
+        ends = []
         for sign in (1.0, -1.0):
             result = linprog(
                 sign * objective,
@@ -138,13 +169,13 @@ def attack(published: PublishedTable) -> dict[Key, tuple[float, float]]:
                 b_eq=b_eq,
                 A_ub=a_ub,
                 b_ub=b_ub,
-                bounds=(1, FAR),  # hidden means not zero; FAR keeps every program bounded
+                bounds=bounds_of,  # what each marker tells; FAR keeps every program bounded
                 method="highs",
             )
             assert result.status == 0, result.message  # the true counts are always feasible
             optimum = sign * result.fun
-            bounds.append(math.inf if optimum > FAR - 1 else optimum)
-        ranges[key] = (bounds[0], bounds[1])
+            ends.append(math.inf if optimum > FAR - 1 else optimum)
+        ranges[key] = (ends[0], ends[1])
     return ranges
 
 
@@ -153,11 +184,16 @@ def assert_safe(table: CountTable, published: PublishedTable, threshold: int) ->
     truth = true_values(table)
     for key, value in published_figures(published).items():
         if value is None:
-            assert truth[key] > 0, f"{key}: a zero is hidden (the attacker assumes hidden means non-zero)"
+            shown = shown_figures(published)[key]
+            assert truth[key] > 0 or shown.display == f"<{threshold}", f"{key}: a zero is hidden as {shown.display}"
             continue
         assert value == truth[key], f"{key}: shows {value}, the count is {truth[key]}"
         assert not 0 < value < threshold, f"{key}: shows the small count {value}"
+    everything_hidden = all(v is None for v in published_figures(published).values())
     for key, (low, high) in attack(published).items():
+        if everything_hidden and high - low < 1:  # no zero left to hide: the markers alone tell
+            assert all(truth.values()), f"{key} is pinned though a zero could be hidden"
+            continue
         assert high - low >= 1 - 1e-6, f"{key} is pinned to [{low}, {high}] (true {truth[key]})\n{render(published)}"
 
 
@@ -294,7 +330,7 @@ def displays(published: PublishedTable) -> list[list[str]]:
 def test_one_dimensional_table_hides_a_second_row_so_the_total_does_not_give_it_away() -> None:
     table = make_table([[3], [15], [30]], one_dimensional=True)
     published = suppress(table, 10)
-    assert [published.cell(r).display for r in table.rows] == [SUPPRESSED, SUPPRESSED, "30"]
+    assert [published.cell(r).display for r in table.rows] == [SUPPRESSED, SECONDARY, "30"]
     assert published.total.value == 48
     assert published.row_totals["r0"] is published.cell("r0")
     assert_safe(table, published, 10)
@@ -315,10 +351,10 @@ def test_a_row_with_one_small_cell_hides_the_smallest_other_figure_in_each_line(
     table = make_table([[4, 25, 11], [30, 40, 50], [35, 20, 60]])
     published = suppress(table, 10)
     shown = displays(published)
-    assert shown[0][0] == SUPPRESSED
-    assert shown[0][2] == SUPPRESSED  # 11 is the smallest other figure in row 0
-    assert shown[1][0] == SUPPRESSED  # 30 the smallest other in column 0
-    assert shown[1][2] == SUPPRESSED  # and 50 closes column 2 and row 1 at once
+    assert shown[0][0] == SUPPRESSED  # the small count
+    assert shown[0][2] == SECONDARY  # 11 is the smallest other cell in row 0
+    assert shown[1][0] == SECONDARY  # 30 the smallest other cell in column 0
+    assert shown[1][2] == SECONDARY  # and 50 closes column 2 and row 1 at once
     assert shown[0][1] == "25" and shown[2] == ["35", "20", "60", "115"]
     assert_safe(table, published, 10)
 
@@ -467,3 +503,24 @@ def test_cells_follow_the_threshold() -> None:
     found = {(c.table, c.row, c.column): c for c in cells(published)}
     assert found[("statistics", "score_average", "value")].value == 7.9
     assert found[("t", "r0", SINGLE)].suppressed  # 3 < 5
+
+
+def test_four_ones_under_a_small_total_hide_the_zero_beside_them() -> None:
+    """A total "<5" over four rows "<5" tells every row is 1 while the fifth row shows 0; hiding that zero
+    too (as "<5": fewer than 5 is true) leaves the attacker several possibilities."""
+    table = make_table([[1], [1], [1], [1], [0]], one_dimensional=True)
+    published = suppress(table, 5)
+    assert [published.cell(r).display for r in table.rows] == ["<5"] * 5
+    assert published.total.display == "<5"
+    assert_safe(table, published, 5)
+
+
+def test_published_cells_say_why_a_figure_is_hidden() -> None:
+    published = publish(example_report(), 10)
+    found = {(c.table, c.row, c.column): c for c in cells(published)}
+    small, beside = found[("t", "r0", SINGLE)], found[("t", "r1", SINGLE)]
+    assert (small.display, small.suppression, small.value) == (SUPPRESSED, "small", None)
+    assert (beside.display, beside.suppression, beside.value) == (SECONDARY, "secondary", None)
+    assert found[("t", TOTAL, SINGLE)].suppression is None
+    score = found[("statistics", "score_average", "value")]
+    assert (score.display, score.suppression) == (SUPPRESSED, "small")

@@ -2,7 +2,8 @@
 
 The attacker sees every shown figure of every area's table, knows how each table adds up, and
 knows that the region's figure is the sum of the municipalities' same figures (a municipality
-whose table has no such row counts zero there). With one linear program over all those reports the
+whose table has no such row counts zero there), and reads the markers: ``<10`` is 1 to 9, ``×`` 10 or
+more. With one linear program over all those reports the
 attacker works out the range of every hidden figure. Linked suppression holds when every hidden
 figure keeps at least two possible whole values.
 
@@ -23,7 +24,7 @@ from hypothesis import strategies as st
 from scipy.optimize import linprog
 
 from services.reporting.suppression import PublishedReport, cells, publish, publish_linked, suppress
-from services.reporting.tables import SINGLE, TOTAL, CountTable, Period, PublishedTable, Report, Statistic
+from services.reporting.tables import SINGLE, TOTAL, CountTable, Period, PublishedTable, Report, Shown, Statistic
 
 #: ``(area, row, column)``; the region's area is ``"R"`` here.
 Figure = tuple[str, str, str]
@@ -37,16 +38,29 @@ ALBLASSERDAM, SLIEDRECHT, DORDRECHT = "GM0482", "GM0610", "GM0505"
 # --- the attacker -----------------------------------------------------------------------------------
 
 
+def shown_figures(published: PublishedTable) -> dict[tuple[str, str], Shown]:
+    """Every figure of a published table as shown."""
+    seen: dict[tuple[str, str], Shown] = dict(published.cells)
+    if published.table.columns == (SINGLE,):
+        seen[(TOTAL, SINGLE)] = published.total
+        return seen
+    seen.update({(r, TOTAL): shown for r, shown in published.row_totals.items()})
+    seen.update({(TOTAL, c): shown for c, shown in published.column_totals.items()})
+    seen[(TOTAL, TOTAL)] = published.total
+    return seen
+
+
 def seen_figures(published: PublishedTable) -> dict[tuple[str, str], int | None]:
     """Every figure of a published table as shown; ``None`` when hidden."""
-    seen: dict[tuple[str, str], int | None] = {key: shown.value for key, shown in published.cells.items()}
-    if published.table.columns == (SINGLE,):
-        seen[(TOTAL, SINGLE)] = published.total.value
-        return seen
-    seen.update({(r, TOTAL): shown.value for r, shown in published.row_totals.items()})
-    seen.update({(TOTAL, c): shown.value for c, shown in published.column_totals.items()})
-    seen[(TOTAL, TOTAL)] = published.total.value
-    return seen
+    return {key: shown.value for key, shown in shown_figures(published).items()}
+
+
+def marker_range(shown: Shown) -> tuple[float, float]:
+    """What a hidden figure's marker tells: ``<10`` is 1 to 9, ``×`` is 10 or more."""
+    if shown.display == "×":
+        return (shown.threshold, FAR)
+    assert shown.display == f"<{shown.threshold}", shown.display
+    return (1, shown.threshold - 1)
 
 
 def table_relations(area: str, table: CountTable) -> list[Relation]:
@@ -69,8 +83,8 @@ def table_relations(area: str, table: CountTable) -> list[Relation]:
 def non_additive_bounds(area: str, table: CountTable) -> list[Relation]:
     """``sum(...) <= 0`` rows of a one-dimensional non-additive table whose rows do not add up to its total:
     every row is at most the total, and the total at most the sum of the rows."""
-    if table.additive or table.total() == sum(table.count(r) for r in table.rows):
-        return []
+    if table.columns != (SINGLE,) or table.additive or table.total() == sum(table.count(r) for r in table.rows):
+        return []  # a two-dimensional table here has one category per person: its lines add up
     total = (area, TOTAL, SINGLE)
     found: list[Relation] = [[((area, r, SINGLE), 1.0), (total, -1.0)] for r in table.rows]
     found.append([(total, 1.0), *(((area, r, SINGLE), -1.0) for r in table.rows)])
@@ -81,13 +95,17 @@ def attack(
     published: Mapping[str | None, PublishedTable],
     *others: Mapping[str | None, PublishedTable],
     same_totals: bool = False,
+    same_as: tuple[str, str] = (TOTAL, SINGLE),
 ) -> dict[Figure, tuple[float, float]]:
     """The range of every hidden figure given every area's published tables (region = sum of the municipalities).
 
     With ``others`` (more tables of the same areas; figures then carry the table's place in front of
-    the area) and ``same_totals``, the attacker also knows those tables count the same people.
+    the area) and ``same_totals``, the attacker also knows those tables count the same people: the first
+    table's total equals the figure ``same_as`` of every other table (its total by default).
     """
     seen: dict[Figure, int | None] = {}
+    markers: dict[Figure, tuple[float, float]] = {}
+    truth: dict[Figure, int | None] = {}
     relations: list[Relation] = []
     bounds: list[Relation] = []
     for place, tables in enumerate((published, *others)):
@@ -95,6 +113,8 @@ def attack(
         for area, table in tables.items():
             code = prefix + (area or REGION)
             seen.update({(code, *key): value for key, value in seen_figures(table).items()})
+            truth.update({(code, *k): v for k, v in seen_figures(suppress_nothing(table.table)).items()})
+            markers.update({(code, *k): marker_range(f) for k, f in shown_figures(table).items() if f.suppressed})
             relations += table_relations(code, table.table)
             bounds += non_additive_bounds(code, table.table)
         municipalities = [area for area in tables if area is not None]
@@ -104,7 +124,7 @@ def attack(
         if place and same_totals:
             for area in tables:
                 code = area or REGION
-                relations.append([(("0" + code, TOTAL, SINGLE), 1.0), ((prefix + code, TOTAL, SINGLE), -1.0)])
+                relations.append([(("0" + code, TOTAL, SINGLE), 1.0), ((prefix + code, *same_as), -1.0)])
     unknown = [figure for figure, value in seen.items() if value is None]
     index = {figure: i for i, figure in enumerate(unknown)}
 
@@ -128,6 +148,9 @@ def attack(
 
     a_eq, b_eq = matrix(relations, equal=True)
     a_ub, b_ub = matrix(bounds, equal=False)
+    limits = [markers[f] for f in unknown]
+    if any(truth[f] == 0 for f in unknown):  # a zero was hidden as "<10": nobody can tell it from a small count
+        limits = [(0, high) if low == 1 else (low, high) for low, high in limits]
     ranges = {}
     for figure in unknown:
         objective = np.zeros(len(unknown))
@@ -135,7 +158,13 @@ def attack(
         ends = []
         for sign in (1.0, -1.0):
             result = linprog(
-                sign * objective, A_eq=a_eq, b_eq=b_eq, A_ub=a_ub, b_ub=b_ub, bounds=(1, FAR), method="highs"
+                sign * objective,
+                A_eq=a_eq,
+                b_eq=b_eq,
+                A_ub=a_ub,
+                b_ub=b_ub,
+                bounds=limits,
+                method="highs",
             )
             assert result.status == 0, result.message  # the true counts are always feasible
             optimum = sign * result.fun
@@ -157,7 +186,7 @@ def assert_safe(
         truth = seen_figures(suppress_nothing(tables[area]))
         for key, value in seen_figures(table).items():
             if value is None:
-                assert truth[key], f"{area} {key}: a zero is hidden"
+                assert truth[key] or shown_figures(table)[key].display == f"<{t}", f"{area} {key}: a zero is hidden"
                 continue
             assert value == truth[key] and not 0 < value < t, f"{area} {key}: shows {value}"
     for figure, (low, high) in attack(published).items():
@@ -395,7 +424,8 @@ def test_a_statistic_that_is_a_table_figure_is_withheld_with_it() -> None:
     }
     published = publish_linked(reports, 10, mirrors)
     sliedrecht = published[SLIEDRECHT]
-    assert sliedrecht.table("t").total.suppressed and sliedrecht.statistic_display("questions") == "<10"
+    # Sliedrecht's 12 is hidden only so that Alblasserdam's 3 cannot be worked out: "×", not an untrue "<10".
+    assert sliedrecht.table("t").total.suppressed and sliedrecht.statistic_display("questions") == "×"
     assert published[DORDRECHT].statistic_display("questions") == "40"
     exported = {(c.table, c.row): c for c in cells(sliedrecht)}
     assert exported[("statistics", "questions")].suppressed and exported[("statistics", "questions")].value is None
@@ -408,3 +438,91 @@ def test_linked_reports_keep_order_threshold_and_the_single_area_rules() -> None
     assert all(isinstance(p, PublishedReport) and p.threshold == 10 for p in published.values())
     alone = publish(report(DORDRECHT, tables[DORDRECHT]), 10)
     assert published[DORDRECHT].table("t").cells == alone.table("t").cells  # nothing small: shown alike
+
+
+# --- the demo's fourth quarter: cost-based choice of secondary figures ------------------------------------
+
+CHANNELS = ("web", "phone", "walk_in", "partner")
+AGE_BANDS = ("18_26", "27_44", "45_66", "67_plus")
+#: Per municipality: questions by channel and by age band, and residents who took part by age band.
+DEMO_QUARTER = {
+    "GM0505": ((0, 30, 25, 40), (20, 30, 35, 10), (1, 0, 1, 0)),
+    "GM0642": ((0, 6, 12, 21), (8, 11, 14, 6), (0, 1, 0, 0)),
+    "GM0590": ((0, 7, 14, 18), (9, 10, 13, 7), (0, 0, 1, 1)),
+    "GM0610": ((0, 5, 9, 20), (7, 9, 12, 6), (0, 0, 0, 0)),
+    "GM0482": ((0, 8, 11, 17), (6, 12, 11, 7), (1, 0, 0, 0)),
+    "GM0531": ((0, 6, 10, 16), (7, 9, 10, 6), (0, 0, 0, 1)),
+    "GM1978": ((0, 26, 8, 15), (10, 14, 15, 10), (0, 1, 0, 0)),
+}
+
+
+def channel_table(counts: tuple[int, ...]) -> CountTable:
+    return CountTable(
+        key="questions_by_channel",
+        title="Vragen per kanaal",
+        row_label="Kanaal",
+        rows=CHANNELS,
+        counts={(c, SINGLE): n for c, n in zip(CHANNELS, counts, strict=True) if n},
+    )
+
+
+def participation(supported: tuple[int, ...], took_part: tuple[int, ...]) -> CountTable:
+    """Questions and residents who took part by age band (one band each, so the lines add up)."""
+    counts = {(band, "supported"): n for band, n in zip(AGE_BANDS, supported, strict=True) if n}
+    counts |= {(band, "took_part"): n for band, n in zip(AGE_BANDS, took_part, strict=True) if n}
+    columns = {"supported": sum(supported), "took_part": sum(took_part)}
+    return CountTable(
+        key="representativeness_by_age_band",
+        title="Wie deden mee, naar leeftijd",
+        row_label="Leeftijd",
+        rows=AGE_BANDS,
+        columns=("supported", "took_part"),
+        counts=counts,
+        additive=False,
+        row_totals={b: s + t for b, s, t in zip(AGE_BANDS, supported, took_part, strict=True)},
+        column_totals=columns,
+        grand_total=sum(columns.values()),
+    )
+
+
+def summed(rows: list[tuple[int, ...]]) -> tuple[int, ...]:
+    return tuple(sum(column) for column in zip(*rows, strict=True))
+
+
+def test_the_region_keeps_its_totals_and_phone_figure_while_the_municipalities_carry_the_hiding() -> None:
+    """Five municipalities with 5–8 phone questions, few residents who took part anywhere, and the number of
+    complete questions shown both as the channel table's total and the participation table's "supported"
+    total. Hiding by value alone hid the region's 88 phone questions and its total behind "<10"; by cost the
+    region shows them, and every hidden figure carries the marker of what it is."""
+    from services.reporting.report import SAME_COUNTS
+
+    for channels, supported, _ in DEMO_QUARTER.values():
+        assert sum(channels) == sum(supported)
+    region_row = (summed([c for c, _, _ in DEMO_QUARTER.values()]),)
+    region_parts = (summed([s for _, s, _ in DEMO_QUARTER.values()]), summed([t for _, _, t in DEMO_QUARTER.values()]))
+    channels = {None: channel_table(*region_row), **{m: channel_table(c) for m, (c, _, _) in DEMO_QUARTER.items()}}
+    ages = {None: participation(*region_parts), **{m: participation(s, t) for m, (_, s, t) in DEMO_QUARTER.items()}}
+    reports = {area: report(area, channels[area], ages[area]) for area in channels}
+
+    published = publish_linked(reports, 10, same=SAME_COUNTS)
+
+    by_channel = {area: p.table("questions_by_channel") for area, p in published.items()}
+    by_age = {area: p.table("representativeness_by_age_band") for area, p in published.items()}
+    region = by_channel[None]
+    assert region.cell("phone").value == 88 and region.total.value == 324
+    assert [region.cell(c).display for c in CHANNELS] == ["0", "88", "89", "147"]
+    assert by_age[None].column_totals["supported"].value == 324  # the same count, shown alike
+    assert by_age[None].column_totals["took_part"].display == "<10"  # 8 took part in the region
+    small_phones = [m for m, (c, _, _) in DEMO_QUARTER.items() if 0 < c[1] < 10]
+    assert len(small_phones) == 5
+    for m in small_phones:
+        assert by_channel[m].cell("phone").display == "<10"
+    for tables in (by_channel, by_age):
+        for area, pt in tables.items():
+            for figure, shown in shown_figures(pt).items():
+                if shown.suppressed:  # "<10" only for a small count, "×" for one hidden beside it
+                    truth = seen_figures(suppress_nothing(pt.table))[figure]
+                    assert shown.display == ("<10" if truth and truth < 10 else "×"), (area, figure, truth)
+    ranges = attack(by_channel, by_age, same_totals=True, same_as=(TOTAL, "supported"))
+    for figure, (low, high) in ranges.items():
+        assert whole_values(low, high) >= 2, f"{figure} is pinned to [{low}, {high}]"

@@ -78,5 +78,22 @@ def test_the_page_marks_hidden_figures_at_any_threshold() -> None:
         '{% from "_figures.html" import data_table with context %}{{ data_table(view) }}'
     )
     html = template.render(view=views.count_tables(published, ("questions_by_month",))[0], suppressed="<5")
-    assert re.findall(r'<td class="hidden-figure">([^<]*)</td>', html) == ["&lt;5", "&lt;5"], html  # aug 3, sep 7
+    assert re.findall(r'<td class="hidden-figure">([^<]*)</td>', html) == ["&lt;5", "×"], (
+        html
+    )  # aug 3 small, sep 7 beside it
     assert re.findall(r"<td>([^<]*)</td>", html) == ["40", "50"], html
+
+
+def test_a_figure_hidden_beside_a_small_one_says_so_everywhere() -> None:
+    """A secondary figure may be large: it shows "×", never an untrue "<10"."""
+    shown = Shown(None, suppressed=True, threshold=10, secondary=True)
+    assert (shown.display, shown.suppression) == ("×", "secondary")
+    assert views.in_words(shown, 10) == "een verborgen aantal"
+    bar = charts.shown_bar("sep", shown)
+    assert (bar.value, bar.display, bar.suppressed) == (None, "×", True)
+    svg = charts.bar_chart("c", "Vragen", [bar, charts.Bar("jul", 40.0, "40")], threshold=10)
+    assert 'class="bar suppressed"' in svg
+    assert "<title>sep: × (verborgen, zodat u een klein aantal niet kunt uitrekenen)</title>" in svg
+    withheld = Statistic("rate", "Naar overleg", 30.0, (12, 28), "%", withheld=True)
+    assert (withheld.display(10), withheld.suppression(10)) == ("×", "secondary")
+    assert Statistic("s", "S", 4.0, (3,), withheld=True).display(10) == "<10"  # small wins: it is small

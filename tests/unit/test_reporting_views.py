@@ -83,7 +83,8 @@ def test_representativeness_is_shown_as_a_share_of_each_column() -> None:
     assert ages.headers == ("Leeftijd", "ondersteund", "deden mee")
     rows = dict(ages.rows)
     assert rows["27_44"] == ("30%", "47%")  # 30 of 100 supported, 15 of 32 took part
-    assert rows["18 tot en met 26"] == ("<10", "<10")  # 7 took part; the 10 beside it hides it
+    assert rows["45_66"] == ("×", "<10")  # 7 took part: small; the 50 beside it hides it
+    assert rows["18 tot en met 26"] == ("×", "×")  # 20 and 10 close the lines of the 50 and the 7
     assert ages.totals == ("100", "32")
 
 
