@@ -13,26 +13,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from services.kit.dutch import SHORT_MONTHS, dutch_date
 from services.reporting import charts
 from services.reporting.charts import Bar, Pair, Stack
 from services.reporting.suppression import PublishedReport
 from services.reporting.tables import SECONDARY_REASON, SINGLE, Period, PublishedTable, Shown, Statistic
 
-MONTHS = ("jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov", "dec")
-MONTH_NAMES = (
-    "januari",
-    "februari",
-    "maart",
-    "april",
-    "mei",
-    "juni",
-    "juli",
-    "augustus",
-    "september",
-    "oktober",
-    "november",
-    "december",
-)
 #: The longest period the dashboard shows at once.
 MAX_DAYS = 3 * 366
 QUARTER_PATTERN = re.compile(r"^(\d{4})-K([1-4])$")
@@ -118,11 +104,7 @@ def period_name(period: Period) -> str:
     year, quarter = quarter_of(period.start)
     if quarter_period(year, quarter) == period:
         return quarter_name(year, quarter)
-    return f"{long_date(period.start)} tot en met {long_date(period.end)}"
-
-
-def long_date(day: date) -> str:
-    return f"{day.day} {MONTH_NAMES[day.month - 1]} {day.year}"
+    return f"{dutch_date(period.start)} tot en met {dutch_date(period.end)}"
 
 
 def month_label(code: str) -> str:
@@ -130,7 +112,7 @@ def month_label(code: str) -> str:
     match = re.fullmatch(r"(\d{4})-(\d{2})", code)
     if not match or not 1 <= int(match.group(2)) <= 12:
         return code
-    return f"{MONTHS[int(match.group(2)) - 1]} {match.group(1)}"
+    return f"{SHORT_MONTHS[int(match.group(2)) - 1]} {match.group(1)}"
 
 
 # --- looking figures up ------------------------------------------------------------------------------

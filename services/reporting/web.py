@@ -12,7 +12,6 @@ the page, in the charts, in the CSV and in the sentences of the report.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
 from functools import lru_cache
 from importlib import resources
 from typing import Any, Final
@@ -25,11 +24,12 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from contracts.codes import MUNICIPALITIES
 from services.kit.access import Principal, bearer
+from services.kit.dutch import dutch_date, today
 from services.kit.runtime import Runtime
 from services.kit.websession import CSRF_FIELD, SECURITY_HEADERS, SessionConfig, WebSession, form_values
 from services.reporting import export, views
 from services.reporting.audience import READERS, resolve_area
-from services.reporting.report import ZONE, published_report
+from services.reporting.report import published_report
 from services.reporting.suppression import PublishedReport
 from services.reporting.tables import Period, suppressed_text
 
@@ -65,10 +65,6 @@ def stylesheet() -> str:
 
 def place_name(area: str | None) -> str:
     return MUNICIPALITIES.get(area, area) if area else REGION_NAME
-
-
-def today() -> date:
-    return datetime.now(UTC).astimezone(ZONE).date()
 
 
 def safe_return(target: str | None) -> str:
@@ -263,7 +259,7 @@ def router(rt: Runtime) -> APIRouter:
             principal=principal,
             place=place,
             period_name=views.quarter_name(year, quarter),
-            made_on=views.long_date(today()),
+            made_on=dutch_date(today()),
             threshold=published.threshold,
             summary=views.summary(published, place),
             tiles=views.tiles(published),
