@@ -6,26 +6,19 @@ The main flow runs with JavaScript switched off: filters are a plain GET form, c
 
 from __future__ import annotations
 
-import asyncio
-import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
-import uvicorn
-from axe_playwright_python.async_playwright import Axe
-from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+from playwright.async_api import Browser, BrowserContext, Page
 
 from services.kit import access
 from services.kit.settings import Settings
 from services.reporting import report
 from services.reporting.views import quarter_period
+from tests.support.browser import CHROMIUM, serious_violations, serve_app
 from tests.support.harness import RunningService, eventually, run_service
 from tests.support.reporting_events import EXPECTED, seed_quarters
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
 
 pytestmark = [
     pytest.mark.browser,
@@ -38,13 +31,6 @@ class Served:
     url: str
     svc: RunningService
     key: str  # an analyst of the whole region
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 async def counted(svc: RunningService) -> bool:
@@ -67,26 +53,8 @@ async def reporting(settings: Settings) -> AsyncIterator[Served]:
             key = await access.create_key(conn, "regio-analyse", ["analyst"])
         await seed_quarters(settings)
         await eventually(lambda: counted(svc), timeout=60, interval=0.3)
-        port = free_port()
-        config = uvicorn.Config(svc.app, host="127.0.0.1", port=port, lifespan="off", log_config=None)
-        server = uvicorn.Server(config)
-        task = asyncio.create_task(server.serve())
-        while not server.started:
-            assert not task.done(), "uvicorn stopped at start"
-            await asyncio.sleep(0.05)
-        try:
-            yield Served(f"http://127.0.0.1:{port}", svc, key)
-        finally:
-            server.should_exit = True
-            await task
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        await chromium.close()
+        async with serve_app(svc.app) as url:
+            yield Served(url, svc, key)
 
 
 @pytest.fixture
@@ -208,12 +176,3 @@ async def test_the_pages_are_accessible_and_fit_a_phone(reporting: Served, brows
         assert await page.evaluate("document.documentElement.scrollWidth") <= 375
     finally:
         await context.close()
-
-
-async def serious_violations(page: Page) -> list[str]:
-    results = await Axe().run(page)
-    return [
-        f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']]}"
-        for v in results.response["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
