@@ -31,20 +31,6 @@ FORM_TITLE: Final = "Signaal of ervaring doorgeven"
 LINK_COOKIE_SECONDS: Final = 30 * 60
 #: Status pages are personal: search engines must not keep them.
 STATUS_HEADERS: Final[dict[str, str]] = {**web.SECURITY_HEADERS, "X-Robots-Tag": "noindex, nofollow"}
-MONTHS: Final = (
-    "januari",
-    "februari",
-    "maart",
-    "april",
-    "mei",
-    "juni",
-    "juli",
-    "augustus",
-    "september",
-    "oktober",
-    "november",
-    "december",
-)
 THEMES: Final[dict[str, str]] = {code: label for code, label, _ in webforms.THEME_CHOICES}
 
 
