@@ -40,42 +40,14 @@ from services.reporting.tables import (
     Period,
     PublishedTable,
     Report,
-    Shown,
     Statistic,
 )
+from tests.support.suppression import FAR, marker_range, published_figures, shown_figures
 
 # --- the attacker ---------------------------------------------------------------------------------
 
 
-def shown_figures(published: PublishedTable) -> dict[tuple[str, str], Shown]:
-    """Every figure as the audience sees it."""
-    table = published.table
-    seen: dict[tuple[str, str], Shown] = dict(published.cells)
-    if table.columns != (SINGLE,):
-        seen.update({(row, TOTAL): shown for row, shown in published.row_totals.items()})
-        seen.update({(TOTAL, column): shown for column, shown in published.column_totals.items()})
-        seen[(TOTAL, TOTAL)] = published.total
-    else:
-        seen[(TOTAL, SINGLE)] = published.total
-    return seen
-
-
-def published_figures(published: PublishedTable) -> dict[tuple[str, str], int | None]:
-    """Every figure as the audience sees it; ``None`` when hidden."""
-    return {key: shown.value for key, shown in shown_figures(published).items()}
-
-
-def marker_range(shown: Shown) -> tuple[float, float]:
-    """What a hidden figure's marker tells the attacker: ``<10`` is 1 to 9, ``×`` is 10 or more."""
-    if shown.display == "×":
-        return (shown.threshold, FAR)
-    assert shown.display == f"<{shown.threshold}", shown.display
-    return (1, shown.threshold - 1)
-
-
 Key = tuple[str, str]
-#: An upper bound far above any count, so that the attacker's programs are never unbounded.
-FAR = 1e6
 #: ``sum(sign * figure) == 0`` or ``<= 0``.
 Relation = list[tuple[Key, float]]
 

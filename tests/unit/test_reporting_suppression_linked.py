@@ -24,43 +24,18 @@ from hypothesis import strategies as st
 from scipy.optimize import linprog
 
 from services.reporting.suppression import PublishedReport, cells, publish, publish_linked, suppress
-from services.reporting.tables import SINGLE, TOTAL, CountTable, Period, PublishedTable, Report, Shown, Statistic
+from services.reporting.tables import SINGLE, TOTAL, CountTable, Period, PublishedTable, Report, Statistic
+from tests.support.suppression import FAR, marker_range, published_figures, shown_figures
 
 #: ``(area, row, column)``; the region's area is ``"R"`` here.
 Figure = tuple[str, str, str]
 Relation = list[tuple[Figure, float]]
-FAR = 1e6
 PERIOD = Period(date(2026, 1, 1), date(2026, 3, 31))
 REGION = "R"
 ALBLASSERDAM, SLIEDRECHT, DORDRECHT = "GM0482", "GM0610", "GM0505"
 
 
 # --- the attacker -----------------------------------------------------------------------------------
-
-
-def shown_figures(published: PublishedTable) -> dict[tuple[str, str], Shown]:
-    """Every figure of a published table as shown."""
-    seen: dict[tuple[str, str], Shown] = dict(published.cells)
-    if published.table.columns == (SINGLE,):
-        seen[(TOTAL, SINGLE)] = published.total
-        return seen
-    seen.update({(r, TOTAL): shown for r, shown in published.row_totals.items()})
-    seen.update({(TOTAL, c): shown for c, shown in published.column_totals.items()})
-    seen[(TOTAL, TOTAL)] = published.total
-    return seen
-
-
-def seen_figures(published: PublishedTable) -> dict[tuple[str, str], int | None]:
-    """Every figure of a published table as shown; ``None`` when hidden."""
-    return {key: shown.value for key, shown in shown_figures(published).items()}
-
-
-def marker_range(shown: Shown) -> tuple[float, float]:
-    """What a hidden figure's marker tells: ``<10`` is 1 to 9, ``×`` is 10 or more."""
-    if shown.display == "×":
-        return (shown.threshold, FAR)
-    assert shown.display == f"<{shown.threshold}", shown.display
-    return (1, shown.threshold - 1)
 
 
 def table_relations(area: str, table: CountTable) -> list[Relation]:
@@ -112,13 +87,13 @@ def attack(
         prefix = str(place) if others else ""
         for area, table in tables.items():
             code = prefix + (area or REGION)
-            seen.update({(code, *key): value for key, value in seen_figures(table).items()})
-            truth.update({(code, *k): v for k, v in seen_figures(suppress_nothing(table.table)).items()})
+            seen.update({(code, *key): value for key, value in published_figures(table).items()})
+            truth.update({(code, *k): v for k, v in published_figures(suppress_nothing(table.table)).items()})
             markers.update({(code, *k): marker_range(f) for k, f in shown_figures(table).items() if f.suppressed})
             relations += table_relations(code, table.table)
             bounds += non_additive_bounds(code, table.table)
         municipalities = [area for area in tables if area is not None]
-        for key in seen_figures(tables[None]):
+        for key in published_figures(tables[None]):
             parts = [(prefix + m, *key) for m in municipalities if (prefix + m, *key) in seen]
             relations.append([*((p, 1.0) for p in parts), ((prefix + REGION, *key), -1.0)])
         if place and same_totals:
@@ -183,8 +158,8 @@ def assert_safe(
 ) -> None:
     """No small count shown anywhere, shown counts true, no hidden figure pinned by all reports together."""
     for area, table in published.items():
-        truth = seen_figures(suppress_nothing(tables[area]))
-        for key, value in seen_figures(table).items():
+        truth = published_figures(suppress_nothing(tables[area]))
+        for key, value in published_figures(table).items():
             if value is None:
                 assert truth[key] or shown_figures(table)[key].display == f"<{t}", f"{area} {key}: a zero is hidden"
                 continue
@@ -521,7 +496,7 @@ def test_the_region_keeps_its_totals_and_phone_figure_while_the_municipalities_c
         for area, pt in tables.items():
             for figure, shown in shown_figures(pt).items():
                 if shown.suppressed:  # "<10" only for a small count, "×" for one hidden beside it
-                    truth = seen_figures(suppress_nothing(pt.table))[figure]
+                    truth = published_figures(suppress_nothing(pt.table))[figure]
                     assert shown.display == ("<10" if truth and truth < 10 else "×"), (area, figure, truth)
     ranges = attack(by_channel, by_age, same_totals=True, same_as=(TOTAL, "supported"))
     for figure, (low, high) in ranges.items():
