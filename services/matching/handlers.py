@@ -50,6 +50,7 @@ from contracts.events import (
 from services.kit import erasure
 from services.kit.consumer import PermanentError, TransactionalHandler
 from services.kit.db import Conn
+from services.kit.dutch import today  # pauses end on a Dutch calendar day
 from services.kit.outbox import publish
 from services.matching import domain, store
 from services.matching.live import LivePool, note_cases_everywhere
@@ -1029,10 +1030,3 @@ async def update_supporter(
 async def create_organisation(conn: Conn, id: str, name: str, decides_on_provisions: bool) -> None:
     if not await store.insert_organisation(conn, id, name, decides_on_provisions):
         raise Conflict("organisation_exists", f"Organisatie {id} bestaat al.")
-
-
-def today() -> date:
-    """Today in the Netherlands (pauses end on a Dutch calendar day)."""
-    from zoneinfo import ZoneInfo
-
-    return datetime.now(ZoneInfo("Europe/Amsterdam")).date()

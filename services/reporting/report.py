@@ -23,19 +23,19 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import asyncpg
 
 from contracts.codes import AGE_BANDS, CHANNELS, LIFE_DOMAINS, MUNICIPALITIES, SUPPORTER_KINDS
 from contracts.events import ExperienceStatements
 from services.kit.db import Conn
+from services.kit.dutch import DUTCH_TIME
 from services.reporting import suppression
 from services.reporting.domain import SIGNAL_STATUSES, STATUSES
 from services.reporting.suppression import PublishedReport
 from services.reporting.tables import SINGLE, TOTAL, CountTable, Period, Report, Statistic
 
-ZONE = ZoneInfo("Europe/Amsterdam")
+ZONE = DUTCH_TIME
 UNKNOWN = "unknown"
 SELF = "self"
 
