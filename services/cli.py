@@ -270,10 +270,11 @@ def _keys_generate(args: argparse.Namespace) -> int:
 
 def _key_file(args: argparse.Namespace) -> Path | None:
     """The key file to change, or None (after saying why) when the keys come from the environment."""
+    from services.intake.settings import IntakeSettings
     from services.kit import crypto
     from services.kit.settings import load_settings
 
-    settings = load_settings()
+    settings = load_settings(IntakeSettings)
     if settings.encryption_keys.get_secret_value():
         print(
             "samenloket keys: the keys come from SAMENLOKET_ENCRYPTION_KEYS; change that setting instead"
@@ -299,10 +300,11 @@ def _keys_rotate(args: argparse.Namespace) -> int:
 
 
 def _keys_ring(args: argparse.Namespace) -> Any:
+    from services.intake.settings import IntakeSettings
     from services.kit import crypto
     from services.kit.settings import load_settings
 
-    settings = load_settings()
+    settings = load_settings(IntakeSettings)
     return crypto.secrets_of(
         settings.encryption_keys.get_secret_value(),
         settings.index_key.get_secret_value(),

@@ -1,63 +1,108 @@
-"""Wiring of the intake service: HTTP routers and the two consumer groups."""
+"""Wiring of the intake service: its container, HTTP routers and the two consumer groups."""
 
 from __future__ import annotations
 
-from contracts.events import ConsultationRequired, QuestionWaiting, ReferralSubmitted
+from dataclasses import dataclass
+
+from fastapi import APIRouter
+
+from contracts.events import (
+    AssignmentAccepted,
+    AssignmentDeclined,
+    ConsultationRequired,
+    QuestionWaiting,
+    ReferralSubmitted,
+    SupportEnded,
+    SupporterAssigned,
+)
 from contracts.topics import ASSIGNMENTS, REFERRALS_INBOUND
-from services.intake import domain, http, privacy, signals, web
+from services.intake import domain, http, privacy, web
 from services.intake.councils import http as councils
-from services.intake.experiences import wiring as participation
+from services.intake.experiences import http as experiences_http
+from services.intake.experiences import web as experiences_web
+from services.intake.experiences.handlers import Participation
 from services.intake.handlers import Intake
+from services.intake.settings import IntakeSettings
+from services.intake.signals import http as signals_http
+from services.intake.signals import web as signals_web
+from services.intake.signals.handlers import Signals
 from services.intake.vault import Vault, intake_secrets
-from services.kit.consumer import Subscription
+from services.kit.crypto import KeyRing
+from services.kit.messaging import EventSubscriber
+from services.kit.messaging.subscriber import subscriber
 from services.kit.runtime import Runtime, ServiceSpec
 
 NAME = "intake"
 
 
-def intake_of(rt: Runtime) -> Intake:
-    """The service's use cases, built once per runtime."""
-    found = rt.state.get("intake")
-    if isinstance(found, Intake):
-        return found
-    keys = intake_secrets(rt.settings)
-    intake = Intake(domain.index_key(keys.index_key), rt.source, Vault(keys.ring))
-    rt.state["intake"] = intake
-    return intake
+@dataclass(frozen=True)
+class IntakeContainer:
+    """Intake's objects, built once per process."""
+
+    rt: Runtime
+    settings: IntakeSettings
+    key_ring: KeyRing
+    intake: Intake
+    participation: Participation
+    signals: Signals
+    #: The resident forms share one rate limit and CSRF key; the experience form has its own.
+    pages: web.Pages
+    experience_pages: web.Pages
 
 
-def subscriptions(rt: Runtime) -> list[Subscription]:
-    intake = intake_of(rt)
+def container(rt: Runtime) -> IntakeContainer:
+    settings = rt.settings
+    assert isinstance(settings, IntakeSettings)
+    keys = intake_secrets(settings)
+    vault = Vault(keys.ring)
+    intake = Intake(domain.index_key(keys.index_key), rt.source, vault)
+    return IntakeContainer(
+        rt=rt,
+        settings=settings,
+        key_ring=keys.ring,
+        intake=intake,
+        participation=Participation(intake, settings.public_url or settings.intake_url),
+        signals=Signals(vault, rt.source),
+        pages=web.Pages(settings),
+        experience_pages=web.Pages(settings),
+    )
+
+
+def subscribers(c: IntakeContainer) -> list[EventSubscriber]:
+    workers = c.settings.consumer_concurrency
+    referrals = subscriber("referrals", REFERRALS_INBOUND, workers=workers)
+    referrals.handle(ReferralSubmitted, c.intake.on_referral)
+    status = subscriber("status", ASSIGNMENTS, workers=workers)
+    status.handle(QuestionWaiting, c.intake.on_question_waiting)
+    status.handle(ConsultationRequired, c.intake.on_consultation_required)
+    # Who supports (for the experience invitation) and the status it gives the question.
+    status.handle(SupporterAssigned, c.participation.on_supporter_assigned)
+    status.handle(AssignmentAccepted, c.participation.on_assignment_accepted)
+    status.handle(AssignmentDeclined, c.participation.on_assignment_declined)
+    status.handle(SupportEnded, c.participation.on_support_ended)
+    return [referrals, status]
+
+
+def routers(c: IntakeContainer) -> list[APIRouter]:
+    rt = c.rt
     return [
-        Subscription(
-            name="referrals",
-            topics=[REFERRALS_INBOUND],
-            handlers={ReferralSubmitted.ce_type: intake.on_referral},
-        ),
-        Subscription(
-            name="status",
-            topics=[ASSIGNMENTS],
-            handlers={
-                QuestionWaiting.ce_type: intake.on_question_waiting,
-                ConsultationRequired.ce_type: intake.on_consultation_required,
-                # SupporterAssigned, AssignmentAccepted/Declined, SupportEnded: status and who supports.
-                **participation.status_handlers(rt, intake),
-            },
-        ),
+        *http.routers(rt, c.intake, c.key_ring),
+        signals_http.router(rt, c.signals),
+        signals_web.router(rt, c.signals, c.pages),
+        councils.router(rt),
+        web.router(rt, c.intake, c.pages),
+        privacy.router(rt),
+        experiences_http.router(rt, c.participation),
+        experiences_web.router(rt, c.participation, c.experience_pages),
     ]
 
 
-def spec() -> ServiceSpec:
+def spec() -> ServiceSpec[IntakeContainer]:
     return ServiceSpec(
         name=NAME,
         title="Samenloket intake",
-        routers=lambda rt: [
-            *http.routers(rt, intake_of(rt)),
-            *signals.routers(rt, intake_of(rt)),
-            councils.router(rt),
-            web.router(rt, intake_of(rt)),
-            privacy.router(rt),
-            *participation.routers(rt, intake_of(rt)),
-        ],
-        subscriptions=subscriptions,
+        settings=IntakeSettings,
+        container=container,
+        routers=routers,
+        subscribers=subscribers,
     )

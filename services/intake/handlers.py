@@ -15,7 +15,6 @@ from contracts.codes import Channel
 from contracts.envelope import CloudEvent
 from contracts.events import (
     ConsultationRequired,
-    Event,
     QuestionReceived,
     QuestionSubmission,
     QuestionWaiting,
@@ -102,13 +101,12 @@ class Intake:
         await store.insert_resident(conn, ref, self.vault.seal_contact(key, ref, contact), ids, wrapped)
         return ref, key
 
-    async def on_referral(self, conn: Conn, event: CloudEvent, payload: Event) -> None:
+    async def on_referral(self, conn: Conn, event: CloudEvent, payload: ReferralSubmitted) -> None:
         """A partner's referral becomes a question, once per (referrer, partner_reference).
 
         Partners may resend a referral under a new ``ce_id``, which the inbox cannot recognise;
         the unique index on (referrer, partner_reference) can. Channel is always ``partner``.
         """
-        assert isinstance(payload, ReferralSubmitted)
         existing = await store.find_referral(conn, payload.referrer, payload.partner_reference)
         if existing:
             log.info("referral already received", extra={"event_id": event.id, "question_id": existing})
@@ -123,16 +121,13 @@ class Intake:
 
     # --- status, from matching's events -----------------------------------------------------------
 
-    async def on_supporter_assigned(self, conn: Conn, event: CloudEvent, payload: Event) -> None:
-        assert isinstance(payload, SupporterAssigned)
+    async def on_supporter_assigned(self, conn: Conn, event: CloudEvent, payload: SupporterAssigned) -> None:
         await self.follow(conn, event, payload.question_id, "assigned", domain.REASON_ASSIGNED, payload.assigned_at)
 
-    async def on_question_waiting(self, conn: Conn, event: CloudEvent, payload: Event) -> None:
-        assert isinstance(payload, QuestionWaiting)
+    async def on_question_waiting(self, conn: Conn, event: CloudEvent, payload: QuestionWaiting) -> None:
         await self.follow(conn, event, payload.question_id, "waiting", domain.REASON_WAITING, payload.since)
 
-    async def on_consultation_required(self, conn: Conn, event: CloudEvent, payload: Event) -> None:
-        assert isinstance(payload, ConsultationRequired)
+    async def on_consultation_required(self, conn: Conn, event: CloudEvent, payload: ConsultationRequired) -> None:
         reason = payload.reason.text.strip() or domain.REASON_CONSULTATION
         await self.follow(
             conn, event, payload.question_id, "consultation", reason, payload.required_at, code=payload.reason.code

@@ -18,6 +18,7 @@ from services.intake.handlers import Intake
 from services.intake.tenancy import domain as tenancy
 from services.intake.tenancy import handlers as tenancy_handlers
 from services.intake.tenancy import http as tenancy_http
+from services.kit import crypto
 from services.kit.access import Principal, require
 from services.kit.http import internal_auth
 from services.kit.runtime import Runtime
@@ -66,12 +67,12 @@ def status_url(question_id: str) -> str:
     return f"/api/v1/questions/{question_id}"
 
 
-def routers(rt: Runtime, intake: Intake) -> list[APIRouter]:
+def routers(rt: Runtime, intake: Intake, ring: crypto.KeyRing) -> list[APIRouter]:
     return [
         public_router(rt, intake),
         tenancy_http.router(rt),
         internal_router(rt, intake),
-        *closed_loop_http.routers(rt),
+        *closed_loop_http.routers(rt, ring),
     ]
 
 

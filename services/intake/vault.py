@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from contracts.events import Contact, PreferredChannel
+from services.intake.settings import IntakeSettings
 from services.kit.crypto import DataKey, KeyRing, Secrets, context, secrets_of
-from services.kit.settings import Settings
 
 
 def where(table: str, column: str, row_id: str) -> str:
@@ -95,7 +95,7 @@ class Vault:
         return self.ring.open(sealed, where(table, column, row_id))
 
 
-def intake_secrets(settings: Settings) -> Secrets:
+def intake_secrets(settings: IntakeSettings) -> Secrets:
     """The key ring and blind-index key of this intake (settings, else ``<data_dir>/secrets.json``)."""
     return secrets_of(
         settings.encryption_keys.get_secret_value(), settings.index_key.get_secret_value(), settings.data_dir

@@ -26,10 +26,10 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from services.intake import store, webforms
 from services.intake.handlers import Intake
+from services.intake.settings import IntakeSettings
 from services.intake.webforms import FieldError, QuestionForm
 from services.intake.webguard import CsrfTokens, RateLimiter, csrf_key
 from services.kit.runtime import Runtime
-from services.kit.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ def reference_of(question_id: uuid.UUID) -> str:
 class Pages:
     """Rendering and guarding of the resident pages of one intake process."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: IntakeSettings) -> None:
         self.csrf = CsrfTokens(csrf_key(settings.internal_token.get_secret_value()))
         self.limiter = RateLimiter(settings.web_rate_limit, settings.web_rate_window_seconds)
         self.secure = settings.web_cookie_secure
@@ -184,25 +184,15 @@ class Pages:
         )
 
 
-def pages_of(rt: Runtime) -> Pages:
-    """The one Pages of this intake process: every resident form shares its rate limit and CSRF key."""
-    found = rt.state.get("intake.pages")
-    if isinstance(found, Pages):
-        return found
-    pages = Pages(rt.settings)
-    rt.state["intake.pages"] = pages
-    return pages
-
-
 async def form_values(request: Request) -> dict[str, list[str]]:
     """Every text value of the posted form by name (files are refused, repeated names kept)."""
     form = await request.form(max_files=0, max_fields=100)
     return {name: [v for v in form.getlist(name) if isinstance(v, str)] for name in form}
 
 
-def router(rt: Runtime, intake: Intake) -> APIRouter:
-    """The resident pages. Not part of the API's OpenAPI description."""
-    pages = pages_of(rt)
+def router(rt: Runtime, intake: Intake, pages: Pages) -> APIRouter:
+    """The resident pages. Not part of the API's OpenAPI description. ``pages`` is the one of this
+    process: every resident form shares its rate limit and CSRF key."""
     r = APIRouter(include_in_schema=False)
 
     @r.get("/", response_class=HTMLResponse)

@@ -1,14 +1,25 @@
-"""Kafka clients and topic set-up, from the settings (PLAINTEXT, SSL or SASL)."""
+"""Kafka clients and topic set-up, from the settings (PLAINTEXT, SSL or SASL).
+
+Consumers are FastStream's (:func:`make_broker`); the outbox relay and dead letters publish with a
+plain aiokafka producer (:func:`make_producer`), so the raw bytes and headers of a message are sent
+exactly as they are.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import ssl
 from typing import Any
 
+import prometheus_client
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
+from faststream.kafka import KafkaBroker
+from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
+from faststream.kafka.prometheus import KafkaPrometheusMiddleware
+from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512
 
 from contracts.topics import ALL_TOPICS, dlq
 from services.kit.settings import Settings
@@ -30,6 +41,38 @@ def client_options(settings: Settings) -> dict[str, Any]:
         password = settings.kafka_sasl_password
         options["sasl_plain_password"] = password.get_secret_value() if password else None
     return options
+
+
+def security(settings: Settings) -> BaseSecurity | None:
+    """The settings' TLS and SASL options in FastStream's terms."""
+    protocol = settings.kafka_security_protocol
+    if protocol == "PLAINTEXT":
+        return None
+    use_ssl = protocol in ("SSL", "SASL_SSL")
+    context = client_options(settings).get("ssl_context")
+    if not settings.kafka_sasl_mechanism:
+        return BaseSecurity(ssl_context=context, use_ssl=use_ssl)
+    password = settings.kafka_sasl_password.get_secret_value() if settings.kafka_sasl_password else ""
+    kind = {"PLAIN": SASLPlaintext, "SCRAM-SHA-256": SASLScram256, "SCRAM-SHA-512": SASLScram512}
+    return kind[settings.kafka_sasl_mechanism](
+        settings.kafka_sasl_username or "", password, ssl_context=context, use_ssl=use_ssl
+    )
+
+
+def make_broker(settings: Settings, service: str) -> KafkaBroker:
+    """The service's FastStream broker: its consumers, traced and counted by FastStream's middlewares."""
+    return KafkaBroker(
+        settings.kafka_bootstrap_servers,
+        security=security(settings),
+        client_id=f"samenloket-{service}",
+        middlewares=[
+            KafkaTelemetryMiddleware(),
+            KafkaPrometheusMiddleware(registry=prometheus_client.REGISTRY, app_name=f"samenloket-{service}"),
+        ],
+        logger=logging.getLogger(f"samenloket.{service}.faststream"),
+        log_level=logging.DEBUG,
+        graceful_timeout=10.0,
+    )
 
 
 def make_producer(settings: Settings, **overrides: Any) -> AIOKafkaProducer:

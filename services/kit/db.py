@@ -12,12 +12,22 @@ import re
 import zlib
 from importlib import resources
 from pathlib import Path
+from typing import Protocol
 
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
 #: A connection as handlers see it: plain, or lent by a pool.
 Conn = asyncpg.Connection | PoolConnectionProxy
+
+
+class Database(Protocol):
+    """Whatever lends a service's pool once it is started (the runtime): objects wired before the pool
+    exists hold this and reach the pool when they work."""
+
+    @property
+    def db(self) -> asyncpg.Pool: ...
+
 
 MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
 

@@ -1,7 +1,7 @@
 """Dead-letter topics for operators: list what sits in ``<topic>.dlq`` and replay it.
 
 A consumer dead-letters a message with ``dlq_*`` headers saying why and where from
-(services/kit/consumer.py). :func:`replay` republishes each dead letter to its original topic
+(services/kit/messaging/reliability.py). :func:`replay` republishes each dead letter to its original topic
 without those headers and with ``dlq_replayed_at``; its progress is the committed offset of the
 consumer group ``samenloket-dlq-replay``, so a second replay sends nothing twice. Consumers' inboxes
 make a replay of an already handled event harmless. :func:`list_dead_letters` shows the headers

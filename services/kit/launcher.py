@@ -170,10 +170,10 @@ class Launcher:
             env.setdefault(f"SAMENLOKET_{name}_URL", f"http://127.0.0.1:{self.base_port + offset}")
         # Encryption keys: the configured ones, else those of <data-dir>/secrets.json (made on first start).
         keys = crypto.secrets_of(
-            settings.encryption_keys.get_secret_value(), settings.index_key.get_secret_value(), data_dir, warn=False
+            env.get("SAMENLOKET_ENCRYPTION_KEYS", ""), env.get("SAMENLOKET_INDEX_KEY", ""), data_dir, warn=False
         )
         env.update(SAMENLOKET_ENCRYPTION_KEYS=keys.ring.format(), SAMENLOKET_INDEX_KEY=keys.index_key)
-        if not settings.smtp_host:
+        if not env.get("SAMENLOKET_SMTP_HOST"):
             sink = MailSink(data_dir / "mail", free_port())
             sink.start()
             stack.callback(sink.stop)

@@ -1,60 +1,83 @@
-"""Running one service: database pool, producer, outbox relay, consumers and the HTTP app.
+"""Running one service: database pool, broker, outbox relay, subscribers, background work, HTTP app.
 
-A service describes itself with a :class:`ServiceSpec`; :func:`create_app` turns it into a FastAPI
-app whose lifespan starts and drains everything in order, and :func:`serve` runs it under uvicorn.
+A service describes itself with a :class:`ServiceSpec`: its settings class, a function that builds
+its typed container (the service's objects, wired once, no I/O), and what the container offers —
+HTTP routers, event subscribers and background loops. :func:`create_app` turns the spec into a
+FastAPI app whose lifespan starts everything in order and drains it in reverse: background loops
+stop, consumers finish the message in hand and commit, the relay empties, and only then are the
+container's resources (HTTP and mail clients) closed, in the reverse order they were opened.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar, cast
 
 import asyncpg
 import uvicorn
 from aiokafka import AIOKafkaProducer
 from fastapi import APIRouter, FastAPI
+from faststream.kafka import KafkaBroker, KafkaRouter
 
 from services.kit import access, broker, db
 from services.kit.asyncapi_http import add_asyncapi
-from services.kit.consumer import EventConsumer, Subscription
 from services.kit.http import add_basics
 from services.kit.logs import setup_logging
+from services.kit.messaging.binding import bind
+from services.kit.messaging.deadletters import KafkaDeadLetters
+from services.kit.messaging.reliability import Consumption
+from services.kit.messaging.subscriber import EventSubscriber
 from services.kit.outbox import OutboxRelay
-from services.kit.settings import Settings, load_settings
+from services.kit.settings import S, Settings, as_settings, load_settings
 from services.kit.telemetry import setup_tracing
 
 log = logging.getLogger(__name__)
 
+C = TypeVar("C")
+Loop = Callable[[], Awaitable[None]]
+
+
+def _nothing(_: Any) -> list[Any]:
+    return []
+
 
 @dataclass
-class ServiceSpec:
+class ServiceSpec(Generic[C]):
     """What a service consists of; built by each service's ``app.spec()``."""
 
     name: str
-    routers: Callable[[Runtime], list[APIRouter]] = lambda _: []
-    subscriptions: Callable[[Runtime], list[Subscription]] = lambda _: []
-    on_start: Callable[[Runtime], Awaitable[None]] | None = None
-    on_stop: Callable[[Runtime], Awaitable[None]] | None = None
-    title: str = ""
+    title: str
+    settings: type[Settings]
+    container: Callable[[Runtime], C]
+    routers: Callable[[C], list[APIRouter]] = _nothing
+    subscribers: Callable[[C], list[EventSubscriber]] = _nothing
+    #: Long-running loops (schedules, periodic passes), started after the consumers, stopped first.
+    background: Callable[[C], list[Loop]] = _nothing
 
 
-@dataclass
-class Runtime:
-    """The live resources of one service process."""
+class Runtime(Generic[S]):
+    """The live resources of one service process, and its container. ``S`` is the service's settings
+    class (``Runtime[ReportingSettings]``), so its own settings are typed where they are read."""
 
-    spec: ServiceSpec
-    settings: Settings
-    pool: asyncpg.Pool | None = None
-    producer: AIOKafkaProducer | None = None
-    relay: OutboxRelay | None = None
-    consumers: list[EventConsumer] = field(default_factory=list)
-    tasks: list[asyncio.Task[None]] = field(default_factory=list)
-    state: dict[str, object] = field(default_factory=dict)
-    keys: access.KeyStore | None = None
+    def __init__(self, spec: ServiceSpec[Any], settings: Settings) -> None:
+        self.spec = spec
+        self.settings: S = cast(S, as_settings(spec.settings, settings))
+        self.pool: asyncpg.Pool | None = None
+        self.producer: AIOKafkaProducer | None = None
+        self.broker: KafkaBroker | None = None
+        self.relay: OutboxRelay | None = None
+        self.keys: access.KeyStore | None = None
+        self.routers: list[KafkaRouter] = []
+        self.relay_task: asyncio.Task[None] | None = None
+        self.loops: list[asyncio.Task[None]] = []
+        self.resources = AsyncExitStack()
+        self.container: Any = spec.container(self)
 
     @property
     def source(self) -> str:
@@ -65,6 +88,10 @@ class Runtime:
     def db(self) -> asyncpg.Pool:
         assert self.pool is not None, "runtime not started"
         return self.pool
+
+    def closing(self, close: Callable[[], Awaitable[object]]) -> None:
+        """Close a container resource on stop, after the consumers have drained (last opened, first closed)."""
+        self.resources.push_async_callback(close)
 
     async def start(self) -> None:
         settings = self.settings
@@ -80,49 +107,43 @@ class Runtime:
         self.producer = broker.make_producer(settings)
         await self.producer.start()
         self.relay = OutboxRelay(self.pool, self.producer, self.spec.name)
-        self.tasks.append(asyncio.create_task(self.relay.run(), name=f"{self.spec.name}-relay"))
-        # Joining a consumer group takes seconds; join all groups at once.
-        await asyncio.gather(*(self._start_consumer(sub) for sub in self.spec.subscriptions(self)))
-        if self.spec.on_start:
-            await self.spec.on_start(self)
-
-    async def _start_consumer(self, sub: Subscription) -> None:
-        assert self.producer is not None and self.pool is not None
-        group = sub.group_id or f"samenloket-{self.spec.name}-{sub.name}"
-        kafka = broker.make_consumer(self.settings, group, sub.topics)
-        await kafka.start()
-        consumer = EventConsumer(
-            self.spec.name,
-            sub,
-            kafka,
-            self.producer,
-            self.pool,
-            self.settings.consumer_max_attempts,
-            self.settings.consumer_retry_base_seconds,
-            concurrency=self.settings.consumer_concurrency,
-        )
-        self.consumers.append(consumer)
-        self.tasks.append(asyncio.create_task(consumer.run(), name=f"{self.spec.name}-{sub.name}"))
+        self.relay_task = asyncio.create_task(self.relay.run(), name=f"{self.spec.name}-relay")
+        self.broker = broker.make_broker(settings, self.spec.name)
+        dead_letters = KafkaDeadLetters(self.producer, self.spec.name)
+        for subscriber in self.spec.subscribers(self.container):
+            consumption = Consumption(
+                self.spec.name,
+                subscriber,
+                self.pool,
+                dead_letters,
+                settings.consumer_max_attempts,
+                settings.consumer_retry_base_seconds,
+            )
+            self.routers.append(bind(self.broker, consumption))
+        await self.broker.start()
+        for loop in self.spec.background(self.container):
+            self.loops.append(asyncio.create_task(_run(loop), name=f"{self.spec.name}-{loop.__name__}"))
 
     async def stop(self) -> None:
-        """Drain: consumers finish and commit their batch, the relay empties, then close."""
-        if self.spec.on_stop:
-            await self.spec.on_stop(self)
-        for consumer in self.consumers:
-            consumer.stop()
-        if self.relay:
+        """Drain: background loops stop, consumers finish and commit, the relay empties, then close."""
+        for task in self.loops:
+            task.cancel()
+        if self.loops:
+            await asyncio.wait(self.loops, timeout=10)
+        if self.broker is not None:
+            with contextlib.suppress(Exception):
+                await self.broker.stop()
+        if self.relay is not None:
             self.relay.stop()
-        if self.tasks:
-            _done, pending = await asyncio.wait(self.tasks, timeout=10)
+        if self.relay_task is not None:
+            _, pending = await asyncio.wait([self.relay_task], timeout=10)
             for task in pending:
                 task.cancel()
-        for consumer in self.consumers:
-            with contextlib.suppress(Exception):
-                await consumer.consumer.stop()
-        if self.producer:
+        await self.resources.aclose()
+        if self.producer is not None:
             with contextlib.suppress(Exception):
                 await self.producer.stop()
-        if self.pool:
+        if self.pool is not None:
             await self.pool.close()
 
     async def readiness(self) -> dict[str, str]:
@@ -136,15 +157,23 @@ class Runtime:
             await asyncio.wait_for(self.producer.client.fetch_all_metadata(), 2)
         except Exception as exc:
             checks["broker"] = f"unreachable: {type(exc).__name__}"
-        for task in self.tasks:
-            if task.done():
+        for task in [self.relay_task, *self.loops]:
+            if task is not None and task.done():
                 checks[task.get_name()] = "stopped"
+        for router in self.routers:
+            for subscriber in router.subscribers:
+                if not subscriber.running or any(task.done() for task in getattr(subscriber, "tasks", ())):
+                    checks[f"consumer {getattr(subscriber, 'group_id', '')}"] = "stopped"
         return checks
 
 
-def create_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
+async def _run(loop: Loop) -> None:
+    await loop()
+
+
+def create_app(spec: ServiceSpec[Any], settings: Settings | None = None) -> FastAPI:
     """The service's FastAPI app; its lifespan owns the :class:`Runtime`."""
-    runtime = Runtime(spec, settings or load_settings())
+    runtime: Runtime[Settings] = Runtime(spec, settings or load_settings(spec.settings))
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -154,30 +183,29 @@ def create_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
         finally:
             await runtime.stop()
 
-    app = FastAPI(title=spec.title or f"Samenloket {spec.name}", lifespan=lifespan)
+    app = FastAPI(title=spec.title, lifespan=lifespan)
     app.state.runtime = runtime
     add_basics(app, runtime.readiness)
     add_asyncapi(app)
-    for router in spec.routers(runtime):
+    for router in spec.routers(runtime.container):
         app.include_router(router)
     return app
 
 
-def load_spec(name: str) -> ServiceSpec:
+def load_spec(name: str) -> ServiceSpec[Any]:
     """Import ``services.<name>.app`` and return its spec."""
-    import importlib
-
     module = importlib.import_module(f"services.{name}.app")
-    spec: ServiceSpec = module.spec()
+    spec: ServiceSpec[Any] = module.spec()
     return spec
 
 
 def serve(name: str) -> None:
     """Run one service in this process until SIGTERM/SIGINT (what containers run)."""
-    settings = load_settings()
+    spec = load_spec(name)
+    settings = load_settings(spec.settings)
     setup_logging(name, settings.log_level)
     setup_tracing(name, settings.otlp_endpoint)
-    app = create_app(load_spec(name), settings)
+    app = create_app(spec, settings)
     uvicorn.run(
         app,
         host=settings.host,

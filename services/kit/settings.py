@@ -1,16 +1,19 @@
-"""Settings from the environment (prefix ``SAMENLOKET_``).
+"""Settings from the environment (prefix ``SAMENLOKET_``): one shared base and a class per service.
 
-A bad value stops the process at start with one clear line (see :func:`load_settings`).
+:class:`Settings` holds what every process needs (infrastructure, addresses of the services, the
+internal token, consumption, observability); each service extends it with its own fields in
+``services/<service>/settings.py``. A bad value stops the process at start with one clear line
+(see :func:`load_settings`).
 """
 
 from __future__ import annotations
 
 import sys
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
-from typing import Literal, get_args
+from typing import Literal, TypeVar, get_args
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SERVICE_NAMES = ("intake", "matching", "notifications", "reporting")
@@ -32,7 +35,7 @@ class Settings(BaseSettings):
     kafka_replication_factor: int = Field(default=1, ge=1, le=7)
     data_dir: Path = Path(".samenloket")
 
-    # HTTP
+    # HTTP, and where the services are
     host: str = "127.0.0.1"
     port: int | None = Field(default=None, ge=1, le=65535, description="defaults per service")
     intake_url: str = "http://127.0.0.1:8001"
@@ -46,65 +49,15 @@ class Settings(BaseSettings):
     internal_token: SecretStr = Field(
         default=SecretStr(""), description="shared secret for internal calls between services"
     )
-    # Resident web form (intake)
-    web_cookie_secure: bool = Field(default=False, description="mark the form's cookie Secure (serve over https)")
-    web_rate_limit: int = Field(default=10, ge=1, le=100_000, description="form submissions per client per window")
-    web_rate_window_seconds: float = Field(default=600, gt=0, le=86_400, description="the rate limit's window")
-
-    # Encryption at rest (services/kit/crypto.py). Empty: the keys in <data_dir>/secrets.json (made once).
-    encryption_keys: SecretStr = Field(
-        default=SecretStr(""), description="key ring id1:base64key[,id2:base64key]: first encrypts, all decrypt"
-    )
-    index_key: SecretStr = Field(default=SecretStr(""), description="base64 32-byte key of the resident blind indexes")
-
-    @field_validator("encryption_keys")
-    @classmethod
-    def _check_encryption_keys(cls, value: SecretStr) -> SecretStr:
-        from services.kit.crypto import KeyRing
-
-        if value.get_secret_value():
-            KeyRing.parse(value.get_secret_value())
-        return value
-
-    @field_validator("index_key")
-    @classmethod
-    def _check_index_key(cls, value: SecretStr) -> SecretStr:
-        from services.kit.crypto import decode_key
-
-        if value.get_secret_value():
-            decode_key(value.get_secret_value())
-        return value
+    web_cookie_secure: bool = Field(default=False, description="mark the pages' cookies Secure (serve over https)")
 
     # Consumption
     consumer_max_attempts: int = Field(default=5, ge=1, le=100)
     consumer_retry_base_seconds: float = Field(default=0.2, gt=0, le=60)
-    consumer_concurrency: int = Field(default=8, ge=1, le=256, description="events with different keys at once")
+    consumer_concurrency: int = Field(
+        default=3, ge=1, le=64, description="consumers per busy group, each handling its partitions in order"
+    )
     db_pool_max: int = Field(default=10, ge=1, le=200)
-
-    # Mail (binding names)
-    smtp_host: str = ""
-    smtp_port: int = Field(default=25, ge=1, le=65535)
-    smtp_username: str | None = None
-    smtp_password: SecretStr | None = None
-    smtp_tls: Literal["none", "starttls", "tls"] = "none"
-    smtp_from: str = "Samenloket <noreply@samenloket.local>"
-    coordinator_email: str | None = Field(default=None, description="coordinators' address (joint consultations)")
-    digest_email: str | None = Field(default=None, description="address of the daily signal digest (municipality)")
-    # SMS through a generic HTTP gateway (POST JSON {"from","to","text"}, bearer token). Empty URL: no SMS.
-    sms_gateway_url: str = ""
-    sms_gateway_token: SecretStr | None = None
-    sms_sender: str = "Samenloket"
-    webhooks_allow_private_addresses: bool = Field(
-        default=False, description="let partner webhooks point at local or private addresses (development only)"
-    )
-
-    # Reporting
-    suppression_threshold: int = Field(
-        default=10, ge=2, le=1000, description="counts of fewer people than this show as '<threshold>' in every figure"
-    )
-    statistics_interval_seconds: float = Field(
-        default=3600, ge=0, le=31 * 86_400, description="how often StatisticsPublished goes out; 0: never"
-    )
 
     # Observability
     otlp_endpoint: str | None = None
@@ -114,22 +67,33 @@ class Settings(BaseSettings):
         return self.port or DEFAULT_PORTS[service]
 
 
-def format_error(exc: ValidationError) -> str:
+S = TypeVar("S", bound=Settings)
+
+
+def as_settings(kind: type[S], settings: Settings) -> S:
+    """``settings`` as ``kind`` (a service's own class): every value ``settings`` holds that ``kind`` knows
+    is kept (also one given with ``model_copy(update=...)``), the rest comes from the environment."""
+    if isinstance(settings, kind):
+        return settings
+    return kind(**{name: value for name, value in vars(settings).items() if name in kind.model_fields})
+
+
+def format_error(exc: ValidationError, kind: type[Settings] = Settings) -> str:
     """One line: every bad setting with its environment variable name and the reason."""
     parts = []
     for err in exc.errors():
         name = "SAMENLOKET_" + "_".join(str(p) for p in err["loc"]).upper()
-        field = Settings.model_fields.get(str(err["loc"][0])) if err["loc"] else None
+        field = kind.model_fields.get(str(err["loc"][0])) if err["loc"] else None
         secret = field is not None and SecretStr in (field.annotation, *get_args(field.annotation))
         parts.append(f"{name}: {err['msg']}" + ("" if secret else f" (got {err.get('input')!r})"))
     return "invalid settings: " + "; ".join(parts)
 
 
-@lru_cache(maxsize=1)
-def load_settings() -> Settings:
-    """Read the settings once; on a bad value print one line to stderr and exit with status 2."""
+@cache
+def load_settings(kind: type[S] = Settings) -> S:  # type: ignore[assignment]
+    """Read the settings once per class; on a bad value print one line to stderr and exit with status 2."""
     try:
-        return Settings()
+        return kind()
     except ValidationError as exc:
-        print(format_error(exc), file=sys.stderr)
+        print(format_error(exc, kind), file=sys.stderr)
         raise SystemExit(2) from None

@@ -1,89 +1,81 @@
-"""Wiring of the matching service: routes, the coordinators' page, subscriptions, the periodic pass."""
+"""Wiring of the matching service: its container, routes, the coordinators' page, subscriptions and
+the periodic waiting-list pass."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
+from dataclasses import dataclass
 
 from fastapi import APIRouter
 
 from contracts import topics
-from contracts.events import (
-    AssignmentAccepted,
-    AssignmentDeclined,
-    QuestionReceived,
-    ResidentErasureRequested,
-    SupportEnded,
-)
-from services.kit.consumer import Subscription
-from services.kit.runtime import Runtime, ServiceSpec
+from contracts.events import AssignmentAccepted, AssignmentDeclined, QuestionReceived, SupportEnded
+from services.kit.messaging import EventSubscriber, erasure_subscriber
+from services.kit.messaging.subscriber import subscriber
+from services.kit.runtime import Loop, Runtime, ServiceSpec
 from services.matching import erasure, handlers, http, web
 from services.matching.live import LivePool
+from services.matching.settings import MatchingSettings
 
 log = logging.getLogger(__name__)
 
-#: Seconds between waiting-list passes that no command triggered (a pause whose end day came).
-PERIODIC_PASS_SECONDS = 300.0
-_PERIODIC_TASK = "periodic_waiting_pass"
+NAME = "matching"
 
 
-def subscriptions(rt: Runtime) -> list[Subscription]:
-    return [
-        Subscription(
-            name="questions",
-            topics=[topics.QUESTIONS],
-            handlers={QuestionReceived.ce_type: handlers.question_received(rt.source, live=LivePool())},
-        ),
-        Subscription(
-            name="privacy",
-            topics=[topics.PRIVACY],
-            handlers={ResidentErasureRequested.ce_type: erasure.erasure_requested(rt.source)},
-        ),
-        Subscription(
-            name="assignments",
-            topics=[topics.ASSIGNMENTS],
-            handlers=dict.fromkeys(
-                (AssignmentAccepted.ce_type, AssignmentDeclined.ce_type, SupportEnded.ce_type),
-                handlers.assignment_steps(rt.source),
-            ),
-        ),
-    ]
+@dataclass(frozen=True)
+class MatchingContainer:
+    """Matching's objects, built once per process."""
+
+    rt: Runtime
+    settings: MatchingSettings
+    #: The in-memory supporter pool new questions are decided from (booking stays guarded in SQL).
+    live: LivePool
 
 
-def routers(rt: Runtime) -> list[APIRouter]:
-    return [*http.routers(rt), web.router(rt)]
+def container(rt: Runtime) -> MatchingContainer:
+    settings = rt.settings
+    assert isinstance(settings, MatchingSettings)
+    return MatchingContainer(rt=rt, settings=settings, live=LivePool())
 
 
-async def periodic_pass(rt: Runtime, every: float = PERIODIC_PASS_SECONDS) -> None:
-    """Run the waiting-list pass now and then: pauses end by the calendar, not by a command."""
-    while True:
-        await asyncio.sleep(every)
-        try:
-            async with rt.db.acquire() as conn, conn.transaction():
-                await handlers.waiting_pass(conn, rt.source)
-        except Exception as exc:  # the next round tries again
-            log.warning("periodic waiting-list pass failed", extra={"error": repr(exc)})
+def subscribers(c: MatchingContainer) -> list[EventSubscriber]:
+    source = c.rt.source
+    workers = c.settings.consumer_concurrency
+    questions = subscriber("questions", topics.QUESTIONS, workers=workers)
+    questions.handle(QuestionReceived, handlers.question_received(source, live=c.live))
+    steps = handlers.assignment_steps(source)
+    assignments = subscriber("assignments", topics.ASSIGNMENTS, workers=workers)
+    for model in (AssignmentAccepted, AssignmentDeclined, SupportEnded):
+        assignments.handle(model, steps)
+    return [questions, erasure_subscriber(NAME, source, erasure.erase), assignments]
 
 
-async def on_start(rt: Runtime) -> None:
-    rt.state[_PERIODIC_TASK] = asyncio.create_task(periodic_pass(rt), name="matching-periodic-pass")
+def routers(c: MatchingContainer) -> list[APIRouter]:
+    return [*http.routers(c.rt), web.router(c.rt)]
 
 
-async def on_stop(rt: Runtime) -> None:
-    task = rt.state.pop(_PERIODIC_TASK, None)
-    if isinstance(task, asyncio.Task):
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+def background(c: MatchingContainer) -> list[Loop]:
+    async def periodic_waiting_pass() -> None:
+        """Run the waiting-list pass now and then: pauses end by the calendar, not by a command."""
+        while True:
+            await asyncio.sleep(c.settings.waiting_pass_seconds)
+            try:
+                async with c.rt.db.acquire() as conn, conn.transaction():
+                    await handlers.waiting_pass(conn, c.rt.source)
+            except Exception as exc:  # the next round tries again
+                log.warning("periodic waiting-list pass failed", extra={"error": repr(exc)})
+
+    return [periodic_waiting_pass]
 
 
-def spec() -> ServiceSpec:
+def spec() -> ServiceSpec[MatchingContainer]:
     return ServiceSpec(
-        name="matching",
-        routers=routers,
-        subscriptions=subscriptions,
-        on_start=on_start,
-        on_stop=on_stop,
+        name=NAME,
         title="Samenloket matching",
+        settings=MatchingSettings,
+        container=container,
+        routers=routers,
+        subscribers=subscribers,
+        background=background,
     )

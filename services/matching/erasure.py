@@ -14,28 +14,14 @@ from __future__ import annotations
 
 import logging
 
-from contracts.envelope import CloudEvent
-from contracts.events import Event, ResidentErasureRequested
-from services.kit import erasure
-from services.kit.consumer import PermanentError, TransactionalHandler
+from contracts.events import ResidentErasureRequested
 from services.kit.db import Conn
 from services.matching import store
 
 log = logging.getLogger(__name__)
 
-SERVICE = "matching"
 
-
-def erasure_requested(source: str) -> TransactionalHandler:
-    async def handle(conn: Conn, event: CloudEvent, payload: Event) -> None:
-        if not isinstance(payload, ResidentErasureRequested):
-            raise PermanentError(f"expected ResidentErasureRequested, got {type(payload).__name__}")
-        await erase(conn, payload, source)
-
-    return handle
-
-
-async def erase(conn: Conn, request: ResidentErasureRequested, source: str) -> None:
+async def erase(conn: Conn, request: ResidentErasureRequested) -> None:
     ids = request.question_ids
     dropped = await conn.execute(
         "DELETE FROM waiting WHERE question_id = ANY($1::text[]) OR question->>'resident_ref' = $2",
@@ -54,4 +40,3 @@ async def erase(conn: Conn, request: ResidentErasureRequested, source: str) -> N
         "UPDATE declines SET reason_text = NULL WHERE question_id = ANY($1::text[]) AND reason_text IS NOT NULL", ids
     )
     log.info("resident erased", extra={"waiting_dropped": dropped, "questions_forgotten": forgotten})
-    await erasure.confirm(conn, request.resident_ref, SERVICE, source)

@@ -48,9 +48,10 @@ from contracts.events import (
     SupporterUpdated,
 )
 from services.kit import erasure
-from services.kit.consumer import PermanentError, TransactionalHandler
 from services.kit.db import Conn
 from services.kit.dutch import today  # pauses end on a Dutch calendar day
+from services.kit.messaging import PermanentError
+from services.kit.messaging.subscriber import TransactionalHandler
 from services.kit.outbox import publish
 from services.matching import domain, store
 from services.matching.live import LivePool, note_cases_everywhere

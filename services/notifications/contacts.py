@@ -15,7 +15,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from contracts.events import PreferredChannel
-from services.kit.consumer import PermanentError
+from services.kit.messaging import PermanentError
 from services.kit.settings import Settings
 from services.notifications.domain import ResidentContact, SupporterContact
 

@@ -21,8 +21,7 @@ from datetime import UTC, datetime
 import asyncpg
 
 from contracts.envelope import CloudEvent
-from contracts.events import Event, SignalRaised
-from services.kit.consumer import PermanentError
+from contracts.events import SignalRaised
 from services.kit.db import Conn
 from services.notifications import store
 from services.notifications.domain import (
@@ -38,10 +37,8 @@ from services.notifications.handlers import Notifier, Result
 log = logging.getLogger(__name__)
 
 
-async def on_signal_raised(conn: Conn, event: CloudEvent, payload: Event) -> None:
+async def on_signal_raised(conn: Conn, event: CloudEvent, payload: SignalRaised) -> None:
     """Keep the signal's facts for the next digest."""
-    if not isinstance(payload, SignalRaised):
-        raise PermanentError(f"expected SignalRaised, got {type(payload).__name__}")
     await store.save_signal(conn, signal_fact(payload))
 
 

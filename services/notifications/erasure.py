@@ -13,27 +13,13 @@ Mails already sent cannot be called back; they are the resident's own.
 
 from __future__ import annotations
 
-from contracts.envelope import CloudEvent
-from contracts.events import Event, ResidentErasureRequested
-from services.kit import erasure
-from services.kit.consumer import PermanentError, TransactionalHandler
+from contracts.events import ResidentErasureRequested
 from services.kit.db import Conn
 from services.notifications import store
 from services.notifications.domain import resident_ref_hash
 
-SERVICE = "notifications"
 
-
-def erasure_requested(source: str) -> TransactionalHandler:
-    async def handle(conn: Conn, event: CloudEvent, payload: Event) -> None:
-        if not isinstance(payload, ResidentErasureRequested):
-            raise PermanentError(f"expected ResidentErasureRequested, got {type(payload).__name__}")
-        await erase(conn, payload, source)
-
-    return handle
-
-
-async def erase(conn: Conn, request: ResidentErasureRequested, source: str) -> None:
+async def erase(conn: Conn, request: ResidentErasureRequested) -> None:
     ids = request.question_ids
     await conn.execute(
         "UPDATE deliveries SET last_error = NULL WHERE question_id = ANY($1::text[]) AND last_error IS NOT NULL", ids
@@ -45,4 +31,3 @@ async def erase(conn: Conn, request: ResidentErasureRequested, source: str) -> N
     )
     await conn.execute("DELETE FROM questions WHERE question_id = ANY($1::text[])", ids)
     await store.forget_opt_out(conn, resident_ref_hash(request.resident_ref))
-    await erasure.confirm(conn, request.resident_ref, SERVICE, source)

@@ -27,15 +27,14 @@ import asyncpg
 from contracts.envelope import CloudEvent
 from contracts.events import (
     ConsultationRequired,
-    Event,
     NotificationFailed,
     NotificationSent,
     QuestionReceived,
     QuestionWaiting,
     SupporterAssigned,
 )
-from services.kit.consumer import PermanentError
-from services.kit.db import Conn
+from services.kit.db import Conn, Database
+from services.kit.messaging import PermanentError
 from services.kit.outbox import publish
 from services.notifications import metrics, store
 from services.notifications.contacts import ContactDirectory
@@ -71,9 +70,8 @@ class Result(Enum):
     QUEUED = "queued"
 
 
-async def on_question_received(conn: Conn, event: CloudEvent, payload: Event) -> None:
+async def on_question_received(conn: Conn, event: CloudEvent, payload: QuestionReceived) -> None:
     """Remember what the question is about, so the supporter's mail can say it (no personal data)."""
-    assert isinstance(payload, QuestionReceived)
     facts = QuestionFacts(payload.question_id, payload.municipality, tuple(payload.life_domains))
     await store.save_question(conn, facts, payload.received_at)
 
@@ -82,7 +80,7 @@ async def on_question_received(conn: Conn, event: CloudEvent, payload: Event) ->
 class Notifier:
     """Turns events into deliveries; its collaborators can be replaced (tests, more channels)."""
 
-    pool: asyncpg.Pool
+    database: Database
     contacts: ContactDirectory
     senders: dict[str, Sender]
     source: str
@@ -96,13 +94,16 @@ class Notifier:
     sms_enabled: bool = False
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
-    async def on_supporter_assigned(self, event: CloudEvent, payload: Event) -> None:
+    @property
+    def pool(self) -> asyncpg.Pool:
+        return self.database.db
+
+    async def on_supporter_assigned(self, event: CloudEvent, payload: SupporterAssigned) -> None:
         """Tell the supporter about the new case and the resident who their supporter is.
 
         In a duo each supporter gets a SupporterAssigned of their own; the resident's mail of each
         says there are two supporters (and names the other one when matching knows them).
         """
-        assert isinstance(payload, SupporterAssigned)
         supporter = await self.contacts.supporter(payload.supporter_id)
         if supporter is None:
             raise PermanentError(f"matching knows no supporter {payload.supporter_id!r}")
@@ -117,15 +118,13 @@ class Notifier:
         )
         await self.deliver_all(event, payload.question_id, planned)
 
-    async def on_question_waiting(self, event: CloudEvent, payload: Event) -> None:
+    async def on_question_waiting(self, event: CloudEvent, payload: QuestionWaiting) -> None:
         """Tell the resident they are on the waiting list and what that means."""
-        assert isinstance(payload, QuestionWaiting)
         resident = await self.contacts.resident(payload.question_id)
         await self.deliver_all(event, payload.question_id, plan_question_waiting(payload, resident, self.sms_enabled))
 
-    async def on_consultation_required(self, event: CloudEvent, payload: Event) -> None:
+    async def on_consultation_required(self, event: CloudEvent, payload: ConsultationRequired) -> None:
         """Tell the coordinators (if an address is set) and the resident that a team looks at the question."""
-        assert isinstance(payload, ConsultationRequired)
         resident = await self.contacts.resident(payload.question_id)
         planned = plan_consultation_required(
             payload, resident, self.coordinator_email, self.intake_url, self.sms_enabled

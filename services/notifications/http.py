@@ -22,7 +22,9 @@ from services.notifications import store
 from services.notifications.digest import run_digest
 from services.notifications.domain import DeliveryStatus, notification_id, opt_out_key, verify_opt_out_token
 from services.notifications.examples import example_context
+from services.notifications.handlers import Notifier
 from services.notifications.rendering import SMS_TEMPLATES, TEMPLATES, render, render_sms
+from services.notifications.settings import NotificationsSettings
 
 MAX_LIMIT = 500
 
@@ -95,8 +97,10 @@ def internal_or_operator(token: str) -> Callable[..., Awaitable[None]]:
     return check
 
 
-def router(rt: Runtime) -> APIRouter:
+def router(rt: Runtime, notifier: Notifier) -> APIRouter:
     api = APIRouter(prefix="/api/v1", tags=["deliveries"])
+    settings = rt.settings
+    assert isinstance(settings, NotificationsSettings)
     guard = Depends(internal_or_operator(rt.settings.internal_token.get_secret_value()))
 
     @api.get("/deliveries", response_model=DeliveryLog, dependencies=[guard])
@@ -138,9 +142,7 @@ def router(rt: Runtime) -> APIRouter:
     @api.post("/digests/run", response_model=DigestRunResult, dependencies=[guard], tags=["digests"])
     async def digests_run() -> DigestRunResult:
         """Send the pending digest of signals now (and any earlier digest not yet sent)."""
-        from services.notifications.app import notifier  # the runtime's Notifier (app imports this module)
-
-        run = await run_digest(notifier(rt), rt.db, rt.settings.digest_email, datetime.now(UTC))
+        run = await run_digest(notifier, rt.db, settings.digest_email, datetime.now(UTC))
         return DigestRunResult(digests=run.digests, signals=run.signals, sent=run.sent)
 
     api.include_router(opt_out_router(rt))

@@ -18,7 +18,7 @@ from urllib.parse import quote
 import httpx
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from services.kit.consumer import PermanentError
+from services.kit.messaging import PermanentError
 from services.kit.settings import Settings
 from services.notifications.contacts import DOWN_PATIENCE_SECONDS, DOWN_STATUSES, TIMEOUT
 from services.notifications.domain import ExperienceLink

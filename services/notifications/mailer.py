@@ -18,7 +18,6 @@ from typing import Protocol
 
 import aiosmtplib
 
-from services.kit.settings import Settings
 from services.notifications.domain import (
     Outgoing,
     PermanentDeliveryError,
@@ -26,6 +25,7 @@ from services.notifications.domain import (
     message_id,
     redact,
 )
+from services.notifications.settings import NotificationsSettings
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +41,8 @@ class Sender(Protocol):
     """One delivery channel."""
 
     async def send(self, outgoing: Outgoing) -> None: ...
+
+    async def aclose(self) -> None: ...
 
 
 def compose(outgoing: Outgoing, sender: str) -> EmailMessage:
@@ -94,7 +96,9 @@ class SmtpSender:
     classified as before, and the caller's retry (keyed by the stable Message-ID) takes over.
     """
 
-    def __init__(self, settings: Settings, max_sessions: int = MAX_SESSIONS, idle_seconds: float = IDLE_SECONDS):
+    def __init__(
+        self, settings: NotificationsSettings, max_sessions: int = MAX_SESSIONS, idle_seconds: float = IDLE_SECONDS
+    ):
         self.settings = settings
         self.max_sessions = max_sessions
         self.idle_seconds = idle_seconds

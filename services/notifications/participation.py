@@ -23,8 +23,8 @@ import logging
 from dataclasses import dataclass, field
 
 from contracts.envelope import CloudEvent
-from contracts.events import Event, SupportEnded
-from services.kit.consumer import PermanentError
+from contracts.events import SupportEnded
+from services.kit.messaging import PermanentError
 from services.notifications import metrics, participation_store, store
 from services.notifications.domain import (
     EXPERIENCE_INVITATION_TEMPLATE,
@@ -74,9 +74,7 @@ class Participation:
     links: InvitationLinks
     _slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(MAX_AT_ONCE), repr=False)
 
-    async def on_support_ended(self, event: CloudEvent, payload: Event) -> None:
-        if not isinstance(payload, SupportEnded):
-            raise PermanentError(f"expected SupportEnded, got {type(payload).__name__}")
+    async def on_support_ended(self, event: CloudEvent, payload: SupportEnded) -> None:
         question_id = payload.question_id
         async with self.notifier.pool.acquire() as conn, conn.transaction():
             invitation = await participation_store.begin(conn, question_id, event.id)

@@ -23,8 +23,8 @@ import httpx
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from contracts.envelope import CloudEvent
-from contracts.events import Event, ReferralStatusChanged
-from services.kit.consumer import PermanentError
+from contracts.events import ReferralStatusChanged
+from services.kit.messaging import PermanentError
 from services.notifications import webhooks
 from services.notifications.contacts import HttpContactDirectory
 from services.notifications.domain import PermanentDeliveryError, PlannedDelivery, TransientDeliveryError
@@ -132,8 +132,7 @@ class WebhookNotifier:
     directory: PartnerDirectory
     poster: WebhookPoster
 
-    async def on_referral_status_changed(self, event: CloudEvent, payload: Event) -> None:
-        assert isinstance(payload, ReferralStatusChanged)
+    async def on_referral_status_changed(self, event: CloudEvent, payload: ReferralStatusChanged) -> None:
         hook = await self.directory.webhook(payload.referrer)
         if hook is None:
             log.debug("partner has no webhook", extra={"event_id": event.id, "organisation": payload.referrer})

@@ -19,7 +19,6 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from services.kit.settings import Settings
 from services.notifications import store
 from services.notifications.domain import (
     Outgoing,
@@ -30,6 +29,7 @@ from services.notifications.domain import (
     preferred_channel,
 )
 from services.notifications.handlers import Notifier
+from services.notifications.settings import NotificationsSettings
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ RETRY_AFTER = timedelta(minutes=5)
 class SmsGatewaySender:
     """Sends ``Outgoing.text`` to ``Outgoing.address`` through the configured HTTP gateway."""
 
-    def __init__(self, settings: Settings, transport: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(self, settings: NotificationsSettings, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.url = settings.sms_gateway_url
         self.sender = settings.sms_sender
         token = settings.sms_gateway_token.get_secret_value() if settings.sms_gateway_token else ""

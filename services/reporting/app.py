@@ -1,19 +1,24 @@
-"""Wiring of the reporting service: one subscription over every shared topic, the report API, and the
-StatisticsPublished schedule."""
+"""Wiring of the reporting service: one subscription over every shared topic, the report API and
+dashboard, and the StatisticsPublished schedule."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
+from dataclasses import dataclass
+
+from fastapi import APIRouter
 
 from contracts import topics
-from contracts.events import ResidentErasureRequested
-from services.kit.consumer import Subscription
-from services.kit.runtime import Runtime, ServiceSpec
+from contracts.events import Event
+from services.kit.messaging import EventSubscriber, erasure_subscriber
+from services.kit.messaging.subscriber import subscriber
+from services.kit.runtime import Loop, Runtime, ServiceSpec
 from services.reporting import erasure, handlers, http, publisher, web
+from services.reporting.settings import ReportingSettings
+
+NAME = "reporting"
 
 #: Every shared topic except the inbound referrals (personal data, intake only) and the DLQs.
-TOPICS = [
+TOPICS = (
     topics.QUESTIONS,
     topics.ASSIGNMENTS,
     topics.SIGNALS,
@@ -21,44 +26,51 @@ TOPICS = [
     topics.SUPPORTERS,
     topics.REFERRALS_STATUS,
     topics.EXPERIENCES,
-]
+)
 
 
-def subscriptions(rt: Runtime) -> list[Subscription]:
-    """All registered types go to one handler (the fallback); unknown types go to the DLQ."""
+@dataclass(frozen=True)
+class ReportingContainer:
+    rt: Runtime
+    settings: ReportingSettings
+
+
+def container(rt: Runtime) -> ReportingContainer:
+    settings = rt.settings
+    assert isinstance(settings, ReportingSettings)
+    return ReportingContainer(rt, settings)
+
+
+def subscribers(c: ReportingContainer) -> list[EventSubscriber]:
+    """Every registered type goes to the one projecting handler; unknown types go to the DLQ."""
     return [
-        Subscription("projections", TOPICS, handlers={}, fallback=handlers.record_event),
-        Subscription(
-            "privacy",
-            [topics.PRIVACY],
-            handlers={ResidentErasureRequested.ce_type: erasure.erasure_requested(rt.source)},
-        ),
+        subscriber("projections", *TOPICS).handle(Event, handlers.record_event),
+        erasure_subscriber(NAME, c.rt.source, erasure.erase),
     ]
 
 
-_SCHEDULE = "statistics_schedule"
+def routers(c: ReportingContainer) -> list[APIRouter]:
+    return [http.router(c.rt), web.router(c.rt)]
 
 
-async def on_start(rt: Runtime) -> None:
-    every = rt.settings.statistics_interval_seconds
-    if every > 0:
-        rt.state[_SCHEDULE] = asyncio.create_task(publisher.run_schedule(rt, every), name="reporting-statistics")
+def background(c: ReportingContainer) -> list[Loop]:
+    every = c.settings.statistics_interval_seconds
+    if every <= 0:
+        return []
+
+    async def statistics_schedule() -> None:
+        await publisher.run_schedule(c.rt, every)
+
+    return [statistics_schedule]
 
 
-async def on_stop(rt: Runtime) -> None:
-    task = rt.state.pop(_SCHEDULE, None)
-    if isinstance(task, asyncio.Task):
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-
-def spec() -> ServiceSpec:
+def spec() -> ServiceSpec[ReportingContainer]:
     return ServiceSpec(
-        name="reporting",
+        name=NAME,
         title="Samenloket reporting",
-        routers=lambda rt: [http.router(rt), web.router(rt)],
-        subscriptions=subscriptions,
-        on_start=on_start,
-        on_stop=on_stop,
+        settings=ReportingSettings,
+        container=container,
+        routers=routers,
+        subscribers=subscribers,
+        background=background,
     )

@@ -4,7 +4,7 @@ Reporting keeps no reference to a person at all: ``QuestionReceived`` carries th
 ``resident_ref``, but :func:`without_resident_ref` replaces it by the erasure tombstone before the
 event is stored, so the event store and the projections hold questions, never people. An erasure
 therefore changes nothing in the figures (it removes a person, not a question from the
-statistics); reporting only confirms it.
+statistics); the kit then confirms it.
 
 Stores written before the ref was dropped may still hold refs: on erasure those are replaced by a
 tombstone in the stored events of that resident (matched by the ref or by their question ids).
@@ -16,24 +16,12 @@ from __future__ import annotations
 import dataclasses
 
 from contracts.envelope import CloudEvent
-from contracts.events import Event, ResidentErasureRequested
+from contracts.events import ResidentErasureRequested
 from services.kit import erasure
-from services.kit.consumer import PermanentError, TransactionalHandler
 from services.kit.db import Conn
 
-SERVICE = "reporting"
 
-
-def erasure_requested(source: str) -> TransactionalHandler:
-    async def handle(conn: Conn, event: CloudEvent, payload: Event) -> None:
-        if not isinstance(payload, ResidentErasureRequested):
-            raise PermanentError(f"expected ResidentErasureRequested, got {type(payload).__name__}")
-        await erase(conn, payload, source)
-
-    return handle
-
-
-async def erase(conn: Conn, request: ResidentErasureRequested, source: str) -> None:
+async def erase(conn: Conn, request: ResidentErasureRequested) -> None:
     await conn.execute(
         "UPDATE events SET data = jsonb_set(data, '{resident_ref}', to_jsonb($3::text))"
         " WHERE data ? 'resident_ref' AND data->>'resident_ref' <> $3"
@@ -42,7 +30,6 @@ async def erase(conn: Conn, request: ResidentErasureRequested, source: str) -> N
         request.question_ids,
         erasure.TOMBSTONE,
     )
-    await erasure.confirm(conn, request.resident_ref, SERVICE, source)
 
 
 def without_resident_ref(event: CloudEvent) -> CloudEvent:

@@ -23,12 +23,14 @@ from aiokafka import AIOKafkaProducer, ConsumerRecord
 
 from contracts import topics
 from contracts.envelope import CloudEvent, from_model
-from contracts.events import Event, QuestionReceived
+from contracts.events import QuestionReceived
 from services.kit import broker, db
-from services.kit.consumer import EventConsumer, PermanentError, Subscription
 from services.kit.db import Conn
+from services.kit.messaging import PermanentError
+from services.kit.messaging.subscriber import subscriber
 from services.kit.settings import Settings
-from tests.support.harness import publish, publish_raw, read_topic
+from tests.support.consuming import consuming
+from tests.support.harness import eventually, publish, publish_raw, read_topic
 
 pytestmark = pytest.mark.integration
 
@@ -42,8 +44,7 @@ class Handler:
     def __init__(self) -> None:
         self.refused: set[str] = set()
 
-    async def __call__(self, conn: Conn, event: CloudEvent, payload: Event) -> None:
-        assert isinstance(payload, QuestionReceived)
+    async def __call__(self, conn: Conn, event: CloudEvent, payload: QuestionReceived) -> None:
         if payload.question_id in self.refused:
             raise PermanentError("no supporter register for this municipality yet")
         await conn.execute("INSERT INTO effects VALUES ($1)", payload.question_id)
@@ -107,8 +108,7 @@ async def test_dead_letter_is_listed_replayed_once_and_then_handled(
     settings: Settings, pool: asyncpg.Pool, producer: AIOKafkaProducer
 ) -> None:
     handler = Handler()
-    sub = Subscription("questions", [topics.QUESTIONS], {QuestionReceived.ce_type: handler})
-    consumer = EventConsumer("dlqtest", sub, None, producer, pool, max_attempts=3, retry_base_seconds=0.01)
+    questions = subscriber("questions", topics.QUESTIONS).handle(QuestionReceived, handler)
     stuck = question()
     handler.refused.add(stuck.question_id)
     await publish(settings, topics.QUESTIONS, from_model(stuck, source="/samenloket/intake"))
@@ -116,8 +116,8 @@ async def test_dead_letter_is_listed_replayed_once_and_then_handled(
         await read_topic(settings, topics.QUESTIONS, lambda rs: bool(of_question(rs, stuck.question_id))),
         stuck.question_id,
     )
-    outcome = await consumer.handle_message(original)
-    assert outcome.dead_lettered
+    async with consuming(settings, pool, questions, producer, service="dlqtest"):
+        await read_topic(settings, topics.dlq(topics.QUESTIONS), lambda rs: bool(of_question(rs, stuck.question_id)))
     # A dead letter of another topic that landed here is never sent to the wrong place.
     await publish_raw(
         settings,
@@ -160,8 +160,10 @@ async def test_dead_letter_is_listed_replayed_once_and_then_handled(
     assert replayed.value == original.value
     assert dict(replayed.headers)["ce_id"] == dict(original.headers)["ce_id"]
 
-    outcome = await consumer.handle_message(replayed)
-    assert outcome.handled
+    async with consuming(settings, pool, questions, producer, service="dlqtest"):  # the group goes on after the letter
+        await eventually(
+            lambda: pool.fetchval("SELECT count(*) FROM effects WHERE question_id = $1", stuck.question_id)
+        )
     assert await pool.fetchval("SELECT count(*) FROM effects WHERE question_id = $1", stuck.question_id) == 1
 
 

@@ -349,7 +349,7 @@ async def test_a_resident_shares_an_experience_once_and_the_event_is_anonymous(
         uuid.UUID(question_id),
     )
     assert row is not None and row["text"] and text not in row["text"]
-    vault = intake.runtime.state["intake"].vault
+    vault = intake.runtime.container.intake.vault
     assert vault.open_text("experiences", "text", str(row["experience_id"]), row["text"]) == text
     assert await find_anywhere(intake.runtime.settings.database_url, [text]) == []  # nowhere in plain text
     experience_id = str(row["experience_id"])

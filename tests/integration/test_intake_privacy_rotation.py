@@ -122,7 +122,7 @@ async def test_rotation_by_settings(settings: Settings, database_url: str) -> No
     # 3. The old key is gone: everything still opens.
     async with run_service("intake", with_keys(settings, f"k2:{K2}")) as latest:
         assert (await contact_of(latest, first))["email"] == contact["email"]
-        vault = latest.runtime.state["intake"].vault  # type: ignore[attr-defined]
+        vault = latest.runtime.container.intake.vault  # type: ignore[attr-defined]
         row = await latest.runtime.db.fetchrow("SELECT signal_id::text AS id, text FROM signals LIMIT 1")
         assert (
             row is not None and vault.open_text("signals", "text", row["id"], row["text"]) == "Loket slecht bereikbaar"

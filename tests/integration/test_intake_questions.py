@@ -296,7 +296,7 @@ async def test_signal_is_stored_with_text_and_announced_without(intake: RunningS
     signal_id = response.json()["signal_id"]
     assert set(response.json()) == {"signal_id"}
     stored = await intake.runtime.db.fetchval("SELECT text FROM signals WHERE signal_id = $1", uuid.UUID(signal_id))
-    vault = intake.runtime.state["intake"].vault  # type: ignore[attr-defined]
+    vault = intake.runtime.container.intake.vault  # type: ignore[attr-defined]
     assert text not in stored and vault.open_text("signals", "text", signal_id, stored) == text
 
     records = await read_topic(settings, SIGNALS, until=with_subject(signal_id))

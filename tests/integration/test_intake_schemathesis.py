@@ -51,7 +51,7 @@ async def staff_key(settings: Settings) -> str:
 @pytest.fixture
 def intake_app(settings: Settings, staff_key: str) -> Iterator[FastAPI]:
     """Intake (HTTP and outbox relay) on this module's infrastructure; started by the first request."""
-    app = create_app(replace(load_spec("intake"), subscriptions=lambda rt: []), settings)
+    app = create_app(replace(load_spec("intake"), subscribers=lambda c: []), settings)
     try:
         yield app
     finally:

@@ -292,7 +292,7 @@ async def test_key_rotation_seals_answers_again(intake: RunningService) -> None:
     assert (
         await intake.client.post(f"/api/v1/signals/{signal_id}/answer", json={"text": answer}, headers=desk)
     ).status_code == 200
-    ring = intake.runtime.state["intake"].vault.ring  # type: ignore[attr-defined]
+    ring = intake.runtime.container.intake.vault.ring  # type: ignore[attr-defined]
     rotated = ring.with_new_key("rotated")
     sql = "SELECT answer FROM signals WHERE signal_id = $1"
     where = context("intake", "signals", "answer", signal_id)

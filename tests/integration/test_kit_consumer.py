@@ -1,4 +1,7 @@
-"""The kit's reliability guarantees on a real broker and database: outbox, inbox, retry, DLQ."""
+"""The kit's reliability guarantees on a real broker and database: outbox, inbox, retry, DLQ.
+
+Consumption runs on FastStream's KafkaBroker with the kit's reliability middleware, as in the services.
+"""
 
 from __future__ import annotations
 
@@ -9,16 +12,19 @@ from datetime import UTC, datetime
 import asyncpg
 import pytest
 from aiokafka import AIOKafkaProducer
+from aiokafka.partitioner import murmur2
 
 from contracts import topics
 from contracts.envelope import CloudEvent, encode, from_model
-from contracts.events import Event, QuestionReceived
+from contracts.events import QuestionReceived
 from services.kit import broker, db
-from services.kit.consumer import EventConsumer, PermanentError, Subscription
 from services.kit.db import Conn
+from services.kit.messaging import PermanentError
+from services.kit.messaging.subscriber import EventSubscriber, subscriber
 from services.kit.outbox import OutboxRelay, enqueue
 from services.kit.settings import Settings
-from tests.support.harness import publish_raw, read_topic
+from tests.support.consuming import consumers_of, consuming
+from tests.support.harness import eventually, publish_raw, read_topic
 
 pytestmark = pytest.mark.integration
 
@@ -63,11 +69,10 @@ class Recorder:
     def __init__(self) -> None:
         self.failures_left: dict[str, int] = {}
         self.permanent: set[str] = set()
-        self.calls = 0
+        self.calls: dict[str, int] = {}
 
-    async def __call__(self, conn: Conn, event: CloudEvent, payload: Event) -> None:
-        assert isinstance(payload, QuestionReceived)
-        self.calls += 1
+    async def __call__(self, conn: Conn, event: CloudEvent, payload: QuestionReceived) -> None:
+        self.calls[payload.question_id] = self.calls.get(payload.question_id, 0) + 1
         if payload.question_id in self.permanent:
             raise PermanentError("this question can never be handled")
         if self.failures_left.get(payload.question_id, 0) > 0:
@@ -76,24 +81,9 @@ class Recorder:
         await conn.execute("INSERT INTO effects VALUES ($1, now())", payload.question_id)
 
 
-def make_consumer(
-    settings: Settings, pool: asyncpg.Pool, producer: AIOKafkaProducer, handler: Recorder
-) -> EventConsumer:
-    sub = Subscription(
-        name="test", topics=[topics.QUESTIONS], handlers={QuestionReceived.ce_type: handler}, transactional=True
-    )
-    kafka = broker.make_consumer(settings, f"kit-test-{uuid.uuid4().hex}", sub.topics)
-    return EventConsumer("kittest", sub, kafka, producer, pool, max_attempts=3, retry_base_seconds=0.01)
-
-
-async def drain(consumer: EventConsumer, expected: int) -> None:
-    """Run batches until ``expected`` messages were handled (bounded number of polls)."""
-    seen = 0
-    for _ in range(100):
-        seen += await consumer.run_once()
-        if seen >= expected:
-            return
-    raise AssertionError(f"only {seen} of {expected} messages arrived")
+def questions_of(handler: Recorder) -> EventSubscriber:
+    """A subscriber of its own (own group and inbox) that reads the questions topic from the start."""
+    return subscriber(f"test-{uuid.uuid4().hex[:8]}", topics.QUESTIONS).handle(QuestionReceived, handler)
 
 
 async def send(producer: AIOKafkaProducer, event: CloudEvent) -> None:
@@ -106,21 +96,25 @@ async def effects(pool: asyncpg.Pool, question_id: str) -> int:
     return count
 
 
+def dead_letters_of(subjects: set[str]):  # type: ignore[no-untyped-def]
+    def wanted(records: list) -> bool:
+        return {dict(r.headers).get("ce_subject", b"").decode() for r in records} >= subjects
+
+    return wanted
+
+
 async def test_same_event_twice_has_one_effect(settings: Settings, pool: asyncpg.Pool, producer: AIOKafkaProducer):
     handler = Recorder()
-    consumer = make_consumer(settings, pool, producer, handler)
-    await consumer.consumer.start()
-    try:
-        await consumer.consumer.seek_to_end()
-        payload = question()
-        event = from_model(payload, source="/samenloket/test")
-        await send(producer, event)
-        await send(producer, event)
-        await drain(consumer, 2)
-    finally:
-        await consumer.consumer.stop()
+    payload = question()
+    event = from_model(payload, source="/samenloket/test")
+    await send(producer, event)
+    await send(producer, event)
+    marker = question()  # sent after both: once it has its effect, both copies were handled
+    await send(producer, from_model(marker, source="/samenloket/test"))
+    async with consuming(settings, pool, questions_of(handler), producer):
+        await eventually(lambda: effects(pool, marker.question_id))
     assert await effects(pool, payload.question_id) == 1
-    assert handler.calls == 1
+    assert handler.calls[payload.question_id] == 1
 
 
 async def test_transient_failure_retries_then_succeeds(
@@ -129,16 +123,11 @@ async def test_transient_failure_retries_then_succeeds(
     handler = Recorder()
     payload = question()
     handler.failures_left[payload.question_id] = 2
-    consumer = make_consumer(settings, pool, producer, handler)
-    await consumer.consumer.start()
-    try:
-        await consumer.consumer.seek_to_end()
-        await send(producer, from_model(payload, source="/samenloket/test"))
-        await drain(consumer, 1)
-    finally:
-        await consumer.consumer.stop()
+    await send(producer, from_model(payload, source="/samenloket/test"))
+    async with consuming(settings, pool, questions_of(handler), producer):
+        await eventually(lambda: effects(pool, payload.question_id))
     assert await effects(pool, payload.question_id) == 1
-    assert handler.calls == 3
+    assert handler.calls[payload.question_id] == 3
 
 
 async def test_poison_and_exhausted_messages_go_to_dlq_and_the_next_is_processed(
@@ -148,45 +137,38 @@ async def test_poison_and_exhausted_messages_go_to_dlq_and_the_next_is_processed
     always_failing, permanent, valid = question(), question(), question()
     handler.failures_left[always_failing.question_id] = 99
     handler.permanent.add(permanent.question_id)
-    consumer = make_consumer(settings, pool, producer, handler)
-    await consumer.consumer.start()
     marker = uuid.uuid4().hex
-    try:
-        await consumer.consumer.seek_to_end()
-        bad_headers = [
-            ("ce_specversion", b"1.0"),
-            ("ce_id", marker.encode()),
-            ("ce_source", b"/partner"),
-            ("ce_type", QuestionReceived.ce_type.encode()),
-            ("ce_time", b"2026-01-01T00:00:00Z"),
-            ("ce_subject", b"x"),
-        ]
-        await producer.send_and_wait(topics.QUESTIONS, value=b"{not json", key=b"x", headers=bad_headers)
-        await send(producer, from_model(always_failing, source="/samenloket/test"))
-        await send(producer, from_model(permanent, source="/samenloket/test"))
-        await send(producer, from_model(valid, source="/samenloket/test"))
-        await drain(consumer, 4)
-        committed = {tp: await consumer.consumer.committed(tp) for tp in consumer.consumer.assignment()}
-        positions = {tp: await consumer.consumer.position(tp) for tp in consumer.consumer.assignment()}
-    finally:
-        await consumer.consumer.stop()
+    bad_headers = [
+        ("ce_specversion", b"1.0"),
+        ("ce_id", marker.encode()),
+        ("ce_source", b"/partner"),
+        ("ce_type", QuestionReceived.ce_type.encode()),
+        ("ce_time", b"2026-01-01T00:00:00Z"),
+        ("ce_subject", marker.encode()),
+    ]
+    await producer.send_and_wait(topics.QUESTIONS, value=b"{not json", key=b"x", headers=bad_headers)
+    await send(producer, from_model(always_failing, source="/samenloket/test"))
+    await send(producer, from_model(permanent, source="/samenloket/test"))
+    await send(producer, from_model(valid, source="/samenloket/test"))
+    last = question()  # sent after all of them, on the same key as the valid one's partition order does not matter
+    await send(producer, from_model(last, source="/samenloket/test"))
+    async with consuming(settings, pool, questions_of(handler), producer) as router:
+        await eventually(lambda: effects(pool, last.question_id))
+        await eventually(lambda: handler.calls.get(always_failing.question_id) == 3)
+        records = await read_topic(
+            settings,
+            topics.dlq(topics.QUESTIONS),
+            until=dead_letters_of({marker, always_failing.question_id, permanent.question_id}),
+        )
+        await eventually(lambda: committed_everything(router), timeout=10)
     assert await effects(pool, valid.question_id) == 1
     assert await effects(pool, always_failing.question_id) == 0
-    # Everything handled (effect or dead letter) was committed: nothing is left to redeliver.
-    handled = {tp: offset for tp, offset in committed.items() if offset is not None}
-    assert handled, "no offsets were committed"
-    assert all(handled[tp] == positions[tp] for tp in handled)
-
-    def wanted(records: list) -> bool:
-        return len(dead(records)) >= 3
 
     def dead(records: list) -> list[dict[str, str]]:
-        mine = {marker, *()}
         rows = [{k: v.decode() for k, v in r.headers} for r in records]
         ids = {always_failing.question_id, permanent.question_id}
-        return [h for h in rows if h.get("ce_id") in mine or h.get("ce_subject") in ids]
+        return [h for h in rows if h.get("ce_id") == marker or h.get("ce_subject") in ids]
 
-    records = await read_topic(settings, topics.dlq(topics.QUESTIONS), until=wanted)
     by_reason = {h["dlq_exception_type"]: h for h in dead(records)}
     assert "payload is not JSON" in by_reason["InvalidEvent"]["dlq_reason"]
     assert by_reason["InvalidEvent"]["dlq_attempts"] == "1"
@@ -198,24 +180,49 @@ async def test_poison_and_exhausted_messages_go_to_dlq_and_the_next_is_processed
         assert headers["dlq_original_offset"].isdigit()
 
 
+async def committed_everything(router) -> bool:  # type: ignore[no-untyped-def]
+    """Everything handled (effect or dead letter) was committed: nothing is left to redeliver."""
+    [consumer] = consumers_of(router)
+    assignment = consumer.assignment()
+    committed = {tp: await consumer.committed(tp) for tp in assignment}
+    positions = {tp: await consumer.position(tp) for tp in assignment}
+    handled = {tp: offset for tp, offset in committed.items() if offset is not None}
+    return bool(handled) and all(handled[tp] == positions[tp] for tp in handled)
+
+
 async def test_unknown_event_type_is_dead_lettered(settings: Settings, pool: asyncpg.Pool, producer: AIOKafkaProducer):
-    consumer = make_consumer(settings, pool, producer, Recorder())
-    await consumer.consumer.start()
     subject = uuid.uuid4().hex
-    try:
-        await consumer.consumer.seek_to_end()
-        event = CloudEvent(type="nl.samenloket.thing.exploded.v1", source="/x", subject=subject, data={})
-        await publish_raw(settings, topics.QUESTIONS, *encode(event))
-        await drain(consumer, 1)
-    finally:
-        await consumer.consumer.stop()
-    records = await read_topic(
-        settings,
-        topics.dlq(topics.QUESTIONS),
-        until=lambda rs: any(dict(r.headers).get("ce_subject") == subject.encode() for r in rs),
-    )
+    event = CloudEvent(type="nl.samenloket.thing.exploded.v1", source="/x", subject=subject, data={})
+    await publish_raw(settings, topics.QUESTIONS, *encode(event))
+    async with consuming(settings, pool, questions_of(Recorder()), producer):
+        records = await read_topic(
+            settings,
+            topics.dlq(topics.QUESTIONS),
+            until=lambda rs: any(dict(r.headers).get("ce_subject") == subject.encode() for r in rs),
+        )
     headers = next(dict(r.headers) for r in records if dict(r.headers).get("ce_subject") == subject.encode())
     assert b"unknown ce_type" in headers["dlq_reason"]
+
+
+async def test_header_bytes_that_are_not_text_go_to_the_dlq_with_their_bytes(
+    settings: Settings, pool: asyncpg.Pool, producer: AIOKafkaProducer
+):
+    """A partner's header that is not UTF-8 neither stops the consumer nor is skipped: it is dead-lettered as sent."""
+    subject = uuid.uuid4().hex
+    raw = [("ce_specversion", b"1.0"), ("ce_subject", subject.encode()), ("ce_source", b"\xff\xfe")]
+    await producer.send_and_wait(topics.QUESTIONS, value=b"{}", key=b"x", headers=raw)
+    after = question()
+    await send(producer, from_model(after, source="/samenloket/test"))
+    async with consuming(settings, pool, questions_of(Recorder()), producer):
+        records = await read_topic(
+            settings,
+            topics.dlq(topics.QUESTIONS),
+            until=lambda rs: any(dict(r.headers).get("ce_subject") == subject.encode() for r in rs),
+        )
+        await eventually(lambda: effects(pool, after.question_id))
+    headers = next(dict(r.headers) for r in records if dict(r.headers).get("ce_subject") == subject.encode())
+    assert headers["ce_source"] == b"\xff\xfe"
+    assert headers["dlq_exception_type"] == b"InvalidEvent"
 
 
 async def test_outbox_publishes_committed_events_only(
@@ -241,36 +248,38 @@ async def test_outbox_publishes_committed_events_only(
     assert headers["ce_municipality"] == b"GM0505"
 
 
-async def test_same_key_in_order_different_keys_side_by_side(
+async def test_same_key_in_order_different_partitions_side_by_side(
     settings: Settings, pool: asyncpg.Pool, producer: AIOKafkaProducer
 ):
     seen: list[tuple[str, str]] = []
     running = 0
     most_at_once = 0
 
-    async def record(conn: Conn, event: CloudEvent, payload: Event) -> None:
+    async def record(conn: Conn, event: CloudEvent, payload: QuestionReceived) -> None:
         nonlocal running, most_at_once
-        assert isinstance(payload, QuestionReceived)
         running += 1
         most_at_once = max(most_at_once, running)
         await conn.execute("SELECT pg_sleep(0.01)")
         seen.append((payload.question_id, payload.resident_ref))
         running -= 1
 
-    sub = Subscription(name="order", topics=[topics.QUESTIONS], handlers={QuestionReceived.ce_type: record})
-    kafka = broker.make_consumer(settings, f"kit-order-{uuid.uuid4().hex}", sub.topics)
-    consumer = EventConsumer("kittest", sub, kafka, producer, pool, max_attempts=3, concurrency=4)
-    await kafka.start()
-    keys = [str(uuid.uuid4()) for _ in range(4)]
-    try:
-        await kafka.seek_to_end()
-        for step in range(5):
-            for key in keys:
-                payload = question().model_copy(update={"question_id": key, "resident_ref": str(step)})
-                await send(producer, from_model(payload, source="/samenloket/test"))
-        await drain(consumer, 20)
-    finally:
-        await kafka.stop()
+    keys = keys_over_partitions(settings.kafka_topic_partitions, count=4)
+    for step in range(5):
+        for key in keys:
+            payload = question().model_copy(update={"question_id": key, "resident_ref": str(step)})
+            await send(producer, from_model(payload, source="/samenloket/test"))
+    workers = settings.kafka_topic_partitions
+    order = subscriber(f"order-{uuid.uuid4().hex[:8]}", topics.QUESTIONS, workers=workers)
+    async with consuming(settings, pool, order.handle(QuestionReceived, record), producer):
+        await eventually(lambda: len([s for s in seen if s[0] in keys]) == 20, timeout=30)
     for key in keys:
         assert [step for qid, step in seen if qid == key] == ["0", "1", "2", "3", "4"]
-    assert 1 < most_at_once <= 4
+    assert 1 < most_at_once <= settings.kafka_topic_partitions
+
+
+def keys_over_partitions(partitions: int, count: int) -> list[str]:
+    """``count`` keys of which at least two land on different partitions (the producer's murmur2)."""
+    keys: list[str] = []
+    while len(keys) < count or len({(murmur2(k.encode()) & 0x7FFFFFFF) % partitions for k in keys}) < 2:
+        keys = [*keys[1:], str(uuid.uuid4())] if len(keys) == count else [*keys, str(uuid.uuid4())]
+    return keys

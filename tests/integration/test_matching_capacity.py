@@ -14,7 +14,7 @@ from services.kit import broker
 from services.kit.settings import Settings
 from services.matching import store
 from services.matching.domain import SupporterRecord
-from tests.support.harness import RunningService, events_of, eventually, read_topic, run_service
+from tests.support.harness import events_of, eventually, owns_partitions, read_topic, run_service
 
 pytestmark = pytest.mark.integration
 
@@ -36,12 +36,9 @@ async def publish_questions(settings: Settings, questions: list[QuestionReceived
         await producer.stop()
 
 
-def has_partitions(svc: RunningService) -> bool:
-    return all(bool(c.consumer.assignment()) for c in svc.runtime.consumers)
-
-
 async def test_two_instances_book_exactly_the_capacity(settings: Settings) -> None:
-    async with run_service("matching", settings) as one, run_service("matching", settings) as two:
+    one_each = settings.model_copy(update={"consumer_concurrency": 1})  # one consumer per group and instance
+    async with run_service("matching", one_each) as one, run_service("matching", one_each) as two:
         db = one.runtime.db
         async with db.acquire() as conn:
             await store.upsert_organisation(conn, "mee", "MEE Plus", False)
@@ -62,7 +59,7 @@ async def test_two_instances_book_exactly_the_capacity(settings: Settings) -> No
                     ),
                 )
         # Both instances must own partitions, or this test would not prove anything about two of them.
-        await eventually(lambda: has_partitions(one) and has_partitions(two), timeout=30)
+        await eventually(lambda: owns_partitions(one) and owns_partitions(two), timeout=30)
 
         questions = [
             QuestionReceived(

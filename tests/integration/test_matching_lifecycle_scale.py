@@ -17,7 +17,7 @@ from contracts.events import ConsultationRequired, QuestionReceived, QuestionWai
 from services.kit.settings import Settings
 from services.matching import store
 from services.matching.domain import SupporterRecord
-from tests.support.harness import RunningService, events_of, eventually, read_topic, run_service
+from tests.support.harness import events_of, eventually, owns_partitions, read_topic, run_service
 from tests.support.matching import publish_all
 
 pytestmark = pytest.mark.integration
@@ -30,10 +30,6 @@ SUPPORTERS = 80
 CAPACITY = 5
 PLACES = SUPPORTERS * CAPACITY  # 400
 PLACES_MUNICIPALITIES = ("GM0505", "GM0642")
-
-
-def has_partitions(svc: RunningService) -> bool:
-    return all(bool(c.consumer.assignment()) for c in svc.runtime.consumers)
 
 
 def supporter(n: int) -> SupporterRecord:
@@ -71,14 +67,15 @@ def questions() -> list[QuestionReceived]:
 
 async def test_three_instances_assign_exactly_the_capacity(settings: Settings) -> None:
     async with AsyncExitStack() as stack:
-        instances = [await stack.enter_async_context(run_service("matching", settings)) for _ in range(INSTANCES)]
+        one_each = settings.model_copy(update={"consumer_concurrency": 1})  # one consumer per group and instance
+        instances = [await stack.enter_async_context(run_service("matching", one_each)) for _ in range(INSTANCES)]
         db = instances[0].runtime.db
         async with db.acquire() as conn:
             await store.upsert_organisation(conn, "mee", "MEE Plus", False)
             for n in range(SUPPORTERS):
                 await store.upsert_supporter(conn, supporter(n))
         # Every instance must own partitions of every group, or this would not prove anything about three.
-        await eventually(lambda: all(has_partitions(svc) for svc in instances), timeout=60)
+        await eventually(lambda: all(owns_partitions(svc) for svc in instances), timeout=60)
 
         sent = questions()
         await publish_all(settings, list(sent))

@@ -56,7 +56,7 @@ def notif_settings(settings: Settings, mailbox: MailBox, contacts: ContactServer
 @pytest.fixture(scope="module")
 async def service(notif_settings: Settings) -> AsyncIterator[RunningService]:
     async with run_service("notifications", notif_settings) as running:
-        assert isinstance(running.runtime.state["participation"], Participation)
+        assert isinstance(running.runtime.container.participation, Participation)
         yield running
 
 
@@ -181,7 +181,7 @@ async def test_no_invitation_to_who_opted_out_chose_no_messages_or_moved_to_anot
 ) -> None:
     opted_out = Case(contacts)
     ref = contacts.residents[opted_out.question_id]["resident_ref"]
-    key = service.runtime.state["notifier"].opt_out_key
+    key = service.runtime.container.notifier.opt_out_key
     done = await service.client.post("/api/v1/opt-out", params={"token": opt_out_token(key, ref)})
     assert done.status_code == 200
 
@@ -243,7 +243,7 @@ async def test_by_sms_the_invitation_waits_out_the_night_and_keeps_its_whole_lin
     case = Case(contacts)
     number = "06" + str(uuid.uuid4().int)[:8]
     contacts.residents[case.question_id].update({"email": None, "phone": number, "preferred_channel": "sms"})
-    notifier = service.runtime.state["notifier"]
+    notifier = service.runtime.container.notifier
     assert isinstance(notifier, Notifier)
     notifier.clock = lambda: NIGHT
     try:

@@ -106,7 +106,7 @@ def waiting(case: Case) -> CloudEvent:
 
 
 def notifier(service: RunningService, now: datetime) -> Notifier:
-    built = service.runtime.state["notifier"]
+    built = service.runtime.container.notifier
     assert isinstance(built, Notifier)
     built.clock = lambda: now
     return built

@@ -9,9 +9,9 @@ from collections.abc import Iterator
 import pytest
 from aiosmtpd.controller import Controller
 
-from services.kit.settings import Settings
 from services.notifications.domain import Outgoing, PermanentDeliveryError
 from services.notifications.mailer import SmtpSender
+from services.notifications.settings import NotificationsSettings
 from tests.support.notifications import MailBox
 
 pytestmark = pytest.mark.integration
@@ -37,7 +37,7 @@ def outgoing(n: int, address: str | None = None) -> Outgoing:
 
 
 def sender_for(box: MailBox, max_sessions: int = 3) -> SmtpSender:
-    settings = Settings(smtp_host="127.0.0.1", smtp_port=box.port, smtp_tls="none")
+    settings = NotificationsSettings(smtp_host="127.0.0.1", smtp_port=box.port, smtp_tls="none")
     return SmtpSender(settings, max_sessions=max_sessions)
 
 

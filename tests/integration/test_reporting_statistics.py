@@ -6,6 +6,8 @@ broker. No count of people below the threshold may leave unsuppressed.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -20,6 +22,7 @@ from contracts.topics import STATISTICS
 from services.kit.runtime import Runtime
 from services.kit.settings import Settings
 from services.reporting import app, publisher, report
+from services.reporting.settings import ReportingSettings
 from tests.support.harness import RunningService, read_topic, run_service
 from tests.support.reporting import new_id, question, send, signal, stored, supporter
 
@@ -70,7 +73,7 @@ async def test_every_area_gets_suppressed_statistics(reporting: RunningService, 
     records = await read_topic(settings, STATISTICS, everything_counted, timeout=60)
     latest = latest_by_area(records)
     quarter = report.current_quarter()
-    threshold = settings.suppression_threshold
+    threshold = reporting.runtime.settings.suppression_threshold
     for area, (event, payload) in latest.items():
         assert (payload.period_start, payload.period_end, payload.threshold) == (quarter.start, quarter.end, threshold)
         assert event.subject == area and event.source == "/samenloket/reporting"
@@ -101,8 +104,11 @@ async def test_every_area_gets_suppressed_statistics(reporting: RunningService, 
 
 async def test_one_publication_per_interval_however_many_instances(reporting: RunningService) -> None:
     runtime = reporting.runtime
-    await app.on_stop(runtime)  # stop this instance's schedule; act as two instances by hand
-    assert "statistics_schedule" not in runtime.state
+    [schedule] = runtime.loops  # stop this instance's schedule; act as two instances by hand
+    schedule.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await schedule
+    assert schedule.get_name() == "reporting-statistics_schedule"
     assert await publisher.publish_due(runtime, every=3600) == 0  # the schedule published a moment ago
     later = datetime.now(UTC) + timedelta(hours=1)
     assert await publisher.publish_due(runtime, every=3600, now=later) == len(MUNICIPALITIES) + 1
@@ -110,6 +116,7 @@ async def test_one_publication_per_interval_however_many_instances(reporting: Ru
 
 
 async def test_an_interval_of_zero_publishes_nothing(settings: Settings) -> None:
-    runtime = Runtime(app.spec(), settings.model_copy(update={"statistics_interval_seconds": 0.0}))
-    await app.on_start(runtime)
-    assert runtime.state == {}
+    runtime: Runtime[ReportingSettings] = Runtime(
+        app.spec(), settings.model_copy(update={"statistics_interval_seconds": 0.0})
+    )
+    assert app.background(runtime.container) == []

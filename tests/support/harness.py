@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
@@ -20,7 +21,7 @@ from services.kit.settings import Settings
 @dataclass
 class RunningService:
     app: FastAPI
-    runtime: Runtime
+    runtime: Runtime[Any]
     client: httpx.AsyncClient
 
 
@@ -29,7 +30,7 @@ async def run_service(name: str, settings: Settings) -> AsyncIterator[RunningSer
     """Start service ``name`` (migrations, relay, consumers) and give an HTTP client for its app."""
     await broker.create_topics(settings)
     app = create_app(load_spec(name), settings)
-    runtime: Runtime = app.state.runtime
+    runtime: Runtime[Any] = app.state.runtime
     await runtime.start()
     try:
         transport = httpx.ASGITransport(app=app)
@@ -94,6 +95,20 @@ async def assigned_reader(settings: Settings, topic: str) -> AIOKafkaConsumer:
     consumer.assign([TopicPartition(topic, p) for p in sorted(partitions)])
     await consumer.seek_to_beginning()
     return consumer
+
+
+def consumers_of(runtime: Runtime[Any]) -> list[AIOKafkaConsumer]:
+    """The aiokafka consumers FastStream runs for every subscriber of a started service."""
+    found: list[AIOKafkaConsumer] = []
+    for router in runtime.routers:
+        for sub in router.subscribers:
+            found.extend(getattr(sub, "consumer_subgroup", None) or [getattr(sub, "consumer", None)])
+    return [c for c in found if c is not None]
+
+
+def owns_partitions(service: RunningService) -> bool:
+    """Whether every consumer of the service has partitions (with one consumer per group: each group does)."""
+    return all(bool(c.assignment()) for c in consumers_of(service.runtime))
 
 
 def events_of(records: list[ConsumerRecord], ce_type: str) -> list[CloudEvent]:

@@ -75,7 +75,7 @@ def test_entrypoint_fails_fast_and_clearly_when_misconfigured() -> None:
     assert missing.returncode == 2 and "SAMENLOKET_DATABASE_URL" in missing.stderr
     missing = run("topics")
     assert missing.returncode == 2 and "SAMENLOKET_KAFKA_BOOTSTRAP_SERVERS" in missing.stderr
-    bad = run("serve", "matching", SAMENLOKET_SMTP_TLS="bad")
+    bad = run("serve", "notifications", SAMENLOKET_SMTP_TLS="bad")  # a setting of the service it serves
     assert bad.returncode == 2
     assert bad.stderr.strip().splitlines() == [
         "invalid settings: SAMENLOKET_SMTP_TLS: Input should be 'none', 'starttls' or 'tls' (got 'bad')"

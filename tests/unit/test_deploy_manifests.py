@@ -22,7 +22,30 @@ import pytest
 import yaml
 
 from contracts.topics import ALL_TOPICS, dlq
+from services.intake.settings import IntakeSettings
 from services.kit.settings import DEFAULT_PORTS, SERVICE_NAMES, Settings
+from services.matching.settings import MatchingSettings
+from services.notifications.settings import NotificationsSettings
+from services.reporting.settings import ReportingSettings
+
+#: Every service's settings class: a shared ConfigMap or env file holds values some service reads.
+SERVICE_SETTINGS: tuple[type[Settings], ...] = (
+    IntakeSettings,
+    MatchingSettings,
+    NotificationsSettings,
+    ReportingSettings,
+)
+KNOWN_FIELDS = {name for kind in SERVICE_SETTINGS for name in kind.model_fields}
+
+
+def validate_for_every_service(values: dict[str, str]) -> dict[type[Settings], Settings]:
+    """Each service's settings from the same variables (each class takes the fields it knows)."""
+    fields = {k.removeprefix("SAMENLOKET_").lower(): v for k, v in values.items()}
+    return {
+        kind: kind.model_validate({k: v for k, v in fields.items() if k in kind.model_fields})
+        for kind in SERVICE_SETTINGS
+    }
+
 
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "deploy" / "k8s"
@@ -122,9 +145,13 @@ def test_settings_come_from_the_config_map_and_secret_references(target: str) ->
     assert "Secret" not in {m["kind"] for m in manifests}, "secrets are referenced, never shipped"
     (config,) = of_kind(manifests, "ConfigMap").values()
     values = {k: v for k, v in config["data"].items() if k.startswith("SAMENLOKET_")}
-    assert set(values) - {"SAMENLOKET_" + f.upper() for f in Settings.model_fields} == set()
-    placeholders = {"database_url": "postgresql://u@db/x", "encryption_keys": "", "index_key": ""}
-    Settings.model_validate({k.removeprefix("SAMENLOKET_").lower(): v for k, v in values.items()} | placeholders)
+    assert set(values) - {"SAMENLOKET_" + f.upper() for f in KNOWN_FIELDS} == set()
+    placeholders = {
+        "SAMENLOKET_DATABASE_URL": "postgresql://u@db/x",
+        "SAMENLOKET_ENCRYPTION_KEYS": "",
+        "SAMENLOKET_INDEX_KEY": "",
+    }
+    validate_for_every_service(values | placeholders)
     for name, pod in pod_specs(manifests):
         (container,) = pod["containers"]
         assert container["envFrom"] == [{"configMapRef": {"name": config["metadata"]["name"]}}]
@@ -133,7 +160,7 @@ def test_settings_come_from_the_config_map_and_secret_references(target: str) ->
             assert env[variable]["valueFrom"]["secretKeyRef"]["name"] == SECRET_NAME, (name, variable)
         assert env["SAMENLOKET_INDEX_KEY"]["valueFrom"]["secretKeyRef"]["name"] == SECRET_NAME, name
         for variable, entry in env.items():
-            assert variable.removeprefix("SAMENLOKET_").lower() in Settings.model_fields, variable
+            assert variable.removeprefix("SAMENLOKET_").lower() in KNOWN_FIELDS, variable
             assert "value" not in entry or variable == "SAMENLOKET_PORT", f"{variable} must not be inline"
 
 
@@ -298,10 +325,13 @@ def _env_file(path: Path) -> dict[str, str]:
 
 def test_compose_env_file_holds_valid_settings_shared_by_every_instance() -> None:
     values = _env_file(COMPOSE / "samenloket.env")
-    unknown = {k for k in values if k.removeprefix("SAMENLOKET_").lower() not in Settings.model_fields}
+    unknown = {k for k in values if k.removeprefix("SAMENLOKET_").lower() not in KNOWN_FIELDS}
     assert unknown == set()
-    settings = Settings.model_validate({k.removeprefix("SAMENLOKET_").lower(): v for k, v in values.items()})
-    assert settings.encryption_keys.get_secret_value() and settings.index_key.get_secret_value()
+    every = validate_for_every_service(values)
+    intake = every[IntakeSettings]
+    assert isinstance(intake, IntakeSettings)
+    assert intake.encryption_keys.get_secret_value() and intake.index_key.get_secret_value()
+    settings = every[ReportingSettings]
     assert settings.internal_token.get_secret_value()
     services = _compose()["services"]
     for name in (*SERVICE_NAMES, "setup"):

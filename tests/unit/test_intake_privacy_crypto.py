@@ -13,10 +13,11 @@ import pytest
 from pydantic import ValidationError
 
 from contracts.events import Contact
+from services.intake.settings import IntakeSettings
 from services.intake.vault import Vault
 from services.kit import crypto
 from services.kit.crypto import DecryptionError, KeyRing
-from services.kit.settings import Settings, format_error
+from services.kit.settings import format_error
 
 K1 = base64.b64encode(bytes(range(32))).decode()
 K2 = base64.b64encode(bytes(range(32, 64))).decode()
@@ -143,15 +144,15 @@ def test_bad_key_settings_name_the_variable_without_showing_the_key(monkeypatch:
     monkeypatch.setenv("SAMENLOKET_ENCRYPTION_KEYS", secret_looking)
     monkeypatch.setenv("SAMENLOKET_INDEX_KEY", "tooshort")
     with pytest.raises(ValidationError) as caught:
-        Settings()
-    line = format_error(caught.value)
+        IntakeSettings()
+    line = format_error(caught.value, IntakeSettings)
     assert "SAMENLOKET_ENCRYPTION_KEYS" in line and "32 bytes" in line and "SAMENLOKET_INDEX_KEY" in line
     assert secret_looking not in line and "tooshort" not in line and "\n" not in line
 
 
 def test_a_bad_key_setting_stops_the_command_with_one_line() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "services.cli", "migrate"],
+        [sys.executable, "-m", "services.cli", "serve", "intake"],
         env={"SAMENLOKET_ENCRYPTION_KEYS": "k1:abc", "PATH": "/usr/bin:/bin"},
         capture_output=True,
         text=True,
@@ -163,7 +164,7 @@ def test_a_bad_key_setting_stops_the_command_with_one_line() -> None:
 
 
 def test_good_key_settings_are_used_as_given(tmp_path: Path) -> None:
-    settings = Settings(encryption_keys=ROTATED.format(), index_key=K1, data_dir=tmp_path)  # type: ignore[arg-type]
+    settings = IntakeSettings(encryption_keys=ROTATED.format(), index_key=K1, data_dir=tmp_path)  # type: ignore[arg-type]
     found = crypto.secrets_of(settings.encryption_keys.get_secret_value(), K1, tmp_path)
     assert found.ring == ROTATED and found.index_key == K1
     assert not crypto.secrets_path(tmp_path).exists()

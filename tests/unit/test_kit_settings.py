@@ -12,6 +12,7 @@ from services.bench import percentiles
 from services.kit.http import field_errors
 from services.kit.launcher import _redact
 from services.kit.settings import Settings, format_error
+from services.notifications.settings import NotificationsSettings
 
 
 def test_defaults_mean_embedded_mode() -> None:
@@ -24,7 +25,7 @@ def test_defaults_mean_embedded_mode() -> None:
 def test_environment_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SAMENLOKET_SMTP_TLS", "starttls")
     monkeypatch.setenv("SAMENLOKET_PORT", "9001")
-    settings = Settings()
+    settings = NotificationsSettings()
     assert settings.smtp_tls == "starttls"
     assert settings.http_port("intake") == 9001
 
@@ -33,8 +34,8 @@ def test_error_names_every_bad_variable_on_one_line(monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("SAMENLOKET_SMTP_TLS", "sometimes")
     monkeypatch.setenv("SAMENLOKET_CONSUMER_MAX_ATTEMPTS", "0")
     with pytest.raises(ValidationError) as caught:
-        Settings()
-    line = format_error(caught.value)
+        NotificationsSettings()
+    line = format_error(caught.value, NotificationsSettings)
     assert "\n" not in line
     assert "SAMENLOKET_SMTP_TLS" in line and "'sometimes'" in line
     assert "SAMENLOKET_CONSUMER_MAX_ATTEMPTS" in line
@@ -76,3 +77,16 @@ def test_bench_percentiles_pick_ranks() -> None:
     assert summary is not None
     assert (summary["p50"], summary["p90"], summary["p99"], summary["max"]) == (50.0, 90.0, 99.0, 100.0)
     assert percentiles([]) is None
+
+
+def test_a_service_reads_only_its_own_settings_and_the_shared_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each service has its own settings class on the shared base: another service's bad value is not its concern."""
+    monkeypatch.setenv("SAMENLOKET_SMTP_TLS", "sometimes")
+    monkeypatch.setenv("SAMENLOKET_SUPPRESSION_THRESHOLD", "7")
+    from services.matching.settings import MatchingSettings
+    from services.reporting.settings import ReportingSettings
+
+    assert ReportingSettings().suppression_threshold == 7
+    assert not hasattr(MatchingSettings(), "smtp_tls")
+    with pytest.raises(ValidationError):
+        NotificationsSettings()

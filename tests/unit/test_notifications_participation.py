@@ -10,7 +10,7 @@ import pytest
 from pydantic import SecretStr
 
 from contracts.events import Reason, SupportEnded
-from services.kit.consumer import PermanentError
+from services.kit.messaging import PermanentError
 from services.kit.settings import Settings
 from services.notifications.domain import (
     EXPERIENCE_INVITATION_TEMPLATE,

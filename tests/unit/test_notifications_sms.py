@@ -10,7 +10,6 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from services.kit.settings import Settings
 from services.notifications.domain import (
     Outgoing,
     PermanentDeliveryError,
@@ -23,6 +22,7 @@ from services.notifications.domain import (
 )
 from services.notifications.examples import example_context
 from services.notifications.rendering import SMS_MAX_CHARS, SMS_TEMPLATES, render_sms
+from services.notifications.settings import NotificationsSettings
 from services.notifications.sms import SmsGatewaySender
 from tests.unit.test_notifications_messages import WAITING, assignment
 
@@ -79,7 +79,7 @@ def sender(status: int | Exception, seen: list[httpx.Request]) -> SmsGatewaySend
             raise status
         return httpx.Response(status, json={"detail": "0612345678 said no"})
 
-    settings = Settings(
+    settings = NotificationsSettings(
         sms_gateway_url="http://gateway.test/sms", sms_gateway_token=SecretStr("gw-token"), sms_sender="Samenloket"
     )
     return SmsGatewaySender(settings, transport=httpx.MockTransport(handle))

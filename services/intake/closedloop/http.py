@@ -48,17 +48,6 @@ class WebhookCreated(BaseModel):
     secret: str
 
 
-def key_ring(rt: Runtime) -> crypto.KeyRing:
-    """The master key ring that seals webhook secrets at rest (read once per runtime)."""
-    ring = rt.state.get("closedloop.key_ring")
-    if isinstance(ring, crypto.KeyRing):
-        return ring
-    s = rt.settings
-    found = crypto.secrets_of(s.encryption_keys.get_secret_value(), s.index_key.get_secret_value(), s.data_dir).ring
-    rt.state["closedloop.key_ring"] = found
-    return found
-
-
 def secret_place(organisation: str) -> str:
     """Associated data of a sealed webhook secret: it opens only in its own row."""
     return crypto.context("intake", "partner_webhooks", "secret", organisation)
@@ -69,11 +58,12 @@ def note_place(question_id: uuid.UUID) -> str:
     return crypto.context("intake", "question_history", "note", question_id)
 
 
-def routers(rt: Runtime) -> list[APIRouter]:
-    return [questions_router(rt), webhooks_router(rt), internal_router(rt)]
+def routers(rt: Runtime, ring: crypto.KeyRing) -> list[APIRouter]:
+    """The closed-loop API; ``ring`` seals webhook secrets and withdrawal notes at rest."""
+    return [questions_router(rt, ring), webhooks_router(rt, ring), internal_router(rt, ring)]
 
 
-def questions_router(rt: Runtime) -> APIRouter:
+def questions_router(rt: Runtime, ring: crypto.KeyRing) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["questions"])
 
     @router.post("/questions/{question_id}/withdraw", response_model=WithdrawAnswer)
@@ -86,7 +76,7 @@ def questions_router(rt: Runtime) -> APIRouter:
 
         The reason text is kept in intake only, sealed; the referrer hears the code ``withdrawn``.
         """
-        note = key_ring(rt).seal(body.reason, note_place(question_id))
+        note = ring.seal(body.reason, note_place(question_id))
         try:
             async with rt.db.acquire() as conn, conn.transaction():
                 done = await handlers.withdraw(conn, rt.source, question_id, principal, note)
@@ -101,7 +91,7 @@ def questions_router(rt: Runtime) -> APIRouter:
     return router
 
 
-def webhooks_router(rt: Runtime) -> APIRouter:
+def webhooks_router(rt: Runtime, ring: crypto.KeyRing) -> APIRouter:
     """One webhook per organisation (the API key's), for the status of the questions it referred."""
     router = APIRouter(prefix="/api/v1", tags=["webhooks"])
 
@@ -109,7 +99,7 @@ def webhooks_router(rt: Runtime) -> APIRouter:
     async def register_webhook(body: WebhookRegistration, principal: PartnerKey) -> WebhookCreated:
         """Register or replace the webhook; answers a NEW signing secret, shown this once only."""
         secret = new_secret()
-        sealed = key_ring(rt).seal(secret, secret_place(principal.organisation))
+        sealed = ring.seal(secret, secret_place(principal.organisation))
         async with rt.db.acquire() as conn:
             await store.save_webhook(conn, principal.organisation, body.url, sealed)
         log.info("webhook registered", extra={"organisation": principal.organisation})
@@ -132,7 +122,7 @@ def webhooks_router(rt: Runtime) -> APIRouter:
     return router
 
 
-def internal_router(rt: Runtime) -> APIRouter:
+def internal_router(rt: Runtime, ring: crypto.KeyRing) -> APIRouter:
     """For notifications only (the internal token): where to post, and the secret to sign with."""
     token = rt.settings.internal_token.get_secret_value()
     router = APIRouter(prefix="/internal/v1", tags=["internal"], dependencies=[Depends(internal_auth(token))])
@@ -143,6 +133,6 @@ def internal_router(rt: Runtime) -> APIRouter:
         if found is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, NO_WEBHOOK)
         url, sealed = found
-        return WebhookCreated(url=url, secret=key_ring(rt).open(sealed, secret_place(organisation)))
+        return WebhookCreated(url=url, secret=ring.open(sealed, secret_place(organisation)))
 
     return router

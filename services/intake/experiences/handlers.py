@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from contracts.envelope import CloudEvent
-from contracts.events import AssignmentAccepted, AssignmentDeclined, Event, SupportEnded, SupporterAssigned
+from contracts.events import AssignmentAccepted, AssignmentDeclined, SupportEnded, SupporterAssigned
 from services.intake.experiences import domain, store
 from services.intake.experiences.domain import ExperienceAnswers, Refusal
 from services.intake.handlers import Intake
@@ -50,9 +50,8 @@ class Participation:
 
     # --- support, from matching's events -------------------------------------------------------------
 
-    async def on_supporter_assigned(self, conn: Conn, event: CloudEvent, payload: Event) -> None:
+    async def on_supporter_assigned(self, conn: Conn, event: CloudEvent, payload: SupporterAssigned) -> None:
         """The status change as before, and who supports (organisation and kind) for the experience."""
-        assert isinstance(payload, SupporterAssigned)
         await self.intake.on_supporter_assigned(conn, event, payload)
         await store.remember_assignment(
             conn,
@@ -63,23 +62,20 @@ class Participation:
             payload.assigned_at,
         )
 
-    async def on_assignment_accepted(self, conn: Conn, event: CloudEvent, payload: Event) -> None:
-        assert isinstance(payload, AssignmentAccepted)
+    async def on_assignment_accepted(self, conn: Conn, event: CloudEvent, payload: AssignmentAccepted) -> None:
         await store.remember_step(
             conn, payload.question_id, payload.assignment_id, payload.organisation, "accepted_at", payload.accepted_at
         )
         await self.intake.follow(conn, event, payload.question_id, "accepted", "", payload.accepted_at)
 
-    async def on_assignment_declined(self, conn: Conn, event: CloudEvent, payload: Event) -> None:
+    async def on_assignment_declined(self, conn: Conn, event: CloudEvent, payload: AssignmentDeclined) -> None:
         """A declined assignment stops counting as support; matching announces whoever comes next."""
-        assert isinstance(payload, AssignmentDeclined)
         await store.remember_step(
             conn, payload.question_id, payload.assignment_id, payload.organisation, "declined_at", payload.declined_at
         )
 
-    async def on_support_ended(self, conn: Conn, event: CloudEvent, payload: Event) -> None:
+    async def on_support_ended(self, conn: Conn, event: CloudEvent, payload: SupportEnded) -> None:
         """Record the end; the question closes when the last active support of it has ended (a duo: both)."""
-        assert isinstance(payload, SupportEnded)
         await store.remember_step(
             conn, payload.question_id, payload.assignment_id, payload.organisation, "ended_at", payload.ended_at
         )

@@ -78,8 +78,7 @@ def link_problem(pages: Pages, problem: LinkNotUsable) -> HTMLResponse:
     )
 
 
-def router(rt: Runtime, participation: Participation) -> APIRouter:
-    pages = Pages(rt.settings)
+def router(rt: Runtime, participation: Participation, pages: Pages) -> APIRouter:
     r = APIRouter(include_in_schema=False)
 
     @r.get(THANKS_PATH, response_class=HTMLResponse)

@@ -44,9 +44,8 @@ def link_cookie(secure: bool) -> str:
     return "__Secure-samenloket_signaal" if secure else "samenloket_signaal"
 
 
-def router(rt: Runtime, signals: Signals) -> APIRouter:
+def router(rt: Runtime, signals: Signals, pages: web.Pages) -> APIRouter:
     """The signal pages. Not part of the API's OpenAPI description."""
-    pages = web.pages_of(rt)
     cookie = link_cookie(pages.secure)
     r = APIRouter(include_in_schema=False)
 

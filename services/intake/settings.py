@@ -1,0 +1,33 @@
+"""Intake's own settings: the resident forms' rate limit and the keys of its encryption at rest."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr, field_validator
+
+from services.kit.crypto import KeyRing, decode_key
+from services.kit.settings import Settings
+
+
+class IntakeSettings(Settings):
+    web_rate_limit: int = Field(default=10, ge=1, le=100_000, description="form submissions per client per window")
+    web_rate_window_seconds: float = Field(default=600, gt=0, le=86_400, description="the rate limit's window")
+
+    # Encryption at rest (services/kit/crypto.py). Empty: the keys in <data_dir>/secrets.json (made once).
+    encryption_keys: SecretStr = Field(
+        default=SecretStr(""), description="key ring id1:base64key[,id2:base64key]: first encrypts, all decrypt"
+    )
+    index_key: SecretStr = Field(default=SecretStr(""), description="base64 32-byte key of the resident blind indexes")
+
+    @field_validator("encryption_keys")
+    @classmethod
+    def _check_encryption_keys(cls, value: SecretStr) -> SecretStr:
+        if value.get_secret_value():
+            KeyRing.parse(value.get_secret_value())
+        return value
+
+    @field_validator("index_key")
+    @classmethod
+    def _check_index_key(cls, value: SecretStr) -> SecretStr:
+        if value.get_secret_value():
+            decode_key(value.get_secret_value())
+        return value

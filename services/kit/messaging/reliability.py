@@ -1,0 +1,178 @@
+"""The reliability middleware: idempotent inbox, commit after effect, bounded retry, dead letters.
+
+For every message of a subscriber: decode it as a CloudEvent (a message that can never succeed goes
+to ``<topic>.dlq`` at once); skip types the subscriber does not handle; run the handler, for a
+transactional subscriber inside a transaction that first records ``(consumer, ce_id)`` in the inbox
+(a redelivered event finds its row and is skipped); on a transient error retry with exponential
+backoff and jitter up to ``max_attempts``, then dead-letter it. Only then is the offset committed
+(``AckPolicy.MANUAL``): a crash before that redelivers, and the inbox makes the redelivery a no-op.
+FastStream's own ``nack()`` would seek back forever, so retries happen here, around the handler call.
+Should even the dead letter fail (the broker away), the consumer seeks back to the message and it
+comes again: nothing is committed past a message that had no effect.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Final
+
+import asyncpg
+from aiokafka import ConsumerRecord, TopicPartition
+from faststream import BaseMiddleware
+from faststream.message import StreamMessage
+from opentelemetry import trace
+
+from contracts.envelope import CloudEvent, InvalidEvent
+from services.kit.messaging.cloudevents import delivery
+from services.kit.messaging.deadletters import DeadLetters, dead_letter_headers
+from services.kit.messaging.subscriber import EventSubscriber, PermanentError
+from services.kit.metrics import (
+    CONSUMER_LAG,
+    EVENTS_DEAD_LETTERED,
+    EVENTS_DUPLICATE,
+    EVENTS_FAILED,
+    EVENTS_HANDLED,
+    HANDLE_SECONDS,
+)
+
+log = logging.getLogger(__name__)
+
+#: Names under which the middleware puts the transaction and the envelope into FastStream's context.
+CONN: Final = "samenloket_conn"
+EVENT: Final = "samenloket_event"
+#: How long to wait before reading a message again whose dead letter could not be sent.
+REDELIVERY_PAUSE_SECONDS: Final = 1.0
+
+
+@dataclass
+class Consumption:
+    """How one subscriber of one service consumes: everything the middleware needs."""
+
+    service: str
+    subscriber: EventSubscriber
+    pool: asyncpg.Pool | None
+    dead_letters: DeadLetters
+    max_attempts: int = 5
+    retry_base_seconds: float = 0.2
+
+    def __post_init__(self) -> None:
+        for topic in self.subscriber.topics:  # so /metrics shows every series from the start, at zero
+            EVENTS_FAILED.labels(self.service, topic)
+            EVENTS_DEAD_LETTERED.labels(self.service, topic)
+
+    @property
+    def inbox_name(self) -> str:
+        return f"{self.service}.{self.subscriber.name}"
+
+    def middleware(self, msg: Any, /, *, context: Any) -> ReliableDelivery:
+        """The factory FastStream calls per message."""
+        return ReliableDelivery(msg, context=context, consumption=self)
+
+    def backoff(self, attempt: int) -> float:
+        base: float = self.retry_base_seconds * 2 ** (attempt - 1)
+        return base * (0.5 + random.random())
+
+
+class ReliableDelivery(BaseMiddleware):
+    """One message's way through a subscriber: effect exactly once, or a dead letter; then the commit."""
+
+    def __init__(self, msg: Any, /, *, context: Any, consumption: Consumption) -> None:
+        super().__init__(msg, context=context)
+        self.consumption = consumption
+
+    async def consume_scope(
+        self, call_next: Callable[[StreamMessage[Any]], Awaitable[Any]], msg: StreamMessage[Any]
+    ) -> Any:
+        c = self.consumption
+        record: ConsumerRecord = msg.raw_message
+        try:
+            event, _ = delivery(msg)
+        except InvalidEvent as exc:
+            return await self._dead_letter(msg, str(exc), exc, attempts=1)
+        if not c.subscriber.handles(event.type):
+            return await self._done(msg)
+        trace.get_current_span().set_attributes(
+            {
+                "messaging.message.id": event.id,
+                "cloudevents.event_type": event.type,
+                "samenloket.consumer": c.inbox_name,
+            }
+        )
+        for attempt in range(1, c.max_attempts + 1):
+            try:
+                started = time.perf_counter()
+                await self._invoke(call_next, msg, event, record.topic)
+                HANDLE_SECONDS.labels(c.service, event.type).observe(time.perf_counter() - started)
+                return await self._done(msg)
+            except PermanentError as exc:
+                return await self._dead_letter(msg, str(exc), exc, attempts=attempt)
+            except Exception as exc:
+                EVENTS_FAILED.labels(c.service, record.topic).inc()
+                if attempt == c.max_attempts:
+                    return await self._dead_letter(msg, f"gave up after {attempt} attempts: {exc}", exc, attempt)
+                log.warning(
+                    "handler failed, will retry", extra={"event_id": event.id, "attempt": attempt, "error": repr(exc)}
+                )
+                await asyncio.sleep(c.backoff(attempt))
+        return None  # pragma: no cover - the loop always returns
+
+    async def _invoke(
+        self,
+        call_next: Callable[[StreamMessage[Any]], Awaitable[Any]],
+        msg: StreamMessage[Any],
+        event: CloudEvent,
+        topic: str,
+    ) -> None:
+        c = self.consumption
+        if not c.subscriber.transactional or c.pool is None:
+            with self.context.scope(EVENT, event):
+                await call_next(msg)
+            EVENTS_HANDLED.labels(c.service, topic, event.type).inc()
+            return
+        async with c.pool.acquire() as conn, conn.transaction():
+            fresh = await conn.fetchval(
+                "INSERT INTO inbox (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1",
+                c.inbox_name,
+                event.id,
+            )
+            if not fresh:
+                EVENTS_DUPLICATE.labels(c.service, topic).inc()
+                return
+            with self.context.scope(CONN, conn), self.context.scope(EVENT, event):
+                await call_next(msg)
+        EVENTS_HANDLED.labels(c.service, topic, event.type).inc()
+
+    async def _dead_letter(self, msg: StreamMessage[Any], reason: str, exc: BaseException, attempts: int) -> None:
+        c = self.consumption
+        record: ConsumerRecord = msg.raw_message
+        try:
+            await c.dead_letters.send(record, dead_letter_headers(record, reason, exc, attempts, c.inbox_name))
+        except Exception as failure:  # the broker is away: read the message again later, never skip it
+            log.error(
+                "dead letter not sent, the message will come again",
+                extra={"topic": record.topic, "offset": record.offset, "error": repr(failure)},
+            )
+            await asyncio.sleep(REDELIVERY_PAUSE_SECONDS)
+            await msg.nack()
+            return
+        await self._done(msg)
+
+    async def _done(self, msg: StreamMessage[Any]) -> None:
+        """Commit the offset (the effect or the dead letter is durable) and note how far behind we are."""
+        await msg.ack()
+        record: ConsumerRecord = msg.raw_message
+        consumer = getattr(msg, "consumer", None)
+        highwater = getattr(consumer, "highwater", None)
+        if highwater is None:
+            return
+        with contextlib.suppress(Exception):
+            end = highwater(TopicPartition(record.topic, record.partition))
+            if end is not None:
+                lag = max(end - record.offset - 1, 0)
+                CONSUMER_LAG.labels(self.consumption.service, record.topic, str(record.partition)).set(lag)
