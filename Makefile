@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 run: install
 	$(BIN)/samenloket up --demo
 
-## Lint, types, then every test suite (unit, contract, integration, e2e).
+## Lint, types, import boundaries, then every test suite (unit, contract, integration, e2e).
 test: install lint
 	$(BIN)/python -m pytest -p no:cacheprovider -q tests
 
@@ -27,6 +27,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-logo --no-cache
 
 unit contract integration e2e: install
 	$(BIN)/python -m pytest -p no:cacheprovider -q tests/$@

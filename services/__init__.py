@@ -1,1 +1,1 @@
-"""Samenloket services: intake, matching, notifications, reporting, and their shared kit."""
+"""Samenloket services: intake, matching, notifications, reporting, their shared kit, and local tooling apart."""

@@ -1,4 +1,9 @@
-"""The ``samenloket`` command (binding names: up, serve, migrate, topics, bench; also reporting rebuild)."""
+"""The ``samenloket`` command (binding names: up, serve, migrate, topics, bench; also reporting rebuild).
+
+Each command imports what it runs inside its own function, on purpose: ``samenloket serve`` is what
+every container starts, so it loads only the kit and its one service, never the local tooling
+(``up``, ``bench``, ``match-eval``, ``match-bench``: :mod:`services.local`) nor the other services.
+"""
 
 from __future__ import annotations
 
@@ -74,12 +79,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-# --- matching: scenario evaluation and the engine's own benchmark (services/matching) -------------
+# --- matching: scenario evaluation and the engine's own benchmark (services/local) ----------------
 
 
 def _add_matching_commands(commands: Any) -> None:
     evaluate = commands.add_parser("match-eval", help="print, as JSON, the assignments a matching scenario gets")
-    evaluate.add_argument("file", type=Path, help="scenario JSON (format: services/matching/scenario.py)")
+    evaluate.add_argument("file", type=Path, help="scenario JSON (format: services/local/match_eval.py)")
     evaluate.add_argument("--now", default=None, help="RFC 3339 moment to age questions to (default: newest one)")
     evaluate.set_defaults(run=_match_eval)
     bench = commands.add_parser("match-bench", help="benchmark the matching engine in process; prints JSON")
@@ -93,7 +98,7 @@ def _add_matching_commands(commands: Any) -> None:
 def _match_eval(args: argparse.Namespace) -> int:
     from datetime import datetime
 
-    from services.matching import scenario
+    from services.local import match_eval
 
     try:
         now = datetime.fromisoformat(args.now) if args.now else None
@@ -101,8 +106,8 @@ def _match_eval(args: argparse.Namespace) -> int:
         print(f"samenloket match-eval: --now: not an RFC 3339 moment: {args.now!r}", file=sys.stderr)
         return 2
     try:
-        result = scenario.run(args.file, now)
-    except scenario.ScenarioError as exc:
+        result = match_eval.run(args.file, now)
+    except match_eval.ScenarioError as exc:
         for line in exc.lines:
             print(f"{args.file}: {line}", file=sys.stderr)
         return 2
@@ -111,15 +116,15 @@ def _match_eval(args: argparse.Namespace) -> int:
 
 
 def _match_bench(args: argparse.Namespace) -> int:
-    from services.matching import benchmark
+    from services.local import match_bench
 
-    result = benchmark.run(args.supporters, args.decisions, args.waiting, args.batch_supporters)
+    result = match_bench.run(args.supporters, args.decisions, args.waiting, args.batch_supporters)
     print(json.dumps(result, indent=2))
     return 0
 
 
 def _up(args: argparse.Namespace) -> int:
-    from services.kit.launcher import Launcher
+    from services.local.launcher import Launcher
 
     return Launcher(
         demo=args.demo, base_port=args.base_port, data_dir=args.data_dir, trickle_seconds=args.trickle_seconds
@@ -157,7 +162,7 @@ def _topics(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from services.bench import run_bench
+    from services.local.bench import run_bench
 
     result = asyncio.run(run_bench(args.questions, args.rate, args.timeout, args.data_dir))
     print(json.dumps(result, indent=2))

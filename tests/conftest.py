@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 
 from services.kit import db
-from services.kit.embedded import EmbeddedKafka, EmbeddedPostgres
 from services.kit.settings import Settings
+from services.local.embedded import EmbeddedKafka, EmbeddedPostgres
 
 INFRA = os.environ.get("SAMENLOKET_TEST_INFRA", "embedded")
 

@@ -39,9 +39,9 @@ from contracts.events import (
     ReferralSubmitted,
     SupporterAssigned,
 )
-from services.demo import demo_question
 from services.kit import broker
 from services.kit.settings import SERVICE_NAMES, Settings
+from services.local.demo.activity import demo_question
 from services.notifications.domain import delivery_key, message_id
 from tests.support.system import RunningSystem, Seen, TopicTail, start_system, stop_system, wait_for
 

@@ -16,7 +16,7 @@ import asyncpg
 import pytest
 
 from services.kit import access, db
-from services.kit.launcher import DEMO_ORG, DEMO_READERS, DEMO_SCOPES, all_demo_keys, demo_key
+from services.local.demo.keys import DEMO_ORG, DEMO_READERS, DEMO_SCOPES, all_demo_keys, demo_key
 
 pytestmark = pytest.mark.integration
 

@@ -18,7 +18,7 @@ import psutil
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from services.kit.embedded import EmbeddedKafka, EmbeddedPostgres, free_port
+from services.local.embedded import EmbeddedKafka, EmbeddedPostgres, free_port
 
 pytestmark = pytest.mark.integration
 
@@ -135,7 +135,7 @@ CHILD = textwrap.dedent(
     """
     import json, sys, time
     from pathlib import Path
-    from services.kit.embedded import EmbeddedKafka, EmbeddedPostgres
+    from services.local.embedded import EmbeddedKafka, EmbeddedPostgres
     pg, kafka = EmbeddedPostgres(Path(sys.argv[1])), EmbeddedKafka(Path(sys.argv[1]))
     pg.start()
     kafka.start()

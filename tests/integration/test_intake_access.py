@@ -19,10 +19,10 @@ from typing import Any
 import pytest
 from fastapi.routing import APIRoute
 
-from services.demo import demo_question
 from services.kit import access
-from services.kit.launcher import DEMO_SCOPES
 from services.kit.settings import Settings
+from services.local.demo.activity import demo_question
+from services.local.demo.keys import DEMO_SCOPES
 from tests.support.harness import RunningService, run_service
 
 pytestmark = pytest.mark.integration

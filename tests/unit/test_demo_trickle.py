@@ -8,24 +8,24 @@ import random
 from collections import Counter
 from dataclasses import dataclass, field
 from email.message import EmailMessage
-from pathlib import Path
 from urllib.parse import parse_qs
 
 import httpx
 
 from contracts.events import QuestionSubmission
-from services.demo import (
+from services.intake.domain import SignalSubmission
+from services.intake.experiences.form import ExperienceForm
+from services.local.demo.activity import (
     demo_decline_reason,
     demo_end_reason,
     demo_experience,
     demo_question,
     demo_signal,
-    demo_supporters,
-    registered,
 )
-from services.intake.domain import SignalSubmission
-from services.intake.experiences.form import ExperienceForm
-from services.kit.launcher import DEMO_SCOPES, _Trickle
+from services.local.demo.keys import DEMO_SCOPES
+from services.local.demo.region import demo_supporters, registered
+from services.local.demo.trickle import Trickle
+from services.local.mailsink import Inbox
 from services.matching.handlers import DECLINE_REASONS, END_REASONS
 
 INTAKE = "http://intake.test"
@@ -85,11 +85,11 @@ def test_demo_experiences_are_what_the_form_accepts_and_some_residents_skip() ->
 class FakeRegion:
     """Answers the trickle's calls as intake and matching would; some questions are on the waiting list.
 
-    When support ends it writes the invitation into the mail folder, as notifications and the local
-    SMTP sink would; its form answers like intake's (a CSRF token in a hidden field and a cookie).
+    When support ends it mails the invitation into the inbox, as notifications and the local SMTP
+    sink would; its form answers like intake's (a CSRF token in a hidden field and a cookie).
     """
 
-    mail_folder: Path | None = None
+    inbox: Inbox | None = None
     waiting: set[str] = field(default_factory=set)
     calls: list[tuple[int, str, str, dict[str, object]]] = field(default_factory=list)
     shared: list[dict[str, list[str]]] = field(default_factory=list)
@@ -108,7 +108,7 @@ class FakeRegion:
             self.asked += 1
             self.addresses[f"q-{self.asked}"] = body["contact"]["email"]
             return httpx.Response(202, json={"question_id": f"q-{self.asked}", "status": "received"})
-        if path.endswith("/end") and self.mail_folder is not None:
+        if path.endswith("/end") and self.inbox is not None:
             self.mail_invitation(path.split("/")[4])
         if path == "/api/v1/signals":
             return httpx.Response(202, json={"signal_id": f"sig-{self.step}"})
@@ -118,12 +118,12 @@ class FakeRegion:
         return httpx.Response(200, json={"question_id": question_id, "assignments": []})
 
     def mail_invitation(self, question_id: str) -> None:
-        assert self.mail_folder is not None
+        assert self.inbox is not None
         message = EmailMessage()
         message["To"] = self.addresses[question_id]
         message["Subject"] = "Hoe was uw cliëntondersteuning? Vertel het ons"
         message.set_content(f"Vertel het ons via deze link:\n{INTAKE}/ervaring/link-{question_id}\n")
-        (self.mail_folder / f"{self.step:06d}-{question_id}.eml").write_bytes(bytes(message))
+        self.inbox.receive(bytes(message))
 
     def form(self, request: httpx.Request) -> httpx.Response:
         if request.method == "GET":
@@ -140,7 +140,7 @@ class FakeRegion:
 
 def test_trickle_asks_every_step_then_accepts_ends_declines_and_signals_in_order() -> None:
     region = FakeRegion(waiting={"q-3"})
-    trickle = _Trickle(INTAKE, MATCHING, "slk_demo", transport=httpx.MockTransport(region.handle))
+    trickle = Trickle(INTAKE, MATCHING, "slk_demo", transport=httpx.MockTransport(region.handle))
     for step in range(1, 49):
         region.step = step
         trickle.step()
@@ -159,11 +159,11 @@ def test_trickle_asks_every_step_then_accepts_ends_declines_and_signals_in_order
     assert 0 < len(declined) <= len(accepted) // 4
     assert len(ended) >= 18, "about every other step a support ends"
     for step, question_id, _body in accepted + declined:
-        assert step - asked_at[question_id] >= _Trickle.ACCEPT_AFTER
+        assert step - asked_at[question_id] >= Trickle.ACCEPT_AFTER
     first_accept = {q: s for s, q, _b in reversed(accepted)}
     for step, question_id, body in ended:
         assert question_id != "q-3", "a question on the waiting list has no support to end"
-        assert step - first_accept[question_id] >= _Trickle.END_AFTER
+        assert step - first_accept[question_id] >= Trickle.END_AFTER
         assert body["reason_code"] in END_REASONS
     for step, question_id, body in declined:
         assert body["by"] == "supporter" and body["reason_code"] in DECLINE_REASONS
@@ -171,10 +171,11 @@ def test_trickle_asks_every_step_then_accepts_ends_declines_and_signals_in_order
     assert len({q for _s, q, _b in ended}) == len(ended), "support of a question ends once"
 
 
-def test_invited_demo_residents_follow_the_link_in_their_mail_and_share(tmp_path: Path) -> None:
-    region = FakeRegion(mail_folder=tmp_path)
-    trickle = _Trickle(INTAKE, MATCHING, "slk_demo", tmp_path, transport=httpx.MockTransport(region.handle))
-    for step in range(1, 12 * _Trickle.SHARE_EVERY + 1):
+def test_invited_demo_residents_follow_the_link_in_their_mail_and_share() -> None:
+    inbox = Inbox()
+    region = FakeRegion(inbox=inbox)
+    trickle = Trickle(INTAKE, MATCHING, "slk_demo", inbox, transport=httpx.MockTransport(region.handle))
+    for step in range(1, 12 * Trickle.SHARE_EVERY + 1):
         region.step = step
         trickle.step()
     trickle.close()
@@ -212,7 +213,7 @@ def test_the_demo_desk_acknowledges_new_signals_first_then_answers_them() -> Non
             return httpx.Response(200, json=signals[signal_id])
         return httpx.Response(404)
 
-    trickle = _Trickle(INTAKE, MATCHING, "slk_demo", transport=httpx.MockTransport(desk), desk_key="slk_desk")
+    trickle = Trickle(INTAKE, MATCHING, "slk_demo", transport=httpx.MockTransport(desk), desk_key="slk_desk")
     assert trickle.desk is not None
     for _ in range(5):
         trickle._desk_step(trickle.desk)

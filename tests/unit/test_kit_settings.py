@@ -8,10 +8,10 @@ import sys
 import pytest
 from pydantic import ValidationError
 
-from services.bench import percentiles
 from services.kit.http import field_errors
-from services.kit.launcher import _redact
 from services.kit.settings import Settings, format_error
+from services.local.bench import percentiles
+from services.local.launcher import _redact
 from services.notifications.settings import NotificationsSettings
 
 

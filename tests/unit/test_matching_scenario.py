@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from services.matching import scenario
+from services.local import match_eval
 
 
 def base() -> dict[str, Any]:
@@ -66,7 +66,7 @@ def question(qid: str, since: str, **changes: Any) -> dict[str, Any]:
 
 
 def test_batch_outcome() -> None:
-    result = scenario.evaluate(scenario.parse(json.dumps(base())))
+    result = match_eval.evaluate(match_eval.parse(json.dumps(base())))
     assigned = {a["question_id"]: a for a in result["assignments"]}
     assert assigned["q-old"]["supporter_ids"] == ["pro-1"]  # the older of two questions for one place
     assert assigned["q-duo"]["supporter_ids"] == ["pro-2", "vol-1"]  # the wijkteam referred: not them
@@ -79,13 +79,13 @@ def test_batch_outcome() -> None:
 
 
 def test_now_changes_the_ageing_but_not_the_rules() -> None:
-    later = scenario.evaluate(scenario.parse(json.dumps(base())), now=datetime(2025, 9, 1, tzinfo=UTC))
+    later = match_eval.evaluate(match_eval.parse(json.dumps(base())), now=datetime(2025, 9, 1, tzinfo=UTC))
     assert {a["question_id"] for a in later["assignments"]} == {"q-old", "q-duo"}
 
 
 def errors(data: Any) -> list[str]:
-    with pytest.raises(scenario.ScenarioError) as caught:
-        scenario.parse(data if isinstance(data, str) else json.dumps(data))
+    with pytest.raises(match_eval.ScenarioError) as caught:
+        match_eval.parse(data if isinstance(data, str) else json.dumps(data))
     return caught.value.lines
 
 
@@ -125,6 +125,6 @@ def test_cross_checks() -> None:
 def test_not_json_and_missing_file(tmp_path: Path) -> None:
     assert errors("{nope")[0].startswith("(file): not valid JSON")
     assert errors([])[0].startswith("(file):")
-    with pytest.raises(scenario.ScenarioError) as caught:
-        scenario.run(tmp_path / "missing.json")
+    with pytest.raises(match_eval.ScenarioError) as caught:
+        match_eval.run(tmp_path / "missing.json")
     assert "cannot read" in caught.value.lines[0]

@@ -18,6 +18,7 @@ import statistics
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -226,8 +227,6 @@ def is_supporter_notice(ce_type: str, data: dict[str, Any]) -> bool:
 
 
 def latency_ms(received_at: str, assigned_at: str) -> float:
-    from datetime import datetime
-
     delta = datetime.fromisoformat(assigned_at) - datetime.fromisoformat(received_at)
     return delta.total_seconds() * 1000
 
