@@ -27,6 +27,18 @@ from typing import Any
 import asyncpg
 
 from contracts.codes import AGE_BANDS, CHANNELS, LIFE_DOMAINS, MUNICIPALITIES, SUPPORTER_KINDS
+from contracts.labels import (
+    AGE_BAND_LABELS,
+    AGREEMENT_LABELS,
+    CHANNEL_LABELS,
+    FOUND_VIA_LABELS,
+    LIFE_DOMAIN_LABELS,
+    QUESTION_STATUS_LABELS,
+    SIGNAL_STATUS_LABELS,
+    SIGNAL_THEME_LABELS,
+    STATEMENT_LABELS,
+    SUPPORTER_KIND_LABELS,
+)
 from contracts.events import ExperienceStatements
 from services.kit.db import Conn
 from services.kit.dutch import DUTCH_TIME
@@ -37,42 +49,11 @@ from services.reporting.tables import SINGLE, TOTAL, CountTable, Period, Report,
 
 ZONE = DUTCH_TIME
 UNKNOWN = "unknown"
+NOT_KNOWN = "Niet bekend"
 SELF = "self"
 
-STATUS_LABELS = {
-    "received": "Ontvangen",
-    "waiting": "Op de wachtlijst",
-    "consultation": "In gezamenlijk overleg",
-    "assigned": "Ondersteuner gekoppeld",
-    "accepted": "Ondersteuning gestart",
-    "closed": "Afgerond",
-}
-CHANNEL_LABELS = {"web": "Website", "phone": "Telefoon", "walk_in": "Langs geweest", "partner": "Via een organisatie"}
-FOUND_VIA_LABELS = {
-    "wijkteam": "Sociaal wijkteam",
-    "huisarts": "Huisarts",
-    "school": "School",
-    "website": "Website",
-    "family_friends": "Familie of vrienden",
-    "media": "Krant, radio of sociale media",
-    "partner": "Een andere organisatie",
-    "other": "Anders",
-    UNKNOWN: "Niet bekend",
-}
-THEME_LABELS = {
-    "waiting_times": "Wachttijden",
-    "rules_and_regulations": "Regels en wetten",
-    "reachability": "Bereikbaarheid",
-    "treatment": "Bejegening",
-    "cooperation": "Samenwerking tussen organisaties",
-    "other": "Anders",
-}
-SIGNAL_STATUS_LABELS = {"raised": "Gemeld", "acknowledged": "Gezien", "answered": "Beantwoord"}
-KIND_LABELS = {"professional": "Beroepskracht", "volunteer": "Vrijwilliger", "experience_expert": "Ervaringsdeskundige"}
 AGREEMENT = ("agree", "neutral", "disagree")
-AGREEMENT_LABELS = {"agree": "Eens", "neutral": "Neutraal", "disagree": "Oneens"}
 STATEMENTS = tuple(ExperienceStatements.model_fields)
-STATEMENT_LABELS = {name: str(f.description) for name, f in ExperienceStatements.model_fields.items()}
 WAITING_AGES = ("lt_1w", "1_2w", "2_4w", "ge_4w")
 WAITING_AGE_LABELS = {
     "lt_1w": "Korter dan 1 week",
@@ -282,7 +263,7 @@ async def question_tables(conn: Conn, win: Window) -> list[CountTable]:
             row_label="Leefgebied",
             rows=tuple(LIFE_DOMAINS),
             counts={(d, SINGLE): n for d, n in by_domain.items()},
-            labels=LIFE_DOMAINS,
+            labels=LIFE_DOMAIN_LABELS,
             additive=False,
             row_totals={d: by_domain.get(d, 0) for d in LIFE_DOMAINS},
             column_totals={SINGLE: with_domains},
@@ -301,15 +282,15 @@ async def question_tables(conn: Conn, win: Window) -> list[CountTable]:
             "questions_by_found_via",
             "Hoe vonden inwoners ons?",
             "Gevonden via",
-            FOUND_VIA_LABELS,
+            (*FOUND_VIA_LABELS, UNKNOWN),
             by_found_via,
-            FOUND_VIA_LABELS,
+            FOUND_VIA_LABELS | {UNKNOWN: NOT_KNOWN},
         ),
         one_dimensional(
             "questions_by_municipality", "Vragen per gemeente", "Gemeente", areas, by_municipality, MUNICIPALITIES
         ),
         one_dimensional(
-            "questions_by_status", "Vragen per stand van zaken", "Stand", STATUSES, by_status, STATUS_LABELS
+            "questions_by_status", "Vragen per stand van zaken", "Stand", STATUSES, by_status, QUESTION_STATUS_LABELS
         ),
     ]
 
@@ -439,7 +420,7 @@ async def assignments_by_organisation(conn: Conn, win: Window) -> CountTable:
         columns=SUPPORTER_KINDS,
         column_label="Soort ondersteuner",
         counts=counts,
-        labels=KIND_LABELS,
+        labels=SUPPORTER_KIND_LABELS,
     )
 
 
@@ -458,7 +439,7 @@ async def capacity_by_organisation(conn: Conn, win: Window) -> CountTable:
         columns=SUPPORTER_KINDS,
         column_label="Soort ondersteuner",
         counts=counts,
-        labels=KIND_LABELS,
+        labels=SUPPORTER_KIND_LABELS,
         people=False,
     )
 
@@ -516,11 +497,11 @@ async def signals_by_theme(conn: Conn, win: Window) -> CountTable:
         key="signals_by_theme",
         title="Signalen per thema",
         row_label="Thema",
-        rows=tuple(THEME_LABELS),
+        rows=tuple(SIGNAL_THEME_LABELS),
         columns=SIGNAL_STATUSES,
         column_label="Stand",
         counts=counts,
-        labels=THEME_LABELS | SIGNAL_STATUS_LABELS,
+        labels=SIGNAL_THEME_LABELS | SIGNAL_STATUS_LABELS,
         people=False,
     )
 
@@ -620,7 +601,7 @@ async def representativeness(conn: Conn, win: Window) -> list[CountTable]:
             "Wie deden mee, naar leeftijd",
             "Leeftijd",
             (*AGE_BANDS, UNKNOWN),
-            AGE_BANDS | {UNKNOWN: "Niet bekend"},
+            AGE_BAND_LABELS | {UNKNOWN: NOT_KNOWN},
             groups,
             lambda p: (p.age_band or UNKNOWN,),
         ),
@@ -629,7 +610,7 @@ async def representativeness(conn: Conn, win: Window) -> list[CountTable]:
             "Wie deden mee, naar leefgebied",
             "Leefgebied",
             tuple(LIFE_DOMAINS),
-            LIFE_DOMAINS,
+            LIFE_DOMAIN_LABELS,
             groups,
             lambda p: p.life_domains,
         ),
