@@ -161,10 +161,6 @@ def participants_from_json(raw: str | Sequence[Any]) -> tuple[ParticipantFact, .
     return tuple(ParticipantFact(**(item | {"life_domains": tuple(item["life_domains"])})) for item in items)
 
 
-def question_from_row(row: asyncpg.Record) -> QuestionFact:
-    return fact_from_row(QUESTIONS, row)
-
-
 async def question_fact(conn: Conn, question_id: str) -> QuestionFact | None:
     return await fact(conn, QUESTIONS, question_id)
 
