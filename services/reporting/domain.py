@@ -35,6 +35,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Literal, TypeVar
 
+from contracts.codes import SignalStatus
 from contracts.events import (
     AssignmentAccepted,
     AssignmentDeclined,
@@ -59,10 +60,8 @@ _T = TypeVar("_T", str, datetime, date)
 
 Status = Literal["received", "waiting", "consultation", "assigned", "accepted", "closed"]
 AssignmentState = Literal["assigned", "accepted", "declined", "ended"]
-SignalStatus = Literal["raised", "acknowledged", "answered"]
 
 STATUSES: tuple[Status, ...] = ("received", "waiting", "consultation", "assigned", "accepted", "closed")
-SIGNAL_STATUSES: tuple[SignalStatus, ...] = ("raised", "acknowledged", "answered")
 
 #: Event types that must never be stored by reporting: they carry personal data.
 PERSONAL_DATA_TYPES: frozenset[str] = frozenset({ReferralSubmitted.ce_type})

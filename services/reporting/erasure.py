@@ -20,6 +20,7 @@ from contracts.events import Event, ResidentErasureRequested
 from services.kit import erasure
 from services.kit.consumer import PermanentError, TransactionalHandler
 from services.kit.db import Conn
+from services.reporting.store import events
 
 SERVICE = "reporting"
 
@@ -34,14 +35,7 @@ def erasure_requested(source: str) -> TransactionalHandler:
 
 
 async def erase(conn: Conn, request: ResidentErasureRequested, source: str) -> None:
-    await conn.execute(
-        "UPDATE events SET data = jsonb_set(data, '{resident_ref}', to_jsonb($3::text))"
-        " WHERE data ? 'resident_ref' AND data->>'resident_ref' <> $3"
-        " AND (data->>'resident_ref' = $1 OR subject = ANY($2::text[]))",
-        request.resident_ref,
-        request.question_ids,
-        erasure.TOMBSTONE,
-    )
+    await events.erase_resident_refs(conn, request.resident_ref, request.question_ids, erasure.TOMBSTONE)
     await erasure.confirm(conn, request.resident_ref, SERVICE, source)
 
 
