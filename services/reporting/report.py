@@ -133,12 +133,10 @@ async def report_of(conn: Conn, win: Window) -> Report:
 # --- the all-time overview (GET /api/v1/reports/overview) -----------------------------------------
 
 
-async def overview_of(conn: Conn, area: str | None) -> OverviewFigures:
-    return overview_figures(
-        await overview_store.questions(conn, area),
-        await overview_store.by_life_domain(conn, area),
-        await overview_store.signals(conn, area),
-    )
+async def overview(pool: asyncpg.Pool, area: str | None) -> OverviewFigures:
+    """All-time figures for one municipality, or the region; one read-only snapshot."""
+    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+        return await overview_of(conn, area)
 
 
 async def overviews(pool: asyncpg.Pool) -> dict[str | None, OverviewFigures]:
@@ -148,7 +146,9 @@ async def overviews(pool: asyncpg.Pool) -> dict[str | None, OverviewFigures]:
         return {area: await overview_of(conn, area) for area in (None, *MUNICIPALITIES)}
 
 
-async def overview(pool: asyncpg.Pool, area: str | None) -> OverviewFigures:
-    """All-time figures for one municipality, or the region; one read-only snapshot."""
-    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
-        return await overview_of(conn, area)
+async def overview_of(conn: Conn, area: str | None) -> OverviewFigures:
+    return overview_figures(
+        await overview_store.questions(conn, area),
+        await overview_store.by_life_domain(conn, area),
+        await overview_store.signals(conn, area),
+    )

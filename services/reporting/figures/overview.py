@@ -23,7 +23,7 @@ class OverviewFigures:
 
 
 def overview_figures(questions: Mapping[str, Any], by_life_domain: dict[str, int], signals: int) -> OverviewFigures:
-    """From the store's question figures (:data:`services.reporting.store.overview`), per life domain and signals."""
+    """From what :mod:`services.reporting.store.overview` read: the question figures, per life domain, signals."""
     return OverviewFigures(
         total=questions["total"],
         by_life_domain=by_life_domain,
