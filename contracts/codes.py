@@ -1,35 +1,28 @@
-"""Code lists shared by every service and partner (binding values, see ARCHITECTURE.md)."""
+"""Code lists shared by every service and partner (binding values, see ARCHITECTURE.md).
+
+What people read for each code is in :mod:`contracts.labels`.
+"""
 
 from typing import Final, Literal
+
+from contracts.labels import LIFE_DOMAIN_LABELS
 
 LifeDomain = Literal["wmo", "youth", "participation", "debts", "housing", "education", "health", "wlz"]
 SupporterKind = Literal["professional", "volunteer", "experience_expert"]
 KindPreference = Literal["professional", "volunteer", "experience_expert", "any"]
 Channel = Literal["web", "phone", "walk_in", "partner"]
 AgeBand = Literal["under_18", "18_26", "27_44", "45_64", "65_74", "75_plus"]
+#: How far the municipality got with a signal: raised, then read (acknowledged), then answered.
+SignalStatus = Literal["raised", "acknowledged", "answered"]
 
-LIFE_DOMAINS: Final[dict[str, str]] = {
-    "wmo": "Hulp en zorg thuis (Wmo)",
-    "youth": "Opvoeden en jeugdhulp",
-    "participation": "Werk en inkomen",
-    "debts": "Geldzorgen en schulden",
-    "housing": "Wonen",
-    "education": "School en onderwijs",
-    "health": "Gezondheid",
-    "wlz": "Langdurige zorg (Wlz)",
-}
-#: Age bands residents may give (self-declared, never a birth date); Dutch labels for pages.
-AGE_BANDS: Final[dict[str, str]] = {
-    "under_18": "jonger dan 18",
-    "18_26": "18 tot en met 26",
-    "27_44": "27 tot en met 44",
-    "45_64": "45 tot en met 64",
-    "65_74": "65 tot en met 74",
-    "75_plus": "75 of ouder",
-}
+#: The life domain codes, each with its Dutch label (the labels are written in :mod:`contracts.labels`).
+LIFE_DOMAINS: Final[dict[str, str]] = LIFE_DOMAIN_LABELS
+#: Age bands residents may give (self-declared, never a birth date).
+AGE_BANDS: Final = ("under_18", "18_26", "27_44", "45_64", "65_74", "75_plus")
 SUPPORTER_KINDS: Final = ("professional", "volunteer", "experience_expert")
 KIND_PREFERENCES: Final = (*SUPPORTER_KINDS, "any")
 CHANNELS: Final = ("web", "phone", "walk_in", "partner")
+SIGNAL_STATUSES: Final[tuple[SignalStatus, ...]] = ("raised", "acknowledged", "answered")
 
 #: The municipalities this installation serves, by CBS code. The demo region is Drechtsteden.
 MUNICIPALITIES: Final[dict[str, str]] = {

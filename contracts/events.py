@@ -21,6 +21,7 @@ from pydantic_core import PydanticCustomError
 from contracts import topics
 from contracts.bsn import BSN_MESSAGE, contains_bsn
 from contracts.codes import LANGUAGES, MUNICIPALITIES, AgeBand, Channel, KindPreference, LifeDomain, SupporterKind
+from contracts.labels import STATEMENT_LABELS
 
 Municipality = Annotated[str, Field(description="CBS municipality code, e.g. GM0505", examples=["GM0505"])]
 Postcode4 = Annotated[str, Field(pattern=r"^[1-9][0-9]{3}$", description="4-digit postcode area")]
@@ -364,11 +365,9 @@ class ExperienceStatements(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    knew_where_to_go: Agreement | None = Field(default=None, description="Ik wist waar ik terecht kon")
-    helped_quickly: Agreement | None = Field(default=None, description="Ik werd snel geholpen")
-    supporter_on_my_side: Agreement | None = Field(
-        default=None, description="Mijn cliëntondersteuner stond aan mijn kant"
-    )
+    knew_where_to_go: Agreement | None = Field(default=None, description=STATEMENT_LABELS["knew_where_to_go"])
+    helped_quickly: Agreement | None = Field(default=None, description=STATEMENT_LABELS["helped_quickly"])
+    supporter_on_my_side: Agreement | None = Field(default=None, description=STATEMENT_LABELS["supporter_on_my_side"])
 
 
 class ExperienceShared(Event):

@@ -79,11 +79,6 @@ class Intake:
         )
         return Accepted(question.question_id, resident_ref)
 
-    async def resident_for(self, conn: Conn, submission: QuestionSubmission) -> str:
-        """The pseudonymous ref of the submitting resident: the known one, or a new one."""
-        ref, _ = await self.resident_with_key(conn, submission)
-        return ref
-
     async def resident_with_key(self, conn: Conn, submission: QuestionSubmission) -> tuple[str, DataKey]:
         """The submitting resident's ref and data key; their contact details stored sealed with it."""
         contact = submission.contact

@@ -17,12 +17,30 @@ from typing import Any, ClassVar, Final
 from pydantic import ValidationError
 
 from contracts.bsn import BSN_MESSAGE
-from contracts.codes import AGE_BANDS, LANGUAGES, LIFE_DOMAINS, MUNICIPALITIES
+from contracts.codes import LANGUAGES, MUNICIPALITIES
 from contracts.events import QuestionSubmission
+from contracts.labels import (
+    AGE_BAND_LABELS,
+    FOUND_VIA_LABELS,
+    KIND_PREFERENCE_LABELS,
+    LANGUAGE_LABELS,
+    LIFE_DOMAIN_LABELS,
+    MEETING_PREFERENCE_RESIDENT_LABELS,
+    PREFERRED_CHANNEL_RESIDENT_LABELS,
+    SIGNAL_LEVEL_RESIDENT_LABELS,
+    SIGNAL_SOURCE_LABELS,
+    SIGNAL_THEME_RESIDENT_LABELS,
+)
 from services.intake.domain import SignalSubmission
 
 #: A choice in a list: (code, label, hint or "").
 Choice = tuple[str, str, str]
+
+
+def choices(labels: Mapping[str, str], hints: Mapping[str, str] | None = None) -> tuple[Choice, ...]:
+    """``labels`` (from :mod:`contracts.labels`) as choices, in their order, each with its hint if any."""
+    return tuple((code, label, (hints or {}).get(code, "")) for code, label in labels.items())
+
 
 DOMAIN_HINTS: Final[dict[str, str]] = {
     "wmo": "Bijvoorbeeld hulp in het huishouden, begeleiding, een rolstoel of een aanpassing in huis.",
@@ -34,89 +52,56 @@ DOMAIN_HINTS: Final[dict[str, str]] = {
     "health": "Vragen over uw gezondheid of over hoe u zich voelt.",
     "wlz": "Als u altijd zorg dichtbij nodig heeft, bijvoorbeeld in een zorginstelling.",
 }
-LIFE_DOMAIN_CHOICES: Final[tuple[Choice, ...]] = tuple(
-    (code, label, DOMAIN_HINTS.get(code, "")) for code, label in LIFE_DOMAINS.items()
-)
+LIFE_DOMAIN_CHOICES: Final[tuple[Choice, ...]] = choices(LIFE_DOMAIN_LABELS, DOMAIN_HINTS)
 
-KIND_CHOICES: Final[tuple[Choice, ...]] = (
-    ("professional", "Een beroepskracht", "Iemand die dit als werk doet en veel weet van regels en hulp."),
-    ("volunteer", "Een vrijwilliger", "Iemand die hiervoor is opgeleid en u helpt in zijn of haar vrije tijd."),
-    ("experience_expert", "Een ervaringsdeskundige", "Iemand die zelf hetzelfde heeft meegemaakt als u."),
-    ("any", "Geen voorkeur", "Wij zoeken iemand die goed bij uw vraag past."),
-)
-
-LANGUAGE_NAMES: Final[dict[str, str]] = {
-    "nl": "Nederlands",
-    "en": "Engels",
-    "ar": "Arabisch",
-    "tr": "Turks",
-    "pl": "Pools",
-    "ber": "Berbers (Tamazight)",
-    "ti": "Tigrinya",
-    "uk": "Oekraïens",
-    "so": "Somalisch",
-    "fa": "Perzisch (Farsi)",
-    "de": "Duits",
-    "fr": "Frans",
-    "es": "Spaans",
-    "pap": "Papiaments",
-    "ngt": "Nederlandse Gebarentaal",
+KIND_HINTS: Final[dict[str, str]] = {
+    "professional": "Iemand die dit als werk doet en veel weet van regels en hulp.",
+    "volunteer": "Iemand die hiervoor is opgeleid en u helpt in zijn of haar vrije tijd.",
+    "experience_expert": "Iemand die zelf hetzelfde heeft meegemaakt als u.",
+    "any": "Wij zoeken iemand die goed bij uw vraag past.",
 }
-LANGUAGE_CHOICES: Final[tuple[Choice, ...]] = tuple((code, LANGUAGE_NAMES.get(code, code), "") for code in LANGUAGES)
+KIND_CHOICES: Final[tuple[Choice, ...]] = choices(KIND_PREFERENCE_LABELS, KIND_HINTS)
 
-MEETING_CHOICES: Final[tuple[Choice, ...]] = (
-    ("home", "Bij mij thuis", ""),
-    ("phone", "Aan de telefoon", ""),
-    ("video", "Met beeldbellen (video)", ""),
-    ("office", "Op een kantoor in de buurt", ""),
-    ("no_preference", "Geen voorkeur", ""),
-)
+LANGUAGE_CHOICES: Final[tuple[Choice, ...]] = tuple((code, LANGUAGE_LABELS[code], "") for code in LANGUAGES)
+
+MEETING_CHOICES: Final[tuple[Choice, ...]] = choices(MEETING_PREFERENCE_RESIDENT_LABELS)
 
 #: How the resident wants to hear from us; choosing none of these means we choose (e-mail, else SMS).
-CONTACT_CHANNEL_CHOICES: Final[tuple[Choice, ...]] = (
-    ("email", "Per e-mail", ""),
-    ("sms", "Per sms", ""),
-    ("none", "Liever geen berichten", "Wij sturen u dan geen berichten over uw vraag."),
+CONTACT_CHANNEL_CHOICES: Final[tuple[Choice, ...]] = choices(
+    PREFERRED_CHANNEL_RESIDENT_LABELS, {"none": "Wij sturen u dan geen berichten over uw vraag."}
 )
 
-FOUND_VIA_CHOICES: Final[tuple[Choice, ...]] = (
-    ("wijkteam", "Via het sociaal wijkteam", ""),
-    ("huisarts", "Via de huisarts", ""),
-    ("school", "Via school of kinderopvang", ""),
-    ("website", "Via een website of internet", ""),
-    ("family_friends", "Via familie, vrienden of buren", ""),
-    ("media", "Via de krant, radio of tv", ""),
-    ("other", "Op een andere manier", ""),
+#: How the resident found us; ``partner`` is not theirs to choose (a partner's referral says so itself).
+FOUND_VIA_CHOICES: Final[tuple[Choice, ...]] = choices(
+    {code: label for code, label in FOUND_VIA_LABELS.items() if code != "partner"}
 )
 
 #: The resident's age band (optional; leaving the select at "Zeg ik liever niet" sends none).
-AGE_BAND_CHOICES: Final[tuple[Choice, ...]] = tuple(
-    (code, label.capitalize() + (" jaar" if label[-1].isdigit() else ""), "") for code, label in AGE_BANDS.items()
-)
+AGE_BAND_CHOICES: Final[tuple[Choice, ...]] = choices(AGE_BAND_LABELS)
 
 MUNICIPALITY_CHOICES: Final[tuple[Choice, ...]] = tuple(
     (code, name, "") for code, name in sorted(MUNICIPALITIES.items(), key=lambda item: item[1])
 )
 
-THEME_CHOICES: Final[tuple[Choice, ...]] = (
-    ("waiting_times", "Lang wachten", "Bijvoorbeeld lang wachten op een gesprek, een besluit of hulp."),
-    ("rules_and_regulations", "Regels en papierwerk", "Regels die niet kloppen of formulieren die te moeilijk zijn."),
-    ("reachability", "Moeilijk te bereiken", "U kon niemand te pakken krijgen, of wist niet waar u heen moest."),
-    ("treatment", "Hoe u werd behandeld", "Bijvoorbeeld of er goed naar u werd geluisterd."),
-    ("cooperation", "Samenwerking", "Organisaties die niet goed samenwerken, zodat u steeds opnieuw moet beginnen."),
-    ("other", "Iets anders", ""),
+THEME_CHOICES: Final[tuple[Choice, ...]] = choices(
+    SIGNAL_THEME_RESIDENT_LABELS,
+    {
+        "waiting_times": "Bijvoorbeeld lang wachten op een gesprek, een besluit of hulp.",
+        "rules_and_regulations": "Regels die niet kloppen of formulieren die te moeilijk zijn.",
+        "reachability": "U kon niemand te pakken krijgen, of wist niet waar u heen moest.",
+        "treatment": "Bijvoorbeeld of er goed naar u werd geluisterd.",
+        "cooperation": "Organisaties die niet goed samenwerken, zodat u steeds opnieuw moet beginnen.",
+    },
 )
 
-LEVEL_CHOICES: Final[tuple[Choice, ...]] = (
-    ("local", "In mijn gemeente", ""),
-    ("regional", "In de hele regio", "Ook in andere gemeenten in de buurt."),
+LEVEL_CHOICES: Final[tuple[Choice, ...]] = choices(
+    SIGNAL_LEVEL_RESIDENT_LABELS, {"regional": "Ook in andere gemeenten in de buurt."}
 )
 
-RAISED_BY_CHOICES: Final[tuple[Choice, ...]] = (
-    ("resident", "Inwoner", ""),
-    ("supporter", "Cliëntondersteuner", ""),
-    ("council", "Lid van een adviesraad of cliëntenraad", ""),
-    ("partner", "Medewerker van een organisatie", "Bijvoorbeeld van het wijkteam, de huisarts of een school."),
+#: Who may raise a signal on the form (``staff`` raise theirs through the API).
+RAISED_BY_CHOICES: Final[tuple[Choice, ...]] = choices(
+    {code: SIGNAL_SOURCE_LABELS[code] for code in ("resident", "supporter", "council", "partner")},
+    {"partner": "Bijvoorbeeld van het wijkteam, de huisarts of een school."},
 )
 
 _POSTCODE: Final = re.compile(r"^\s*([1-9][0-9]{3})\s*(?:[A-Za-z]{2})?\s*$")

@@ -119,14 +119,6 @@ def _open(key: bytes, body: bytes, where: str) -> bytes:
         raise DecryptionError(f"sealed value does not open at {where!r} (changed, moved or wrong key)") from None
 
 
-def is_sealed(value: str) -> bool:
-    try:
-        parse_token(value)
-    except DecryptionError:
-        return False
-    return True
-
-
 @dataclass(frozen=True)
 class KeyRing:
     """The master keys: the first seals, every one opens (so a rotation keeps old values readable)."""

@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 import zlib
 from importlib import resources
-from pathlib import Path
 from typing import Protocol
 
 import asyncpg
@@ -110,10 +109,6 @@ async def ensure_database(admin_url: str, name: str) -> None:
             await conn.execute(f'CREATE DATABASE "{name}"')
     finally:
         await conn.close()
-
-
-def package_dir(package: str) -> Path:
-    return Path(str(resources.files(package)))
 
 
 async def migrate_all(database_url: str) -> list[str]:

@@ -18,7 +18,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, Final, Literal
 from urllib.parse import quote
 
-from contracts.codes import LIFE_DOMAINS, MUNICIPALITIES
+from contracts.codes import MUNICIPALITIES
 from contracts.events import (
     ConsultationRequired,
     NotificationChannel,
@@ -29,6 +29,7 @@ from contracts.events import (
     SupportEnded,
     SupporterAssigned,
 )
+from contracts.labels import LIFE_DOMAIN_LABELS, SIGNAL_LEVEL_WORDS, SIGNAL_THEME_LABELS, SUPPORTER_KIND_WORDS
 from services.kit.dutch import DUTCH_TIME, dutch_date
 
 #: Namespace of the UUIDv5 notification ids (a fixed random UUID; never change it).
@@ -46,12 +47,6 @@ DIGEST_AT: Final = time(8, 0)
 
 DeliveryStatus = Literal["sending", "sent", "failed", "skipped", "queued"]
 DELIVERY_STATUSES: Final = ("sending", "sent", "failed", "skipped", "queued")
-
-SUPPORTER_KIND_WORDS: Final[dict[str, str]] = {
-    "professional": "beroepskracht",
-    "volunteer": "vrijwilliger",
-    "experience_expert": "ervaringsdeskundige",
-}
 
 
 class TransientDeliveryError(Exception):
@@ -153,7 +148,7 @@ class Outgoing:
 
 def life_domain_words(codes: list[str] | tuple[str, ...]) -> list[str]:
     """Life domain codes as the Dutch words people read; unknown codes are shown as they are."""
-    return [LIFE_DOMAINS.get(code, code) for code in codes]
+    return [LIFE_DOMAIN_LABELS.get(code, code) for code in codes]
 
 
 def municipality_name(code: str) -> str:
@@ -358,16 +353,6 @@ def plan_experience_invitation(ended: SupportEnded, resident: ResidentContact, l
 
 # --- the daily digest of signals ------------------------------------------------------------------
 
-SIGNAL_THEME_WORDS: Final[dict[str, str]] = {
-    "waiting_times": "Wachttijden",
-    "rules_and_regulations": "Regels en wetten",
-    "reachability": "Bereikbaarheid",
-    "treatment": "Bejegening",
-    "cooperation": "Samenwerking",
-    "other": "Overig",
-}
-SIGNAL_LEVEL_WORDS: Final[dict[str, str]] = {"local": "lokaal", "regional": "regionaal"}
-
 
 @dataclass(frozen=True)
 class SignalFact:
@@ -386,7 +371,7 @@ def signal_fact(signal: SignalRaised) -> SignalFact:
 
 def digest_context(signals: list[SignalFact], day: date) -> dict[str, Any]:
     """The signals grouped by theme (themes in a fixed order, signals by time within a theme)."""
-    order = list(SIGNAL_THEME_WORDS)
+    order = list(SIGNAL_THEME_LABELS)
     themes: dict[str, list[dict[str, Any]]] = {}
     for fact in sorted(signals, key=lambda f: (order.index(f.theme) if f.theme in order else len(order), f.raised_at)):
         themes.setdefault(fact.theme, []).append(
@@ -401,7 +386,7 @@ def digest_context(signals: list[SignalFact], day: date) -> dict[str, Any]:
         "day": day.strftime("%d-%m-%Y"),
         "count": len(signals),
         "themes": [
-            {"name": SIGNAL_THEME_WORDS.get(theme, theme), "count": len(items), "signals": items}
+            {"name": SIGNAL_THEME_LABELS.get(theme, theme), "count": len(items), "signals": items}
             for theme, items in themes.items()
         ],
     }

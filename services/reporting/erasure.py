@@ -19,17 +19,11 @@ from contracts.envelope import CloudEvent
 from contracts.events import ResidentErasureRequested
 from services.kit import erasure
 from services.kit.db import Conn
+from services.reporting.store import events
 
 
 async def erase(conn: Conn, request: ResidentErasureRequested) -> None:
-    await conn.execute(
-        "UPDATE events SET data = jsonb_set(data, '{resident_ref}', to_jsonb($3::text))"
-        " WHERE data ? 'resident_ref' AND data->>'resident_ref' <> $3"
-        " AND (data->>'resident_ref' = $1 OR subject = ANY($2::text[]))",
-        request.resident_ref,
-        request.question_ids,
-        erasure.TOMBSTONE,
-    )
+    await events.erase_resident_refs(conn, request.resident_ref, request.question_ids, erasure.TOMBSTONE)
 
 
 def without_resident_ref(event: CloudEvent) -> CloudEvent:

@@ -7,7 +7,8 @@ import logging
 from contracts.envelope import CloudEvent
 from contracts.events import Event
 from services.kit.db import Conn
-from services.reporting import domain, erasure, store
+from services.reporting import domain, erasure
+from services.reporting.store import events, projections
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +24,7 @@ async def record_event(conn: Conn, event: CloudEvent, payload: Event) -> None:
         log.warning("event with personal data ignored", extra={"event_id": event.id, "ce_type": event.type})
         return
     event = erasure.without_resident_ref(event)
-    if not await store.append_event(conn, event, payload.topic):
+    if not await events.append_event(conn, event, payload.topic):
         return
     for change in domain.changes_of(payload):
-        await store.apply(conn, change)
+        await projections.apply(conn, change)

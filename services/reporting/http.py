@@ -25,8 +25,9 @@ from contracts.codes import LIFE_DOMAINS
 from services.kit import access
 from services.kit.access import Principal
 from services.kit.runtime import Runtime
-from services.reporting import report, suppression
+from services.reporting import periods, report, suppression
 from services.reporting.audience import READERS, resolve_area
+from services.reporting.figures.overview import OverviewFigures
 from services.reporting.ingest import Ingest, ingest
 from services.reporting.tables import SINGLE, CountTable, Period, PublishedTable, Shown, Statistic, Suppression
 
@@ -171,13 +172,13 @@ def report_out(published: suppression.PublishedReport) -> ReportOut:
 
 def requested_period(start: date | None, end: date | None) -> Period:
     """The period asked for; missing ends come from the current quarter. 422 naming the field when wrong."""
-    quarter = report.current_quarter()
+    quarter = periods.current_quarter()
     period = Period(start or quarter.start, end or quarter.end)
     if period.start > period.end:
         raise invalid("from", f"'from' ({period.start}) is after 'to' ({period.end})")
     if (period.end - period.start).days >= MAX_DAYS:
         raise invalid("to", f"the period may be at most {MAX_DAYS} days long")
-    if (wrong := report.month_error(period)) is not None:
+    if (wrong := periods.month_error(period)) is not None:
         raise invalid(*wrong)
     return period
 
@@ -189,7 +190,7 @@ def invalid(field: str, message: str) -> RequestValidationError:
 # --- the overview -------------------------------------------------------------------------------------
 
 
-def overview_tables(figures: report.OverviewFigures) -> tuple[CountTable, CountTable]:
+def overview_tables(figures: OverviewFigures) -> tuple[CountTable, CountTable]:
     """The overview's counts as tables, so suppression sees how they add up."""
     other = figures.total - figures.assigned - figures.waiting - figures.consultation
     by_status = CountTable(
@@ -218,9 +219,7 @@ def overview_tables(figures: report.OverviewFigures) -> tuple[CountTable, CountT
     return by_status, by_domain
 
 
-def suppressed_overview(
-    area: str | None, every_area: dict[str | None, report.OverviewFigures], threshold: int
-) -> Overview:
+def suppressed_overview(area: str | None, every_area: dict[str | None, OverviewFigures], threshold: int) -> Overview:
     """The overview of ``area``, suppressed together with every other area's, so that the region's figures
     and the municipalities' cannot be combined into a hidden count."""
     figures = every_area[area]

@@ -14,12 +14,7 @@ from datetime import datetime
 import asyncpg
 from pydantic import BaseModel, Field
 
-_BY_TYPE = """
-SELECT type, count(*) AS events, max(time) AS newest_event_time, max(stored_at) AS newest_stored_at
-  FROM events
- GROUP BY type
- ORDER BY type
-"""
+from services.reporting.store import events
 
 
 class TypeIngest(BaseModel):
@@ -42,7 +37,7 @@ class Ingest(BaseModel):
 
 
 async def ingest(pool: asyncpg.Pool) -> Ingest:
-    rows = await pool.fetch(_BY_TYPE)
+    rows = await events.counts_by_type(pool)
     stored = [row["newest_stored_at"] for row in rows]
     return Ingest(
         events=sum(row["events"] for row in rows),

@@ -22,7 +22,8 @@ from services.kit import outbox
 from services.kit.db import Conn
 from services.kit.runtime import Runtime
 from services.kit.telemetry import current_traceparent
-from services.reporting import report, suppression
+from services.reporting import periods, report, suppression
+from services.reporting.store import schedule
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +32,7 @@ REGION = "region"
 
 async def statistics_for(rt: Runtime, now: datetime) -> list[StatisticsPublished]:
     """One suppressed StatisticsPublished per municipality and one for the region (current quarter)."""
-    period = report.current_quarter(now)
+    period = periods.current_quarter(now)
     threshold = rt.settings.suppression_threshold
     published = await report.published_reports(rt.db, period, threshold, now=now)
     found = []
@@ -70,13 +71,10 @@ async def claim_turn(conn: Conn, now: datetime, interval: timedelta) -> bool:
 
     A little slack (a tenth of the interval) keeps one instance's own rhythm from skipping a turn.
     """
-    await conn.execute(
-        "INSERT INTO statistics_schedule (id, last_published_at) VALUES (1, NULL) ON CONFLICT DO NOTHING"
-    )
-    last = await conn.fetchval("SELECT last_published_at FROM statistics_schedule WHERE id = 1 FOR UPDATE")
+    last = await schedule.lock_last_published(conn)
     if last is not None and now - last < interval * 0.9:
         return False
-    await conn.execute("UPDATE statistics_schedule SET last_published_at = $1 WHERE id = 1", now)
+    await schedule.mark_published(conn, now)
     return True
 
 

@@ -2,7 +2,7 @@
 
 The embedded broker keeps no history, so reporting keeps its own durable store of every event it
 read (``events``). A rebuild empties the read models and replays that store in the order events were
-stored, in batches, through the very same rules the live handler uses (:func:`store.apply`). Since
+stored, in batches, through the very same rules the live handler uses (:func:`projections.apply`). Since
 those rules are order-independent merges, the result equals the incrementally built state.
 
 It all happens in one transaction that first takes a SHARE lock on ``events``: live handlers (which
@@ -23,7 +23,8 @@ from pydantic import ValidationError
 
 from contracts.events import REGISTRY
 from services.kit.db import Conn
-from services.reporting import domain, store
+from services.reporting import domain
+from services.reporting.store import events, projections
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,7 @@ class Summary:
     seconds: float
 
     def line(self) -> str:
-        tables = len(store.PROJECTIONS)
+        tables = len(projections.PROJECTIONS)
         skipped = f", {self.skipped} skipped (unknown type or invalid)" if self.skipped else ""
         return (
             f"reporting rebuilt: {tables} projections from {self.events} events"
@@ -53,12 +54,10 @@ async def rebuild(conn: Conn, progress: Progress | None = None, batch: int = BAT
     """Empty the projections and replay the event store into them, in one transaction."""
     started = time.perf_counter()
     async with conn.transaction():
-        await conn.execute("LOCK TABLE events IN SHARE MODE")
-        total = await conn.fetchval("SELECT count(*) FROM events")
-        await store.truncate_projections(conn)
+        total = await events.lock_for_replay(conn)
+        await projections.truncate_projections(conn)
         replayed = changes = skipped = 0
-        cursor = await conn.cursor("SELECT type, data FROM events ORDER BY stored_at, event_id")
-        while rows := await cursor.fetch(batch):
+        async for rows in events.in_stored_order(conn, batch):
             for row in rows:
                 applied = await replay(conn, row)
                 changes += applied or 0
@@ -81,5 +80,5 @@ async def replay(conn: Conn, row: asyncpg.Record) -> int | None:
         return None
     found = domain.changes_of(payload)
     for change in found:
-        await store.apply(conn, change)
+        await projections.apply(conn, change)
     return len(found)

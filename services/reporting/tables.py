@@ -4,7 +4,7 @@ Reports are made of two kinds of figure:
 
 - :class:`CountTable` — people (questions, signals, experiences, participants) counted by a row
   category and, optionally, a column category. Row totals, column totals and the grand total are
-  part of what is shown, so suppression (``services/reporting/suppression.py``) works on the table
+  part of what is shown, so suppression (``services/reporting/suppression/``) works on the table
   as a whole: a hidden cell must not be derivable from the totals beside it.
 - :class:`Statistic` — a figure computed over ``n`` people (a median, a p90, an average score). It is
   shown only when ``n`` reaches the threshold.

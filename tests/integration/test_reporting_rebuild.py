@@ -22,7 +22,8 @@ from contracts.envelope import from_model
 from contracts.events import ExperienceShared
 from contracts.topics import EXPERIENCES
 from services.kit.settings import Settings
-from services.reporting import rebuild, store
+from services.reporting import rebuild
+from services.reporting.store import projections
 from tests.support.harness import RunningService, publish, run_service
 from tests.support.reporting import (
     accepted,
@@ -96,7 +97,7 @@ async def reporting(settings: Settings) -> AsyncIterator[RunningService]:
 
 async def dump(service: RunningService) -> dict[str, list[dict[str, Any]]]:
     async with service.runtime.db.acquire() as conn:
-        return await store.dump_projections(conn)
+        return await projections.dump_projections(conn)
 
 
 async def test_the_incremental_state_is_what_the_events_say(reporting: RunningService) -> None:

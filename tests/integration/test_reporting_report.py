@@ -17,7 +17,7 @@ import pytest
 
 from services.kit import access
 from services.kit.settings import Settings
-from services.reporting import report
+from services.reporting import periods, report
 from services.reporting.tables import SINGLE, Period, Report
 from tests.support.harness import RunningService, run_service
 from tests.support.reporting import (
@@ -296,7 +296,7 @@ async def test_bad_filters_are_422s_naming_the_field(scene: Scene) -> None:
 
 async def test_the_default_period_is_the_current_quarter(scene: Scene) -> None:
     body = (await get(scene, await key(scene, "analyst"))).json()
-    quarter = report.current_quarter()
+    quarter = periods.current_quarter()
     assert body["period"] == {"start": quarter.start.isoformat(), "end": quarter.end.isoformat()}
 
 

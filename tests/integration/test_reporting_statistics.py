@@ -21,7 +21,7 @@ from contracts.events import Event, StatisticsPublished
 from contracts.topics import STATISTICS
 from services.kit.runtime import Runtime
 from services.kit.settings import Settings
-from services.reporting import app, publisher, report
+from services.reporting import app, periods, publisher
 from services.reporting.settings import ReportingSettings
 from tests.support.harness import RunningService, read_topic, run_service
 from tests.support.reporting import new_id, question, send, signal, stored, supporter
@@ -72,7 +72,7 @@ def everything_counted(records: list[ConsumerRecord]) -> bool:
 async def test_every_area_gets_suppressed_statistics(reporting: RunningService, settings: Settings) -> None:
     records = await read_topic(settings, STATISTICS, everything_counted, timeout=60)
     latest = latest_by_area(records)
-    quarter = report.current_quarter()
+    quarter = periods.current_quarter()
     threshold = reporting.runtime.settings.suppression_threshold
     for area, (event, payload) in latest.items():
         assert (payload.period_start, payload.period_end, payload.threshold) == (quarter.start, quarter.end, threshold)

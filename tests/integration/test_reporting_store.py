@@ -13,7 +13,8 @@ import pytest
 
 from contracts.events import QuestionReceived, QuestionWaiting, SupporterAssigned
 from services.kit import db
-from services.reporting import domain, store
+from services.reporting import domain
+from services.reporting.store import projections
 
 pytestmark = pytest.mark.integration
 
@@ -60,7 +61,7 @@ def changes(qid: str) -> list[domain.QuestionChange]:
 
 async def apply_in_own_transaction(pool: asyncpg.Pool, change: domain.QuestionChange) -> None:
     async with pool.acquire() as conn, conn.transaction():
-        await store.apply_question(conn, change)
+        await projections.apply_question(conn, change)
 
 
 @pytest.mark.parametrize("order", list(itertools.permutations(range(3))))
@@ -74,7 +75,7 @@ async def test_concurrent_changes_to_one_question_converge(pool: asyncpg.Pool, o
     await asyncio.gather(*(apply_in_own_transaction(pool, all_changes[i]) for i in order))
 
     async with pool.acquire() as conn:
-        fact = await store.question_fact(conn, qid)
+        fact = await projections.question_fact(conn, qid)
         status = await conn.fetchval("SELECT status FROM question_facts WHERE question_id = $1", qid)
     assert fact == expected
     assert status == "assigned"
@@ -84,8 +85,8 @@ async def test_a_repeated_change_writes_nothing_new(pool: asyncpg.Pool) -> None:
     qid = f"q-{uuid.uuid4().hex[:10]}"
     received = changes(qid)[0]
     async with pool.acquire() as conn:
-        first = await store.apply_question(conn, received)
-        second = await store.apply_question(conn, received)
-        stored = await store.question_fact(conn, qid)
+        first = await projections.apply_question(conn, received)
+        second = await projections.apply_question(conn, received)
+        stored = await projections.question_fact(conn, qid)
     assert first == second == stored
     assert stored is not None and stored.complete and stored.life_domains == ("wmo", "debts")

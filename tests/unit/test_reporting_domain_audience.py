@@ -10,7 +10,8 @@ from fastapi.exceptions import RequestValidationError
 
 from services.kit.access import Principal
 from services.reporting.audience import READERS, resolve_area
-from services.reporting.report import Person, day_start, months_in, participation_table, quarter_of
+from services.reporting.figures.participation import Person, participation_table
+from services.reporting.periods import day_start, months_in, quarter_of
 from services.reporting.tables import Period
 
 

@@ -21,16 +21,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
 
-from services.reporting.suppression import (
-    PublishedReport,
-    cells,
-    figures,
-    first_pinned,
-    hide_second_in_lines,
-    lines,
-    publish,
-    suppress,
-)
+from services.reporting.suppression import PublishedReport, cells, publish, suppress
+from services.reporting.suppression.attacker import first_pinned
+from services.reporting.suppression.single import hide_second_in_lines
+from services.reporting.suppression.table import figures, lines
 from services.reporting.tables import (
     SECONDARY,
     SINGLE,

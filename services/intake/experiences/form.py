@@ -12,21 +12,11 @@ from typing import Any, ClassVar, Final
 
 from pydantic import ValidationError
 
+from contracts.labels import AGREEMENT_LABELS
 from services.intake.experiences.domain import SKIP, STATEMENTS, ExperienceAnswers, parse_agreement
-from services.intake.webforms import Choice, FieldError, ordered, translate
+from services.intake.webforms import Choice, FieldError, choices, ordered, translate
 
-#: The statements as the resident reads them, in the order of the form.
-STATEMENT_LABELS: Final[dict[str, str]] = {
-    "knew_where_to_go": "Ik wist waar ik terecht kon",
-    "helped_quickly": "Ik werd snel geholpen",
-    "supporter_on_my_side": "Mijn cliëntondersteuner stond aan mijn kant",
-}
-AGREEMENT_CHOICES: Final[tuple[Choice, ...]] = (
-    ("agree", "Eens", ""),
-    ("neutral", "Neutraal", ""),
-    ("disagree", "Oneens", ""),
-    (SKIP, "Sla ik over", ""),
-)
+AGREEMENT_CHOICES: Final[tuple[Choice, ...]] = (*choices(AGREEMENT_LABELS), (SKIP, "Sla ik over", ""))
 SCORE_CHOICES: Final[tuple[Choice, ...]] = tuple((str(n), str(n), "") for n in range(1, 11))
 
 MESSAGES: Final[dict[str, str]] = {

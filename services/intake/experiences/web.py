@@ -15,7 +15,8 @@ from typing import Final
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from services.intake.experiences.form import AGREEMENT_CHOICES, SCORE_CHOICES, STATEMENT_LABELS, ExperienceForm
+from contracts.labels import STATEMENT_LABELS
+from services.intake.experiences.form import AGREEMENT_CHOICES, SCORE_CHOICES, ExperienceForm
 from services.intake.experiences.handlers import LinkNotUsable, Participation
 from services.intake.web import SECURITY_HEADERS, Pages
 from services.intake.webforms import FieldError

@@ -24,16 +24,16 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Final, Literal
+from typing import Annotated, Final
 
 from pydantic import BaseModel, ConfigDict, StringConstraints, field_validator
 
-from contracts.codes import LifeDomain
+from contracts.codes import SIGNAL_STATUSES, LifeDomain, SignalStatus
 from contracts.events import SignalLevel, SignalSource, SignalTheme, refuse_bsn
+from contracts.labels import SIGNAL_STATUS_LABELS
 from services.kit.access import Principal
 
-SignalStatus = Literal["raised", "acknowledged", "answered"]
-STATUSES: Final[tuple[SignalStatus, ...]] = ("raised", "acknowledged", "answered")
+STATUSES: Final[tuple[SignalStatus, ...]] = SIGNAL_STATUSES
 
 DESK: Final = "municipality"
 COUNCIL: Final = "council"
@@ -267,12 +267,14 @@ class ResidentStatus:
 
 RESIDENT_STATUS: Final[dict[SignalStatus, ResidentStatus]] = {
     "raised": ResidentStatus(
-        "Ontvangen",
+        SIGNAL_STATUS_LABELS["raised"],
         "Wij hebben uw signaal doorgestuurd naar de gemeente. De gemeente heeft het nog niet gelezen.",
     ),
     "acknowledged": ResidentStatus(
-        "Gelezen",
+        SIGNAL_STATUS_LABELS["acknowledged"],
         "De gemeente heeft uw signaal gelezen. U krijgt hier een antwoord. Kijk later nog eens op deze pagina.",
     ),
-    "answered": ResidentStatus("Beantwoord", "De gemeente heeft uw signaal gelezen en gaf dit antwoord:"),
+    "answered": ResidentStatus(
+        SIGNAL_STATUS_LABELS["answered"], "De gemeente heeft uw signaal gelezen en gaf dit antwoord:"
+    ),
 }

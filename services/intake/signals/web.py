@@ -17,7 +17,8 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from contracts.codes import MUNICIPALITIES
-from services.intake import web, webforms
+from contracts.labels import SIGNAL_THEME_RESIDENT_LABELS
+from services.intake import web
 from services.intake.signals import domain, store
 from services.intake.signals.handlers import Signals
 from services.intake.webforms import SignalForm
@@ -31,7 +32,6 @@ FORM_TITLE: Final = "Signaal of ervaring doorgeven"
 LINK_COOKIE_SECONDS: Final = 30 * 60
 #: Status pages are personal: search engines must not keep them.
 STATUS_HEADERS: Final[dict[str, str]] = {**web.SECURITY_HEADERS, "X-Robots-Tag": "noindex, nofollow"}
-THEMES: Final[dict[str, str]] = {code: label for code, label, _ in webforms.THEME_CHOICES}
 
 
 def paragraphs(text: str) -> list[str]:
@@ -114,7 +114,7 @@ def router(rt: Runtime, signals: Signals, pages: web.Pages) -> APIRouter:
             "signal_status.html",
             title="Uw signaal",
             state=domain.RESIDENT_STATUS[signal.status],
-            theme=THEMES.get(signal.theme, signal.theme),
+            theme=SIGNAL_THEME_RESIDENT_LABELS.get(signal.theme, signal.theme),
             municipality=MUNICIPALITIES.get(signal.municipality, signal.municipality),
             raised_on=dutch_date(signal.raised_at),
             answer=paragraphs(signal.answer.text) if signal.answer else [],

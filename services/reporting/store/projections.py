@@ -1,9 +1,11 @@
-"""PostgreSQL access for reporting: the event store, and applying projection changes to the read models.
+"""The read models: applying projection changes, reading a fact back, emptying and dumping them all.
 
 Every read model row is a fact from :mod:`services.reporting.domain`; its columns are the fact's
 fields plus what the fact derives (a status). A change is applied by locking the row (creating it
-when new), merging in Python with the domain's rule, and writing back only what changed. The report
-queries live in :mod:`services.reporting.report`.
+when new), merging in Python with the domain's rule, and writing back what changed.
+
+Each read model's statements are fixed when its :class:`Projection` is made: its table, and columns
+named after the fact's fields. Values are always parameters.
 """
 
 from __future__ import annotations
@@ -11,11 +13,11 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, fields
+from functools import cached_property
 from typing import Any, Generic, TypeVar, cast
 
 import asyncpg
 
-from contracts.envelope import CloudEvent
 from services.kit.db import Conn
 from services.reporting import domain
 from services.reporting.domain import (
@@ -39,30 +41,66 @@ _ARRAY_COLUMNS = frozenset({"life_domains", "municipalities"})
 
 @dataclass(frozen=True)
 class Projection(Generic[F, C]):
-    """One read model: its table, the fact type of its rows and the domain's merge rule."""
+    """One read model: its table, the fact type of its rows, the domain's merge rule and the columns the
+    fact derives (``fact.derived()``), stored beside its fields so that reports can filter on them."""
 
     table: str
     fact_type: type[F]
     merge: Callable[[F | None, C], F]
+    derived: tuple[str, ...] = ()
 
-    @property
+    @cached_property
     def columns(self) -> tuple[str, ...]:
+        """The fact's fields, in order: what a row reads back as."""
         return tuple(f.name for f in fields(self.fact_type))  # type: ignore[arg-type]
 
     @property
     def key(self) -> str:
         return self.columns[0]
 
+    @cached_property
+    def written(self) -> tuple[str, ...]:
+        """Every column a change writes: the fact's fields, then the derived ones."""
+        return (*self.columns, *self.derived)
 
-QUESTIONS = Projection("question_facts", QuestionFact, domain.merge_question)
-ASSIGNMENTS = Projection("assignment_facts", AssignmentFact, domain.merge_assignment)
+    @cached_property
+    def insert_or_lock(self) -> str:
+        """Create the row from ``$1…`` (the :attr:`written` values), or lock the existing one; both return it."""
+        placeholders = ", ".join(f"${i}" for i in range(1, len(self.written) + 1))
+        return (
+            f"INSERT INTO {self.table} ({', '.join(self.written)}) VALUES ({placeholders})"
+            f" ON CONFLICT ({self.key}) DO UPDATE SET {self.key} = EXCLUDED.{self.key}"
+            f" RETURNING {', '.join(self.columns)}"
+        )
+
+    @cached_property
+    def update(self) -> str:
+        """Write every column of the row ``$1`` (the key) from ``$2…`` (the other :attr:`written` values)."""
+        assignments = ", ".join(f"{name} = ${i}" for i, name in enumerate(self.written[1:], start=2))
+        return f"UPDATE {self.table} SET {assignments} WHERE {self.key} = $1"
+
+    @cached_property
+    def select(self) -> str:
+        """The row whose key is ``$1``."""
+        return f"SELECT {', '.join(self.columns)} FROM {self.table} WHERE {self.key} = $1"
+
+    @cached_property
+    def dump(self) -> str:
+        """Every row, in key order."""
+        return f"SELECT * FROM {self.table} ORDER BY {self.key}"
+
+
+QUESTIONS = Projection("question_facts", QuestionFact, domain.merge_question, derived=("status",))
+ASSIGNMENTS = Projection("assignment_facts", AssignmentFact, domain.merge_assignment, derived=("state",))
 SUPPORTERS = Projection("supporter_facts", SupporterFact, domain.merge_supporter)
-SIGNALS = Projection("signal_facts", SignalFact, domain.merge_signal)
+SIGNALS = Projection("signal_facts", SignalFact, domain.merge_signal, derived=("status",))
 EXPERIENCES = Projection("experience_facts", ExperienceFact, domain.merge_experience)
 MEETINGS = Projection("meeting_facts", MeetingFact, domain.merge_meeting)
 
 #: Every read model, in the order a rebuild empties them.
 PROJECTIONS: tuple[Projection[Any, Any], ...] = (QUESTIONS, ASSIGNMENTS, SUPPORTERS, SIGNALS, EXPERIENCES, MEETINGS)
+
+_TRUNCATE = f"TRUNCATE {', '.join(p.table for p in PROJECTIONS)}"
 
 _BY_CHANGE: dict[type, Projection[Any, Any]] = {
     QuestionChange: QUESTIONS,
@@ -72,22 +110,6 @@ _BY_CHANGE: dict[type, Projection[Any, Any]] = {
     ExperienceFact: EXPERIENCES,
     MeetingFact: MEETINGS,
 }
-
-
-async def append_event(conn: Conn, event: CloudEvent, topic: str) -> bool:
-    """Keep ``event`` in the event store; return False when it was stored before."""
-    stored = await conn.fetchval(
-        "INSERT INTO events (event_id, topic, type, subject, municipality, time, data)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb) ON CONFLICT (event_id) DO NOTHING RETURNING true",
-        event.id,
-        topic,
-        event.type,
-        event.subject,
-        event.municipality or event.data.get("municipality"),
-        event.time,
-        json.dumps(event.data, ensure_ascii=False),
-    )
-    return bool(stored)
 
 
 async def apply(conn: Conn, change: Change) -> object:
@@ -109,41 +131,28 @@ async def merge_into(conn: Conn, projection: Projection[F, C], change: C) -> F:
     idempotent, so a freshly inserted row needs no second write.
     """
     fresh = projection.merge(None, change)
-    values = row_values(fresh)
-    names = list(values)
-    placeholders = ", ".join(f"${i}" for i in range(1, len(names) + 1))
-    row = await conn.fetchrow(
-        f"INSERT INTO {projection.table} ({', '.join(names)}) VALUES ({placeholders})"
-        f" ON CONFLICT ({projection.key}) DO UPDATE SET {projection.key} = EXCLUDED.{projection.key}"
-        f" RETURNING {', '.join(projection.columns)}",
-        *values.values(),
-    )
+    row = await conn.fetchrow(projection.insert_or_lock, *row_values(projection, fresh))
     assert row is not None
     current = fact_from_row(projection, row)
     merged = projection.merge(current, change)
     if merged != current:
-        new_values = row_values(merged)
-        updated = [name for name in new_values if name != projection.key]
-        assignments = ", ".join(f"{name} = ${i}" for i, name in enumerate(updated, start=2))
-        await conn.execute(
-            f"UPDATE {projection.table} SET {assignments} WHERE {projection.key} = $1",
-            new_values[projection.key],
-            *(new_values[name] for name in updated),
-        )
+        await conn.execute(projection.update, *row_values(projection, merged))
     return merged
 
 
-def row_values(fact: Any) -> dict[str, Any]:
-    """The fact as column values: tuples become arrays, participants JSON, plus derived columns."""
-    values: dict[str, Any] = {}
-    for f in fields(fact):
-        value = getattr(fact, f.name)
-        if f.name == "participants":
-            value = json.dumps([asdict(p) for p in value])
-        elif isinstance(value, tuple):
-            value = list(value)
-        values[f.name] = value
-    return values | fact.derived()
+def row_values(projection: Projection[Any, Any], fact: Any) -> list[Any]:
+    """The fact as the values of :attr:`Projection.written`: tuples become arrays, participants JSON."""
+    values = [column_value(name, getattr(fact, name)) for name in projection.columns]
+    derived = fact.derived()
+    return values + [derived[name] for name in projection.derived]
+
+
+def column_value(name: str, value: Any) -> Any:
+    if name == "participants":
+        return json.dumps([asdict(p) for p in value])
+    if isinstance(value, tuple):
+        return list(value)
+    return value
 
 
 def fact_from_row(projection: Projection[F, Any], row: asyncpg.Record) -> F:
@@ -161,30 +170,24 @@ def participants_from_json(raw: str | Sequence[Any]) -> tuple[ParticipantFact, .
     return tuple(ParticipantFact(**(item | {"life_domains": tuple(item["life_domains"])})) for item in items)
 
 
-def question_from_row(row: asyncpg.Record) -> QuestionFact:
-    return fact_from_row(QUESTIONS, row)
-
-
 async def question_fact(conn: Conn, question_id: str) -> QuestionFact | None:
     return await fact(conn, QUESTIONS, question_id)
 
 
 async def fact(conn: Conn, projection: Projection[F, Any], key: str) -> F | None:
-    row = await conn.fetchrow(
-        f"SELECT {', '.join(projection.columns)} FROM {projection.table} WHERE {projection.key} = $1", key
-    )
+    row = await conn.fetchrow(projection.select, key)
     return fact_from_row(projection, row) if row else None
 
 
 async def truncate_projections(conn: Conn) -> None:
     """Empty every read model (the event store stays): the start of a rebuild."""
-    await conn.execute(f"TRUNCATE {', '.join(p.table for p in PROJECTIONS)}")
+    await conn.execute(_TRUNCATE)
 
 
 async def dump_projections(conn: Conn) -> dict[str, list[dict[str, Any]]]:
     """Every read model's rows, in key order: to compare a rebuild with the incremental state."""
     dumps = {}
     for projection in PROJECTIONS:
-        rows = await conn.fetch(f"SELECT * FROM {projection.table} ORDER BY {projection.key}")
+        rows = await conn.fetch(projection.dump)
         dumps[projection.table] = [dict(row) for row in rows]
     return dumps
