@@ -18,7 +18,7 @@ import uvicorn
 from aiokafka import AIOKafkaProducer
 from fastapi import APIRouter, FastAPI
 
-from services.kit import access, broker, db
+from services.kit import access, broker, db, web
 from services.kit.asyncapi_http import add_asyncapi
 from services.kit.consumer import EventConsumer, Subscription
 from services.kit.http import add_basics
@@ -158,6 +158,7 @@ def create_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
     app.state.runtime = runtime
     add_basics(app, runtime.readiness)
     add_asyncapi(app)
+    web.install(app, f"services.{spec.name}")
     for router in spec.routers(runtime):
         app.include_router(router)
     return app

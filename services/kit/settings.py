@@ -47,9 +47,12 @@ class Settings(BaseSettings):
         default=SecretStr(""), description="shared secret for internal calls between services"
     )
     # Resident web form (intake)
-    web_cookie_secure: bool = Field(default=False, description="mark the form's cookie Secure (serve over https)")
+    web_cookie_secure: bool = Field(default=False, description="mark the pages' cookies Secure (serve over https)")
     web_rate_limit: int = Field(default=10, ge=1, le=100_000, description="form submissions per client per window")
     web_rate_window_seconds: float = Field(default=600, gt=0, le=86_400, description="the rate limit's window")
+    # Staff page sessions (services/kit/web/sessions.py)
+    web_session_idle_minutes: float = Field(default=30, gt=0, le=24 * 60, description="a session ends this idle")
+    web_session_hours: float = Field(default=12, gt=0, le=7 * 24, description="a session ends this long after sign-in")
 
     # Encryption at rest (services/kit/crypto.py). Empty: the keys in <data_dir>/secrets.json (made once).
     encryption_keys: SecretStr = Field(
