@@ -3,7 +3,8 @@
 A key looks like ``slk_<key id>_<secret>``; it is shown once by ``samenloket apikey create`` and
 only the SHA-256 of the secret is stored (in the ``access`` schema, which the kit owns and every
 service reads, as it would an identity provider). The secret is 256 random bits, so a fast hash is
-as safe as a slow one here: there is nothing to guess.
+as safe as a slow one here: there is nothing to guess. Staff who sign in to pages with a key get a
+server-side session (:mod:`services.kit.access.sessions`); revoking the key ends those sessions too.
 
 Scopes:
 - ``submit``: a partner organisation submits questions (API or topic);

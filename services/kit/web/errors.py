@@ -17,7 +17,7 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse
 from jinja2 import Environment
 from starlette.exceptions import HTTPException
-from starlette.routing import Route
+from starlette.routing import Match
 
 from services.kit.web.headers import page
 from services.kit.web.templates import environment
@@ -56,13 +56,18 @@ def wants_page(request: Request) -> bool:
     return "text/html" in request.headers.get("accept", "")
 
 
+def serves(app: FastAPI, path: str) -> bool:
+    """Whether ``app`` answers ``GET path`` (asked of its routes, as the router itself would)."""
+    scope = {"type": "http", "method": "GET", "path": path, "root_path": "", "headers": [], "query_string": b""}
+    return any(route.matches(scope)[0] == Match.FULL for route in app.router.routes)
+
+
 def start_of(request: Request) -> str | None:
-    """The page to go back to: the first page above this path that the app has (``/dashboard`` for
-    ``/dashboard/iets``), or ``/`` when the app serves a front page; None when it has neither."""
-    paths = {r.path for r in request.app.routes if isinstance(r, Route) and "GET" in (r.methods or ())}
+    """The page to go back to: the start of this part of the site (``/dashboard`` for ``/dashboard/iets``),
+    or ``/`` when the app serves a front page; None when it has neither."""
     section = "/" + request.url.path.strip("/").split("/", 1)[0]
     for candidate in (section, "/"):
-        if candidate in paths and candidate != request.url.path:
+        if candidate != request.url.path and serves(request.app, candidate):
             return candidate
     return None
 
