@@ -89,6 +89,7 @@ def error_page(request: Request, status_code: int, headers: dict[str, str] | Non
             paragraphs=paragraphs,
             back_url=back or "",
             back_text="Naar de beginpagina",
+            home_url=back or "/",
         )
     )
     return page(html, status_code, headers)
