@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 import pytest
@@ -189,4 +191,21 @@ def test_the_kits_pages_extend_one_base_and_escape() -> None:
     )
     assert "&lt;script&gt;" in html and "<script>" not in html
     assert html.count("<main") == 1 and 'class="skip-link"' in html
+
+
+def test_every_page_template_extends_the_one_base() -> None:
+    """No service keeps a base template of its own; every page template extends a layout (which extends base.html)."""
+    root = Path(__file__).resolve().parents[2] / "services"
+    pages = [root / name / "templates" for name in ("intake", "matching", "reporting")]
+    pages.append(root / "notifications" / "pages")
+    templates = [t for folder in pages for t in folder.glob("*.html") if not t.name.startswith("_")]
+    assert len(templates) >= 12
+    for template in templates:
+        assert template.name != "base.html", template
+        first = template.read_text(encoding="utf-8").lstrip()
+        assert re.match(r'(\{#.*?#\}\s*)?\{% extends "(base|resident|staff)\.html" %\}', first, re.DOTALL), template
+
+
+def test_staff_pages_read_times_in_dutch_time() -> None:
+    assert dutch_datetime(datetime(2026, 7, 1, 12, 5, tzinfo=UTC)) == "1 juli 2026, 14:05"
     assert dutch_datetime(None) == ""
