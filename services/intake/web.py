@@ -3,8 +3,8 @@
 Plain HTML forms that work without JavaScript, at phone width and by keyboard. They validate with
 the API's own models (see :mod:`services.intake.webforms`) and store through the same use cases as
 the API (:meth:`Intake.submit_question`; signals: :mod:`services.intake.signals.web`). Every POST passes a rate
-limit per client and a CSRF check (see :mod:`services.intake.webguard`); every page carries a
-strict Content-Security-Policy (no inline script or style is needed).
+limit per client and a CSRF check, and every page carries the kit's security headers (all from the web
+kit, :mod:`services.kit.web`); the pages extend the kit's one base template through ``resident.html``.
 
 The rate limit keys on the client address uvicorn reports. Behind a reverse proxy, let uvicorn
 trust the proxy's ``X-Forwarded-For`` (``FORWARDED_ALLOW_IPS``; by default only 127.0.0.1 is
@@ -17,34 +17,27 @@ import logging
 import uuid
 from collections import defaultdict
 from functools import lru_cache
-from importlib import resources
 from typing import Any, Final
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import HTMLResponse, RedirectResponse
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment
 
 from services.intake import store, webforms
 from services.intake.handlers import Intake
 from services.intake.settings import IntakeSettings
 from services.intake.webforms import FieldError, QuestionForm
-from services.intake.webguard import CsrfTokens, RateLimiter, csrf_key
 from services.kit.runtime import Runtime
+from services.kit.web.csrf import CSRF_FIELD, CsrfCookie, CsrfTokens, csrf_key
+from services.kit.web.forms import FormValues, read_form
+from services.kit.web.headers import page, redirect
+from services.kit.web.ratelimit import RateLimiter
+from services.kit.web.templates import environment as page_environment
 
 log = logging.getLogger(__name__)
 
-CSS_PATH: Final = "/static/samenloket.css"
-CSRF_FIELD: Final = "csrf_token"
-#: Far more than any honest form needs (the longest text is 4,000 characters).
-MAX_BODY_BYTES: Final = 64 * 1024
-
-SECURITY_HEADERS: Final[dict[str, str]] = {
-    "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-    "X-Frame-Options": "DENY",
-    "Cache-Control": "no-store",
-}
+#: How long a form may stay open before it must be loaded again (a resident may take their time).
+CSRF_MAX_AGE_SECONDS: Final = 24 * 3600
 
 CHOICES: Final[dict[str, Any]] = {
     "life_domain_choices": webforms.LIFE_DOMAIN_CHOICES,
@@ -63,18 +56,7 @@ CHOICES: Final[dict[str, Any]] = {
 
 @lru_cache(maxsize=1)
 def environment() -> Environment:
-    return Environment(
-        loader=PackageLoader("services.intake", "templates"),
-        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=True),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-
-
-@lru_cache(maxsize=1)
-def stylesheet() -> bytes:
-    return resources.files("services.intake").joinpath("static/samenloket.css").read_bytes()
+    return page_environment("services.intake", layout="resident.html")
 
 
 def reference_of(question_id: uuid.UUID) -> str:
@@ -86,26 +68,17 @@ class Pages:
     """Rendering and guarding of the resident pages of one intake process."""
 
     def __init__(self, settings: IntakeSettings) -> None:
-        self.csrf = CsrfTokens(csrf_key(settings.internal_token.get_secret_value()))
-        self.limiter = RateLimiter(settings.web_rate_limit, settings.web_rate_window_seconds)
+        tokens = CsrfTokens(csrf_key(settings.internal_token.get_secret_value()), CSRF_MAX_AGE_SECONDS)
         self.secure = settings.web_cookie_secure
         # The __Host- prefix binds a Secure cookie to this exact host and path.
-        self.cookie = "__Host-samenloket_csrf" if self.secure else "samenloket_csrf"
+        self.csrf = CsrfCookie(tokens, "__Host-samenloket_csrf" if self.secure else "samenloket_csrf", "/", self.secure)
+        self.limiter = RateLimiter(settings.web_rate_limit, settings.web_rate_window_seconds)
 
     def render(self, template: str, status: int = 200, token: str | None = None, **context: Any) -> HTMLResponse:
         context.setdefault("errors", [])
-        html = environment().get_template(template).render(css=CSS_PATH, **context)
-        response = HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
+        response = page(environment().get_template(template).render(**context), status)
         if token:
-            response.set_cookie(
-                self.cookie,
-                token,
-                max_age=int(self.csrf.max_age),
-                path="/",
-                secure=self.secure,
-                httponly=True,
-                samesite="strict",
-            )
+            self.csrf.set(response, token)
         return response
 
     def form_page(
@@ -124,23 +97,21 @@ class Pages:
         )
 
     def token_for(self, request: Request) -> str:
-        """The visitor's current token when still good (several open tabs keep working), else a new one."""
-        existing = request.cookies.get(self.cookie)
-        return existing if existing and self.csrf.valid(existing) else self.csrf.issue()
+        return self.csrf.token_for(request)
 
-    async def admit(self, request: Request, back_url: str) -> tuple[dict[str, list[str]], str] | Response:
+    async def admit(self, request: Request, back_url: str) -> tuple[FormValues, str] | Response:
         """Rate limit, size and CSRF checks of a POST: ``(form values, token)``, or the page refusing it."""
         client = request.client.host if request.client else "unknown"
         wait = self.limiter.take(client)
         if wait:
             return self.too_many(wait, back_url)
-        if int(request.headers.get("content-length") or 0) > MAX_BODY_BYTES:
+        values = await read_form(request)
+        if values is None:
             return self.error(
                 413, "Uw bericht is te lang", ["Maak uw tekst korter en probeer het opnieuw."], back_url, "Terug"
             )
-        values = await form_values(request)
         token = (values.get(CSRF_FIELD) or [""])[0]
-        if not self.csrf.check(request.cookies.get(self.cookie), token):
+        if not self.csrf.ok(request, token):
             return self.error(
                 403,
                 "Dit formulier is verlopen",
@@ -184,12 +155,6 @@ class Pages:
         )
 
 
-async def form_values(request: Request) -> dict[str, list[str]]:
-    """Every text value of the posted form by name (files are refused, repeated names kept)."""
-    form = await request.form(max_files=0, max_fields=100)
-    return {name: [v for v in form.getlist(name) if isinstance(v, str)] for name in form}
-
-
 def router(rt: Runtime, intake: Intake, pages: Pages) -> APIRouter:
     """The resident pages. Not part of the API's OpenAPI description. ``pages`` is the one of this
     process: every resident form shares its rate limit and CSRF key."""
@@ -217,7 +182,7 @@ def router(rt: Runtime, intake: Intake, pages: Pages) -> APIRouter:
         except Exception:
             log.exception("web form: storing a question failed")
             return pages.unavailable("/")
-        return RedirectResponse(f"/bevestiging/{accepted.question_id}", status_code=303, headers=SECURITY_HEADERS)
+        return redirect(f"/bevestiging/{accepted.question_id}")
 
     @r.get("/bevestiging/{question_id}", response_class=HTMLResponse)
     async def confirmation(question_id: str) -> Response:
@@ -232,14 +197,6 @@ def router(rt: Runtime, intake: Intake, pages: Pages) -> APIRouter:
                 "Naar het formulier",
             )
         return pages.render("confirmation.html", title="Uw vraag is ontvangen", reference=reference_of(qid))
-
-    @r.get(CSS_PATH)
-    async def css() -> Response:
-        return Response(
-            stylesheet(),
-            media_type="text/css",
-            headers={"Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"},
-        )
 
     return r
 

@@ -32,6 +32,7 @@ from contracts.labels import (
     SIGNAL_THEME_RESIDENT_LABELS,
 )
 from services.intake.domain import SignalSubmission
+from services.kit.web.forms import first
 
 #: A choice in a list: (code, label, hint or "").
 Choice = tuple[str, str, str]
@@ -184,11 +185,6 @@ class FieldError:
     anchor: str
 
 
-def _first(values: Mapping[str, Sequence[str]], name: str) -> str:
-    found = values.get(name) or [""]
-    return found[0].strip()
-
-
 def normalise_postcode(value: str) -> str:
     """``3311``, ``3311AB`` and ``3311 ab`` all become ``3311``; anything else is left for validation."""
     match = _POSTCODE.match(value)
@@ -277,19 +273,19 @@ class QuestionForm:
     def parse(cls, values: Mapping[str, Sequence[str]]) -> QuestionForm:
         return cls(
             life_domains=[v for v in values.get("life_domains", []) if v],
-            description=_first(values, "description"),
-            preferred_supporter_kind=_first(values, "preferred_supporter_kind"),
-            language=_first(values, "language"),
-            meeting_preference=_first(values, "meeting_preference"),
-            name=_first(values, "name"),
-            email=_first(values, "email"),
-            phone=_first(values, "phone"),
-            preferred_channel=_first(values, "preferred_channel"),
-            postcode=_first(values, "postcode"),
-            municipality=_first(values, "municipality"),
-            found_via=_first(values, "found_via"),
-            age_band=_first(values, "age_band"),
-            consent=_first(values, "consent") == "ja",
+            description=first(values, "description"),
+            preferred_supporter_kind=first(values, "preferred_supporter_kind"),
+            language=first(values, "language"),
+            meeting_preference=first(values, "meeting_preference"),
+            name=first(values, "name"),
+            email=first(values, "email"),
+            phone=first(values, "phone"),
+            preferred_channel=first(values, "preferred_channel"),
+            postcode=first(values, "postcode"),
+            municipality=first(values, "municipality"),
+            found_via=first(values, "found_via"),
+            age_band=first(values, "age_band"),
+            consent=first(values, "consent") == "ja",
         )
 
     def payload(self) -> dict[str, Any]:
@@ -348,12 +344,12 @@ class SignalForm:
     @classmethod
     def parse(cls, values: Mapping[str, Sequence[str]]) -> SignalForm:
         return cls(
-            theme=_first(values, "theme"),
-            life_domain=_first(values, "life_domain"),
-            municipality=_first(values, "municipality"),
-            level=_first(values, "level"),
-            raised_by=_first(values, "raised_by"),
-            text=_first(values, "text"),
+            theme=first(values, "theme"),
+            life_domain=first(values, "life_domain"),
+            municipality=first(values, "municipality"),
+            level=first(values, "level"),
+            raised_by=first(values, "raised_by"),
+            text=first(values, "text"),
         )
 
     def payload(self) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from aiokafka import AIOKafkaProducer
 from fastapi import APIRouter, FastAPI
 from faststream.kafka import KafkaBroker, KafkaRouter
 
-from services.kit import access, broker, db
+from services.kit import access, broker, db, web
 from services.kit.asyncapi_http import add_asyncapi
 from services.kit.http import add_basics
 from services.kit.logs import setup_logging
@@ -187,6 +187,7 @@ def create_app(spec: ServiceSpec[Any], settings: Settings | None = None) -> Fast
     app.state.runtime = runtime
     add_basics(app, runtime.readiness)
     add_asyncapi(app)
+    web.install(app, f"services.{spec.name}")
     for router in spec.routers(runtime.container):
         app.include_router(router)
     return app

@@ -50,6 +50,9 @@ class Settings(BaseSettings):
         default=SecretStr(""), description="shared secret for internal calls between services"
     )
     web_cookie_secure: bool = Field(default=False, description="mark the pages' cookies Secure (serve over https)")
+    # Staff page sessions (services/kit/web/sessions.py)
+    web_session_idle_minutes: float = Field(default=30, gt=0, le=24 * 60, description="a session ends this idle")
+    web_session_hours: float = Field(default=12, gt=0, le=7 * 24, description="a session ends this long after sign-in")
 
     # Consumption
     consumer_max_attempts: int = Field(default=5, ge=1, le=100)

@@ -7,17 +7,21 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse
+from jinja2 import Environment
 from pydantic import BaseModel
 
 from contracts.events import NotificationChannel, RecipientRole
 from services.kit import access
 from services.kit.http import internal_auth
 from services.kit.runtime import Runtime
+from services.kit.web.headers import NOINDEX, page
+from services.kit.web.templates import environment as page_environment
 from services.notifications import store
 from services.notifications.digest import run_digest
 from services.notifications.domain import DeliveryStatus, notification_id, opt_out_key, verify_opt_out_token
@@ -149,16 +153,10 @@ def router(rt: Runtime, notifier: Notifier) -> APIRouter:
     return api
 
 
-_PAGE = """<!DOCTYPE html>
-<html lang="nl"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Samenloket: afmelden</title></head>
-<body style="font-family:Arial,Helvetica,sans-serif;font-size:17px;line-height:1.5;max-width:600px;margin:24px auto;">
-{body}
-</body></html>"""
-
-
-def _page(body: str, status_code: int = 200) -> HTMLResponse:
-    return HTMLResponse(_PAGE.format(body=body), status_code=status_code)
+@lru_cache(maxsize=1)
+def pages() -> Environment:
+    """The opt-out page's templates (``pages/``; the mail templates are another matter, see rendering.py)."""
+    return page_environment("services.notifications", folder="pages")
 
 
 def opt_out_router(rt: Runtime) -> APIRouter:
@@ -169,27 +167,31 @@ def opt_out_router(rt: Runtime) -> APIRouter:
     """
     api = APIRouter(tags=["opt-out"])
     key = opt_out_key(rt.settings.internal_token.get_secret_value())
-    invalid = "<p>Deze link werkt niet. Misschien is hij niet helemaal goed gekopieerd.</p>"
+    home = rt.settings.public_url or rt.settings.intake_url
+
+    def show(state: str, status_code: int = 200, action: str = "") -> HTMLResponse:
+        html = (
+            pages()
+            .get_template("opt_out.html")
+            .render(title="Afmelden – Samenloket", home_url=home, state=state, action=action)
+        )
+        return page(html, status_code, NOINDEX)
 
     @api.get("/opt-out", response_class=HTMLResponse)
     async def opt_out_page(token: str) -> HTMLResponse:
         """A page asking to confirm the opt-out."""
         if verify_opt_out_token(key, token) is None:
-            return _page(invalid, status.HTTP_400_BAD_REQUEST)
-        action = f"/api/v1/opt-out?token={quote(token, safe='')}"
-        return _page(
-            "<h1>Afmelden</h1><p>Wilt u geen berichten meer van het Samenloket krijgen over uw vraag?</p>"
-            f'<form method="post" action="{action}"><button type="submit">Ja, meld mij af</button></form>'
-        )
+            return show("invalid", status.HTTP_400_BAD_REQUEST)
+        return show("ask", action=f"/api/v1/opt-out?token={quote(token, safe='')}")
 
     @api.post("/opt-out", response_class=HTMLResponse)
     async def opt_out(token: str) -> HTMLResponse:
         """Record the opt-out: later messages to this resident are skipped."""
         ref_hash = verify_opt_out_token(key, token)
         if ref_hash is None:
-            return _page(invalid, status.HTTP_400_BAD_REQUEST)
+            return show("invalid", status.HTTP_400_BAD_REQUEST)
         async with rt.db.acquire() as conn:
             await store.record_opt_out(conn, ref_hash)
-        return _page("<h1>U bent afgemeld</h1><p>U krijgt geen berichten meer van ons over uw vraag.</p>")
+        return show("done")
 
     return api

@@ -2,9 +2,9 @@
 
 Server-rendered with Jinja2, plain HTML, no JavaScript: filters are a GET form (so a URL can be
 shared), charts are inline SVG (``charts.py``). Staff sign in with an API key of a report reader
-(``analyst``, ``council`` or ``municipality``) through the kit's signed session cookie
-(``services/kit/websession.py``); the CSV export and the quarterly report also take the key in the
-``Authorization`` header, for scripts. A key tied to a municipality sees that municipality only
+(``analyst``, ``council`` or ``municipality``); sign-in, the server-side session, CSRF and the layout
+come from the web kit (:mod:`services.kit.web.staff`); the CSV export and the quarterly report also
+take the key in the ``Authorization`` header, for scripts. A key tied to a municipality sees that municipality only
 (``audience.resolve_area``). Every figure shown comes from ``report.published_report`` (suppressed
 together with the other areas' reports of the period): small counts are ``<10`` (``<threshold>``) on
 the page, in the charts, in the CSV and in the sentences of the report.
@@ -13,20 +13,20 @@ the page, in the charts, in the CSV and in the sentences of the report.
 from __future__ import annotations
 
 from functools import lru_cache
-from importlib import resources
 from typing import Any, Final
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Request, Response, status
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, RedirectResponse
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment
 
 from contracts.codes import MUNICIPALITIES
 from services.kit.access import Principal, bearer
 from services.kit.dutch import dutch_date, today
 from services.kit.runtime import Runtime
-from services.kit.websession import CSRF_FIELD, SECURITY_HEADERS, SessionConfig, WebSession, form_values
+from services.kit.web.staff import PageSet, StaffPages
+from services.kit.web.templates import environment as page_environment
 from services.reporting import export, views
 from services.reporting.audience import READERS, resolve_area
 from services.reporting.report import published_report
@@ -34,44 +34,32 @@ from services.reporting.suppression import PublishedReport
 from services.reporting.tables import Period, suppressed_text
 
 PATH: Final = "/dashboard"
-SESSION: Final = SessionConfig(
-    path=PATH,
-    session_cookie="dashboard_sessie",
-    csrf_cookie="dashboard_csrf",
-    context="samenloket/reporting/dashboard/v1",
-    scopes=READERS,
-)
 REGION_NAME: Final = "de hele regio"
-FAILED: Final = "Dat lukte niet – Dashboard"
 
 
-@lru_cache(maxsize=1)
-def environment() -> Environment:
-    env = Environment(
-        loader=PackageLoader("services.reporting", "templates"),
-        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=True),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
+def page_set(threshold: int) -> PageSet:
+    return PageSet(
+        path=PATH,
+        audience="dashboard",
+        name="Dashboard",
+        scopes=READERS,
+        login_heading="Inloggen op het dashboard",
+        login_intro=(
+            "Op het dashboard ziet u hoeveel inwoners een vraag stelden, hoe snel zij hulp kregen en wat zij "
+            f"ervan vonden. Kleine aantallen (minder dan {threshold}) tonen we niet, zodat niemand herkenbaar is.",
+        ),
+        wrong_key="Deze sleutel werkt niet, of hoort niet bij iemand die rapportages mag lezen.",
+        back_text="Terug naar het dashboard",
     )
-    env.filters["place_name"] = place_name
-    return env
-
-
-@lru_cache(maxsize=1)
-def stylesheet() -> str:
-    return resources.files("services.reporting").joinpath("static/dashboard.css").read_text(encoding="utf-8")
 
 
 def place_name(area: str | None) -> str:
     return MUNICIPALITIES.get(area, area) if area else REGION_NAME
 
 
-def safe_return(target: str | None) -> str:
-    """Where to go after signing in: a page of the dashboard only (no open redirect)."""
-    if target and target.startswith(PATH) and "//" not in target and "\\" not in target:
-        return target
-    return PATH
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    return page_environment("services.reporting", layout="staff.html", filters={"place_name": place_name})
 
 
 def here(request: Request) -> str:
@@ -95,20 +83,16 @@ def requested_area(gemeente: str | None) -> str | None:
     return gemeente
 
 
-class Pages:
-    """The dashboard pages of one reporting process: sessions, figures and rendering."""
-
-    def __init__(self, rt: Runtime) -> None:
-        self.rt = rt
-        self.session = WebSession(rt, SESSION)
+class Pages(StaffPages):
+    """The dashboard pages of one reporting process: figures on top of the kit's staff pages."""
 
     async def reader(self, request: Request) -> Principal | None:
         """The signed-in reader, or the reader of the key in the Authorization / X-API-Key header."""
-        principal = await self.session.principal(request)
+        principal = await self.principal(request)
         if principal is not None:
             return principal
         key = bearer(request.headers.get("authorization"), request.headers.get("x-api-key"))
-        return await self.session.authenticate(key) if key else None
+        return await self.sessions.authenticate(key) if key else None
 
     async def published(self, area: str | None, period: Period) -> PublishedReport:
         return await published_report(self.rt.db, area, period, self.threshold)
@@ -118,43 +102,13 @@ class Pages:
         return self.rt.settings.suppression_threshold
 
     def render(self, request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
-        token = self.session.csrf_token(request)
-        html = (
-            environment()
-            .get_template(template)
-            .render(csrf_token=token, path=PATH, suppressed=suppressed_text(self.threshold), **context)
-        )
-        response = HTMLResponse(html, status_code=status_code, headers=SECURITY_HEADERS)
-        self.session.set_csrf(response, token)
-        return response
-
-    def login(
-        self, request: Request, status_code: int = 200, error: str | None = None, back: str = PATH
-    ) -> HTMLResponse:
-        return self.render(
-            request,
-            "login.html",
-            status_code,
-            title="Inloggen – Dashboard",
-            error=error,
-            back=safe_return(back),
-            threshold=self.rt.settings.suppression_threshold,
-        )
-
-    def refuse(self, request: Request, status_code: int, message: str, principal: Principal | None) -> HTMLResponse:
-        return self.render(
-            request,
-            "message.html",
-            status_code,
-            title="Dat lukte niet – Dashboard",
-            message=message,
-            principal=principal,
-        )
+        return super().render(request, template, status_code, suppressed=suppressed_text(self.threshold), **context)
 
 
 def router(rt: Runtime) -> APIRouter:
-    pages = Pages(rt)
+    pages = Pages(rt, page_set(rt.settings.suppression_threshold), environment())
     web = APIRouter(tags=["dashboard"], include_in_schema=False)
+    web.include_router(pages.router())
 
     @web.get(PATH, response_class=HTMLResponse)
     async def dashboard(
@@ -164,11 +118,9 @@ def router(rt: Runtime) -> APIRouter:
         van: str | None = None,
         tot: str | None = None,
     ) -> HTMLResponse:
-        principal = await pages.session.principal(request)
+        principal = await pages.principal(request)
         if principal is None:
-            return pages.login(
-                request, back=str(request.url.path) + (f"?{request.url.query}" if request.url.query else "")
-            )
+            return pages.login(request, back=here(request))
         typed = {"gemeente": gemeente or "", "kwartaal": kwartaal or "", "van": van or "", "tot": tot or ""}
         context: dict[str, Any] = {
             "principal": principal,
@@ -239,9 +191,7 @@ def router(rt: Runtime) -> APIRouter:
     ) -> HTMLResponse:
         principal = await pages.reader(request)
         if principal is None:
-            return pages.login(
-                request, back=str(request.url.path) + (f"?{request.url.query}" if request.url.query else "")
-            )
+            return pages.login(request, back=here(request))
         try:
             year, quarter = read_quarter(jaar, kwartaal)
             area = resolve_area(principal, requested_area(gemeente))
@@ -268,42 +218,6 @@ def router(rt: Runtime) -> APIRouter:
             shares=views.share_tables(published),
             statistics=views.statistics_view(published),
         )
-
-    @web.get(f"{PATH}/inloggen", response_class=HTMLResponse)
-    async def login_page(request: Request, terug: str | None = None) -> HTMLResponse:
-        return pages.login(request, back=safe_return(terug))
-
-    @web.post(f"{PATH}/inloggen", response_class=HTMLResponse)
-    async def sign_in(request: Request) -> Response:
-        values = await form_values(request)
-        if values is None:
-            return pages.refuse(request, 413, "Het formulier is te groot.", None)
-        back = safe_return(values.get("terug"))
-        if not pages.session.csrf_ok(request, values.get(CSRF_FIELD)):
-            return pages.login(request, 403, "Het formulier was verlopen. Probeer het nog een keer.", back)
-        api_key = values.get("api_key", "").strip()
-        if not api_key:
-            return pages.login(request, 422, "Vul uw API-sleutel in.", back)
-        if await pages.session.authenticate(api_key) is None:
-            return pages.login(
-                request, 401, "Deze sleutel werkt niet, of hoort niet bij iemand die rapportages mag lezen.", back
-            )
-        response = RedirectResponse(back, status_code=303, headers=SECURITY_HEADERS)
-        pages.session.sign_in(response, api_key)
-        return response
-
-    @web.post(f"{PATH}/uitloggen")
-    async def sign_out(request: Request) -> Response:
-        values = await form_values(request) or {}
-        if not pages.session.csrf_ok(request, values.get(CSRF_FIELD)):
-            return pages.refuse(request, 403, "Het formulier was verlopen. Laad de pagina opnieuw.", None)
-        response = RedirectResponse(f"{PATH}/inloggen", status_code=303, headers=SECURITY_HEADERS)
-        pages.session.sign_out(response)
-        return response
-
-    @web.get(f"{PATH}/dashboard.css")
-    async def css() -> Response:
-        return Response(stylesheet(), media_type="text/css", headers={"Cache-Control": "max-age=3600"})
 
     return web
 

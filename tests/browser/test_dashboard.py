@@ -157,7 +157,7 @@ async def test_the_quarterly_report_renders_for_print(reporting: Served, page: P
     assert await page.locator("section.sheet").count() == 6
     assert await page.locator("svg.chart").count() == 4
     await page.emulate_media(media="print")
-    assert await page.locator("header.top").is_hidden()
+    assert await page.locator("header.page-header").is_hidden()
     assert await page.locator("section.sheet").first.is_visible()
 
 

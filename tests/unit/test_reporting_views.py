@@ -116,9 +116,9 @@ def test_the_summary_says_it_in_words_and_small_numbers_as_less_than() -> None:
 
 
 def test_the_pages_go_back_only_to_the_dashboard_and_read_the_quarter_strictly() -> None:
-    assert web.safe_return("/dashboard?kwartaal=2026-K2") == "/dashboard?kwartaal=2026-K2"
+    assert web.page_set(10).safe_return("/dashboard?kwartaal=2026-K2") == "/dashboard?kwartaal=2026-K2"
     for elsewhere in ("https://evil.example/", "//evil.example/dashboard", "/overleg", "/dashboard\\..", None):
-        assert web.safe_return(elsewhere) == "/dashboard"
+        assert web.page_set(10).safe_return(elsewhere) == "/dashboard"
     assert web.read_quarter("2026", "3") == (2026, 3)
     for jaar, kwartaal, field in (("26", "3", "jaar"), ("2026", "5", "kwartaal"), ("2026", None, "kwartaal")):
         with pytest.raises(views.FilterError) as caught:

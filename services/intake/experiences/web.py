@@ -13,14 +13,15 @@ from datetime import UTC, datetime
 from typing import Final
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse
 
 from contracts.labels import STATEMENT_LABELS
 from services.intake.experiences.form import AGREEMENT_CHOICES, SCORE_CHOICES, ExperienceForm
 from services.intake.experiences.handlers import LinkNotUsable, Participation
-from services.intake.web import SECURITY_HEADERS, Pages
+from services.intake.web import Pages
 from services.intake.webforms import FieldError
 from services.kit.runtime import Runtime
+from services.kit.web.headers import redirect
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +117,7 @@ def router(rt: Runtime, participation: Participation, pages: Pages) -> APIRouter
             return pages.unavailable(f"/ervaring/{link}")
         if answers is None:
             return form_page(pages, token, link, form, errors)
-        return RedirectResponse(THANKS_PATH, status_code=303, headers=SECURITY_HEADERS)
+        return redirect(THANKS_PATH)
 
     return r
 

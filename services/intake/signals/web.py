@@ -14,7 +14,7 @@ import logging
 from typing import Final
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse
 
 from contracts.codes import MUNICIPALITIES
 from contracts.labels import SIGNAL_THEME_RESIDENT_LABELS
@@ -24,14 +24,13 @@ from services.intake.signals.handlers import Signals
 from services.intake.webforms import SignalForm
 from services.kit.dutch import dutch_date
 from services.kit.runtime import Runtime
+from services.kit.web.headers import NOINDEX, redirect
 
 log = logging.getLogger(__name__)
 
 FORM_TITLE: Final = "Signaal of ervaring doorgeven"
 #: How long the thanks page can still show the link after the form was sent.
 LINK_COOKIE_SECONDS: Final = 30 * 60
-#: Status pages are personal: search engines must not keep them.
-STATUS_HEADERS: Final[dict[str, str]] = {**web.SECURITY_HEADERS, "X-Robots-Tag": "noindex, nofollow"}
 
 
 def paragraphs(text: str) -> list[str]:
@@ -70,7 +69,7 @@ def router(rt: Runtime, signals: Signals, pages: web.Pages) -> APIRouter:
         except Exception:
             log.exception("web form: storing a signal failed")
             return pages.unavailable("/signaal")
-        response = RedirectResponse("/signaal/bedankt", status_code=303, headers=web.SECURITY_HEADERS)
+        response = redirect("/signaal/bedankt")
         response.set_cookie(
             cookie,
             status_token,
@@ -90,7 +89,7 @@ def router(rt: Runtime, signals: Signals, pages: web.Pages) -> APIRouter:
         response = pages.render(
             "signal_thanks.html", title="Bedankt voor uw bericht", status_path=status_path, status_url=status_url
         )
-        response.headers.update(STATUS_HEADERS)
+        response.headers.update(NOINDEX)  # personal pages: search engines must not keep them
         return response
 
     @r.get("/signaal/{status_token}", response_class=HTMLResponse)
@@ -120,7 +119,7 @@ def router(rt: Runtime, signals: Signals, pages: web.Pages) -> APIRouter:
             answer=paragraphs(signal.answer.text) if signal.answer else [],
             answered_on=dutch_date(signal.answer.answered_at) if signal.answer else None,
         )
-        response.headers.update(STATUS_HEADERS)
+        response.headers.update(NOINDEX)  # personal pages: search engines must not keep them
         return response
 
     return r

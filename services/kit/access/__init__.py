@@ -3,7 +3,8 @@
 A key looks like ``slk_<key id>_<secret>``; it is shown once by ``samenloket apikey create`` and
 only the SHA-256 of the secret is stored (in the ``access`` schema, which the kit owns and every
 service reads, as it would an identity provider). The secret is 256 random bits, so a fast hash is
-as safe as a slow one here: there is nothing to guess.
+as safe as a slow one here: there is nothing to guess. Staff who sign in to pages with a key get a
+server-side session (:mod:`services.kit.access.sessions`); revoking the key ends those sessions too.
 
 Scopes:
 - ``submit``: a partner organisation submits questions (API or topic);
@@ -25,11 +26,12 @@ import re
 import secrets
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 
 import asyncpg
 from fastapi import Header, HTTPException, Request, status
 
+from services.kit.access import sessions
+from services.kit.access.principal import Principal
 from services.kit.db import Conn
 
 SCHEMA = "access"
@@ -47,23 +49,6 @@ SCOPES = (
 )
 KEY_PATTERN = re.compile(r"^slk_([a-z0-9]{12})_([A-Za-z0-9_-]{43})$")
 CACHE_SECONDS = 30.0
-
-
-@dataclass(frozen=True)
-class Principal:
-    """The authenticated caller: an organisation acting with some scopes."""
-
-    key_id: str
-    organisation: str
-    scopes: frozenset[str]
-    municipality: str | None = None
-
-    def has(self, *scopes: str) -> bool:
-        return any(s in self.scopes for s in scopes)
-
-    def may_see_municipality(self, municipality: str | None) -> bool:
-        """A key tied to a municipality sees only that municipality."""
-        return self.municipality is None or self.municipality == municipality
 
 
 def new_key() -> tuple[str, str]:
@@ -104,9 +89,12 @@ async def create_key(
 
 
 async def revoke_key(conn: Conn, key_id: str) -> bool:
-    result: str = await conn.execute(
-        "UPDATE access.api_keys SET revoked_at = now() WHERE key_id = $1 AND revoked_at IS NULL", key_id
-    )
+    """Revoke a key and end the page sessions signed in with it, in one transaction."""
+    async with conn.transaction():
+        result: str = await conn.execute(
+            "UPDATE access.api_keys SET revoked_at = now() WHERE key_id = $1 AND revoked_at IS NULL", key_id
+        )
+        await sessions.end_sessions_of(conn, "api_key", key_id)
     return result.endswith(" 1")
 
 

@@ -1,0 +1,26 @@
+"""The web kit: what every service's pages share, written once.
+
+- :mod:`.headers`: the security headers of every page and redirect;
+- :mod:`.csrf`: one signed double-submit CSRF mechanism for residents' and staff forms;
+- :mod:`.ratelimit`: a per-client limit for forms anyone may post;
+- :mod:`.forms`: reading a posted form, bounded;
+- :mod:`.sessions`: the session cookie over the server-side store (:mod:`services.kit.access.sessions`);
+- :mod:`.staff`: a set of staff pages behind a sign-in (login, logout, rendering);
+- :mod:`.templates`: the one Jinja environment factory; ``templates/`` holds the one base template;
+- :mod:`.static`: the one stylesheet (``static/samenloket.css``) and a service's page stylesheet;
+- :mod:`.errors`: Dutch error pages for browsers, JSON for the API.
+
+:func:`install` adds the stylesheets and the error pages to a service's app (``create_app`` calls it).
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from services.kit.web import errors, static
+
+
+def install(app: FastAPI, package: str | None) -> None:
+    """Serve ``/static/`` (the kit's files and ``package``'s own) and answer errors in Dutch to browsers."""
+    app.include_router(static.router(package))
+    errors.add_error_pages(app)

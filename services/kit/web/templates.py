@@ -1,0 +1,64 @@
+"""One Jinja environment factory for every service's pages.
+
+An environment loads a service's own templates first and then the kit's shared ones (``base.html``,
+the staff layout, login, message and error pages, form macros), autoescapes, and refuses a missing
+value instead of printing a blank (StrictUndefined). Every environment has the same filters (Dutch
+dates, place names) and the ``asset()`` global that links the stylesheets. ``layout`` is the template
+the kit's shared pages extend: ``base.html``, or a service's own layout that extends it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any, Final
+
+from jinja2 import ChoiceLoader, Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from contracts.codes import MUNICIPALITIES
+from services.kit.dutch import DUTCH_TIME, dutch_date
+from services.kit.web.static import KIT, assets
+
+
+def place_name(code: str | None, empty: str = "onbekend") -> str:
+    """A municipality's name for its CBS code; ``empty`` for none."""
+    return MUNICIPALITIES.get(code, code) if code else empty
+
+
+def dutch_datetime(moment: datetime | None) -> str:
+    """``23 november 2026, 14:05`` in Dutch time; ``""`` for none."""
+    if moment is None:
+        return ""
+    return f"{dutch_date(moment)}, {moment.astimezone(DUTCH_TIME):%H:%M}"
+
+
+def optional_date(moment: datetime | date | None) -> str:
+    return dutch_date(moment) if moment is not None else ""
+
+
+FILTERS: Final[dict[str, Callable[..., Any]]] = {
+    "dutch_date": optional_date,
+    "dutch_datetime": dutch_datetime,
+    "place_name": place_name,
+}
+
+
+def environment(
+    package: str | None = None,
+    folder: str = "templates",
+    layout: str = "base.html",
+    filters: dict[str, Callable[..., Any]] | None = None,
+) -> Environment:
+    """The environment of ``package``'s pages (its ``folder``), or of the kit's own pages when None."""
+    loaders = [PackageLoader(package, folder)] if package else []
+    env = Environment(
+        loader=ChoiceLoader([*loaders, PackageLoader(KIT, "templates")]),
+        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(FILTERS)
+    env.filters.update(filters or {})
+    env.globals.update(asset=assets(package).url, layout=layout)
+    return env
