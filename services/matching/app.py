@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from typing import cast
 
 from fastapi import APIRouter
 
@@ -16,24 +17,40 @@ from contracts.events import (
     ResidentErasureRequested,
     SupportEnded,
 )
-from services.kit.consumer import Subscription
+from services.kit.consumer import Subscription, TransactionalHandler
 from services.kit.runtime import Runtime, ServiceSpec
 from services.matching import erasure, handlers, http, web
-from services.matching.live import LivePool
+from services.matching.container import Container, E, EventHandler
 
 log = logging.getLogger(__name__)
 
 #: Seconds between waiting-list passes that no command triggered (a pause whose end day came).
 PERIODIC_PASS_SECONDS = 300.0
 _PERIODIC_TASK = "periodic_waiting_pass"
+_CONTAINER = "container"
+
+
+def container(rt: Runtime) -> Container:
+    """The service's dependencies, built once per runtime."""
+    found = rt.state.get(_CONTAINER)
+    if not isinstance(found, Container):
+        found = rt.state[_CONTAINER] = Container.build(rt.source)
+    return found
+
+
+def typed(model: type[E], handler: EventHandler[E]) -> tuple[str, TransactionalHandler]:
+    """An entry of a subscription: the consumer decodes each payload by its ``ce_type`` into that
+    type's model, so a handler of ``model`` gets exactly that."""
+    return model.ce_type, cast(TransactionalHandler, handler)
 
 
 def subscriptions(rt: Runtime) -> list[Subscription]:
+    c = container(rt)
     return [
         Subscription(
             name="questions",
             topics=[topics.QUESTIONS],
-            handlers={QuestionReceived.ce_type: handlers.question_received(rt.source, live=LivePool())},
+            handlers=dict([typed(QuestionReceived, handlers.on_question_received(c))]),
         ),
         Subscription(
             name="privacy",
@@ -43,16 +60,19 @@ def subscriptions(rt: Runtime) -> list[Subscription]:
         Subscription(
             name="assignments",
             topics=[topics.ASSIGNMENTS],
-            handlers=dict.fromkeys(
-                (AssignmentAccepted.ce_type, AssignmentDeclined.ce_type, SupportEnded.ce_type),
-                handlers.assignment_steps(rt.source),
+            handlers=dict(
+                [
+                    typed(AssignmentAccepted, handlers.on_assignment_accepted(c)),
+                    typed(AssignmentDeclined, handlers.on_assignment_declined(c)),
+                    typed(SupportEnded, handlers.on_support_ended(c)),
+                ]
             ),
         ),
     ]
 
 
 def routers(rt: Runtime) -> list[APIRouter]:
-    return [*http.routers(rt), web.router(rt)]
+    return [*http.routers(rt, container(rt)), web.router(rt)]
 
 
 async def periodic_pass(rt: Runtime, every: float = PERIODIC_PASS_SECONDS) -> None:
@@ -61,7 +81,7 @@ async def periodic_pass(rt: Runtime, every: float = PERIODIC_PASS_SECONDS) -> No
         await asyncio.sleep(every)
         try:
             async with rt.db.acquire() as conn, conn.transaction():
-                await handlers.waiting_pass(conn, rt.source)
+                await handlers.waiting_pass(conn, rt.source, container(rt).scoring)
         except Exception as exc:  # the next round tries again
             log.warning("periodic waiting-list pass failed", extra={"error": repr(exc)})
 

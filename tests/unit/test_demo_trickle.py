@@ -26,7 +26,7 @@ from services.demo import (
 from services.intake.domain import SignalSubmission
 from services.intake.experiences.form import ExperienceForm
 from services.kit.launcher import DEMO_SCOPES, _Trickle
-from services.matching.handlers import DECLINE_REASONS, END_REASONS
+from services.matching.domain.code_lists import DECLINE_REASONS, END_REASONS
 
 INTAKE = "http://intake.test"
 MATCHING = "http://matching.test"

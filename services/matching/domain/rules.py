@@ -1,0 +1,232 @@
+"""The hard rules: a supporter failing any of them may not be assigned (each rule defined once).
+
+Each :class:`HardRule` in :data:`HARD_RULES` holds its failure bit, one predicate over numpy columns
+(a block of supporters against one question, or a row of supporters against a column of questions
+in the batch optimiser) and its Dutch explanation (B1). Deciding, ranking and finding the nearest
+misses use the predicates only (:func:`failure_bits`); the explanations are built afterwards, for the
+few supporters someone will read about (:func:`reasons_of`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+
+from contracts.codes import MUNICIPALITIES
+from contracts.events import Reason
+from services.matching.domain.columns import I64, B, Block, Columns, QuestionMasks, Term, candidates_block
+from services.matching.domain.labels import domain_names, kind_name, language_names, specialism_names
+from services.matching.domain.model import Organisation, Question, SupporterRecord
+from services.matching.domain.view import View
+
+INACTIVE = "inactive"
+PAUSED = "paused"
+NO_CAPACITY = "no_capacity"
+MUNICIPALITY_NOT_SERVED = "municipality_not_served"
+LIFE_DOMAIN_NOT_COVERED = "life_domain_not_covered"
+LANGUAGE_NOT_SPOKEN = "language_not_spoken"
+KIND_NOT_CHOSEN = "kind_not_chosen"
+NOT_INDEPENDENT = "not_independent"
+NEED_NOT_MET = "need_not_met"
+
+F_AVAILABLE = 1 << 0
+F_CAPACITY = 1 << 1
+F_MUNICIPALITY = 1 << 2
+F_DOMAINS = 1 << 3
+F_LANGUAGE = 1 << 4
+F_KIND = 1 << 5
+F_INDEPENDENT = 1 << 6
+F_NEEDS = 1 << 7
+#: Not a rule: the supporter declined this question before, so they are no candidate at all.
+F_EXCLUDED = 1 << 16
+
+
+def _unless(flag: Term, test: Callable[[], Term]) -> Term:
+    """``flag or test()`` for one question (a bool) or a column of questions (an array)."""
+    if isinstance(flag, bool):
+        return True if flag else test()
+    return flag | test()
+
+
+def _only_if(flag: Term, test: Callable[[], Term]) -> Term:
+    """``flag and test()`` for one question (a bool) or a column of questions (an array)."""
+    if isinstance(flag, bool):
+        return test() if flag else False
+    return flag & test()
+
+
+def _covers(have: Term, want: Term) -> Term:
+    """Every bit of ``want`` is in ``have``."""
+    return (have & want) == want
+
+
+@dataclass(frozen=True)
+class HardRule:
+    bit: int
+    #: True when the rule reads the question beyond its day (the batch optimiser checks such rules per
+    #: question and supporter; the others once per supporter).
+    about_question: bool
+    #: Passes, per supporter (``True`` alone: every supporter passes).
+    holds: Callable[[QuestionMasks, Columns], B | bool]
+    #: Why a supporter who fails the rule fails it (only asked for a supporter who does).
+    explain: Callable[[View, SupporterRecord], Reason]
+
+
+def _why_unavailable(v: View, s: SupporterRecord) -> Reason:
+    if not s.active:
+        return Reason(code=INACTIVE, text="Deze ondersteuner neemt nu geen nieuwe vragen aan.")
+    return Reason(
+        code=PAUSED,
+        text=f"Deze ondersteuner neemt pas vanaf {s.paused_until:%d-%m-%Y} weer nieuwe vragen aan.",
+    )
+
+
+def _why_full(v: View, s: SupporterRecord) -> Reason:
+    return Reason(
+        code=NO_CAPACITY,
+        text=f"Deze ondersteuner heeft geen plek vrij: {s.active_cases} van {s.capacity} plekken zijn bezet.",
+    )
+
+
+def _why_elsewhere(v: View, s: SupporterRecord) -> Reason:
+    place = MUNICIPALITIES.get(v.q.municipality, v.q.municipality)
+    return Reason(code=MUNICIPALITY_NOT_SERVED, text=f"Deze ondersteuner werkt niet in de gemeente {place}.")
+
+
+def _why_domains(v: View, s: SupporterRecord) -> Reason:
+    """One supporter covers every life domain of the question (a duo covers them together)."""
+    missing = [d for d in v.q.life_domains if d not in s.life_domains]
+    return Reason(code=LIFE_DOMAIN_NOT_COVERED, text=f"Deze ondersteuner helpt niet bij: {domain_names(missing)}.")
+
+
+def _why_language(v: View, s: SupporterRecord) -> Reason:
+    """Speaking one of the resident's languages is enough; a question without languages asks none."""
+    return Reason(
+        code=LANGUAGE_NOT_SPOKEN,
+        text=f"Deze ondersteuner spreekt geen taal van de inwoner ({language_names(v.q.languages)}).",
+    )
+
+
+def _why_kind(v: View, s: SupporterRecord) -> Reason:
+    """The resident's free choice between a professional, a volunteer and an experience expert."""
+    chosen, actual = kind_name(v.q.preferred_supporter_kind), kind_name(s.kind)
+    return Reason(code=KIND_NOT_CHOSEN, text=f"De inwoner koos voor een {chosen}. Deze ondersteuner is {actual}.")
+
+
+def _why_not_independent(v: View, s: SupporterRecord) -> Reason:
+    """Support must be independent of the body that decides on provisions (Wmo 2015 art. 1.1.1).
+
+    An organisation that decides on provisions fails, and it is named as the referrer when it also
+    referred this resident. An organisation we do not know fails too: independence is not shown.
+    """
+    org = v.organisations.get(s.organisation)
+    if org is None:
+        text = f"Organisatie {s.organisation} is onbekend. Daarom is niet zeker dat de steun onafhankelijk is."
+    elif v.q.referrer is not None and v.q.referrer == org.id:
+        text = f"{org.name} heeft de inwoner doorverwezen en beslist mee over voorzieningen. Dat is niet onafhankelijk."
+    else:
+        text = f"{org.name} beslist mee over voorzieningen. Daarom is deze ondersteuner niet onafhankelijk."
+    return Reason(code=NOT_INDEPENDENT, text=text)
+
+
+def _why_needs(v: View, s: SupporterRecord) -> Reason:
+    """Every required specialism of the question (e.g. sign language, LVB) is one of the supporter's."""
+    missing = [n for n in v.q.needs if n not in s.specialisms]
+    return Reason(
+        code=NEED_NOT_MET, text=f"Deze ondersteuner heeft geen deskundigheid in: {specialism_names(missing)}."
+    )
+
+
+AVAILABLE = HardRule(F_AVAILABLE, False, lambda q, s: s.active & (s.paused <= q.today), _why_unavailable)
+CAPACITY = HardRule(F_CAPACITY, False, lambda q, s: s.active_cases < s.capacity, _why_full)
+MUNICIPALITY = HardRule(F_MUNICIPALITY, True, lambda q, s: s.serves, _why_elsewhere)
+DOMAINS = HardRule(
+    F_DOMAINS, True, lambda q, s: _only_if(q.domains_known, lambda: _covers(s.domains, q.domains)), _why_domains
+)
+LANGUAGE = HardRule(
+    F_LANGUAGE, True, lambda q, s: _unless(q.any_language, lambda: (s.languages & q.languages) != 0), _why_language
+)
+KIND = HardRule(F_KIND, True, lambda q, s: _unless(q.any_kind, lambda: s.kind == q.kind), _why_kind)
+INDEPENDENT = HardRule(F_INDEPENDENT, False, lambda q, s: s.independent, _why_not_independent)
+NEEDS = HardRule(
+    F_NEEDS, True, lambda q, s: _only_if(q.needs_known, lambda: _covers(s.specialisms, q.needs)), _why_needs
+)
+
+#: Every hard rule, in the order their failures are reported.
+HARD_RULES: tuple[HardRule, ...] = (AVAILABLE, CAPACITY, MUNICIPALITY, DOMAINS, LANGUAGE, KIND, INDEPENDENT, NEEDS)
+
+
+def failure_bits(q: QuestionMasks, s: Columns, n: int) -> I64:
+    """The failure bits of every hard rule for each of the ``n`` supporters in ``s``."""
+    bits = np.zeros(n, dtype=np.int64)
+    for rule in HARD_RULES:
+        held = rule.holds(q, s)
+        if held is not True:
+            bits |= np.where(held, 0, rule.bit)
+    return bits
+
+
+def failures_in(m: QuestionMasks, block: Block, exclude: Collection[str] = ()) -> I64:
+    """Failure bits per supporter of ``block``; excluded supporters also get :data:`F_EXCLUDED`."""
+    bits = failure_bits(m, block.cols, len(block))
+    if exclude:
+        bits[block.positions(exclude)] |= F_EXCLUDED
+    return bits
+
+
+def all_hold(rules: tuple[HardRule, ...], q: QuestionMasks, s: Columns) -> B | bool:
+    """Whether every one of ``rules`` holds (broadcast over ``q`` and ``s``)."""
+    ok: B | bool = True
+    for rule in rules:
+        ok = ok & rule.holds(q, s)
+    return ok
+
+
+def reasons_of(mask: int, v: View, s: SupporterRecord) -> list[Reason]:
+    """The reasons of the rules whose bits are set in ``mask``, in rule order."""
+    return [rule.explain(v, s) for rule in HARD_RULES if mask & rule.bit]
+
+
+# --- one supporter at a time (explanations, tests, the coordinator's choice) -----------------------
+
+
+def failure_mask(v: View, s: SupporterRecord) -> int:
+    """The failure bits of one supporter (computed as for a block of one)."""
+    block = candidates_block(v, [s])
+    return int(failure_bits(QuestionMasks.of(v, block.vocab), block.cols, 1)[0])
+
+
+def failed_rules(
+    q: Question, s: SupporterRecord, orgs: Mapping[str, Organisation], today: date | None = None
+) -> list[Reason]:
+    """Every hard rule the supporter fails for this question (empty: eligible). ``today`` decides who
+    is paused (default: the real today)."""
+    v = View.of(q, orgs, today)
+    return reasons_of(failure_mask(v, s), v, s)
+
+
+RuleCheck = Callable[..., Reason | None]
+
+
+def _check(rule: HardRule) -> RuleCheck:
+    def check(
+        q: Question, s: SupporterRecord, orgs: Mapping[str, Organisation], today: date | None = None
+    ) -> Reason | None:
+        v = View.of(q, orgs, today)
+        return rule.explain(v, s) if failure_mask(v, s) & rule.bit else None
+
+    check.__doc__ = f"The reason the supporter fails the rule of bit {rule.bit}, or None when they pass it."
+    return check
+
+
+rule_active = rule_available = _check(AVAILABLE)
+rule_capacity = _check(CAPACITY)
+rule_municipality = _check(MUNICIPALITY)
+rule_life_domains = _check(DOMAINS)
+rule_language = _check(LANGUAGE)
+rule_kind = _check(KIND)
+rule_independent = _check(INDEPENDENT)
+rule_needs = _check(NEEDS)
