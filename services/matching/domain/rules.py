@@ -222,7 +222,7 @@ def _check(rule: HardRule) -> RuleCheck:
     return check
 
 
-rule_active = rule_available = _check(AVAILABLE)
+rule_active = _check(AVAILABLE)
 rule_capacity = _check(CAPACITY)
 rule_municipality = _check(MUNICIPALITY)
 rule_life_domains = _check(DOMAINS)
