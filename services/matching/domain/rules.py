@@ -75,6 +75,14 @@ class HardRule:
     explain: Callable[[View, SupporterRecord], Reason]
 
 
+# --- the rules, each with its predicate and its explanation ----------------------------------------
+
+
+def _available(q: QuestionMasks, s: Columns) -> B | bool:
+    """Active, and not paused until a later day than the day of the decision."""
+    return s.active & (s.paused <= q.today)
+
+
 def _why_unavailable(v: View, s: SupporterRecord) -> Reason:
     if not s.active:
         return Reason(code=INACTIVE, text="Deze ondersteuner neemt nu geen nieuwe vragen aan.")
@@ -84,6 +92,13 @@ def _why_unavailable(v: View, s: SupporterRecord) -> Reason:
     )
 
 
+AVAILABLE = HardRule(bit=F_AVAILABLE, about_question=False, holds=_available, explain=_why_unavailable)
+
+
+def _has_room(q: QuestionMasks, s: Columns) -> B | bool:
+    return s.active_cases < s.capacity
+
+
 def _why_full(v: View, s: SupporterRecord) -> Reason:
     return Reason(
         code=NO_CAPACITY,
@@ -91,37 +106,73 @@ def _why_full(v: View, s: SupporterRecord) -> Reason:
     )
 
 
+CAPACITY = HardRule(bit=F_CAPACITY, about_question=False, holds=_has_room, explain=_why_full)
+
+
+def _serves(q: QuestionMasks, s: Columns) -> B | bool:
+    return s.serves
+
+
 def _why_elsewhere(v: View, s: SupporterRecord) -> Reason:
     place = MUNICIPALITIES.get(v.q.municipality, v.q.municipality)
     return Reason(code=MUNICIPALITY_NOT_SERVED, text=f"Deze ondersteuner werkt niet in de gemeente {place}.")
 
 
-def _why_domains(v: View, s: SupporterRecord) -> Reason:
+MUNICIPALITY = HardRule(bit=F_MUNICIPALITY, about_question=True, holds=_serves, explain=_why_elsewhere)
+
+
+def _covers_domains(q: QuestionMasks, s: Columns) -> B | bool:
     """One supporter covers every life domain of the question (a duo covers them together)."""
+    return _only_if(q.domains_known, lambda: _covers(s.domains, q.domains))
+
+
+def _why_domains(v: View, s: SupporterRecord) -> Reason:
     missing = [d for d in v.q.life_domains if d not in s.life_domains]
     return Reason(code=LIFE_DOMAIN_NOT_COVERED, text=f"Deze ondersteuner helpt niet bij: {domain_names(missing)}.")
 
 
-def _why_language(v: View, s: SupporterRecord) -> Reason:
+DOMAINS = HardRule(bit=F_DOMAINS, about_question=True, holds=_covers_domains, explain=_why_domains)
+
+
+def _speaks(q: QuestionMasks, s: Columns) -> B | bool:
     """Speaking one of the resident's languages is enough; a question without languages asks none."""
+    return _unless(q.any_language, lambda: (s.languages & q.languages) != 0)
+
+
+def _why_language(v: View, s: SupporterRecord) -> Reason:
     return Reason(
         code=LANGUAGE_NOT_SPOKEN,
         text=f"Deze ondersteuner spreekt geen taal van de inwoner ({language_names(v.q.languages)}).",
     )
 
 
-def _why_kind(v: View, s: SupporterRecord) -> Reason:
+LANGUAGE = HardRule(bit=F_LANGUAGE, about_question=True, holds=_speaks, explain=_why_language)
+
+
+def _chosen_kind(q: QuestionMasks, s: Columns) -> B | bool:
     """The resident's free choice between a professional, a volunteer and an experience expert."""
+    return _unless(q.any_kind, lambda: s.kind == q.kind)
+
+
+def _why_kind(v: View, s: SupporterRecord) -> Reason:
     chosen, actual = kind_name(v.q.preferred_supporter_kind), kind_name(s.kind)
     return Reason(code=KIND_NOT_CHOSEN, text=f"De inwoner koos voor een {chosen}. Deze ondersteuner is {actual}.")
 
 
-def _why_not_independent(v: View, s: SupporterRecord) -> Reason:
+KIND = HardRule(bit=F_KIND, about_question=True, holds=_chosen_kind, explain=_why_kind)
+
+
+def _independent(q: QuestionMasks, s: Columns) -> B | bool:
     """Support must be independent of the body that decides on provisions (Wmo 2015 art. 1.1.1).
 
-    An organisation that decides on provisions fails, and it is named as the referrer when it also
-    referred this resident. An organisation we do not know fails too: independence is not shown.
+    An organisation that decides on provisions fails; one we do not know fails too: independence is
+    not shown.
     """
+    return s.independent
+
+
+def _why_not_independent(v: View, s: SupporterRecord) -> Reason:
+    """A deciding organisation is named as the referrer when it also referred this resident."""
     org = v.organisations.get(s.organisation)
     if org is None:
         text = f"Organisatie {s.organisation} is onbekend. Daarom is niet zeker dat de steun onafhankelijk is."
@@ -132,28 +183,22 @@ def _why_not_independent(v: View, s: SupporterRecord) -> Reason:
     return Reason(code=NOT_INDEPENDENT, text=text)
 
 
-def _why_needs(v: View, s: SupporterRecord) -> Reason:
+INDEPENDENT = HardRule(bit=F_INDEPENDENT, about_question=False, holds=_independent, explain=_why_not_independent)
+
+
+def _meets_needs(q: QuestionMasks, s: Columns) -> B | bool:
     """Every required specialism of the question (e.g. sign language, LVB) is one of the supporter's."""
+    return _only_if(q.needs_known, lambda: _covers(s.specialisms, q.needs))
+
+
+def _why_needs(v: View, s: SupporterRecord) -> Reason:
     missing = [n for n in v.q.needs if n not in s.specialisms]
     return Reason(
         code=NEED_NOT_MET, text=f"Deze ondersteuner heeft geen deskundigheid in: {specialism_names(missing)}."
     )
 
 
-AVAILABLE = HardRule(F_AVAILABLE, False, lambda q, s: s.active & (s.paused <= q.today), _why_unavailable)
-CAPACITY = HardRule(F_CAPACITY, False, lambda q, s: s.active_cases < s.capacity, _why_full)
-MUNICIPALITY = HardRule(F_MUNICIPALITY, True, lambda q, s: s.serves, _why_elsewhere)
-DOMAINS = HardRule(
-    F_DOMAINS, True, lambda q, s: _only_if(q.domains_known, lambda: _covers(s.domains, q.domains)), _why_domains
-)
-LANGUAGE = HardRule(
-    F_LANGUAGE, True, lambda q, s: _unless(q.any_language, lambda: (s.languages & q.languages) != 0), _why_language
-)
-KIND = HardRule(F_KIND, True, lambda q, s: _unless(q.any_kind, lambda: s.kind == q.kind), _why_kind)
-INDEPENDENT = HardRule(F_INDEPENDENT, False, lambda q, s: s.independent, _why_not_independent)
-NEEDS = HardRule(
-    F_NEEDS, True, lambda q, s: _only_if(q.needs_known, lambda: _covers(s.specialisms, q.needs)), _why_needs
-)
+NEEDS = HardRule(bit=F_NEEDS, about_question=True, holds=_meets_needs, explain=_why_needs)
 
 #: Every hard rule, in the order their failures are reported.
 HARD_RULES: tuple[HardRule, ...] = (AVAILABLE, CAPACITY, MUNICIPALITY, DOMAINS, LANGUAGE, KIND, INDEPENDENT, NEEDS)
