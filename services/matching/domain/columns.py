@@ -204,6 +204,7 @@ class Block:
         self.records = records
         self.vocab = vocab
         self.rows = np.array(rows, dtype=np.int64)
+        self._rows = list(rows)
         self.ids = [s.id for s in chosen]
         self.pos_of = {sid: pos for pos, sid in enumerate(self.ids)}
         rank = np.empty(len(chosen), dtype=np.int64)
@@ -231,12 +232,16 @@ class Block:
             lon=np.array([c[1] for c in coords], dtype=np.float64),
         )
 
+    #: The failure bits of the rules that read only the day, for the day (ordinal) they were computed
+    #: for (kept by :func:`services.matching.domain.rules.failures_in`).
+    daily_failures: tuple[int, I64] = (-1, np.zeros(0, dtype=np.int64))
+
     def __len__(self) -> int:
         return len(self.ids)
 
     def record(self, pos: int) -> SupporterRecord:
         """The current record of the supporter at ``pos``."""
-        return self.records[int(self.rows[pos])]
+        return self.records[self._rows[pos]]
 
     def positions(self, ids: Iterable[str]) -> list[int]:
         """Positions of those of ``ids`` that are in this block."""

@@ -27,6 +27,7 @@ from services.matching.domain.scoring import (
     Scored,
     Weights,
     explain,
+    picked,
     top_reasons,
     totals,
     values_in,
@@ -146,8 +147,8 @@ def _duo(v: View, m: QuestionMasks, block: Block, pro: int, partner: int, weight
     """Explain a pair: the members' own scores and the combined components."""
     values = values_in(m, block, np.array([pro, partner], dtype=np.int64), v, waited_days)
     first, second = (
-        explain(v, block.record(pos), [float(a[i]) for a in values], weights, waited_days)
-        for i, pos in enumerate((pro, partner))
+        explain(v, block.record(pos), values_of_pos, weights, waited_days)
+        for pos, values_of_pos in zip((pro, partner), picked(values, [0, 1]), strict=True)
     )
     w = weights.as_tuple()
     pro_record, partner_record = first.supporter, second.supporter

@@ -21,7 +21,7 @@ from services.matching.domain.columns import F64, I64, Block, QuestionMasks, can
 from services.matching.domain.model import Organisation, Question, SupporterRecord
 from services.matching.domain.places import NO_PLACES, Places
 from services.matching.domain.rules import F_CAPACITY, F_EXCLUDED, failures_in, reasons_of
-from services.matching.domain.scoring import DEFAULT_WEIGHTS, Scored, Weights, explain, totals, values_in
+from services.matching.domain.scoring import DEFAULT_WEIGHTS, Scored, Weights, explain, picked, totals, values_in
 from services.matching.domain.view import View
 
 NO_ELIGIBLE_SUPPORTER = "no_eligible_supporter"
@@ -104,11 +104,10 @@ def evaluate_in(
     bits = failures_in(m, block, exclude)
     eligible = np.flatnonzero(bits == 0)
     values = values_in(m, block, eligible, v, waited_days)
-    best = best_first(totals(values, weights), block.id_rank[eligible], limit)
-    picked = [a[best].tolist() for a in values]
+    best = best_first(totals(values, weights), block.id_rank[eligible], limit).tolist()
     ranked = [
-        explain(v, block.record(eligible[i]), [p[k] for p in picked], weights, waited_days)
-        for k, i in enumerate(best.tolist())
+        explain(v, block.record(eligible[i]), values_of_i, weights, waited_days)
+        for i, values_of_i in zip(best, picked(values, best), strict=True)
     ]
 
     def misses() -> tuple[I64, I64, F64]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import date
+from enum import StrEnum
 
 import numpy as np
 
@@ -59,16 +60,28 @@ def _only_if(flag: Term, test: Callable[[], Term]) -> Term:
 
 
 def _covers(have: Term, want: Term) -> Term:
-    """Every bit of ``want`` is in ``have``."""
+    """Every bit of ``want`` is in ``have`` (nothing wanted: everyone covers it)."""
+    if np.ndim(want) == 0 and not want:
+        return True
     return (have & want) == want
+
+
+class Reads(StrEnum):
+    """What a rule reads besides the supporter's profile, which decides how often it is checked."""
+
+    #: Only the day of the decision: checked once per block of supporters and day.
+    DAY = "day"
+    #: The supporter's booked places, which change with every booking.
+    PLACES = "places"
+    #: The question: checked per question and supporter (the batch optimiser checks the others once
+    #: per supporter).
+    QUESTION = "question"
 
 
 @dataclass(frozen=True)
 class HardRule:
     bit: int
-    #: True when the rule reads the question beyond its day (the batch optimiser checks such rules per
-    #: question and supporter; the others once per supporter).
-    about_question: bool
+    reads: Reads
     #: Passes, per supporter (``True`` alone: every supporter passes).
     holds: Callable[[QuestionMasks, Columns], B | bool]
     #: Why a supporter who fails the rule fails it (only asked for a supporter who does).
@@ -92,7 +105,7 @@ def _why_unavailable(v: View, s: SupporterRecord) -> Reason:
     )
 
 
-AVAILABLE = HardRule(bit=F_AVAILABLE, about_question=False, holds=_available, explain=_why_unavailable)
+AVAILABLE = HardRule(bit=F_AVAILABLE, reads=Reads.DAY, holds=_available, explain=_why_unavailable)
 
 
 def _has_room(q: QuestionMasks, s: Columns) -> B | bool:
@@ -106,7 +119,7 @@ def _why_full(v: View, s: SupporterRecord) -> Reason:
     )
 
 
-CAPACITY = HardRule(bit=F_CAPACITY, about_question=False, holds=_has_room, explain=_why_full)
+CAPACITY = HardRule(bit=F_CAPACITY, reads=Reads.PLACES, holds=_has_room, explain=_why_full)
 
 
 def _serves(q: QuestionMasks, s: Columns) -> B | bool:
@@ -118,7 +131,7 @@ def _why_elsewhere(v: View, s: SupporterRecord) -> Reason:
     return Reason(code=MUNICIPALITY_NOT_SERVED, text=f"Deze ondersteuner werkt niet in de gemeente {place}.")
 
 
-MUNICIPALITY = HardRule(bit=F_MUNICIPALITY, about_question=True, holds=_serves, explain=_why_elsewhere)
+MUNICIPALITY = HardRule(bit=F_MUNICIPALITY, reads=Reads.QUESTION, holds=_serves, explain=_why_elsewhere)
 
 
 def _covers_domains(q: QuestionMasks, s: Columns) -> B | bool:
@@ -131,7 +144,7 @@ def _why_domains(v: View, s: SupporterRecord) -> Reason:
     return Reason(code=LIFE_DOMAIN_NOT_COVERED, text=f"Deze ondersteuner helpt niet bij: {domain_names(missing)}.")
 
 
-DOMAINS = HardRule(bit=F_DOMAINS, about_question=True, holds=_covers_domains, explain=_why_domains)
+DOMAINS = HardRule(bit=F_DOMAINS, reads=Reads.QUESTION, holds=_covers_domains, explain=_why_domains)
 
 
 def _speaks(q: QuestionMasks, s: Columns) -> B | bool:
@@ -146,7 +159,7 @@ def _why_language(v: View, s: SupporterRecord) -> Reason:
     )
 
 
-LANGUAGE = HardRule(bit=F_LANGUAGE, about_question=True, holds=_speaks, explain=_why_language)
+LANGUAGE = HardRule(bit=F_LANGUAGE, reads=Reads.QUESTION, holds=_speaks, explain=_why_language)
 
 
 def _chosen_kind(q: QuestionMasks, s: Columns) -> B | bool:
@@ -159,7 +172,7 @@ def _why_kind(v: View, s: SupporterRecord) -> Reason:
     return Reason(code=KIND_NOT_CHOSEN, text=f"De inwoner koos voor een {chosen}. Deze ondersteuner is {actual}.")
 
 
-KIND = HardRule(bit=F_KIND, about_question=True, holds=_chosen_kind, explain=_why_kind)
+KIND = HardRule(bit=F_KIND, reads=Reads.QUESTION, holds=_chosen_kind, explain=_why_kind)
 
 
 def _independent(q: QuestionMasks, s: Columns) -> B | bool:
@@ -183,7 +196,7 @@ def _why_not_independent(v: View, s: SupporterRecord) -> Reason:
     return Reason(code=NOT_INDEPENDENT, text=text)
 
 
-INDEPENDENT = HardRule(bit=F_INDEPENDENT, about_question=False, holds=_independent, explain=_why_not_independent)
+INDEPENDENT = HardRule(bit=F_INDEPENDENT, reads=Reads.DAY, holds=_independent, explain=_why_not_independent)
 
 
 def _meets_needs(q: QuestionMasks, s: Columns) -> B | bool:
@@ -198,25 +211,37 @@ def _why_needs(v: View, s: SupporterRecord) -> Reason:
     )
 
 
-NEEDS = HardRule(bit=F_NEEDS, about_question=True, holds=_meets_needs, explain=_why_needs)
+NEEDS = HardRule(bit=F_NEEDS, reads=Reads.QUESTION, holds=_meets_needs, explain=_why_needs)
 
 #: Every hard rule, in the order their failures are reported.
 HARD_RULES: tuple[HardRule, ...] = (AVAILABLE, CAPACITY, MUNICIPALITY, DOMAINS, LANGUAGE, KIND, INDEPENDENT, NEEDS)
 
 
-def failure_bits(q: QuestionMasks, s: Columns, n: int) -> I64:
-    """The failure bits of every hard rule for each of the ``n`` supporters in ``s``."""
+def failure_bits(q: QuestionMasks, s: Columns, n: int, rules: tuple[HardRule, ...] = HARD_RULES) -> I64:
+    """The failure bits of ``rules`` (default: every hard rule) for each of the ``n`` supporters in ``s``."""
     bits = np.zeros(n, dtype=np.int64)
-    for rule in HARD_RULES:
+    for rule in rules:
         held = rule.holds(q, s)
         if held is not True:
             bits |= np.where(held, 0, rule.bit)
     return bits
 
 
+#: The rules a block answers once per day, and the others.
+_DAILY = tuple(rule for rule in HARD_RULES if rule.reads is Reads.DAY)
+_EVERY_TIME = tuple(rule for rule in HARD_RULES if rule.reads is not Reads.DAY)
+
+
 def failures_in(m: QuestionMasks, block: Block, exclude: Collection[str] = ()) -> I64:
-    """Failure bits per supporter of ``block``; excluded supporters also get :data:`F_EXCLUDED`."""
-    bits = failure_bits(m, block.cols, len(block))
+    """Failure bits per supporter of ``block``; excluded supporters also get :data:`F_EXCLUDED`.
+
+    The bits of the rules that read only the day are kept with the block for that day.
+    """
+    day, daily = block.daily_failures
+    if day != m.today:
+        daily = failure_bits(m, block.cols, len(block), _DAILY)
+        block.daily_failures = (m.today, daily)
+    bits = daily | failure_bits(m, block.cols, len(block), _EVERY_TIME)
     if exclude:
         bits[block.positions(exclude)] |= F_EXCLUDED
     return bits

@@ -19,7 +19,7 @@ import numpy as np
 
 from contracts.events import Reason
 from services.matching.domain.columns import F64, I64, Block, Columns, QuestionMasks, Term, candidates_block
-from services.matching.domain.labels import domain_names, language_names, specialism_names
+from services.matching.domain.labels import LANGUAGE_NAMES, domain_names, specialism_names
 from services.matching.domain.model import Question, SupporterRecord, postcode_number
 from services.matching.domain.places import NO_PLACES, Places, distance_values
 from services.matching.domain.view import View
@@ -193,7 +193,7 @@ def _fit_text(v: View, s: SupporterRecord, value: float, waited_days: float) -> 
 def _language_text(v: View, s: SupporterRecord, value: float, waited_days: float) -> str:
     if not v.languages:
         return "De inwoner gaf geen taal op."
-    name = language_names(v.languages[:1])
+    name = LANGUAGE_NAMES.get(v.languages[0], v.languages[0])
     if value == 1.0:
         return f"Spreekt de eerste taal van de inwoner: {name}."
     return f"Spreekt een taal van de inwoner, maar niet de eerste ({name})."
@@ -258,14 +258,21 @@ def component_values(q: QuestionMasks, s: Columns, rows: I64, x: Situation) -> l
 
 def values_in(
     m: QuestionMasks, block: Block, rows: I64, v: View, waited_days: float, full_coverage: bool = False
-) -> list[F64]:
-    """:func:`component_values` for ``rows`` of a block against one question, one value per row."""
+) -> list[Term]:
+    """:func:`component_values` for ``rows`` of a block against one question."""
     continuity = np.zeros(len(rows))
     previous = block.positions(v.previous)
     if previous:
         continuity[np.isin(rows, np.array(previous, dtype=np.int64))] = 1.0
-    values = component_values(m, block.cols, rows, Situation(continuity, waited_days, full_coverage))
-    return list(np.broadcast_arrays(*values))
+    return component_values(m, block.cols, rows, Situation(continuity, waited_days, full_coverage))
+
+
+def picked(values: Sequence[Term], positions: Sequence[int]) -> list[list[float]]:
+    """For each of ``positions`` (into the supporters the values were computed for), its value of
+    each component, as :func:`explain` takes them."""
+    at = np.asarray(positions, dtype=np.int64)
+    columns = [np.asarray(a)[at].tolist() if np.ndim(a) else [float(a)] * len(at) for a in values]
+    return [list(row) for row in zip(*columns, strict=True)]
 
 
 def totals(values: Sequence[Term], weights: Weights) -> Term:
@@ -303,4 +310,4 @@ def score(
     v = View.of(q, {}, None, places)
     block = candidates_block(v, [s])
     values = values_in(QuestionMasks.of(v, block.vocab), block, np.arange(1), v, waited_days)
-    return explain(v, s, [float(a[0]) for a in values], weights, waited_days)
+    return explain(v, s, picked(values, [0])[0], weights, waited_days)

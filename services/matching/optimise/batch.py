@@ -10,7 +10,14 @@ import numpy as np
 from services.matching.domain.columns import QuestionMasks
 from services.matching.domain.model import Organisation, Question, SupporterRecord
 from services.matching.domain.places import NO_PLACES, Places
-from services.matching.domain.scoring import DEFAULT_WEIGHTS, Scored, Situation, Weights, component_values, explain
+from services.matching.domain.scoring import (
+    DEFAULT_WEIGHTS,
+    Scored,
+    Situation,
+    Weights,
+    component_values,
+    explain,
+)
 from services.matching.optimise.assignment import Solution, optimise
 from services.matching.optimise.problem import AGEING_PER_DAY, PLACEMENT_VALUE, Problem
 

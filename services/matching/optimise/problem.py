@@ -17,7 +17,7 @@ from services.matching.domain.columns import F64, I64, B, Block, QuestionMasks
 from services.matching.domain.index import SupporterIndex
 from services.matching.domain.model import Organisation, Question, SupporterRecord
 from services.matching.domain.places import NO_PLACES, Places
-from services.matching.domain.rules import HARD_RULES, all_hold
+from services.matching.domain.rules import HARD_RULES, Reads, all_hold
 from services.matching.domain.scoring import Situation, Weights, component_values, totals
 from services.matching.domain.view import View
 
@@ -29,9 +29,9 @@ AGEING_PER_DAY = 0.05
 CHUNK_CELLS = 1_500_000
 
 #: Rules about the supporter alone (available, room, independent): checked once per supporter.
-SUPPORTER_RULES = tuple(rule for rule in HARD_RULES if not rule.about_question)
+SUPPORTER_RULES = tuple(rule for rule in HARD_RULES if rule.reads is not Reads.QUESTION)
 #: Rules about the pair of question and supporter.
-PAIR_RULES = tuple(rule for rule in HARD_RULES if rule.about_question)
+PAIR_RULES = tuple(rule for rule in HARD_RULES if rule.reads is Reads.QUESTION)
 
 
 @dataclass
