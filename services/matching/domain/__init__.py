@@ -20,8 +20,8 @@ few supporters someone reads about. Batch re-optimisation of the waiting list li
 The modules: :mod:`.model` (what is matched), :mod:`.view` (a question prepared for a decision),
 :mod:`.places` (distances, given a postcode table), :mod:`.labels` (Dutch names of codes),
 :mod:`.code_lists` (decline and end reasons, specialisms), :mod:`.columns`, :mod:`.rules`,
-:mod:`.scoring`, :mod:`.evaluation`, :mod:`.duos`, :mod:`.index`. The names most callers need are
-importable from here.
+:mod:`.scoring`, :mod:`.evaluation`, :mod:`.duos`, :mod:`.index` and :mod:`.candidates` (whom a
+joint consultation weighs). The names most callers need are importable from here.
 """
 
 from services.matching.domain.code_lists import DECLINE_REASONS, END_REASONS, EXPERIENCE_THEMES, SPECIALISMS
@@ -61,7 +61,6 @@ from services.matching.domain.rules import (
     rule_needs,
 )
 from services.matching.domain.scoring import (
-    DEFAULT_SCORING,
     DEFAULT_WEIGHTS,
     WAITING_FULL_DAYS,
     Component,
@@ -74,7 +73,6 @@ from services.matching.domain.scoring import (
 __all__ = [
     "CONSULTATION_CANDIDATES",
     "DECLINE_REASONS",
-    "DEFAULT_SCORING",
     "DEFAULT_WEIGHTS",
     "DISTANCE_KM_SCALE",
     "DISTANCE_SCALE",

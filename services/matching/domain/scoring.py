@@ -78,10 +78,6 @@ class Scoring:
     places: Places = NO_PLACES
 
 
-#: The default weights, distances by the numeric postcode proxy only.
-DEFAULT_SCORING = Scoring()
-
-
 @dataclass(frozen=True, slots=True)
 class Component:
     """One explained part of a score: ``value`` in [0, 1], counted with ``weight``."""

@@ -108,7 +108,7 @@ def consultation_candidates(
     supporters: Sequence[store.SupporterRow],
     organisations: Mapping[str, domain.Organisation],
     declined: frozenset[str] = frozenset(),
-    scoring: Scoring = domain.DEFAULT_SCORING,
+    scoring: Scoring | None = None,
     limit: int = domain.CONSULTATION_CANDIDATES,
 ) -> list[CandidateView]:
     """The candidates for a question in consultation, now: fewest failed rules first, then the best score.
@@ -122,6 +122,7 @@ def consultation_candidates(
             CandidateView(c.supporter_id, c.supporter_id, c.organisation, "", 0, list(c.failed_rules), 0.0)
             for c in row.candidates
         ]
+    scoring = region_scoring(scoring)
     question = domain.Question.from_event(QuestionReceived.model_validate(row.question))
     rows = {s.id: s for s in supporters if s.id not in declined}
     nearest = nearest_candidates(

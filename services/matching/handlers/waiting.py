@@ -23,7 +23,7 @@ from services.kit.dutch import today
 from services.matching import store
 from services.matching.domain.columns import TooManyCodes
 from services.matching.domain.model import Organisation, Question, SupporterRecord
-from services.matching.domain.scoring import DEFAULT_SCORING, Scored, Scoring
+from services.matching.domain.scoring import Scored, Scoring
 from services.matching.handlers.booking import book_all, record_assignment, record_duo
 from services.matching.optimise import assign_waiting, greedy_assign_waiting
 from services.matching.postcodes import region_scoring
@@ -60,9 +60,7 @@ async def waiting_pass(
     excluded = await store.declined_supporters(conn, list(received))
     organisations = await store.load_organisations(conn)
     now = datetime.now(UTC)
-    pairs = choose_for_waiting(
-        questions, since, supporters, organisations, now, excluded, region_scoring(scoring), today=today()
-    )
+    pairs = choose_for_waiting(questions, since, supporters, organisations, now, excluded, scoring, today=today())
     chosen: dict[str, list[Scored]] = {}
     for question_id, _supporter_id, scored in pairs:
         if question_id in received and len(chosen.setdefault(question_id, [])) < 2:
@@ -89,17 +87,19 @@ def choose_for_waiting(
     organisations: Mapping[str, Organisation],
     now: datetime,
     excluded: Mapping[str, frozenset[str]],
-    scoring: Scoring = DEFAULT_SCORING,
+    scoring: Scoring | None = None,
     *,
     today: date | None = None,
 ) -> list[tuple[str, str, Scored]]:
     """Rows for the waiting questions from the batch optimiser, never with a supporter who declined.
 
-    The optimiser decides every question at once and is handed who declined which (``excluded``).
+    The optimiser decides every question at once and is handed who declined which (``excluded``);
+    ``scoring`` defaults to the region's.
     Only a pool it cannot index (more than 64 different codes of a kind) falls back to the greedy
     assignment, oldest question first, with the same exclusions. ``today`` decides who is paused in
     that fallback (default: the day of ``now``).
     """
+    scoring = region_scoring(scoring)
     try:
         return assign_waiting(
             questions,
