@@ -199,7 +199,9 @@ class Block:
         independent: Mapping[str, bool],
         places: Places,
         serves: B | bool = True,
+        id_rank: I64 | None = None,
     ) -> None:
+        """``id_rank``: the order of ``records`` by id, when the caller has it (else it is sorted here)."""
         chosen = [records[r] for r in rows]
         self.records = records
         self.vocab = vocab
@@ -207,10 +209,8 @@ class Block:
         self._rows = list(rows)
         self.ids = [s.id for s in chosen]
         self.pos_of = {sid: pos for pos, sid in enumerate(self.ids)}
-        rank = np.empty(len(chosen), dtype=np.int64)
-        rank[np.argsort(np.array(self.ids, dtype=object), kind="stable")] = np.arange(len(chosen))
         #: Order of the supporter ids: equal scores rank by id.
-        self.id_rank = rank
+        self.id_rank = id_order(self.ids) if id_rank is None else id_rank[self.rows]
         postcodes = [postcode_number(s.postcode) for s in chosen]
         coords = [places.lat_lon(p) for p in postcodes]
         specialisms = np.array([vocab.expertise.mask(s.specialisms) for s in chosen], dtype=np.uint64)
@@ -246,6 +246,13 @@ class Block:
     def positions(self, ids: Iterable[str]) -> list[int]:
         """Positions of those of ``ids`` that are in this block."""
         return [self.pos_of[sid] for sid in ids if sid in self.pos_of]
+
+
+def id_order(ids: Sequence[str]) -> I64:
+    """The rank of each id in sorted order."""
+    rank = np.empty(len(ids), dtype=np.int64)
+    rank[np.argsort(np.array(ids, dtype=object), kind="stable")] = np.arange(len(ids))
+    return rank
 
 
 def candidates_block(v: View, candidates: Sequence[SupporterRecord]) -> Block:

@@ -14,7 +14,7 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import replace
 from datetime import date
 
-from services.matching.domain.columns import Block, QuestionMasks, Vocabularies
+from services.matching.domain.columns import Block, QuestionMasks, Vocabularies, id_order
 from services.matching.domain.duos import Duo, duo_options_in
 from services.matching.domain.evaluation import Evaluation, evaluate_in
 from services.matching.domain.model import Organisation, Question, SupporterRecord, duo_allowed
@@ -50,8 +50,10 @@ class SupporterIndex:
         for row, s in enumerate(self.records):
             for municipality in dict.fromkeys(s.municipalities):
                 by_municipality.setdefault(municipality, []).append(row)
+        rank = id_order([s.id for s in self.records])
         self.blocks = {
-            m: Block(self.records, rows, self.vocab, self.independent, places) for m, rows in by_municipality.items()
+            m: Block(self.records, rows, self.vocab, self.independent, places, id_rank=rank)
+            for m, rows in by_municipality.items()
         }
         #: Per row of the pool, the blocks it is in and its position there.
         self.placed: dict[int, list[tuple[Block, int]]] = {}
