@@ -28,6 +28,7 @@ from typing import Any
 from contracts.codes import LIFE_DOMAINS, MUNICIPALITIES
 from services.matching import optimise
 from services.matching.domain import Organisation, Question, SupporterIndex, SupporterRecord
+from services.matching.postcodes import region_places
 
 ORGANISATIONS = {
     "mee": Organisation("mee", "MEE Plus", False),
@@ -138,7 +139,7 @@ def bench_decisions(supporters: int, decisions: int, seed: int = 1) -> dict[str,
     """Latency of single decisions against an index of ``supporters`` (booking the winner each time)."""
     pool = synthetic_supporters(supporters, seed, busy=0.5)
     started = time.perf_counter()
-    index = SupporterIndex(pool, ORGANISATIONS)
+    index = SupporterIndex(pool, ORGANISATIONS, region_places())
     built = time.perf_counter() - started
     questions = synthetic_questions(decisions, pool, seed + 1)
     today = date(2025, 6, 1)
@@ -177,13 +178,13 @@ def bench_batch(waiting: int, supporters: int, seed: int = 3) -> dict[str, Any]:
     rng = random.Random(seed + 2)
     since = {q.question_id: now - timedelta(hours=rng.uniform(0, 60 * 24)) for q in questions}
     started = time.perf_counter()
-    result = optimise.assign_waiting(questions, since, pool, ORGANISATIONS, now)
+    result = optimise.assign_waiting(questions, since, pool, ORGANISATIONS, now, places=region_places())
     seconds = time.perf_counter() - started
     t0 = time.perf_counter()
     best = optimise.max_assignable(questions, pool, ORGANISATIONS, now)
     flow_seconds = time.perf_counter() - t0
     t0 = time.perf_counter()
-    optimum = optimise.optimal_objective(questions, since, pool, ORGANISATIONS, now)
+    optimum = optimise.optimal_objective(questions, since, pool, ORGANISATIONS, now, places=region_places())
     exact_seconds = time.perf_counter() - t0
     placed = len({row[0] for row in result})
     value = optimise.objective(result, since, now)

@@ -32,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from contracts.codes import KindPreference, LifeDomain, SupporterKind
 from contracts.events import Reason, check_languages, check_municipality
 from services.matching import domain, optimise
+from services.matching.postcodes import region_places
 
 Postcode = Field(default=None, pattern=r"^[1-9][0-9]{3}$")
 Code = Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")
@@ -209,7 +210,8 @@ def evaluate(s: Scenario, now: datetime | None = None) -> dict[str, Any]:
     """The assignments the batch matching makes for a validated scenario, as JSON-ready data."""
     organisations, supporters, questions, since = to_domain(s)
     moment = _utc(now) if now else max(since.values(), default=datetime.now(UTC))
-    rows = optimise.assign_waiting(questions, since, supporters, organisations, moment, max_rounds=None)
+    places = region_places()
+    rows = optimise.assign_waiting(questions, since, supporters, organisations, moment, max_rounds=None, places=places)
     assignments: dict[str, dict[str, Any]] = {}
     for question_id, supporter_id, scored in rows:
         entry = assignments.setdefault(
@@ -222,7 +224,7 @@ def evaluate(s: Scenario, now: datetime | None = None) -> dict[str, Any]:
             },
         )
         entry["supporter_ids"].append(supporter_id)
-    index = domain.SupporterIndex(supporters, organisations)
+    index = domain.SupporterIndex(supporters, organisations, places)
     unassigned = []
     for q in sorted(questions, key=lambda q: (since[q.question_id], q.question_id)):
         if q.question_id in assignments:

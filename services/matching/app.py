@@ -15,7 +15,7 @@ from services.kit.messaging import EventSubscriber, erasure_subscriber
 from services.kit.messaging.subscriber import subscriber
 from services.kit.runtime import Loop, Runtime, ServiceSpec
 from services.matching import erasure, handlers, http, web
-from services.matching.live import LivePool
+from services.matching.container import Container
 from services.matching.settings import MatchingSettings
 
 log = logging.getLogger(__name__)
@@ -25,34 +25,31 @@ NAME = "matching"
 
 @dataclass(frozen=True)
 class MatchingContainer:
-    """Matching's objects, built once per process."""
+    """Matching's objects, built once per process: the runtime, its settings, and what the use cases
+    are built with (scoring with the region's postcode table, the in-memory supporter pool)."""
 
-    rt: Runtime
+    rt: Runtime[MatchingSettings]
     settings: MatchingSettings
-    #: The in-memory supporter pool new questions are decided from (booking stays guarded in SQL).
-    live: LivePool
+    matching: Container
 
 
-def container(rt: Runtime) -> MatchingContainer:
-    settings = rt.settings
-    assert isinstance(settings, MatchingSettings)
-    return MatchingContainer(rt=rt, settings=settings, live=LivePool())
+def container(rt: Runtime[MatchingSettings]) -> MatchingContainer:
+    return MatchingContainer(rt=rt, settings=rt.settings, matching=Container.build(rt.source))
 
 
 def subscribers(c: MatchingContainer) -> list[EventSubscriber]:
-    source = c.rt.source
     workers = c.settings.consumer_concurrency
     questions = subscriber("questions", topics.QUESTIONS, workers=workers)
-    questions.handle(QuestionReceived, handlers.question_received(source, live=c.live))
-    steps = handlers.assignment_steps(source)
+    questions.handle(QuestionReceived, handlers.on_question_received(c.matching))
     assignments = subscriber("assignments", topics.ASSIGNMENTS, workers=workers)
-    for model in (AssignmentAccepted, AssignmentDeclined, SupportEnded):
-        assignments.handle(model, steps)
-    return [questions, erasure_subscriber(NAME, source, erasure.erase), assignments]
+    assignments.handle(AssignmentAccepted, handlers.on_assignment_accepted(c.matching))
+    assignments.handle(AssignmentDeclined, handlers.on_assignment_declined(c.matching))
+    assignments.handle(SupportEnded, handlers.on_support_ended(c.matching))
+    return [questions, erasure_subscriber(NAME, c.rt.source, erasure.erase), assignments]
 
 
 def routers(c: MatchingContainer) -> list[APIRouter]:
-    return [*http.routers(c.rt), web.router(c.rt)]
+    return [*http.routers(c.rt, c.matching), web.router(c.rt)]
 
 
 def background(c: MatchingContainer) -> list[Loop]:
@@ -62,7 +59,7 @@ def background(c: MatchingContainer) -> list[Loop]:
             await asyncio.sleep(c.settings.waiting_pass_seconds)
             try:
                 async with c.rt.db.acquire() as conn, conn.transaction():
-                    await handlers.waiting_pass(conn, c.rt.source)
+                    await handlers.waiting_pass(conn, c.rt.source, c.matching.scoring)
             except Exception as exc:  # the next round tries again
                 log.warning("periodic waiting-list pass failed", extra={"error": repr(exc)})
 

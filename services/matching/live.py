@@ -25,6 +25,7 @@ import weakref
 from services.kit.db import Conn
 from services.matching import store
 from services.matching.domain import SupporterIndex, SupporterRecord
+from services.matching.domain.places import NO_PLACES, Places
 
 log = logging.getLogger(__name__)
 
@@ -48,33 +49,40 @@ class LivePool:
         self.rebuild_seconds = rebuild_seconds
         self.index: SupporterIndex | None = None
         self.version: int | None = None
+        self.places: Places | None = None
         self.built_at = 0.0
         self.rebuilds = 0
         self._building = asyncio.Lock()
         _pools.add(self)
 
-    async def current(self, conn: Conn) -> SupporterIndex | None:
-        """The index as of the pool's current version, or None when the pool cannot be indexed."""
+    async def current(self, conn: Conn, places: Places = NO_PLACES) -> SupporterIndex | None:
+        """The index as of the pool's current version (distances by ``places``), or None when the pool
+        cannot be indexed."""
         version = await store.pool_version(conn)
-        if self._fresh(version):
+        if self._fresh(version, places):
             return self.index
         async with self._building:
-            if not self._fresh(version):  # another decision may have rebuilt it meanwhile
-                await self._rebuild(conn, version)
+            if not self._fresh(version, places):  # another decision may have rebuilt it meanwhile
+                await self._rebuild(conn, version, places)
         return self.index
 
-    def _fresh(self, version: int) -> bool:
-        return self.version == version and time.monotonic() - self.built_at < self.rebuild_seconds
+    def _fresh(self, version: int, places: Places) -> bool:
+        return (
+            self.version == version
+            and self.places is places
+            and time.monotonic() - self.built_at < self.rebuild_seconds
+        )
 
-    async def _rebuild(self, conn: Conn, version: int) -> None:
+    async def _rebuild(self, conn: Conn, version: int, places: Places) -> None:
         supporters = await store.list_supporters(conn)
         organisations = await store.load_organisations(conn)
         try:
-            self.index = SupporterIndex(supporters, organisations)
+            self.index = SupporterIndex(supporters, organisations, places)
         except ValueError as exc:  # e.g. more than 64 languages: decide from SQL rows instead
             log.warning("supporter pool not indexed, matching from the database", extra={"error": str(exc)})
             self.index = None
         self.version = version
+        self.places = places
         self.built_at = time.monotonic()
         self.rebuilds += 1
 

@@ -19,13 +19,14 @@ from jinja2 import Environment
 
 from contracts.bsn import contains_bsn
 from contracts.codes import LIFE_DOMAINS
+from contracts.labels import KIND_PREFERENCE_WORDS, LANGUAGE_LABELS
 from services.kit.access import Principal
 from services.kit.runtime import Runtime
 from services.kit.web.forms import first
 from services.kit.web.headers import redirect
 from services.kit.web.staff import PageSet, StaffPages
 from services.kit.web.templates import environment as page_environment
-from services.matching import domain, handlers, store
+from services.matching import handlers, store
 
 PATH: Final = "/overleg"
 PAGES: Final = PageSet(
@@ -53,8 +54,8 @@ def environment() -> Environment:
         layout="staff.html",
         filters={
             "domain_name": lambda code: LIFE_DOMAINS.get(code, code),
-            "kind_name": lambda code: domain.KIND_NAMES.get(code, "geen voorkeur" if code == "any" else code),
-            "language_name": lambda code: domain.LANGUAGE_NAMES.get(code, code),
+            "kind_name": lambda code: KIND_PREFERENCE_WORDS.get(code, code),
+            "language_name": lambda code: LANGUAGE_LABELS.get(code, code),
             "short": lambda question_id: str(question_id)[:8].upper(),
         },
     )

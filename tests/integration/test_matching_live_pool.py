@@ -16,6 +16,7 @@ import asyncpg
 import pytest
 
 from contracts.events import QuestionReceived, Reason
+from contracts.labels import END_REASON_TEXTS
 from services.kit import db
 from services.matching import handlers, store
 from services.matching.domain import SupporterRecord
@@ -137,7 +138,7 @@ async def test_freed_place_shows_in_memory_and_a_deactivated_supporter_gets_noth
     # Support ends in this process: the place is free again in memory too, so the next question
     # is assigned from memory, and the SQL guard agrees.
     async with pool.acquire() as conn, conn.transaction():
-        reason = Reason(code="completed", text=handlers.END_REASONS["completed"])
+        reason = Reason(code="completed", text=END_REASON_TEXTS["completed"])
         await handlers.end(conn, received.question_id, reason, SOURCE)
     assert live.index is not None and live.index.supporter(only.id).active_cases == 0
     assert await match(pool, live, question(municipality, languages=[language])) == ("assigned", only.id)

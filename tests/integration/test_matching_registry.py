@@ -17,9 +17,8 @@ import pytest
 
 from contracts import topics
 from contracts.events import QuestionWaiting, SupporterAssigned, SupporterRegistered, SupporterUpdated
-from services.kit import access
+from services.kit import access, dutch
 from services.kit.settings import Settings
-from services.matching import handlers
 from tests.support.harness import RunningService, publish, run_service
 from tests.support.matching import (
     INTERNAL,
@@ -183,7 +182,7 @@ async def test_invalid_supporter_data_is_refused_naming_each_field(
     fields = fields_of(await matching.client.post("/api/v1/supporters", json=unknown_org, headers=coordinator))
     assert "nobody" in fields["organisation"] and "mee" in fields["organisation"]
 
-    today = handlers.today()
+    today = dutch.today()
     active_with_date = supporter_body("GM0505", paused_until=str(today + timedelta(days=3)))
     fields = fields_of(await matching.client.post("/api/v1/supporters", json=active_with_date, headers=coordinator))
     assert "paused" in fields["paused_until"]
@@ -200,7 +199,7 @@ async def test_updating_capacity_and_pausing_announce_what_changed(
 ) -> None:
     created = await register(matching, coordinator, capacity=2)
     sid = created["supporter_id"]
-    back_on = handlers.today() + timedelta(days=14)
+    back_on = dutch.today() + timedelta(days=14)
 
     answer = await matching.client.put(
         f"/api/v1/supporters/{sid}",

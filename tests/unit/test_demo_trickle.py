@@ -13,6 +13,8 @@ from urllib.parse import parse_qs
 import httpx
 
 from contracts.events import QuestionSubmission
+from contracts.labels import DECLINE_REASON_TEXTS as DECLINE_REASONS
+from contracts.labels import END_REASON_TEXTS as END_REASONS
 from services.intake.domain import SignalSubmission
 from services.intake.experiences.form import ExperienceForm
 from services.local.demo.activity import (
@@ -26,7 +28,6 @@ from services.local.demo.keys import DEMO_SCOPES
 from services.local.demo.region import demo_supporters, registered
 from services.local.demo.trickle import Trickle
 from services.local.mailsink import Inbox
-from services.matching.handlers import DECLINE_REASONS, END_REASONS
 
 INTAKE = "http://intake.test"
 MATCHING = "http://matching.test"

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from services.matching import domain
 from services.matching.domain import Organisation, Question, SupporterIndex, SupporterRecord, Verdict, evaluate
+from services.matching.postcodes import load_places
 
 ORGS = {
     "mee": Organisation("mee", "MEE Plus"),
@@ -113,9 +114,11 @@ def test_waiting_time_raises_the_score_and_is_explained() -> None:
 
 def test_distance_uses_the_postcode_table_and_falls_back_to_numbers() -> None:
     q = question(postcode="3311")
-    near = domain.score(q, supporter(postcode="3312")).components[3]
-    sliedrecht = domain.score(q, supporter(postcode="3361")).components[3]
-    outside = domain.score(q, supporter(postcode="3399")).components[3]  # not in the table: numeric proxy
+    places = load_places()
+    near = domain.score(q, supporter(postcode="3312"), places=places).components[3]
+    sliedrecht = domain.score(q, supporter(postcode="3361"), places=places).components[3]
+    # Not in the table: the numeric proxy.
+    outside = domain.score(q, supporter(postcode="3399"), places=places).components[3]
     assert 1.0 > near.value > sliedrecht.value > 0.0
     assert "km" in near.reason.text
     assert outside.value == pytest.approx(1 - 88 / domain.DISTANCE_SCALE)

@@ -1,5 +1,6 @@
-"""Pure parts of matching's lifecycle: the waiting-list choice (greedy fallback, exclusions around the
-optimiser), the registry's input models, and the coordinators' page's signed cookies and form checks."""
+"""Pure parts of matching's lifecycle: the waiting-list choice (the optimiser with every decline, the
+greedy fallback), the registry's input models, and the coordinators' page's signed cookies and form
+checks."""
 
 from __future__ import annotations
 
@@ -9,9 +10,13 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from services.matching import domain, handlers, web
-from services.matching.domain import Organisation, Question, SupporterRecord
-from services.matching.http import DeclineIn, EndIn, SupporterChanges, SupporterIn, availability_columns
+from contracts.labels import DECLINE_REASON_TEXTS, END_REASON_TEXTS
+from services.kit import dutch
+from services.matching import domain, optimise, web
+from services.matching.domain import Organisation, Question, SupporterRecord, TooManyCodes
+from services.matching.handlers import waiting
+from services.matching.http.assignment_models import DeclineIn, EndIn
+from services.matching.http.supporter_models import SupporterChanges, SupporterIn, availability_columns
 
 NOW = datetime(2025, 3, 14, 9, 0, tzinfo=UTC)
 ORGS = {"mee": Organisation("mee", "MEE Plus"), "wijkteam": Organisation("wijkteam", "Wijkteam", True)}
@@ -51,7 +56,7 @@ def since(*ids: str) -> dict[str, datetime]:
 def test_greedy_gives_the_places_to_the_oldest_questions_within_capacity() -> None:
     pool = [supporter("a", capacity=2), supporter("b", capacity=1, active_cases=1)]
     qs = [question("new"), question("old"), question("middle")]
-    chosen = handlers.greedy_assign_waiting(qs, since("old", "middle", "new"), pool, ORGS, NOW)
+    chosen = optimise.greedy_assign_waiting(qs, since("old", "middle", "new"), pool, ORGS, NOW)
     assert [(q, s) for q, s, _ in chosen] == [("old", "a"), ("middle", "a")]
 
 
@@ -63,7 +68,7 @@ def test_greedy_respects_the_hard_rules_and_every_decline() -> None:
         supporter("fits"),
     ]
     qs = [question("q1"), question("q2")]
-    chosen = handlers.greedy_assign_waiting(
+    chosen = optimise.greedy_assign_waiting(
         qs, since("q1", "q2"), pool, ORGS, NOW, excluded={"q1": frozenset({"declined", "fits"})}
     )
     assert [(q, s) for q, s, _ in chosen] == [("q2", "declined")] or [(q, s) for q, s, _ in chosen] == [("q2", "fits")]
@@ -73,7 +78,7 @@ def test_greedy_respects_the_hard_rules_and_every_decline() -> None:
 def test_greedy_never_exceeds_capacity() -> None:
     pool = [supporter(f"s{i}", capacity=i) for i in range(4)]  # 0 + 1 + 2 + 3 places
     qs = [question(f"q{i:02d}") for i in range(10)]
-    chosen = handlers.greedy_assign_waiting(qs, since(*[q.question_id for q in qs]), pool, ORGS, NOW)
+    chosen = optimise.greedy_assign_waiting(qs, since(*[q.question_id for q in qs]), pool, ORGS, NOW)
     per: dict[str, int] = {}
     for _, sid, _ in chosen:
         per[sid] = per.get(sid, 0) + 1
@@ -81,61 +86,72 @@ def test_greedy_never_exceeds_capacity() -> None:
     assert len({q for q, _, _ in chosen}) == 6
 
 
-# --- the optimiser adapter -------------------------------------------------------------------------
+# --- the waiting list's choice ---------------------------------------------------------------------
 
 
-def test_declined_questions_never_reach_a_decliner_through_an_optimiser_without_exclusions(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    def first_with_room(questions: Any, waiting_since: Any, supporters: Any, orgs: Any, now: Any, **_: Any) -> Any:
-        """An optimiser that knows nothing of declines: each question to the first supporter with room."""
-        room = {s.id: s.capacity - s.active_cases for s in supporters}
-        rows = []
-        for q in questions:
-            for s in supporters:
-                if room[s.id] > 0:
-                    room[s.id] -= 1
-                    rows.append((q.question_id, s.id, domain.score(q, s)))
-                    break
-        return rows
-
-    monkeypatch.setattr(handlers, "batch_optimiser", lambda: first_with_room)
+def test_declined_questions_never_reach_a_decliner() -> None:
     pool = [supporter("a"), supporter("b")]
     qs = [question("q1"), question("q2")]
-    chosen = handlers.choose_for_waiting(qs, since("q1", "q2"), pool, ORGS, NOW, {"q1": frozenset({"a"})})
+    chosen = waiting.choose_for_waiting(qs, since("q1", "q2"), pool, ORGS, NOW, {"q1": frozenset({"a"})})
     assert sorted((q, s) for q, s, _ in chosen) == [("q1", "b"), ("q2", "a")]
     # Nobody declined anything: the optimiser alone decides.
-    assert sorted((q, s) for q, s, _ in handlers.choose_for_waiting(qs, {}, pool, ORGS, NOW, {})) == [
+    assert sorted((q, s) for q, s, _ in waiting.choose_for_waiting(qs, {}, pool, ORGS, NOW, {})) == [
         ("q1", "a"),
         ("q2", "b"),
     ]
 
 
-def test_an_optimiser_that_takes_exclusions_gets_them(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_optimiser_gets_the_exclusions(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: dict[str, Any] = {}
 
-    def optimiser(*args: Any, excluded: Any = None, **kwargs: Any) -> list[Any]:
-        seen["excluded"] = excluded
+    def optimiser(*args: Any, exclude: Any = None, **kwargs: Any) -> list[Any]:
+        seen["exclude"] = exclude
         return []
 
-    monkeypatch.setattr(handlers, "batch_optimiser", lambda: optimiser)
-    handlers.choose_for_waiting([question("q")], {}, [supporter("a")], ORGS, NOW, {"q": frozenset({"a"})})
-    assert seen["excluded"] == {"q": frozenset({"a"})}
+    monkeypatch.setattr(waiting, "assign_waiting", optimiser)
+    waiting.choose_for_waiting([question("q")], {}, [supporter("a")], ORGS, NOW, {"q": frozenset({"a"})})
+    assert seen["exclude"] == {"q": frozenset({"a"})}
 
 
-def test_without_the_optimiser_module_the_greedy_fallback_decides(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(handlers, "batch_optimiser", lambda: None)
-    chosen = handlers.choose_for_waiting([question("q")], {}, [supporter("a")], ORGS, NOW, {})
+def test_a_declined_question_is_optimised_with_the_rest_never_with_its_decliner(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Deciding the declined question first (greedily, oldest first) would give it the supporter the
+    other question needs; the optimiser places both, and never with the one who declined."""
+    pool = [
+        supporter("near", life_domains=["wmo", "youth"]),
+        supporter("far", postcode="3361"),
+        supporter("decliner"),
+    ]
+    qs = [question("q-declined", postcode="3311"), question("q-youth", life_domains=("youth",), postcode="3311")]
+    declined = {"q-declined": frozenset({"decliner"})}
+    handed: list[Any] = []
+
+    def spy(questions: Any, *args: Any, **kwargs: Any) -> Any:
+        handed.append(([q.question_id for q in questions], kwargs["exclude"]))
+        return optimise.assign_waiting(questions, *args, **kwargs)
+
+    monkeypatch.setattr(waiting, "assign_waiting", spy)
+    chosen = waiting.choose_for_waiting(qs, since("q-declined", "q-youth"), pool, ORGS, NOW, declined)
+    assert handed == [(["q-declined", "q-youth"], declined)]
+    assert sorted((q, s) for q, s, _ in chosen) == [("q-declined", "far"), ("q-youth", "near")]
+    greedy = optimise.greedy_assign_waiting(qs, since("q-declined", "q-youth"), pool, ORGS, NOW, declined)
+    assert [(q, s) for q, s, _ in greedy] == [("q-declined", "near")], "what deciding it first would have done"
+
+
+def test_a_pool_the_optimiser_cannot_index_is_decided_greedily() -> None:
+    babel = supporter("a", languages=["nl", *(f"x{i}" for i in range(64))])
+    with pytest.raises(TooManyCodes):
+        optimise.assign_waiting([question("q")], {}, [babel], ORGS, NOW)
+    chosen = waiting.choose_for_waiting([question("q")], {}, [babel], ORGS, NOW, {})
     assert [(q, s) for q, s, _ in chosen] == [("q", "a")]
 
 
 def test_the_real_optimiser_keeps_to_capacity_and_declines() -> None:
-    if handlers.batch_optimiser() is None:
-        pytest.skip("services.matching.optimise is not there yet")
     pool = [supporter("a", capacity=2), supporter("b", capacity=1)]
     qs = [question(f"q{i}") for i in range(5)]
     excluded = {"q0": frozenset({"a", "b"}), "q1": frozenset({"a"})}
-    chosen = handlers.choose_for_waiting(qs, since(*[q.question_id for q in qs]), pool, ORGS, NOW, excluded)
+    chosen = waiting.choose_for_waiting(qs, since(*[q.question_id for q in qs]), pool, ORGS, NOW, excluded)
     per: dict[str, int] = {}
     for qid, sid, _ in chosen:
         assert sid not in excluded.get(qid, frozenset())
@@ -198,7 +214,7 @@ def test_bad_supporter_input_names_the_field_and_what_is_allowed(field: str, val
 
 
 def test_a_pause_date_goes_with_paused_and_lies_ahead() -> None:
-    today = handlers.today()
+    today = dutch.today()
     assert "paused" in errors(SupporterIn, supporter_in(paused_until=str(today + timedelta(days=2))))["paused_until"]
     late = errors(SupporterIn, supporter_in(availability="paused", paused_until=str(today)))
     assert "after today" in late["paused_until"]
@@ -207,14 +223,14 @@ def test_a_pause_date_goes_with_paused_and_lies_ahead() -> None:
 
 
 def test_availability_maps_to_the_columns_the_capacity_guard_reads() -> None:
-    back = handlers.today() + timedelta(days=7)
+    back = dutch.today() + timedelta(days=7)
     assert availability_columns("active", None) == {"active": True, "paused_until": None}
     assert availability_columns("paused", back) == {"active": True, "paused_until": back}
     assert availability_columns("paused", None) == {"active": False, "paused_until": None}
 
 
 def test_supporter_changes_set_only_what_was_given() -> None:
-    back = handlers.today() + timedelta(days=7)
+    back = dutch.today() + timedelta(days=7)
     assert SupporterChanges.model_validate({"capacity": 4}).columns() == {"capacity": 4}
     assert SupporterChanges.model_validate({"paused_until": str(back)}).columns() == {
         "active": True,
@@ -236,7 +252,7 @@ def test_decline_and_end_reasons_come_from_the_code_lists() -> None:
     assert "burgerservicenummer" in bsn["reason_text"]
     assert EndIn().reason_code == "completed"
     assert "moved" in errors(EndIn, {"reason_code": "bored"})["reason_code"]
-    assert all(text.endswith(".") for text in {**handlers.DECLINE_REASONS, **handlers.END_REASONS}.values())
+    assert all(text.endswith(".") for text in {**DECLINE_REASON_TEXTS, **END_REASON_TEXTS}.values())
 
 
 # --- the page's form -------------------------------------------------------------------------------

@@ -1,0 +1,61 @@
+"""Matching's use cases: one module each, every one in the caller's transaction (the kit's inbox
+transaction for events, the request's transaction for HTTP commands).
+
+- :mod:`.questions` — a new question: assign, wait or consult (QuestionReceived);
+- :mod:`.lifecycle` — accept, decline (and match again), end; :mod:`.announced` — the same steps
+  announced by other systems (AssignmentAccepted, AssignmentDeclined, SupportEnded);
+- :mod:`.waiting` — the waiting-list pass, by the batch optimiser;
+- :mod:`.consultation` — the joint consultation's queue and assigning by hand;
+- :mod:`.registry` — organisations and supporters;
+- :mod:`.booking` — booking places and recording assignments, shared by the above;
+  :mod:`.errors` — what the entry points translate.
+
+Event handlers (``on_…``) are built from the service's
+:class:`~services.matching.container.Container` and receive the payload as its own type. The names
+callers use are importable from here.
+"""
+
+from services.matching.handlers.announced import on_assignment_accepted, on_assignment_declined, on_support_ended
+from services.matching.handlers.consultation import (
+    NOT_OVERRIDABLE,
+    CandidateView,
+    QueueItem,
+    assign_by_hand,
+    consultation_candidates,
+    consultation_queue,
+    manual_override_reason,
+)
+from services.matching.handlers.errors import CommandError, Conflict, InvalidField, NotFound
+from services.matching.handlers.lifecycle import Rematched, accept, decline, end
+from services.matching.handlers.questions import decide, match_question, on_question_received
+from services.matching.handlers.registry import create_organisation, register_supporter, update_supporter
+from services.matching.handlers.waiting import choose_for_waiting, waiting_pass
+
+__all__ = [
+    "NOT_OVERRIDABLE",
+    "CandidateView",
+    "CommandError",
+    "Conflict",
+    "InvalidField",
+    "NotFound",
+    "QueueItem",
+    "Rematched",
+    "accept",
+    "assign_by_hand",
+    "choose_for_waiting",
+    "consultation_candidates",
+    "consultation_queue",
+    "create_organisation",
+    "decide",
+    "decline",
+    "end",
+    "manual_override_reason",
+    "match_question",
+    "on_assignment_accepted",
+    "on_assignment_declined",
+    "on_question_received",
+    "on_support_ended",
+    "register_supporter",
+    "update_supporter",
+    "waiting_pass",
+]
