@@ -20,7 +20,18 @@ from pydantic_core import PydanticCustomError
 
 from contracts import topics
 from contracts.bsn import BSN_MESSAGE, contains_bsn
-from contracts.codes import LANGUAGES, MUNICIPALITIES, AgeBand, Channel, KindPreference, LifeDomain, SupporterKind
+from contracts.codes import (
+    LANGUAGES,
+    MUNICIPALITIES,
+    AgeBand,
+    Channel,
+    ContactMethod,
+    KindPreference,
+    LifeDomain,
+    OverdueStage,
+    SupporterKind,
+    WithdrawnBy,
+)
 from contracts.labels import STATEMENT_LABELS
 
 Municipality = Annotated[str, Field(description="CBS municipality code, e.g. GM0505", examples=["GM0505"])]
@@ -631,6 +642,63 @@ class SupportEnded(_AssignmentStep):
     ended_at: datetime
 
 
+class FirstContactMade(_AssignmentStep):
+    """The supporter reached the resident for the first time (the promise: within 3 working days)."""
+
+    ce_type: ClassVar[str] = "nl.samenloket.first_contact.made.v1"
+    topic: ClassVar[str] = topics.ASSIGNMENTS
+
+    method: ContactMethod
+    reached_on: date = Field(description="the day the supporter reached the resident, as they recorded it")
+    recorded_at: datetime
+
+
+class FirstContactOverdue(_AssignmentStep):
+    """No first contact yet: after 2 working days a reminder to the supporter, after 3 an escalation to
+    the coordinator of the supporter's organisation (Dutch working days: no weekends, no public holidays)."""
+
+    ce_type: ClassVar[str] = "nl.samenloket.first_contact.overdue.v1"
+    topic: ClassVar[str] = topics.ASSIGNMENTS
+
+    stage: OverdueStage
+    assigned_at: datetime
+    working_days: int = Field(ge=0, description="working days since the assignment")
+    noticed_at: datetime
+
+
+class QuestionWithdrawn(Event):
+    """The question is withdrawn, whoever did it; ``reason`` is a code with its standard sentence (a
+    person's own words stay in intake)."""
+
+    ce_type: ClassVar[str] = "nl.samenloket.question.withdrawn.v1"
+    topic: ClassVar[str] = topics.QUESTIONS
+
+    question_id: str
+    municipality: Municipality
+    withdrawn_by: WithdrawnBy
+    reason: Reason
+    previous_status: QuestionStatus | None = None
+    withdrawn_at: datetime
+
+    def subject(self) -> str:
+        return self.question_id
+
+
+class QuestionClosed(Event):
+    """The question is closed: the last support of it ended, or staff closed it."""
+
+    ce_type: ClassVar[str] = "nl.samenloket.question.closed.v1"
+    topic: ClassVar[str] = topics.QUESTIONS
+
+    question_id: str
+    municipality: Municipality
+    reason: Reason | None = None
+    closed_at: datetime
+
+    def subject(self) -> str:
+        return self.question_id
+
+
 EVENT_TYPES: tuple[type[Event], ...] = (
     ReferralSubmitted,
     QuestionReceived,
@@ -648,6 +716,10 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     AssignmentAccepted,
     AssignmentDeclined,
     SupportEnded,
+    FirstContactMade,
+    FirstContactOverdue,
+    QuestionWithdrawn,
+    QuestionClosed,
     SignalAcknowledged,
     SignalAnswered,
     ExperienceShared,

@@ -153,7 +153,57 @@ END_REASON_TEXTS: Final[dict[str, str]] = {
     "resident_stopped": "De inwoner wil geen ondersteuning meer.",
     "moved": "De inwoner is verhuisd.",
     "transferred": "De vraag is overgedragen aan een andere organisatie.",
+    "referred": "De inwoner is doorverwezen naar een zorgaanbieder of hulpverlener.",
+    "unreachable": "De ondersteuner kon de inwoner niet bereiken.",
     "other": "De ondersteuning is om een andere reden gestopt.",
+}
+
+#: How a supporter made first contact (``ContactMethod``).
+CONTACT_METHOD_LABELS: Final[dict[str, str]] = {
+    "phone": "Telefoon",
+    "visit": "Bezoek",
+    "video": "Beeldbellen",
+    "email": "E-mail",
+}
+CONTACT_METHOD_WORDS: Final[dict[str, str]] = _words(CONTACT_METHOD_LABELS)
+
+#: How late a first contact is (``OverdueStage``).
+OVERDUE_STAGE_LABELS: Final[dict[str, str]] = {"reminder": "Herinnering", "escalation": "Te laat"}
+
+# --- the question's end (QuestionWithdrawn, QuestionClosed) ---------------------------------------
+
+#: Who withdrew a question (``WithdrawnBy``).
+WITHDRAWN_BY_LABELS: Final[dict[str, str]] = {
+    "resident": "De inwoner",
+    "staff": "Het Samenloket",
+    "partner": "De verwijzer",
+    "erasure": "Gegevens gewist",
+}
+#: Why a question was withdrawn: the standard ``Reason.text`` of each code.
+WITHDRAWAL_REASON_TEXTS: Final[dict[str, str]] = {
+    "no_longer_needed": "De inwoner heeft geen hulp meer nodig.",
+    "helped_elsewhere": "De inwoner krijgt al hulp van iemand anders.",
+    "by_referrer": "De verwijzer heeft de vraag ingetrokken.",
+    "erased": "De gegevens van de inwoner zijn gewist.",
+    "other": "De vraag is om een andere reden ingetrokken.",
+}
+
+# --- what a resident needs (``Need``, QuestionReceived.needs) ---------------------------------------
+
+#: What a resident may need, as staff and supporters read it.
+NEED_LABELS: Final[dict[str, str]] = {
+    "sign_language": "Gebarentaal",
+    "easy_language": "Makkelijke taal (LVB)",
+    "interpreter": "Tolk",
+    "wheelchair_access": "Plek om af te spreken die met een rolstoel bereikbaar is",
+}
+NEED_WORDS: Final[dict[str, str]] = _words(NEED_LABELS)
+#: What a resident may need, as the form asks it.
+NEED_RESIDENT_LABELS: Final[dict[str, str]] = {
+    "sign_language": "Ik gebruik gebarentaal",
+    "easy_language": "Ik wil graag dat de ondersteuner makkelijke taal gebruikt",
+    "interpreter": "Ik heb een tolk nodig",
+    "wheelchair_access": "Ik heb een plek nodig die met een rolstoel bereikbaar is",
 }
 
 # --- supporters (codes of SupporterRegistered and QuestionReceived.needs) -------------------------

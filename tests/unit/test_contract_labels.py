@@ -12,6 +12,8 @@ from contracts.labels import (
     AGE_BAND_LABELS,
     AGREEMENT_LABELS,
     CHANNEL_LABELS,
+    CONTACT_METHOD_LABELS,
+    CONTACT_METHOD_WORDS,
     DECLINE_REASON_TEXTS,
     END_REASON_TEXTS,
     EXPERIENCE_THEME_LABELS,
@@ -22,6 +24,10 @@ from contracts.labels import (
     LANGUAGE_LABELS,
     LIFE_DOMAIN_LABELS,
     MEETING_PREFERENCE_RESIDENT_LABELS,
+    NEED_LABELS,
+    NEED_RESIDENT_LABELS,
+    NEED_WORDS,
+    OVERDUE_STAGE_LABELS,
     PREFERRED_CHANNEL_RESIDENT_LABELS,
     QUESTION_STATUS_LABELS,
     SIGNAL_LEVEL_LABELS,
@@ -36,6 +42,8 @@ from contracts.labels import (
     STATEMENT_LABELS,
     SUPPORTER_KIND_LABELS,
     SUPPORTER_KIND_WORDS,
+    WITHDRAWAL_REASON_TEXTS,
+    WITHDRAWN_BY_LABELS,
     in_sentence,
 )
 
@@ -64,6 +72,11 @@ LABELLED: dict[str, tuple[Collection[str], tuple[Mapping[str, str], ...]]] = {
     "experience themes": (tuple(EXPERIENCE_THEME_LABELS), (EXPERIENCE_THEME_LABELS, EXPERIENCE_THEME_WORDS)),
     "decline reasons": (tuple(DECLINE_REASON_TEXTS), (DECLINE_REASON_TEXTS,)),
     "end reasons": (tuple(END_REASON_TEXTS), (END_REASON_TEXTS,)),
+    "Need": (get_args(codes.Need), (NEED_LABELS, NEED_WORDS, NEED_RESIDENT_LABELS)),
+    "ContactMethod": (get_args(codes.ContactMethod), (CONTACT_METHOD_LABELS, CONTACT_METHOD_WORDS)),
+    "WithdrawnBy": (get_args(codes.WithdrawnBy), (WITHDRAWN_BY_LABELS,)),
+    "OverdueStage": (get_args(codes.OverdueStage), (OVERDUE_STAGE_LABELS,)),
+    "withdrawal reasons": (tuple(WITHDRAWAL_REASON_TEXTS), (WITHDRAWAL_REASON_TEXTS,)),
 }
 
 #: Code lists of the contracts that people never read: machines route and filter on them.
@@ -104,6 +117,10 @@ def test_the_services_code_tuples_hold_the_same_codes_as_their_types() -> None:
     assert set(codes.KIND_PREFERENCES) == set(get_args(codes.KindPreference))
     assert set(codes.CHANNELS) == set(get_args(codes.Channel))
     assert set(codes.SIGNAL_STATUSES) == set(get_args(codes.SignalStatus))
+    assert set(codes.NEEDS) == set(get_args(codes.Need))
+    assert set(codes.CONTACT_METHODS) == set(get_args(codes.ContactMethod))
+    assert set(codes.WITHDRAWN_BY) == set(get_args(codes.WithdrawnBy))
+    assert set(codes.OVERDUE_STAGES) == set(get_args(codes.OverdueStage))
 
 
 def test_words_are_the_labels_as_they_read_in_a_sentence() -> None:
