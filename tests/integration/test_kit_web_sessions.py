@@ -93,7 +93,8 @@ async def site(database_url: str) -> AsyncIterator[Site]:
     settings = Settings(database_url=database_url, internal_token=SecretStr("test-internal-token"))
     await db.migrate(database_url, access.SCHEMA, package=access.PACKAGE)
     pool = await db.create_pool(database_url, access.SCHEMA)
-    rt = Runtime(ServiceSpec("proef"), settings, pool=pool, keys=access.KeyStore(pool))
+    rt: Runtime[Settings] = Runtime(ServiceSpec("proef", "Proef", Settings, container=lambda _: None), settings)
+    rt.pool, rt.keys = pool, access.KeyStore(pool)
     clock = Clock()
     async with pool.acquire() as conn:
         key = await access.create_key(conn, "regio-overleg", ["coordinator"])
