@@ -1,6 +1,6 @@
 """Key rotation for intake's sealed data: re-wrap under the current master key, and see what uses which key.
 
-Rotation (README, "Sleutels vervangen / key rotation"):
+Rotation (docs/privacy.md, "Key rotation"):
 1. put a new key first in the ring (``samenloket keys rotate`` for the key file of ``samenloket up``;
    in production prepend ``samenloket keys generate``'s output to ``SAMENLOKET_ENCRYPTION_KEYS``);
 2. restart every intake instance: new values are sealed with the new key, old ones still open;

@@ -3,7 +3,7 @@
 Erasure (AVG art. 17): ``DELETE /api/v1/residents/{resident_ref}`` (scope ``privacy-officer``), in
 one transaction:
 - the resident row goes, and with it the wrapped data key: whatever it sealed is unreadable, in
-  this database and in its backups once the master key that wrapped it is rotated out (README);
+  this database and in its backups once the master key that wrapped it is rotated out (docs/privacy.md);
 - the resident's open questions are withdrawn (reason code ``erased``; the referrer hears it), then
   kept only as pseudonymous facts for the figures (municipality, life domains, status, history):
   description, resident_ref, the partner's own reference, withdrawal notes and Idempotency-Key

@@ -1,4 +1,4 @@
 """Notifications: tells residents, supporters and referring partners what happened.
 
-E-mail over SMTP, signed webhooks to partners; an SMS gateway later.
+E-mail over SMTP, SMS through an HTTP gateway, signed webhooks to partners.
 """

@@ -4,8 +4,8 @@ of sending and started again, as a REAL process (``python -m services.cli serve 
 Real SMTP (aiosmtpd in this process), real HTTP contact endpoints, the module's PostgreSQL and broker.
 Afterwards: every delivery is ``sent`` and its mail is in the mailbox; distinct Message-IDs equal the
 deliveries; only mails that were in flight at the kill arrive twice (with the same Message-ID), and
-there are at most as many as could be in flight: the consumer handles at most
-``SAMENLOKET_CONSUMER_CONCURRENCY`` events at once (one semaphore shared by all partitions), and each
+there are at most as many as could be in flight: the consumer group handles at most
+``SAMENLOKET_CONSUMER_CONCURRENCY`` events at once (that many consumers, one message each), and each
 handler sends its mails one after another. The brief's looser bound, concurrency x partitions, holds
 then too; both are asserted.
 """
