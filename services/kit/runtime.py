@@ -115,7 +115,7 @@ class Runtime(Generic[S]):
                 self.spec.name,
                 subscriber,
                 self.pool,
-                dead_letters,
+                subscriber.dead_letters(dead_letters) if subscriber.dead_letters else dead_letters,
                 settings.consumer_max_attempts,
                 settings.consumer_retry_base_seconds,
             )

@@ -77,7 +77,7 @@ class Recorder:
             raise PermanentError("this question can never be handled")
         if self.failures_left.get(payload.question_id, 0) > 0:
             self.failures_left[payload.question_id] -= 1
-            raise ConnectionError("transient trouble")
+            raise RuntimeError("trouble with this message")
         await conn.execute("INSERT INTO effects VALUES ($1, now())", payload.question_id)
 
 
@@ -172,7 +172,7 @@ async def test_poison_and_exhausted_messages_go_to_dlq_and_the_next_is_processed
     by_reason = {h["dlq_exception_type"]: h for h in dead(records)}
     assert "payload is not JSON" in by_reason["InvalidEvent"]["dlq_reason"]
     assert by_reason["InvalidEvent"]["dlq_attempts"] == "1"
-    assert by_reason["ConnectionError"]["dlq_attempts"] == "3"
+    assert by_reason["RuntimeError"]["dlq_attempts"] == "3"
     assert by_reason["PermanentError"]["dlq_attempts"] == "1"
     for headers in by_reason.values():
         assert headers["dlq_original_topic"] == topics.QUESTIONS
