@@ -424,14 +424,45 @@ def _dlq_list(args: argparse.Namespace) -> int:
 
 
 def _dlq_replay(args: argparse.Namespace) -> int:
-    from services.kit import dlq
 
     if args.limit is not None and args.limit < 1:
         print("samenloket dlq replay: --limit must be at least 1", file=sys.stderr)
         return 2
-    result = asyncio.run(dlq.replay(broker_settings(args.data_dir), args.topic, args.limit, args.dry_run))
+    result = asyncio.run(_replay(args))
     print(json.dumps(result))
     return 0
+
+
+async def _replay(args: argparse.Namespace) -> dict[str, Any]:
+    """Replay; the inbound topic's letters are sealed by intake, so they are opened with intake's keys."""
+    from contracts.topics import REFERRALS_INBOUND
+    from services.kit import dlq
+
+    settings = broker_settings(args.data_dir)
+    if dlq.topics_of(args.topic)[0] != REFERRALS_INBOUND:
+        return await dlq.replay(settings, args.topic, args.limit, args.dry_run)
+    from dataclasses import dataclass
+
+    import asyncpg
+
+    from services.intake import deadletters
+    from services.intake.settings import IntakeSettings
+    from services.intake.vault import Vault, intake_secrets
+    from services.kit import db
+    from services.kit.settings import load_settings
+
+    @dataclass(frozen=True)
+    class Lent:
+        db: asyncpg.Pool
+
+    intake = load_settings(IntakeSettings)
+    keys = intake_secrets(intake.model_copy(update={"data_dir": args.data_dir or intake.data_dir}))
+    pool = await db.create_pool(database_url(args.data_dir), "intake", max_size=2)
+    try:
+        opener = deadletters.opener(Lent(pool), Vault(keys.ring))
+        return await dlq.replay(settings, args.topic, args.limit, args.dry_run, opener=opener)
+    finally:
+        await pool.close()
 
 
 # --- reporting: rebuild the projections from the event store (services/reporting/rebuild.py) -------

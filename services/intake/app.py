@@ -16,8 +16,9 @@ from contracts.events import (
     SupporterAssigned,
 )
 from contracts.topics import ASSIGNMENTS, REFERRALS_INBOUND
-from services.intake import domain, http, privacy, web
+from services.intake import deadletters, domain, http, privacy, web
 from services.intake.councils import http as councils
+from services.intake.deadletters import SealedDeadLetters
 from services.intake.experiences import http as experiences_http
 from services.intake.experiences import web as experiences_web
 from services.intake.experiences.handlers import Participation
@@ -30,7 +31,7 @@ from services.intake.vault import Vault, intake_secrets
 from services.kit.crypto import KeyRing
 from services.kit.messaging import EventSubscriber
 from services.kit.messaging.subscriber import subscriber
-from services.kit.runtime import Runtime, ServiceSpec
+from services.kit.runtime import Loop, Runtime, ServiceSpec
 
 NAME = "intake"
 
@@ -71,6 +72,8 @@ def container(rt: Runtime) -> IntakeContainer:
 def subscribers(c: IntakeContainer) -> list[EventSubscriber]:
     workers = c.settings.consumer_concurrency
     referrals = subscriber("referrals", REFERRALS_INBOUND, workers=workers)
+    # A partner's referral holds personal data: its dead letter is sealed, and erasure reaches it.
+    referrals.dead_letters = lambda inner: SealedDeadLetters(inner, c.intake.vault, c.intake.index_key, c.rt)
     referrals.handle(ReferralSubmitted, c.intake.on_referral)
     status = subscriber("status", ASSIGNMENTS, workers=workers)
     status.handle(QuestionWaiting, c.intake.on_question_waiting)
@@ -97,6 +100,10 @@ def routers(c: IntakeContainer) -> list[APIRouter]:
     ]
 
 
+def background(c: IntakeContainer) -> list[Loop]:
+    return [deadletters.expiry_loop(c.rt)]
+
+
 def spec() -> ServiceSpec[IntakeContainer]:
     return ServiceSpec(
         name=NAME,
@@ -105,4 +112,5 @@ def spec() -> ServiceSpec[IntakeContainer]:
         container=container,
         routers=routers,
         subscribers=subscribers,
+        background=background,
     )

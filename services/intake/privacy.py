@@ -30,7 +30,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
 from pydantic import BaseModel
 
 from contracts.events import PreferredChannel, Reason, ResidentErasureRequested
-from services.intake import audit, store
+from services.intake import audit, deadletters, store
 from services.intake.audit import ActorKind
 from services.intake.closedloop import handlers as closed_loop
 from services.intake.domain import TERMINAL, Identifiers
@@ -142,6 +142,8 @@ async def erase_resident(
         return None
     if not await _lock_resident(conn, ref):
         return None
+    indexes = await conn.fetchrow("SELECT email_index, phone_index FROM residents WHERE resident_ref = $1", ref)
+    identifiers = Identifiers(indexes["email_index"], indexes["phone_index"]) if indexes else Identifiers(None, None)
     now = datetime.now(UTC)
     await _withdraw_open_questions(conn, source, ref, now)
     rows = await conn.fetch(
@@ -161,6 +163,8 @@ async def erase_resident(
     # The personal links to the experience form stop working; texts of shared experiences go.
     await experiences.forget(conn, erased_ids)
     await conn.execute("DELETE FROM residents WHERE resident_ref = $1", ref)
+    # Sealed dead letters of referrals naming this resident can no longer be opened.
+    await deadletters.forget(conn, identifiers)
     await audit.record(
         conn, actor=actor, actor_kind=actor_kind, action="resident.erase", purpose="erasure", resident_ref=str(ref)
     )

@@ -189,3 +189,46 @@ async def contact(conn: Conn | asyncpg.Pool, question_id: uuid.UUID) -> asyncpg.
         " FROM questions q JOIN residents r USING (resident_ref) WHERE q.question_id = $1",
         question_id,
     )
+
+
+# --- sealed dead letters of the inbound topic (services/intake/deadletters.py) --------------------
+
+
+async def save_dead_letter_key(
+    conn: Conn, letter_id: str, wrapped: str, ids: Identifiers, topic: str, partition: int, offset: int
+) -> None:
+    await conn.execute(
+        "INSERT INTO dead_letter_keys (letter_id, data_key, email_index, phone_index, topic, kafka_partition,"
+        " kafka_offset) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        uuid.UUID(letter_id),
+        wrapped,
+        ids.email,
+        ids.phone,
+        topic,
+        partition,
+        offset,
+    )
+
+
+async def dead_letter_key(conn: Conn, letter_id: str) -> str | None:
+    try:
+        letter = uuid.UUID(letter_id)
+    except ValueError:
+        return None
+    found: str | None = await conn.fetchval("SELECT data_key FROM dead_letter_keys WHERE letter_id = $1", letter)
+    return found
+
+
+async def delete_dead_letter_keys(conn: Conn, ids: Identifiers) -> int:
+    if not ids.values():
+        return 0
+    status = await conn.execute(
+        "DELETE FROM dead_letter_keys WHERE email_index = ANY($1::text[]) OR phone_index = ANY($1::text[])",
+        ids.values(),
+    )
+    return int(status.split()[-1])
+
+
+async def delete_dead_letter_keys_before(conn: Conn, moment: datetime) -> int:
+    status = await conn.execute("DELETE FROM dead_letter_keys WHERE created_at < $1", moment)
+    return int(status.split()[-1])

@@ -213,6 +213,15 @@ class DataKey:
     def seal_optional(self, plaintext: str | None, where: str) -> str | None:
         return None if plaintext is None else self.seal(plaintext, where)
 
+    def seal_bytes(self, plaintext: bytes, where: str) -> str:
+        return _seal(self.key, DATA_KEY_ID, plaintext, where)
+
+    def open_bytes(self, token: str, where: str) -> bytes:
+        key_id, body = parse_token(token)
+        if key_id != DATA_KEY_ID:
+            raise DecryptionError(f"expected a value sealed with a data key, got key id {key_id!r}")
+        return _open(self.key, body, where)
+
     def open(self, token: str, where: str) -> str:
         key_id, body = parse_token(token)
         if key_id != DATA_KEY_ID:

@@ -10,6 +10,7 @@ only: the payload may hold personal data (the inbound referral topic).
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -109,11 +110,22 @@ async def list_dead_letters(settings: Settings, topic: str) -> list[dict[str, An
     return found
 
 
-async def replay(settings: Settings, topic: str, limit: int | None = None, dry_run: bool = False) -> dict[str, Any]:
+#: Opens a dead letter's value for replay (a sealed one), or None when it can no longer be opened.
+Opener = Callable[[ConsumerRecord], Awaitable[bytes | None]]
+
+
+async def _as_sent(record: ConsumerRecord) -> bytes | None:
+    return record.value
+
+
+async def replay(
+    settings: Settings, topic: str, limit: int | None = None, dry_run: bool = False, opener: Opener = _as_sent
+) -> dict[str, Any]:
     """Republish dead letters not replayed before to their original topic; count replayed and skipped.
 
     A dead letter whose ``dlq_original_topic`` names another topic than this DLQ's is skipped (and
-    counted), never sent elsewhere. A dry run sends and commits nothing: it counts what would go.
+    counted), never sent elsewhere; so is one that ``opener`` can no longer open (a sealed letter whose
+    key was erased or expired). A dry run sends and commits nothing: it counts what would go.
     """
     original, dead = topics_of(topic)
     consumer, ends = await _reader(settings, dead, REPLAY_GROUP)
@@ -126,11 +138,12 @@ async def replay(settings: Settings, topic: str, limit: int | None = None, dry_r
                 if limit is not None and replayed >= limit:
                     break
                 target = headers_of(record).get("dlq_original_topic", original)
-                if target != original:
+                value = await opener(record) if target == original else None
+                if value is None:
                     skipped += 1
                 elif not dry_run:
                     await producer.send_and_wait(
-                        original, value=record.value, key=record.key, headers=replay_headers(record, datetime.now(UTC))
+                        original, value=value, key=record.key, headers=replay_headers(record, datetime.now(UTC))
                     )
                     replayed += 1
                 else:

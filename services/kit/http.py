@@ -55,12 +55,17 @@ def add_basics(app: FastAPI, readiness: ReadinessCheck) -> None:
         return PlainTextResponse(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 
+def same_secret(offered: str, expected: str) -> bool:
+    """Constant-time comparison of two texts, any characters (``hmac.compare_digest`` refuses non-ASCII str)."""
+    return hmac.compare_digest(offered.encode("utf-8", "surrogatepass"), expected.encode("utf-8", "surrogatepass"))
+
+
 def internal_auth(token: str) -> Callable[[str | None], Awaitable[None]]:
     """A dependency that admits only calls carrying ``Authorization: Bearer <internal token>``."""
 
     async def check(authorization: str | None = Header(default=None)) -> None:
         expected = f"Bearer {token}"
-        if not token or authorization is None or not hmac.compare_digest(authorization, expected):
+        if not token or authorization is None or not same_secret(authorization, expected):
             raise HTTPException(status.HTTP_401_UNAUTHORIZED, "internal call without a valid token")
 
     return check

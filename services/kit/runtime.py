@@ -14,6 +14,8 @@ import asyncio
 import contextlib
 import importlib
 import logging
+import os
+import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -40,6 +42,8 @@ from services.kit.telemetry import setup_tracing
 log = logging.getLogger(__name__)
 
 C = TypeVar("C")
+#: How often the watchdog looks whether every part of the service still runs.
+WATCHDOG_SECONDS = 2.0
 Loop = Callable[[], Awaitable[None]]
 
 
@@ -76,7 +80,10 @@ class Runtime(Generic[S]):
         self.routers: list[KafkaRouter] = []
         self.relay_task: asyncio.Task[None] | None = None
         self.loops: list[asyncio.Task[None]] = []
+        self.guard: asyncio.Task[None] | None = None
         self.resources = AsyncExitStack()
+        #: What happens when a part stops by itself (see :meth:`watchdog`): the process ends.
+        self.on_fatal: Callable[[str], None] = _terminate
         self.container: Any = spec.container(self)
 
     @property
@@ -115,7 +122,7 @@ class Runtime(Generic[S]):
                 self.spec.name,
                 subscriber,
                 self.pool,
-                dead_letters,
+                subscriber.dead_letters(dead_letters) if subscriber.dead_letters else dead_letters,
                 settings.consumer_max_attempts,
                 settings.consumer_retry_base_seconds,
             )
@@ -123,9 +130,12 @@ class Runtime(Generic[S]):
         await self.broker.start()
         for loop in self.spec.background(self.container):
             self.loops.append(asyncio.create_task(_run(loop), name=f"{self.spec.name}-{loop.__name__}"))
+        self.guard = asyncio.create_task(self.watchdog(), name=f"{self.spec.name}-watchdog")
 
     async def stop(self) -> None:
         """Drain: background loops stop, consumers finish and commit, the relay empties, then close."""
+        if self.guard is not None:
+            self.guard.cancel()
         for task in self.loops:
             task.cancel()
         if self.loops:
@@ -157,18 +167,37 @@ class Runtime(Generic[S]):
             await asyncio.wait_for(self.producer.client.fetch_all_metadata(), 2)
         except Exception as exc:
             checks["broker"] = f"unreachable: {type(exc).__name__}"
-        for task in [self.relay_task, *self.loops]:
-            if task is not None and task.done():
-                checks[task.get_name()] = "stopped"
+        checks.update(dict.fromkeys(self.stopped_parts(), "stopped"))
+        return checks
+
+    def stopped_parts(self) -> list[str]:
+        """The relay, background loops and consumers that ended although the service was not stopping."""
+        stopped = [t.get_name() for t in [self.relay_task, *self.loops] if t is not None and t.done()]
         for router in self.routers:
             for subscriber in router.subscribers:
                 if not subscriber.running or any(task.done() for task in getattr(subscriber, "tasks", ())):
-                    checks[f"consumer {getattr(subscriber, 'group_id', '')}"] = "stopped"
-        return checks
+                    stopped.append(f"consumer {getattr(subscriber, 'group_id', '')}")
+        return stopped
+
+    async def watchdog(self, every: float = WATCHDOG_SECONDS) -> None:
+        """A part that ended by itself (a consumer that died, a relay that crashed) takes the process down
+        with it, so the orchestrator or ``samenloket up`` starts it again: never a process that idles."""
+        while True:
+            await asyncio.sleep(every)
+            stopped = self.stopped_parts()
+            if stopped:
+                log.critical("a part of the service stopped; stopping the process", extra={"stopped": stopped})
+                self.on_fatal(", ".join(stopped))
+                return
 
 
 async def _run(loop: Loop) -> None:
     await loop()
+
+
+def _terminate(reason: str) -> None:
+    """End this process as SIGTERM would (uvicorn drains and exits; the supervisor starts it again)."""
+    os.kill(os.getpid(), signal.SIGTERM)
 
 
 def create_app(spec: ServiceSpec[Any], settings: Settings | None = None) -> FastAPI:

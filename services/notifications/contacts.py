@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from contracts.events import PreferredChannel
 from services.kit.messaging import PermanentError
+from services.kit.messaging.faults import Unavailable
 from services.kit.settings import Settings
 from services.notifications.domain import ResidentContact, SupporterContact
 
@@ -30,7 +31,7 @@ DOWN_STATUSES = (502, 503, 504)
 M = TypeVar("M", bound=BaseModel)
 
 
-class ContactsUnavailable(Exception):
+class ContactsUnavailable(Unavailable):
     """The owner of the contact details could not answer now (connection error, 5xx, 401): retry."""
 
 

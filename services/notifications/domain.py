@@ -31,6 +31,7 @@ from contracts.events import (
 )
 from contracts.labels import LIFE_DOMAIN_LABELS, SIGNAL_LEVEL_WORDS, SIGNAL_THEME_LABELS, SUPPORTER_KIND_WORDS
 from services.kit.dutch import DUTCH_TIME, dutch_date
+from services.kit.http import same_secret
 
 #: Namespace of the UUIDv5 notification ids (a fixed random UUID; never change it).
 NOTIFICATION_NAMESPACE: Final = uuid.UUID("6f1d3c2e-8a4b-5c7d-9e0f-1a2b3c4d5e6f")
@@ -449,7 +450,7 @@ def opt_out_token(key: bytes, resident_ref: str) -> str:
 def verify_opt_out_token(key: bytes, token: str) -> str | None:
     """The resident ref hash of a valid token, else None."""
     ref_hash, _, mac = token.partition(".")
-    if not re.fullmatch(r"[0-9a-f]{64}", ref_hash) or not hmac.compare_digest(mac, _mac(key, ref_hash)):
+    if not re.fullmatch(r"[0-9a-f]{64}", ref_hash) or not same_secret(mac, _mac(key, ref_hash)):
         return None
     return ref_hash
 

@@ -19,6 +19,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from services.kit.messaging import PermanentError
+from services.kit.messaging.faults import Unavailable
 from services.kit.settings import Settings
 from services.notifications.contacts import DOWN_PATIENCE_SECONDS, DOWN_STATUSES, TIMEOUT
 from services.notifications.domain import ExperienceLink
@@ -32,7 +33,7 @@ REFUSED_PATIENCE_SECONDS = 15.0
 NOT_YET: Final = frozenset({"support_not_ended"})
 
 
-class InvitationsUnavailable(Exception):
+class InvitationsUnavailable(Unavailable):
     """Intake could not answer now (connection error, 5xx, 401): the consumer retries."""
 
 

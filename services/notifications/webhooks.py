@@ -23,6 +23,7 @@ import time
 from typing import Final
 
 from contracts.envelope import SPECVERSION, CloudEvent, rfc3339
+from services.kit.http import same_secret
 
 CONTENT_TYPE: Final = "application/cloudevents+json"
 EVENT_ID_HEADER: Final = "X-Samenloket-Event-Id"
@@ -90,7 +91,7 @@ def verify(
     raw = body.encode() if isinstance(body, str) else body
     expected = signature(secret, signed_at, raw)
     offered = [part.strip() for part in signature_header.split(",")]
-    return any(hmac.compare_digest(expected.encode(), part.encode()) for part in offered)
+    return any(same_secret(part, expected) for part in offered)
 
 
 # --- outcome of a delivery attempt ------------------------------------------------------------------

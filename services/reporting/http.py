@@ -13,7 +13,6 @@ end-to-end check can see that reporting caught up without reading figures (``ing
 
 from __future__ import annotations
 
-import hmac
 from datetime import date
 from typing import Annotated
 
@@ -24,6 +23,7 @@ from pydantic import BaseModel, Field
 from contracts.codes import LIFE_DOMAINS
 from services.kit import access
 from services.kit.access import Principal
+from services.kit.http import same_secret
 from services.kit.runtime import Runtime
 from services.reporting import periods, report, suppression
 from services.reporting.audience import READERS, resolve_area
@@ -280,7 +280,7 @@ async def operator_or_internal(
     """Admit the services' internal token (bench, end-to-end check), else an API key with scope ``operator``."""
     runtime: Runtime = request.app.state.runtime
     token = runtime.settings.internal_token.get_secret_value()
-    if token and authorization is not None and hmac.compare_digest(authorization, f"Bearer {token}"):
+    if token and authorization is not None and same_secret(authorization, f"Bearer {token}"):
         return
     await operator(request, authorization, x_api_key)
 

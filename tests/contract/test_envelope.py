@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import dataclasses
 import json
 import re
 import uuid
@@ -380,7 +382,7 @@ def test_decode_keeps_every_attribute() -> None:
     assert decoded.key == event.key
 
 
-@pytest.mark.parametrize("missing", ["ce_specversion", "ce_id", "ce_source", "ce_type", "ce_time", "ce_subject"])
+@pytest.mark.parametrize("missing", ["ce_specversion", "ce_id", "ce_source", "ce_type"])
 def test_decode_names_a_missing_header(missing: str) -> None:
     _, _, value, headers = encoded(EXAMPLES[QuestionReceived])
     with pytest.raises(InvalidEvent, match=missing):
@@ -396,8 +398,61 @@ def test_decode_treats_an_empty_header_as_missing() -> None:
 def test_decode_without_any_headers_names_all_of_them() -> None:
     with pytest.raises(InvalidEvent) as info:
         decode(None, b"{}")
-    for name in ("ce_specversion", "ce_id", "ce_source", "ce_type", "ce_time", "ce_subject"):
+    for name in ("ce_specversion", "ce_id", "ce_source", "ce_type"):
         assert name in str(info.value)
+
+
+def test_only_the_spec_required_attributes_are_needed_subject_and_time_stand_in() -> None:
+    """A partner's CloudEvents SDK may send only id, source, specversion and type (issue 14, row 15)."""
+    _, _, value, headers = encoded(EXAMPLES[QuestionReceived])
+    bare = [(k, v) for k, v in headers.items() if k not in ("ce_subject", "ce_time")]
+    before = datetime.now(UTC)
+    from_key = decode(bare, value, key=b"partner-ref-7")
+    assert from_key.subject == "partner-ref-7" and from_key.time >= before
+    assert decode(bare, value).subject == headers["ce_id"].decode()
+
+
+def test_structured_mode_is_read_like_binary_mode() -> None:
+    event, _, value, headers = encoded(EXAMPLES[SupporterAssigned], source="/samenloket/matching")
+    envelope = {
+        "specversion": "1.0",
+        "id": event.id,
+        "source": event.source,
+        "type": event.type,
+        "subject": event.subject,
+        "time": headers["ce_time"].decode(),
+        "municipality": event.municipality,
+        "datacontenttype": "application/json",
+        "data": json.loads(value),
+    }
+    structured = decode(
+        [("content-type", b"application/cloudevents+json; charset=utf-8")], json.dumps(envelope).encode()
+    )
+    assert structured == dataclasses.replace(event, traceparent=None)
+    envelope.pop("data")
+    envelope["data_base64"] = base64.b64encode(value).decode()
+    assert decode([("content-type", b"application/cloudevents+json")], json.dumps(envelope).encode()).data == event.data
+    with pytest.raises(InvalidEvent, match="source"):
+        decode(
+            [("content-type", b"application/cloudevents+json")],
+            json.dumps({"specversion": "1.0", "id": "x", "type": "t"}).encode(),
+        )
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        b"[" * 200_000 + b"]" * 200_000,  # nested deeper than Python reads: RecursionError inside json
+        b'{"a":' * 100_000 + b"1" + b"}" * 100_000,
+        b"\xff\xfe not utf-8",
+        b"x" * (1024 * 1024 + 1),
+    ],
+    ids=["deep-array", "deep-object", "not-utf8", "too-large"],
+)
+def test_whatever_cannot_be_read_is_an_invalid_event_never_another_exception(value: bytes) -> None:
+    _, _, _, headers = encoded(EXAMPLES[QuestionReceived])
+    with pytest.raises(InvalidEvent):
+        decode(list(headers.items()), value)
 
 
 def test_decode_refuses_another_specversion() -> None:

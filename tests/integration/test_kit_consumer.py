@@ -24,7 +24,7 @@ from services.kit.messaging.subscriber import EventSubscriber, subscriber
 from services.kit.outbox import OutboxRelay, enqueue
 from services.kit.settings import Settings
 from tests.support.consuming import consumers_of, consuming
-from tests.support.harness import eventually, publish_raw, read_topic
+from tests.support.harness import eventually, publish_raw, read_topic, run_service
 
 pytestmark = pytest.mark.integration
 
@@ -77,7 +77,7 @@ class Recorder:
             raise PermanentError("this question can never be handled")
         if self.failures_left.get(payload.question_id, 0) > 0:
             self.failures_left[payload.question_id] -= 1
-            raise ConnectionError("transient trouble")
+            raise RuntimeError("trouble with this message")
         await conn.execute("INSERT INTO effects VALUES ($1, now())", payload.question_id)
 
 
@@ -172,7 +172,7 @@ async def test_poison_and_exhausted_messages_go_to_dlq_and_the_next_is_processed
     by_reason = {h["dlq_exception_type"]: h for h in dead(records)}
     assert "payload is not JSON" in by_reason["InvalidEvent"]["dlq_reason"]
     assert by_reason["InvalidEvent"]["dlq_attempts"] == "1"
-    assert by_reason["ConnectionError"]["dlq_attempts"] == "3"
+    assert by_reason["RuntimeError"]["dlq_attempts"] == "3"
     assert by_reason["PermanentError"]["dlq_attempts"] == "1"
     for headers in by_reason.values():
         assert headers["dlq_original_topic"] == topics.QUESTIONS
@@ -283,3 +283,15 @@ def keys_over_partitions(partitions: int, count: int) -> list[str]:
     while len(keys) < count or len({(murmur2(k.encode()) & 0x7FFFFFFF) % partitions for k in keys}) < 2:
         keys = [*keys[1:], str(uuid.uuid4())] if len(keys) == count else [*keys, str(uuid.uuid4())]
     return keys
+
+
+async def test_a_consumer_that_dies_takes_its_process_down(settings: Settings) -> None:
+    """Issue 14, row 1: a consumer task that ends by itself must not leave a process that idles."""
+    async with run_service("reporting", settings) as service:
+        reasons: list[str] = []
+        service.runtime.on_fatal = reasons.append
+        projections = next(s for r in service.runtime.routers for s in r.subscribers if "projections" in s.group_id)
+        for task in projections.tasks:
+            task.cancel()
+        await eventually(lambda: reasons, timeout=15)
+    assert "consumer samenloket-reporting-projections" in reasons[0]

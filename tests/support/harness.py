@@ -31,6 +31,8 @@ async def run_service(name: str, settings: Settings) -> AsyncIterator[RunningSer
     await broker.create_topics(settings)
     app = create_app(load_spec(name), settings)
     runtime: Runtime[Any] = app.state.runtime
+    stopped: list[str] = []
+    runtime.on_fatal = stopped.append  # in a test, a part that stops by itself fails the test, not the process
     await runtime.start()
     try:
         transport = httpx.ASGITransport(app=app)
@@ -38,6 +40,7 @@ async def run_service(name: str, settings: Settings) -> AsyncIterator[RunningSer
             yield RunningService(app, runtime, client)
     finally:
         await runtime.stop()
+    assert not stopped, f"{name}: parts stopped by themselves: {stopped}"
 
 
 async def publish(settings: Settings, topic: str, event: CloudEvent) -> None:

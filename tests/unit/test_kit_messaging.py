@@ -111,7 +111,7 @@ async def test_transient_failures_are_retried_and_permanent_ones_dead_lettered_a
         if payload.question_id == doomed.question_id:
             raise PermanentError("never")
         if payload.question_id == hopeless.question_id or attempts[payload.question_id] < 3:
-            raise ConnectionError("for now")
+            raise RuntimeError("not this time")
 
     sub = subscriber("questions", topics.QUESTIONS, transactional=False).handle(QuestionReceived, on_question)
     box = DeadLetterBox()
@@ -150,3 +150,31 @@ async def test_a_subscriber_of_every_type_gets_each_registered_type() -> None:
         await send(broker, topics.QUESTIONS, from_model(question(), source="/test"))
         await send(broker, topics.QUESTIONS, from_model(signal, source="/test"))
     assert seen == ["QuestionReceived", "SignalRaised"]
+
+
+async def test_infrastructure_that_is_away_is_waited_out_without_limit_and_never_dead_letters() -> None:
+    """A database or broker that is away says nothing about the message: retried past max_attempts (issue 14, row 4)."""
+    import asyncpg
+
+    from services.kit.messaging import reliability
+
+    tries: list[str] = []
+    payload = question()
+    away = [ConnectionRefusedError("db down"), asyncpg.CannotConnectNowError("starting up"), TimeoutError()] * 3
+
+    async def on_question(event: CloudEvent, payload: QuestionReceived) -> None:
+        tries.append(payload.question_id)
+        if away:
+            raise away.pop(0)
+
+    sub = subscriber("questions", topics.QUESTIONS, transactional=False).handle(QuestionReceived, on_question)
+    box = DeadLetterBox()
+    original = reliability.MAX_WAIT_SECONDS
+    reliability.MAX_WAIT_SECONDS = 0.001
+    try:
+        async with running(sub, box, attempts=2) as broker:
+            await send(broker, topics.QUESTIONS, from_model(payload, source="/test"))
+    finally:
+        reliability.MAX_WAIT_SECONDS = original
+    assert len(tries) == 10, "nine waits for the infrastructure, then the effect"
+    assert box.letters == []

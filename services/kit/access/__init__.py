@@ -21,7 +21,6 @@ Scopes:
 from __future__ import annotations
 
 import hashlib
-import hmac
 import re
 import secrets
 import time
@@ -33,6 +32,7 @@ from fastapi import Header, HTTPException, Request, status
 from services.kit.access import sessions
 from services.kit.access.principal import Principal
 from services.kit.db import Conn
+from services.kit.http import same_secret
 
 SCHEMA = "access"
 PACKAGE = "services.kit.access"
@@ -130,7 +130,7 @@ class KeyStore:
             " WHERE key_id = $1 AND revoked_at IS NULL",
             key_id,
         )
-        if row is None or not hmac.compare_digest(row["secret_sha256"], secret_hash(full_key)):
+        if row is None or not same_secret(row["secret_sha256"], secret_hash(full_key)):
             return None
         return Principal(key_id, row["organisation"], frozenset(row["scopes"]), row["municipality"])
 

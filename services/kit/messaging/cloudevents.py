@@ -57,10 +57,12 @@ def delivery(message: StreamMessage[Any]) -> Delivery:
     if cached is None:
         record: ConsumerRecord = message.raw_message
         try:
-            event = decode(record.headers, record.value)
+            event = decode(record.headers, record.value, record.key)
             cached = (event, parse(event))
         except InvalidEvent as exc:
             cached = exc
+        except Exception as exc:  # whatever else a message can do to a decoder: a dead letter, never a stop
+            cached = InvalidEvent(f"undecodable message: {type(exc).__name__}: {str(exc)[:200]}")
         message.__dict__[_DECODED] = cached
     if isinstance(cached, InvalidEvent):
         raise cached

@@ -1,10 +1,12 @@
-"""The reliability middleware: idempotent inbox, commit after effect, bounded retry, dead letters.
+"""The reliability middleware: idempotent inbox, commit after effect, retries, dead letters.
 
 For every message of a subscriber: decode it as a CloudEvent (a message that can never succeed goes
 to ``<topic>.dlq`` at once); skip types the subscriber does not handle; run the handler, for a
 transactional subscriber inside a transaction that first records ``(consumer, ce_id)`` in the inbox
-(a redelivered event finds its row and is skipped); on a transient error retry with exponential
-backoff and jitter up to ``max_attempts``, then dead-letter it. Only then is the offset committed
+(a redelivered event finds its row and is skipped). When the message's handling fails, retry with
+exponential backoff and jitter up to ``max_attempts``, then dead-letter it; while infrastructure is
+away (database, broker, another service) wait without limit, nothing committed and the partition
+waiting (see :mod:`.faults`). Only then is the offset committed
 (``AckPolicy.MANUAL``): a crash before that redelivers, and the inbox makes the redelivery a no-op.
 FastStream's own ``nack()`` would seek back forever, so retries happen here, around the handler call.
 Should even the dead letter fail (the broker away), the consumer seeks back to the message and it
@@ -31,6 +33,7 @@ from opentelemetry import trace
 from contracts.envelope import CloudEvent, InvalidEvent
 from services.kit.messaging.cloudevents import delivery
 from services.kit.messaging.deadletters import DeadLetters, dead_letter_headers
+from services.kit.messaging.faults import is_infrastructure
 from services.kit.messaging.subscriber import EventSubscriber, PermanentError
 from services.kit.metrics import (
     CONSUMER_LAG,
@@ -48,6 +51,8 @@ CONN: Final = "samenloket_conn"
 EVENT: Final = "samenloket_event"
 #: How long to wait before reading a message again whose dead letter could not be sent.
 REDELIVERY_PAUSE_SECONDS: Final = 1.0
+#: The longest wait between tries while infrastructure is away.
+MAX_WAIT_SECONDS: Final = 5.0
 
 
 @dataclass
@@ -73,6 +78,10 @@ class Consumption:
     def middleware(self, msg: Any, /, *, context: Any) -> ReliableDelivery:
         """The factory FastStream calls per message."""
         return ReliableDelivery(msg, context=context, consumption=self)
+
+    def wait(self, waits: int) -> float:
+        """How long to wait for infrastructure before the next try: growing, at most ``MAX_WAIT_SECONDS``."""
+        return min(self.backoff(waits), MAX_WAIT_SECONDS)
 
     def backoff(self, attempt: int) -> float:
         base: float = self.retry_base_seconds * 2 ** (attempt - 1)
@@ -104,23 +113,32 @@ class ReliableDelivery(BaseMiddleware):
                 "samenloket.consumer": c.inbox_name,
             }
         )
-        for attempt in range(1, c.max_attempts + 1):
+        attempt = waits = 0
+        while True:
             try:
                 started = time.perf_counter()
                 await self._invoke(call_next, msg, event, record.topic)
                 HANDLE_SECONDS.labels(c.service, event.type).observe(time.perf_counter() - started)
                 return await self._done(msg)
             except PermanentError as exc:
-                return await self._dead_letter(msg, str(exc), exc, attempts=attempt)
+                return await self._dead_letter(msg, str(exc), exc, attempts=attempt + 1)
             except Exception as exc:
                 EVENTS_FAILED.labels(c.service, record.topic).inc()
-                if attempt == c.max_attempts:
+                if is_infrastructure(exc):  # wait it out: nothing is committed, the partition waits
+                    waits += 1
+                    log.warning(
+                        "infrastructure unavailable, waiting",
+                        extra={"event_id": event.id, "waits": waits, "error": repr(exc)},
+                    )
+                    await asyncio.sleep(c.wait(waits))
+                    continue
+                attempt += 1
+                if attempt >= c.max_attempts:
                     return await self._dead_letter(msg, f"gave up after {attempt} attempts: {exc}", exc, attempt)
                 log.warning(
                     "handler failed, will retry", extra={"event_id": event.id, "attempt": attempt, "error": repr(exc)}
                 )
                 await asyncio.sleep(c.backoff(attempt))
-        return None  # pragma: no cover - the loop always returns
 
     async def _invoke(
         self,

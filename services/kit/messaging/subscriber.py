@@ -18,6 +18,7 @@ from contracts.envelope import CloudEvent
 from contracts.events import REGISTRY, Event, ResidentErasureRequested
 from services.kit import erasure
 from services.kit.db import Conn
+from services.kit.messaging.deadletters import DeadLetters
 
 E = TypeVar("E", bound=Event)
 
@@ -44,6 +45,9 @@ class EventSubscriber:
     transactional: bool = True
     workers: int = 1
     handlers: dict[type[Event], AnyHandler] = field(default_factory=dict)
+    #: Wraps the service's dead-letter sink for this subscriber (e.g. to seal a partner's personal
+    #: data before it goes to ``<topic>.dlq``); None: dead letters go as they came.
+    dead_letters: Callable[[DeadLetters], DeadLetters] | None = None
 
     def on(self, model: type[E]) -> Callable[[AnyHandler], AnyHandler]:
         """Register the decorated function as the handler of ``model`` (``Event`` itself: every type)."""

@@ -21,6 +21,8 @@ from typing import Final
 
 from fastapi import Request, Response
 
+from services.kit.http import same_secret
+
 #: The hidden field of every form.
 CSRF_FIELD: Final = "csrf_token"
 
@@ -58,7 +60,7 @@ class CsrfTokens:
         issued, _, nonce = body.partition(".")
         if not (issued.isdigit() and nonce and signature):
             return False
-        if not hmac.compare_digest(signature, self._sign(body)):
+        if not same_secret(signature, self._sign(body)):
             return False
         age = self._clock() - int(issued)
         return -60 <= age <= self.max_age
@@ -67,7 +69,7 @@ class CsrfTokens:
         """True when the form's token equals the cookie's and is genuine and fresh."""
         if not cookie or not submitted:
             return False
-        return hmac.compare_digest(cookie.encode(), submitted.encode()) and self.valid(cookie)
+        return same_secret(cookie, submitted) and self.valid(cookie)
 
 
 class CsrfCookie:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Annotated, TypeVar
@@ -16,6 +15,7 @@ from contracts.codes import MUNICIPALITIES
 from services.kit import access
 from services.kit.access import Principal
 from services.kit.db import Conn
+from services.kit.http import same_secret
 from services.kit.runtime import Runtime
 from services.matching import store
 from services.matching.handlers import errors
@@ -47,7 +47,7 @@ async def coordinator(
     """A dependency admitting a coordinator key, or the internal token (as an unlimited coordinator)."""
     runtime: Runtime = request.app.state.runtime
     token = runtime.settings.internal_token.get_secret_value()
-    if token and authorization and hmac.compare_digest(authorization.encode(), f"Bearer {token}".encode()):
+    if token and authorization and same_secret(authorization, f"Bearer {token}"):
         return INTERNAL
     return await _BY_KEY(request, authorization, x_api_key)
 
