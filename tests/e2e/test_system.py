@@ -505,7 +505,11 @@ async def test_inbound_invalid_goes_to_dlq_and_valid_is_assigned(settings: Setti
     [letter] = dead(invalid.id)
     assert "municipality" in letter.headers["dlq_reason"], letter.headers
     assert letter.headers["dlq_original_topic"] == topics.REFERRALS_INBOUND
-    assert letter.record.value == json.dumps(data).encode(), "the DLQ keeps the original message"
+    # The letter is kept, sealed by intake: a partner's personal data never lies in a DLQ in clear text.
+    assert "dlq_sealed_letter" in letter.headers, letter.headers
+    sealed = letter.record.value or b""
+    assert sealed and sealed != json.dumps(data).encode()
+    assert data["contact"]["name"].encode() not in sealed and data["description"].encode() not in sealed
     assert not dead(valid.id), "the valid referral was dead-lettered"
     [received] = received_for(tail, referrer)
     assert received.data["channel"] == "partner"
