@@ -51,6 +51,8 @@ class FirstContactWatch:
     source: str
     interval: float = 300.0
     clock: Callable[[], datetime] = field(default=utc_now)
+    #: Passes completed since start (each looked at every open assignment once).
+    passes: int = 0
 
     async def run(self) -> None:
         """A pass now, then one every ``interval`` seconds; a failed pass is logged and tried again."""
@@ -97,6 +99,7 @@ class FirstContactWatch:
                     "first contact overdue",
                     extra={"assignment": item.assignment_id, "stage": stage, "working_days": days},
                 )
+        self.passes += 1
         return sent
 
 

@@ -52,7 +52,7 @@ class Unreached:
 
 
 async def unreached(conn: Conn, assigned_before: datetime) -> list[Unreached]:
-    """Unreached assignments made before ``assigned_before`` that still miss a notice, oldest first."""
+    """Unreached assignments made at or before ``assigned_before`` that still miss a notice, oldest first."""
     rows = await conn.fetch(
         "SELECT a.assignment_id, a.question_id, a.supporter_id, s.organisation,"
         " coalesce(a.municipality, q.municipality) AS municipality, a.assigned_at,"
@@ -60,7 +60,7 @@ async def unreached(conn: Conn, assigned_before: datetime) -> list[Unreached]:
         " FROM assignments a JOIN supporters s ON s.id = a.supporter_id"
         " LEFT JOIN questions q ON q.question_id = a.question_id"
         " LEFT JOIN first_contact_notices n ON n.assignment_id = a.assignment_id"
-        f" WHERE a.assigned_at < $1 AND {_UNREACHED}"
+        f" WHERE a.assigned_at <= $1 AND {_UNREACHED}"
         " GROUP BY a.assignment_id, s.organisation, q.municipality"
         " HAVING count(n.stage) < 2 ORDER BY a.assigned_at",
         assigned_before,
@@ -114,7 +114,7 @@ class LateAssignment:
 
 
 async def late_candidates(conn: Conn, assigned_before: datetime, municipality: str | None) -> list[LateAssignment]:
-    """Unreached assignments made before ``assigned_before`` (in ``municipality`` when given), oldest first.
+    """Unreached assignments made at or before ``assigned_before`` (in ``municipality`` when given), oldest first.
 
     The caller decides by working days which of them are late; ``assigned_before`` only bounds the scan.
     """
@@ -125,7 +125,7 @@ async def late_candidates(conn: Conn, assigned_before: datetime, municipality: s
         " FROM assignments a JOIN supporters s ON s.id = a.supporter_id"
         " JOIN organisations o ON o.id = s.organisation"
         " LEFT JOIN questions q ON q.question_id = a.question_id"
-        f" WHERE a.assigned_at < $1 AND {_UNREACHED}"
+        f" WHERE a.assigned_at <= $1 AND {_UNREACHED}"
         " AND ($2::text IS NULL OR coalesce(a.municipality, q.municipality) = $2)"
         " ORDER BY a.assigned_at, a.assignment_id",
         assigned_before,
