@@ -27,8 +27,8 @@ from services.kit.dutch import DUTCH_TIME
 from services.kit.settings import Settings
 from services.matching import store
 from services.matching.handlers.first_contact import FirstContactWatch, late_assignments
-from tests.support.harness import RunningService, assigned_reader, events_of, eventually, publish, run_service
-from tests.support.matching import INTERNAL, envelope, events_about, question, supporter_body, uid
+from tests.support.harness import RunningService, eventually, publish, run_service
+from tests.support.matching import INTERNAL, envelope, events_about, events_so_far, question, supporter_body, uid
 
 pytestmark = pytest.mark.integration
 
@@ -106,18 +106,8 @@ async def at(svc: RunningService, clock: Clock, moment: datetime, passes: int = 
 
 async def overdue(settings: Settings, question_id: str) -> list[FirstContactOverdue]:
     """Every FirstContactOverdue about the question on the assignments topic, up to its current end."""
-    consumer = await assigned_reader(settings, topics.ASSIGNMENTS)
-    records: list[Any] = []
-    try:
-        ends = await consumer.end_offsets(list(consumer.assignment()))
-        async with asyncio.timeout(20):
-            while [tp for tp, end in ends.items() if await consumer.position(tp) < end]:
-                for batch in (await consumer.getmany(timeout_ms=200)).values():
-                    records.extend(batch)
-    finally:
-        await consumer.stop()
-    mine = [r for r in records if r.key == question_id.encode()]
-    return [FirstContactOverdue.model_validate(e.data) for e in events_of(mine, FirstContactOverdue.ce_type)]
+    events = await events_so_far(settings, question_id, FirstContactOverdue.ce_type)
+    return [FirstContactOverdue.model_validate(e.data) for e in events]
 
 
 async def first_contact(svc: RunningService, settings: Settings, case: Case) -> None:
