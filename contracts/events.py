@@ -591,7 +591,8 @@ class SupporterRegistered(_SupporterProfile):
 
 
 class SupporterUpdated(_SupporterProfile):
-    """The profile after a change; ``changed`` names the profile fields that changed."""
+    """The profile after a change; ``changed`` names the profile fields that changed, and ``email`` when
+    the supporter's e-mail address changed (the address itself is never on a topic)."""
 
     ce_type: ClassVar[str] = "nl.samenloket.supporter.updated.v1"
     topic: ClassVar[str] = topics.SUPPORTERS

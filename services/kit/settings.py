@@ -50,6 +50,14 @@ class Settings(BaseSettings):
         default=SecretStr(""), description="shared secret for internal calls between services"
     )
     web_cookie_secure: bool = Field(default=False, description="mark the pages' cookies Secure (serve over https)")
+    matching_public_url: str = Field(
+        default="",
+        description="public base URL of matching's pages (supporters' and coordinators'); empty: matching_url",
+    )
+    # The loket residents and supporters can reach (shown on every resident page and in every mail)
+    loket_name: str = Field(default="Samenloket", max_length=100, description="the loket's name as people read it")
+    loket_phone: str = Field(default="", max_length=40, description="the loket's phone number; empty: not shown")
+    loket_email: str = Field(default="", max_length=200, description="the loket's e-mail address; empty: not shown")
     # Staff page sessions (services/kit/web/sessions.py)
     web_session_idle_minutes: float = Field(default=30, gt=0, le=24 * 60, description="a session ends this idle")
     web_session_hours: float = Field(default=12, gt=0, le=7 * 24, description="a session ends this long after sign-in")

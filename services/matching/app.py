@@ -10,12 +10,13 @@ from dataclasses import dataclass
 from fastapi import APIRouter
 
 from contracts import topics
-from contracts.events import AssignmentAccepted, AssignmentDeclined, QuestionReceived, SupportEnded
+from contracts.events import AssignmentAccepted, AssignmentDeclined, FirstContactMade, QuestionReceived, SupportEnded
 from services.kit.messaging import EventSubscriber, erasure_subscriber
 from services.kit.messaging.subscriber import subscriber
 from services.kit.runtime import Loop, Runtime, ServiceSpec
 from services.matching import erasure, handlers, http, web
 from services.matching.container import Container
+from services.matching.handlers.first_contact import FirstContactWatch, on_first_contact_made
 from services.matching.settings import MatchingSettings
 
 log = logging.getLogger(__name__)
@@ -31,10 +32,13 @@ class MatchingContainer:
     rt: Runtime[MatchingSettings]
     settings: MatchingSettings
     matching: Container
+    #: Notices late first contacts (its clock can be moved in tests).
+    first_contact: FirstContactWatch
 
 
 def container(rt: Runtime[MatchingSettings]) -> MatchingContainer:
-    return MatchingContainer(rt=rt, settings=rt.settings, matching=Container.build(rt.source))
+    watch = FirstContactWatch(rt, rt.source, interval=rt.settings.first_contact_pass_seconds)
+    return MatchingContainer(rt=rt, settings=rt.settings, matching=Container.build(rt.source), first_contact=watch)
 
 
 def subscribers(c: MatchingContainer) -> list[EventSubscriber]:
@@ -45,11 +49,13 @@ def subscribers(c: MatchingContainer) -> list[EventSubscriber]:
     assignments.handle(AssignmentAccepted, handlers.on_assignment_accepted(c.matching))
     assignments.handle(AssignmentDeclined, handlers.on_assignment_declined(c.matching))
     assignments.handle(SupportEnded, handlers.on_support_ended(c.matching))
-    return [questions, erasure_subscriber(NAME, c.rt.source, erasure.erase), assignments]
+    # A group of its own: the first-contact watch hears FirstContactMade whoever else reads the topic.
+    first_contacts = subscriber("first-contacts", topics.ASSIGNMENTS).handle(FirstContactMade, on_first_contact_made)
+    return [questions, erasure_subscriber(NAME, c.rt.source, erasure.erase), assignments, first_contacts]
 
 
 def routers(c: MatchingContainer) -> list[APIRouter]:
-    return [*http.routers(c.rt, c.matching), web.router(c.rt)]
+    return [*http.routers(c.rt, c.matching), web.router(c.rt, c.first_contact)]
 
 
 def background(c: MatchingContainer) -> list[Loop]:
@@ -63,7 +69,11 @@ def background(c: MatchingContainer) -> list[Loop]:
             except Exception as exc:  # the next round tries again
                 log.warning("periodic waiting-list pass failed", extra={"error": repr(exc)})
 
-    return [periodic_waiting_pass]
+    async def first_contact_watch() -> None:
+        """Remind supporters and tell coordinators when first contact is late (a pass on start, then periodic)."""
+        await c.first_contact.run()
+
+    return [periodic_waiting_pass, first_contact_watch]
 
 
 def spec() -> ServiceSpec[MatchingContainer]:

@@ -11,3 +11,6 @@ class MatchingSettings(Settings):
     waiting_pass_seconds: float = Field(
         default=300, gt=0, le=86_400, description="seconds between waiting-list passes no command triggered"
     )
+    first_contact_pass_seconds: float = Field(
+        default=300, gt=0, le=86_400, description="seconds between passes looking for late first contacts"
+    )

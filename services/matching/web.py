@@ -5,6 +5,11 @@ API key (scope ``coordinator``); sign-in, the server-side session, CSRF tokens a
 from the web kit (:mod:`services.kit.web.staff`), shared with the reporting dashboard. The page lists
 the consultation queue with the candidates and the rules each one fails; a form per question assigns
 by hand with a required reason, through the same command as the API.
+
+Above the queue a section flags *te laat*: open assignments past the promise of first contact within
+3 working days (:mod:`services.matching.handlers.first_contact`), with the supporter's and the
+organisation's names, the municipality, and how late, counted in Dutch working days by the same
+clock as the watch that sends the reminders.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from services.kit.web.headers import redirect
 from services.kit.web.staff import PageSet, StaffPages
 from services.kit.web.templates import environment as page_environment
 from services.matching import handlers, store
+from services.matching.handlers.first_contact import FirstContactWatch, late_assignments
 
 PATH: Final = "/overleg"
 PAGES: Final = PageSet(
@@ -64,6 +70,10 @@ def environment() -> Environment:
 class Pages(StaffPages):
     """The consultation page of one matching process."""
 
+    def __init__(self, rt: Runtime, watch: FirstContactWatch | None = None) -> None:
+        super().__init__(rt, PAGES, environment())
+        self.watch = watch
+
     async def queue(
         self,
         request: Request,
@@ -76,6 +86,7 @@ class Pages(StaffPages):
         async with self.rt.db.acquire() as conn:
             items = await handlers.consultation_queue(conn, principal.municipality)
             done = await store.get_assignment(conn, assigned) if assigned else None
+            late = await late_assignments(conn, self.watch.clock(), principal.municipality) if self.watch else []
         title = "Gezamenlijk overleg"
         if errors:
             title = f"Fout: {title}"
@@ -90,11 +101,12 @@ class Pages(StaffPages):
             errors=errors or {},
             typed=typed or {},
             done=done,
+            late=late,
         )
 
 
-def router(rt: Runtime) -> APIRouter:
-    pages = Pages(rt, PAGES, environment())
+def router(rt: Runtime, watch: FirstContactWatch | None = None) -> APIRouter:
+    pages = Pages(rt, watch)
     web = APIRouter(tags=["coordinator page"], include_in_schema=False)
     web.include_router(pages.router())
 

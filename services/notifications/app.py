@@ -10,6 +10,7 @@ from fastapi import APIRouter
 from contracts import topics
 from contracts.events import (
     ConsultationRequired,
+    FirstContactOverdue,
     QuestionReceived,
     QuestionWaiting,
     ReferralStatusChanged,
@@ -23,6 +24,7 @@ from services.kit.runtime import Loop, Runtime, ServiceSpec
 from services.notifications import digest, erasure, http
 from services.notifications.contacts import HttpContactDirectory
 from services.notifications.domain import opt_out_key
+from services.notifications.first_contact import FirstContactMails, HttpOrganisationDirectory, pages_base
 from services.notifications.handlers import Notifier, on_question_received
 from services.notifications.invitations import HttpInvitationLinks
 from services.notifications.mailer import Sender, SmtpSender
@@ -45,6 +47,7 @@ class NotificationsContainer:
     notifier: Notifier
     webhooks: WebhookNotifier
     participation: Participation
+    first_contact: FirstContactMails
 
 
 def container(rt: Runtime) -> NotificationsContainer:
@@ -72,12 +75,20 @@ def container(rt: Runtime) -> NotificationsContainer:
         WebhookPoster(allow_private_addresses=settings.webhooks_allow_private_addresses),
     )
     participation = Participation(notifier, HttpInvitationLinks(settings))
+    first_contact = FirstContactMails(
+        notifier,
+        HttpOrganisationDirectory(settings),
+        pages_base(settings),
+        settings.loket_name,
+        settings.coordinator_email,
+    )
     for sender in senders.values():
         rt.closing(sender.aclose)
     rt.closing(contacts.aclose)
     rt.closing(webhooks.aclose)
     rt.closing(participation.aclose)
-    return NotificationsContainer(rt, settings, notifier, webhooks, participation)
+    rt.closing(first_contact.aclose)
+    return NotificationsContainer(rt, settings, notifier, webhooks, participation, first_contact)
 
 
 def subscribers(c: NotificationsContainer) -> list[EventSubscriber]:
@@ -88,6 +99,7 @@ def subscribers(c: NotificationsContainer) -> list[EventSubscriber]:
     assignments.handle(QuestionWaiting, c.notifier.on_question_waiting)
     assignments.handle(ConsultationRequired, c.notifier.on_consultation_required)
     assignments.handle(SupportEnded, c.participation.on_support_ended)
+    assignments.handle(FirstContactOverdue, c.first_contact.on_first_contact_overdue)
     referral_status = subscriber("referral-status", topics.REFERRALS_STATUS, transactional=False, workers=workers)
     referral_status.handle(ReferralStatusChanged, c.webhooks.on_referral_status_changed)
     return [

@@ -13,6 +13,7 @@ from typing import Any, Final
 from contracts.events import (
     CandidateVerdict,
     ConsultationRequired,
+    FirstContactOverdue,
     QuestionWaiting,
     Reason,
     SupportEnded,
@@ -32,6 +33,7 @@ from services.notifications.domain import (
     resident_waiting_context,
     supporter_new_case_context,
 )
+from services.notifications.first_contact import OrganisationContact, escalation_context, reminder_context
 
 EXAMPLE_TIME: Final = datetime(2025, 3, 3, 9, 30, tzinfo=UTC)
 EXAMPLE_INTAKE_URL: Final = "https://samenloket.example.nl"
@@ -84,6 +86,22 @@ _SIGNALS = [
 ]
 
 
+_OVERDUE = FirstContactOverdue(
+    question_id="q-voorbeeld",
+    assignment_id="a-voorbeeld",
+    supporter_id="s-voorbeeld",
+    organisation="org-mee",
+    municipality="GM0505",
+    stage="reminder",
+    assigned_at=EXAMPLE_TIME,
+    working_days=2,
+    noticed_at=datetime(2025, 3, 5, 9, 30, tzinfo=UTC),
+)
+_ESCALATION = _OVERDUE.model_copy(update={"stage": "escalation", "working_days": 3})
+_ORGANISATION = OrganisationContact("org-mee", "MEE Plus", "coordinatie@mee.example.nl")
+EXAMPLE_PAGES_URL: Final = "https://matching.samenloket.example.nl"
+
+
 def _resident(context: dict[str, Any]) -> dict[str, Any]:
     return {**context, "opt_out_url": EXAMPLE_OPT_OUT_URL}
 
@@ -96,6 +114,12 @@ EXAMPLES: Final[dict[str, Callable[[], dict[str, Any]]]] = {
     "coordinator_consultation": lambda: coordinator_consultation_context(_CONSULTATION, EXAMPLE_INTAKE_URL),
     "signal_digest": lambda: digest_context(_SIGNALS, date(2025, 3, 3)),
     "resident_experience_invitation": lambda: _resident(experience_invitation_context(_ENDED, _RESIDENT, _LINK)),
+    "supporter_first_contact_reminder": lambda: reminder_context(
+        _OVERDUE, _SUPPORTER, _FACTS, EXAMPLE_PAGES_URL, "Samenloket"
+    ),
+    "coordinator_first_contact_overdue": lambda: escalation_context(
+        _ESCALATION, _SUPPORTER, _ORGANISATION, _FACTS, EXAMPLE_PAGES_URL, "Samenloket"
+    ),
 }
 
 

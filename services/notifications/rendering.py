@@ -20,6 +20,8 @@ TEMPLATES: Final = (
     "coordinator_consultation",
     "signal_digest",
     "resident_experience_invitation",
+    "supporter_first_contact_reminder",
+    "coordinator_first_contact_overdue",
 )
 
 

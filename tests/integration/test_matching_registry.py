@@ -53,7 +53,8 @@ async def matching(settings: Settings) -> AsyncIterator[RunningService]:
 
 @pytest.fixture(scope="module")
 async def coordinator(matching: RunningService) -> dict[str, str]:
-    return await coordinator_key(matching)
+    """A coordinator of MEE (the organisation of :func:`supporter_body`'s supporters)."""
+    return await coordinator_key(matching, organisation="mee")
 
 
 async def register(svc: RunningService, headers: dict[str, str], **changes: Any) -> dict[str, Any]:
@@ -122,7 +123,8 @@ async def test_registering_a_supporter_announces_the_profile_without_contact_det
         capacity=3,
         postcode="3317 AB",
     )
-    answer = await matching.client.post("/api/v1/supporters", json=body, headers=coordinator)
+    ouderplatform = await coordinator_key(matching, organisation="ouderplatform")
+    answer = await matching.client.post("/api/v1/supporters", json=body, headers=ouderplatform)
     assert answer.status_code == 201, answer.text
     created = answer.json()
     assert created["supporter_id"] == body["supporter_id"]
@@ -142,7 +144,7 @@ async def test_registering_a_supporter_announces_the_profile_without_contact_det
 
     contact = await matching.client.get(f"/internal/v1/supporters/{body['supporter_id']}/contact", headers=INTERNAL)
     assert contact.json()["email"] == "fatma@ouderplatform.example"
-    again = await matching.client.post("/api/v1/supporters", json=body, headers=coordinator)
+    again = await matching.client.post("/api/v1/supporters", json=body, headers=ouderplatform)
     assert again.status_code == 409
 
 
@@ -178,8 +180,9 @@ async def test_invalid_supporter_data_is_refused_naming_each_field(
     assert "juggling" in fields["specialisms"] and "sign_language" in fields["specialisms"]
     assert "professional" in fields["kind"]
 
+    # (A coordinator's key gives only its own organisation; the internal token may give any known one.)
     unknown_org = supporter_body("GM0505", organisation="nobody")
-    fields = fields_of(await matching.client.post("/api/v1/supporters", json=unknown_org, headers=coordinator))
+    fields = fields_of(await matching.client.post("/api/v1/supporters", json=unknown_org, headers=INTERNAL))
     assert "nobody" in fields["organisation"] and "mee" in fields["organisation"]
 
     today = dutch.today()
@@ -281,7 +284,7 @@ async def test_a_key_limited_to_a_municipality_sees_and_changes_only_its_support
 ) -> None:
     here = await register(matching, coordinator, municipalities=["GM0482"])
     there = await register(matching, coordinator, municipalities=["GM1978"])
-    limited = await coordinator_key(matching, municipality="GM0482")
+    limited = await coordinator_key(matching, municipality="GM0482", organisation="mee")
 
     listed = await matching.client.get("/api/v1/supporters", headers=limited)
     ids = {s["supporter_id"] for s in listed.json()}

@@ -26,13 +26,20 @@ class RunningService:
 
 
 @asynccontextmanager
-async def run_service(name: str, settings: Settings) -> AsyncIterator[RunningService]:
-    """Start service ``name`` (migrations, relay, consumers) and give an HTTP client for its app."""
+async def run_service(
+    name: str, settings: Settings, prepare: Callable[[Runtime[Any]], None] | None = None
+) -> AsyncIterator[RunningService]:
+    """Start service ``name`` (migrations, relay, consumers) and give an HTTP client for its app.
+
+    ``prepare`` may change the runtime's container before anything starts (e.g. give a loop the test's clock).
+    """
     await broker.create_topics(settings)
     app = create_app(load_spec(name), settings)
     runtime: Runtime[Any] = app.state.runtime
     stopped: list[str] = []
     runtime.on_fatal = stopped.append  # in a test, a part that stops by itself fails the test, not the process
+    if prepare is not None:
+        prepare(runtime)
     await runtime.start()
     try:
         transport = httpx.ASGITransport(app=app)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -11,7 +12,7 @@ from contracts.envelope import CloudEvent, encode, from_model, header_map
 from contracts.events import Event, QuestionReceived
 from services.kit import access, broker
 from services.kit.settings import Settings
-from tests.support.harness import RunningService, events_of, read_topic
+from tests.support.harness import RunningService, assigned_reader, events_of, read_topic
 
 INTERNAL = {"Authorization": "Bearer test-internal-token"}
 
@@ -54,10 +55,16 @@ async def publish_all(settings: Settings, models: list[Event], source: str = "/s
         await producer.stop()
 
 
-async def coordinator_key(svc: RunningService, municipality: str | None = None) -> dict[str, str]:
-    """Headers with a fresh coordinator API key (limited to ``municipality`` when given)."""
+async def coordinator_key(
+    svc: RunningService, municipality: str | None = None, organisation: str = "regio-overleg"
+) -> dict[str, str]:
+    """Headers with a fresh coordinator API key of ``organisation`` (limited to ``municipality`` when given).
+
+    A coordinator key manages only its own organisation's supporters (the joint consultation's
+    ``regio-overleg`` has none); the internal token (:data:`INTERNAL`) manages every organisation's.
+    """
     async with svc.runtime.db.acquire() as conn:
-        key = await access.create_key(conn, "regio-overleg", ["coordinator"], municipality=municipality)
+        key = await access.create_key(conn, organisation, ["coordinator"], municipality=municipality)
     return {"Authorization": f"Bearer {key}"}
 
 
@@ -101,3 +108,21 @@ async def types_about(settings: Settings, key: str, until_type: str, topic: str 
         until=lambda rs: any(r.key == raw and header_map(r.headers).get("ce_type") == until_type for r in rs),
     )
     return [header_map(r.headers)["ce_type"] for r in records if r.key == raw]
+
+
+async def events_so_far(
+    settings: Settings, key: str, ce_type: str, topic: str = topics.ASSIGNMENTS
+) -> list[CloudEvent]:
+    """Every event of ``ce_type`` with Kafka key ``key`` on ``topic`` up to its current end (wait until the
+    producer's outbox is empty first, so that "none" means none)."""
+    consumer = await assigned_reader(settings, topic)
+    records: list[Any] = []
+    try:
+        ends = await consumer.end_offsets(list(consumer.assignment()))
+        async with asyncio.timeout(20):
+            while [tp for tp, end in ends.items() if await consumer.position(tp) < end]:
+                for batch in (await consumer.getmany(timeout_ms=200)).values():
+                    records.extend(batch)
+    finally:
+        await consumer.stop()
+    return events_of([r for r in records if r.key == key.encode()], ce_type)

@@ -8,6 +8,7 @@ from pydantic import BaseModel
 from services.kit.http import internal_auth
 from services.kit.runtime import Runtime
 from services.matching import store
+from services.matching.store.organisations import organisation_coordinator
 
 
 class SupporterContact(BaseModel):
@@ -15,6 +16,12 @@ class SupporterContact(BaseModel):
     name: str
     email: str
     organisation: str
+
+
+class OrganisationCoordinator(BaseModel):
+    organisation: str
+    name: str
+    coordinator_email: str | None
 
 
 def router(rt: Runtime) -> APIRouter:
@@ -34,5 +41,14 @@ def router(rt: Runtime) -> APIRouter:
         return SupporterContact(
             supporter_id=supporter.id, name=supporter.name, email=supporter.email, organisation=supporter.organisation
         )
+
+    @routes.get("/organisations/{organisation}/coordinator", response_model=OrganisationCoordinator)
+    async def organisation_coordinator_contact(organisation: str) -> OrganisationCoordinator:
+        """An organisation's display name and coordinator address (None: none set), for notifications."""
+        async with rt.db.acquire() as conn:
+            found = await organisation_coordinator(conn, organisation)
+        if found is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"unknown organisation {organisation!r}")
+        return OrganisationCoordinator(organisation=organisation, name=found[0], coordinator_email=found[1])
 
     return routes

@@ -181,15 +181,19 @@ async def get_supporter_row(conn: Conn, supporter_id: str, *, for_update: bool =
     return _row(row) if row else None
 
 
-async def list_supporter_rows(conn: Conn, municipality: str | None = None) -> list[SupporterRow]:
-    """All supporters (available or not), or those serving ``municipality``, by id."""
-    if municipality is None:
-        rows = await conn.fetch(f"SELECT {_ROW_COLUMNS} FROM supporters ORDER BY id")
-    else:
-        rows = await conn.fetch(
-            f"SELECT {_ROW_COLUMNS} FROM supporters WHERE municipalities @> ARRAY[$1]::text[] ORDER BY id",
-            municipality,
-        )
+async def list_supporter_rows(
+    conn: Conn, municipality: str | None = None, *, organisation: str | None = None
+) -> list[SupporterRow]:
+    """All supporters (available or not), or those serving ``municipality`` (and of ``organisation``), by id."""
+    conditions, values = [], []
+    if municipality is not None:
+        values.append(municipality)
+        conditions.append(f"municipalities @> ARRAY[${len(values)}]::text[]")
+    if organisation is not None:
+        values.append(organisation)
+        conditions.append(f"organisation = ${len(values)}")
+    where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+    rows = await conn.fetch(f"SELECT {_ROW_COLUMNS} FROM supporters{where} ORDER BY id", *values)
     return [_row(r) for r in rows]
 
 
