@@ -5,12 +5,13 @@ headers ``ce_specversion``, ``ce_id``, ``ce_source``, ``ce_type``, ``ce_time``, 
 ``ce_municipality``, plus ``content-type`` and the W3C ``traceparent``. The Kafka key is the
 aggregate id (the subject).
 
-What we accept is any valid CloudEvent 1.0 (be strict in what you send, lenient in what you accept):
-binary or structured mode (``content-type: application/cloudevents+json``, the attributes and
-``data`` in one JSON object), with only the spec's required attributes ``id``, ``source``,
-``specversion`` and ``type``. Without ``subject`` the Kafka key (else the id) stands in; without
-``time``, the moment it was read. Anything else that cannot be read — too large, nested too deep,
-not UTF-8, not JSON — is an :class:`InvalidEvent` saying why, never another exception.
+What we accept is any valid CloudEvent 1.0 (be strict in what you send, lenient in what you
+accept): binary or structured mode (the attributes and ``data`` in one JSON object, with
+``content-type: application/cloudevents+json`` or the data's own content type as SDKs send it),
+with only the spec's required attributes ``id``, ``source``, ``specversion`` and ``type``.
+Without ``subject`` the Kafka key (else the id) stands in; without ``time``, the moment it was
+read. Anything else that cannot be read (too large, nested too deep, not UTF-8, not JSON) is an
+:class:`InvalidEvent` saying why, never another exception.
 """
 
 from __future__ import annotations
@@ -115,7 +116,7 @@ def decode(headers: Iterable[tuple[str, bytes]] | None, value: bytes | None, key
     if value is not None and len(value) > MAX_EVENT_BYTES:
         raise InvalidEvent(f"message of {len(value)} bytes is larger than {MAX_EVENT_BYTES}")
     attrs = header_map(headers)
-    if "ce_specversion" not in attrs and attrs.get("content-type", "").startswith(STRUCTURED_CONTENT_TYPE):
+    if "ce_specversion" not in attrs and _looks_structured(attrs, value):
         return _structured(_json_object(value, "structured CloudEvent"), attrs, key)
     missing = [h for h in REQUIRED_HEADERS if not attrs.get(h)]
     if missing:
@@ -126,6 +127,15 @@ def decode(headers: Iterable[tuple[str, bytes]] | None, value: bytes | None, key
         key,
         traceparent=attrs.get("traceparent"),
     )
+
+
+def _looks_structured(attrs: dict[str, str], value: bytes | None) -> bool:
+    """Structured mode: said by the content type, or (SDKs put the data's content type there) a JSON
+    object that carries ``specversion`` itself."""
+    if attrs.get("content-type", "").startswith(STRUCTURED_CONTENT_TYPE):
+        return True
+    head = (value or b"")[:4096].lstrip()
+    return head.startswith(b"{") and b'"specversion"' in (value or b"")
 
 
 def _json_object(value: bytes | None, what: str) -> dict[str, Any]:

@@ -75,5 +75,10 @@ async def decode_payload(message: StreamMessage[Any]) -> Event:
 
 
 def event_type(message: StreamMessage[Any]) -> str:
-    """The ``ce_type`` header, read without decoding the payload (what subscribers filter on)."""
-    return str(message.headers.get("ce_type", ""))
+    """The event's type, what subscribers filter on: from the decoded envelope (binary or structured
+    mode alike), else the ``ce_type`` header of a message that cannot be decoded (its handler's
+    middleware dead-letters it)."""
+    try:
+        return delivery(message)[0].type
+    except InvalidEvent:
+        return str(message.headers.get("ce_type", ""))
