@@ -76,6 +76,9 @@ class Pages(StaffPages):
         async with self.rt.db.acquire() as conn:
             items = await handlers.consultation_queue(conn, principal.municipality)
             done = await store.get_assignment(conn, assigned) if assigned else None
+            # People read names: organisations and the supporter just chosen by their display names.
+            organisation_names = {o.id: o.name for o in (await store.load_organisations(conn)).values()}
+            chosen = await store.get_supporter_row(conn, done.supporter_id) if done else None
         title = "Gezamenlijk overleg"
         if errors:
             title = f"Fout: {title}"
@@ -90,6 +93,8 @@ class Pages(StaffPages):
             errors=errors or {},
             typed=typed or {},
             done=done,
+            organisation_names=organisation_names,
+            chosen_name=chosen.name if chosen else "",
         )
 
 
