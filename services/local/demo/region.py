@@ -40,6 +40,7 @@ def with_demo_loket(env: dict[str, str]) -> dict[str, str]:
     """The services' environment with the demo loket, unless the environment names one itself."""
     return {**DEMO_LOKET, **env}
 
+
 #: How many supporters each organisation gets in the demo.
 SUPPORTERS_PER_ORGANISATION = {
     "mee-plus": 28,
