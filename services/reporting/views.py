@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from services.kit.dutch import SHORT_MONTHS, dutch_date
@@ -129,12 +129,20 @@ def statistic(published: PublishedReport, key: str) -> Statistic | None:
     return next((s for s in published.report.statistics if s.key == key), None)
 
 
-def shown_statistic(published: PublishedReport, key: str) -> str:
+def shown_statistic(published: PublishedReport, key: str, unit: bool = True) -> str:
+    """The statistic as shown; ``unit=False``: without its unit (a tile says the unit in its note)."""
     found = statistic(published, key)
-    return found.display(published.threshold) if found else "–"
+    if found is None:
+        return "–"
+    if unit or found.hidden(published.threshold) or found.value is None:
+        return found.display(published.threshold)
+    return replace(found, unit="").display(published.threshold)
 
 
 # --- tiles -------------------------------------------------------------------------------------------
+
+#: Tiles that show the number alone: their unit is a long word, said in the tile's note instead.
+BARE_TILES = frozenset({"first_contact_working_days_median"})
 
 
 @dataclass(frozen=True)
@@ -155,12 +163,12 @@ def tiles(published: PublishedReport) -> list[Tile]:
         ("waiting_list_size", "Op de wachtlijst", "nu"),
         ("hours_to_assigned_median", "Tijd tot een ondersteuner", "mediaan"),
         ("first_contact_within_rate", "Eerste contact binnen 3 werkdagen", "van de koppelingen in deze periode"),
-        ("first_contact_working_days_median", "Tijd tot het eerste contact", "mediaan, in werkdagen"),
+        ("first_contact_working_days_median", "Tijd tot het eerste contact", "werkdagen (mediaan)"),
         ("utilisation_percent", "Bezetting ondersteuners", "actieve trajecten van de capaciteit"),
         ("experience_score_average", "Rapportcijfer van inwoners", "gemiddeld, 1 tot 10"),
     ):
         if statistic(published, key):
-            found.append(Tile(key, label, shown_statistic(published, key), note))
+            found.append(Tile(key, label, shown_statistic(published, key, unit=key not in BARE_TILES), note))
     signals = table(published, "signals_by_theme")
     if signals:
         found.append(Tile("signalen", "Signalen", signals.total.display))
@@ -172,7 +180,8 @@ def tiles(published: PublishedReport) -> list[Tile]:
 
 @dataclass(frozen=True)
 class TableView:
-    """A table as the page renders it: header, rows of displayed values, an optional totals row."""
+    """A table as the page renders it: header, rows of displayed values, an optional totals row; or, when
+    ``empty`` is set, only that sentence (nothing to count)."""
 
     key: str
     title: str
@@ -180,6 +189,7 @@ class TableView:
     rows: tuple[tuple[str, tuple[str, ...]], ...]
     totals: tuple[str, ...] | None = None
     note: str = ""
+    empty: str = ""
 
 
 def _column_label(pt: PublishedTable, code: str) -> str:
@@ -254,9 +264,30 @@ def count_tables(published: PublishedReport, keys: Sequence[str] = COUNT_TABLES)
     return [table_view(pt) for key in keys if (pt := table(published, key))]
 
 
+#: What an outcome table says when there is nothing to count in the period.
+NOTHING_TO_COUNT = {
+    "first_contact_by_organisation": "Er zijn in deze periode geen ondersteuners gekoppeld.",
+    "first_contact_by_kind": "Er zijn in deze periode geen ondersteuners gekoppeld.",
+    "declines_by_organisation": "Er zijn in deze periode geen koppelingen afgewezen.",
+    "declines_by_kind": "Er zijn in deze periode geen koppelingen afgewezen.",
+    "outcomes_by_organisation": "Er is in deze periode geen ondersteuning afgerond.",
+    "outcomes_by_kind": "Er is in deze periode geen ondersteuning afgerond.",
+}
+
+
 def outcome_tables(published: PublishedReport) -> list[TableView]:
-    """First contact, declines and the end of support, per organisation and per supporter kind."""
-    return count_tables(published, OUTCOME_TABLES)
+    """First contact, declines and the end of support, per organisation and per supporter kind; a table with
+    nothing to count (no rows or no columns) is a sentence."""
+    views = []
+    for key in OUTCOME_TABLES:
+        pt = table(published, key)
+        if pt is None:
+            continue
+        if not pt.table.rows or not pt.table.columns:
+            views.append(TableView(key, pt.table.title, (), (), empty=NOTHING_TO_COUNT[key]))
+        else:
+            views.append(table_view(pt))
+    return views
 
 
 def share_tables(published: PublishedReport) -> list[TableView]:
@@ -341,13 +372,17 @@ def signals_chart(published: PublishedReport) -> ChartView | None:
     return stacked_view(pt, "signalen", "grafiek-signalen", title, published.threshold)
 
 
-def stacked_view(pt: PublishedTable, key: str, chart_id: str, title: str, threshold: int) -> ChartView:
-    """A two-dimensional table as stacked bars: one bar per row, one segment per column (empty rows left out)."""
+def stacked_view(
+    pt: PublishedTable, key: str, chart_id: str, title: str, threshold: int, totals: bool = False
+) -> ChartView:
+    """A two-dimensional table as stacked bars: one bar per row, one segment per column (empty rows left out);
+    ``totals``: the row's total beside each bar instead of its parts."""
     series = [_column_label(pt, c) for c in pt.table.columns]
     rows = [
         Stack(
             _row_label(pt, r),
             tuple(charts.shown_bar(name, pt.cell(r, c)) for name, c in zip(series, pt.table.columns, strict=True)),
+            pt.row_totals[r].display if totals else None,
         )
         for r in pt.table.rows
         if not (pt.row_totals[r].value == 0 and not pt.row_totals[r].suppressed)
@@ -367,7 +402,7 @@ def first_contact_chart(published: PublishedReport) -> ChartView | None:
     if pt is None or not pt.table.rows:
         return None
     title = "Eerste contact per organisatie: binnen 3 werkdagen of later"
-    return stacked_view(pt, "eerste-contact", "grafiek-eerste-contact", title, published.threshold)
+    return stacked_view(pt, "eerste-contact", "grafiek-eerste-contact", title, published.threshold, totals=True)
 
 
 def all_charts(published: PublishedReport) -> list[ChartView]:

@@ -238,12 +238,16 @@ async def test_the_dashboard_shows_first_contact_declines_and_ends_with_organisa
     contact = page[page.index('data-table="first_contact_by_organisation"') :]
     contact = contact[: contact.index("</table>")]
     assert '<th scope="row">MEE Plus</th>' in contact and "mee-plus" not in contact
-    assert "Binnen 3 werkdagen" in contact and "Termijn loopt nog" in contact
+    assert "Binnen 3 werkdagen" in contact and "Nog binnen termijn" in contact
     assert re.search(
         r'data-tile="first_contact_within_rate">\s*<span class="tile-label">Eerste contact binnen 3 werkdagen', page
     )
     assert re.search(r"<strong[^>]*>100 %</strong>", page)
-    assert "1,5 werkdagen" in page  # the median of 0, 1, 2 and 3 working days, three times each
+    tile = re.search(r'data-tile="first_contact_working_days_median">(.*?)</li>', page, re.S)
+    assert tile and ">1,5<" in tile.group(1) and "werkdagen (mediaan)" in tile.group(1)  # 0, 1, 2, 3 thrice
+    # Nothing declined or ended in this quarter: a sentence, not an empty table.
+    assert "Er zijn in deze periode geen koppelingen afgewezen." in page
+    assert "Er is in deze periode geen ondersteuning afgerond." in page
     # The capacity chart and its table name the organisation too; the CSV keeps the id as the code.
     assert "MEE Plus: actief" in page and "mee-plus" not in page
     rows = await export_rows(reporting.client, keys.region, {**Q2, "gemeente": "GM0505"})

@@ -159,8 +159,8 @@ async def test_first_contact_per_organisation_and_kind_with_names_and_the_promis
     assert [c["label"] for c in contact["columns"]] == [
         "Binnen 3 werkdagen",
         "Later",
-        "Geen contact vastgelegd",
-        "Termijn loopt nog",
+        "Geen contact",
+        "Nog binnen termijn",
     ]
     key = "first_contact_by_organisation"
     assert [shown(dordrecht, key, "mee-plus", c) for c in ("within", "later", "missing", "pending")] == [

@@ -38,6 +38,6 @@ FIRST_CONTACT: Final = ("within", "later", "missing", "pending")
 FIRST_CONTACT_LABELS: Final[dict[str, str]] = {
     "within": "Binnen 3 werkdagen",
     "later": "Later",
-    "missing": "Geen contact vastgelegd",
-    "pending": "Termijn loopt nog",
+    "missing": "Geen contact",
+    "pending": "Nog binnen termijn",
 }

@@ -59,7 +59,7 @@ def two_tables(
         CountTable(
             key=keys[1],
             title=titles[1],
-            row_label="Soort ondersteuner",
+            row_label="Ondersteuner",
             rows=kind_rows(by_kind),
             columns=columns,
             column_label=column_label,
