@@ -150,7 +150,7 @@ def test_supporter_mail_says_what_to_do_and_links_to_the_case_page() -> None:
     [supporter, _] = plan_supporter_assigned(assignment(), SUPPORTER, RESIDENT, None, "http://matching.test")
     subject, text, html = render(supporter.template, with_loket(supporter.context, LOKET))
 
-    assert subject == "Nieuwe vraag voor u in Dordrecht: neem binnen 3 werkdagen contact op"
+    assert subject == "Nieuwe vraag in Dordrecht: contact binnen 3 werkdagen"
     assert "Wat moet u doen?" in text and "Wat moet u doen?</h2>" in html
     assert "1. Open de vraag" in text
     assert "2. Neem de vraag aan, of wijs hem af. Dat doet u op dezelfde pagina." in text

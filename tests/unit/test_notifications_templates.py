@@ -38,7 +38,7 @@ def test_supporter_new_case_names_the_case_in_dutch_words() -> None:
     context = supporter_new_case_context(ASSIGNMENT, SUPPORTER, FACTS, "http://matching.test/")
     subject, text, html = render("supporter_new_case", context)
 
-    assert subject == "Nieuwe vraag voor u in Dordrecht: neem binnen 3 werkdagen contact op"
+    assert subject == "Nieuwe vraag in Dordrecht: contact binnen 3 werkdagen"
     for part in (text, html):
         assert "Fatima el Amrani" in part
         assert "q-123" in part
