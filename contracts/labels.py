@@ -115,6 +115,15 @@ MEETING_PREFERENCE_RESIDENT_LABELS: Final[dict[str, str]] = {
     "no_preference": "Geen voorkeur",
 }
 
+#: The same meeting preference as staff and supporters read it (a mail, the case page).
+MEETING_PREFERENCE_LABELS: Final[dict[str, str]] = {
+    "home": "Bij de inwoner thuis",
+    "phone": "Aan de telefoon",
+    "video": "Beeldbellen (video)",
+    "office": "Op een kantoor in de buurt",
+    "no_preference": "Geen voorkeur",
+}
+
 #: How the resident wants to hear from us (``PreferredChannel``); only the resident form asks it.
 PREFERRED_CHANNEL_RESIDENT_LABELS: Final[dict[str, str]] = {
     "email": "Per e-mail",
@@ -156,6 +165,29 @@ END_REASON_TEXTS: Final[dict[str, str]] = {
     "referred": "De inwoner is doorverwezen naar een zorgaanbieder of hulpverlener.",
     "unreachable": "De ondersteuner kon de inwoner niet bereiken.",
     "other": "De ondersteuning is om een andere reden gestopt.",
+}
+
+#: Decline reasons in a few words, for table headings (the whole sentences are above).
+DECLINE_REASON_LABELS: Final[dict[str, str]] = {
+    "no_time": "Geen tijd",
+    "expertise": "Geen passende kennis",
+    "conflict_of_interest": "Niet onafhankelijk",
+    "no_click": "Geen klik",
+    "resident_preference": "Inwoner wil een ander",
+    "language": "Taal",
+    "distance": "Afstand",
+    "other": "Andere reden",
+}
+
+#: End reasons in a few words, for table headings (the whole sentences are above).
+END_REASON_LABELS: Final[dict[str, str]] = {
+    "completed": "Klaar",
+    "resident_stopped": "Inwoner gestopt",
+    "moved": "Verhuisd",
+    "transferred": "Overgedragen",
+    "referred": "Doorverwezen",
+    "unreachable": "Niet bereikbaar",
+    "other": "Andere reden",
 }
 
 #: How a supporter made first contact (``ContactMethod``).

@@ -26,7 +26,7 @@ import httpx
 
 from services.kit.settings import SERVICE_NAMES, load_settings
 from services.local.demo.keys import all_demo_keys
-from services.local.demo.region import load_demo
+from services.local.demo.region import load_demo, with_demo_loket
 from services.local.demo.trickle import Trickle
 from services.local.embedded import spawn_child
 from services.local.infrastructure import start_infrastructure
@@ -91,6 +91,8 @@ class Launcher:
             try:
                 infrastructure = start_infrastructure(settings, data_dir, self.base_port, stack)
                 env = infrastructure.env
+                if self.demo:
+                    env = with_demo_loket(env)
                 self._start_services(env, data_dir)
                 stack.callback(self._stop_services)
                 self._wait_ready()

@@ -87,6 +87,9 @@ class Pages(StaffPages):
             items = await handlers.consultation_queue(conn, principal.municipality)
             done = await store.get_assignment(conn, assigned) if assigned else None
             late = await late_assignments(conn, self.watch.clock(), principal.municipality) if self.watch else []
+            # People read names: organisations and the supporter just chosen by their display names.
+            organisation_names = {o.id: o.name for o in (await store.load_organisations(conn)).values()}
+            chosen = await store.get_supporter_row(conn, done.supporter_id) if done else None
         title = "Gezamenlijk overleg"
         if errors:
             title = f"Fout: {title}"
@@ -102,6 +105,8 @@ class Pages(StaffPages):
             typed=typed or {},
             done=done,
             late=late,
+            organisation_names=organisation_names,
+            chosen_name=chosen.name if chosen else "",
         )
 
 

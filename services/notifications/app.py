@@ -23,7 +23,7 @@ from services.kit.messaging.subscriber import subscriber
 from services.kit.runtime import Loop, Runtime, ServiceSpec
 from services.notifications import digest, erasure, http
 from services.notifications.contacts import HttpContactDirectory
-from services.notifications.domain import opt_out_key
+from services.notifications.domain import Loket, opt_out_key
 from services.notifications.first_contact import FirstContactMails, HttpOrganisationDirectory, pages_base
 from services.notifications.handlers import Notifier, on_question_received
 from services.notifications.invitations import HttpInvitationLinks
@@ -63,6 +63,8 @@ def container(rt: Runtime) -> NotificationsContainer:
         senders=senders,
         source=rt.source,
         intake_url=settings.intake_url,
+        matching_url=settings.matching_public_url or settings.matching_url,
+        loket=Loket(settings.loket_name, settings.loket_phone, settings.loket_email),
         max_attempts=settings.consumer_max_attempts,
         coordinator_email=settings.coordinator_email,
         public_url=settings.notifications_url,

@@ -62,6 +62,7 @@ class _SupporterBody(BaseModel):
     name: str
     email: str | None = None
     organisation: str
+    organisation_name: str = ""
 
 
 class HttpContactDirectory:
@@ -96,7 +97,7 @@ class HttpContactDirectory:
         if body is None:
             return None
         s = _parse(_SupporterBody, body, "matching")
-        return SupporterContact(s.supporter_id, s.name, s.email, s.organisation)
+        return SupporterContact(s.supporter_id, s.name, s.email, s.organisation, s.organisation_name)
 
     async def aclose(self) -> None:
         await self._client.aclose()

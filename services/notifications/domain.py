@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import re
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any, Final, Literal
@@ -20,6 +21,7 @@ from urllib.parse import quote
 
 from contracts.codes import MUNICIPALITIES
 from contracts.events import (
+    CandidateVerdict,
     ConsultationRequired,
     NotificationChannel,
     PreferredChannel,
@@ -29,16 +31,24 @@ from contracts.events import (
     SupportEnded,
     SupporterAssigned,
 )
-from contracts.labels import LIFE_DOMAIN_LABELS, SIGNAL_LEVEL_WORDS, SIGNAL_THEME_LABELS, SUPPORTER_KIND_WORDS
+from contracts.labels import (
+    LANGUAGE_LABELS,
+    LIFE_DOMAIN_LABELS,
+    MEETING_PREFERENCE_LABELS,
+    NEED_LABELS,
+    SIGNAL_LEVEL_WORDS,
+    SIGNAL_THEME_LABELS,
+    SUPPORTER_KIND_WORDS,
+)
 from services.kit.dutch import DUTCH_TIME, dutch_date
 from services.kit.http import same_secret
+from services.kit.workdays import CONTACT_WITHIN_WORKING_DAYS
 
 #: Namespace of the UUIDv5 notification ids (a fixed random UUID; never change it).
 NOTIFICATION_NAMESPACE: Final = uuid.UUID("6f1d3c2e-8a4b-5c7d-9e0f-1a2b3c4d5e6f")
 MESSAGE_ID_DOMAIN: Final = "samenloket.local"
 
 #: Working days within which a supporter contacts the resident (promised in the resident's mail).
-CONTACT_WITHIN_WORKING_DAYS: Final = 3
 #: Working days within which the resident hears the outcome of a joint consultation.
 CONSULTATION_ANSWER_WORKING_DAYS: Final = 5
 
@@ -96,7 +106,14 @@ class SupporterContact:
     supporter_id: str
     name: str
     email: str | None
+    #: The organisation's id (its display name, when matching gave one, is ``organisation_name``).
     organisation: str
+    organisation_name: str = ""
+
+    @property
+    def organisation_label(self) -> str:
+        """The organisation as people read it: its display name, else (matching gave none) its id."""
+        return self.organisation_name or self.organisation
 
 
 @dataclass(frozen=True)
@@ -113,11 +130,33 @@ class ResidentContact:
 
 @dataclass(frozen=True)
 class QuestionFacts:
-    """What notifications learnt from QuestionReceived (no personal data)."""
+    """What notifications learnt from QuestionReceived (codes only, no personal data): what the
+    supporter's mail says about the question."""
 
     question_id: str
     municipality: str
     life_domains: tuple[str, ...]
+    languages: tuple[str, ...] = ()
+    meeting_preference: str | None = None
+    needs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Loket:
+    """The loket people can reach with a question about a message (settings ``loket_*``; empty: not shown).
+
+    Every message names it: it is added to each template's context as ``loket`` when the message is
+    rendered (:func:`with_loket`), so no context builder has to pass it along.
+    """
+
+    name: str = "Samenloket"
+    phone: str = ""
+    email: str = ""
+
+
+def with_loket(context: dict[str, Any], loket: Loket) -> dict[str, Any]:
+    """``context`` with the loket's name, phone and e-mail as ``loket`` (what the templates show)."""
+    return {**context, "loket": {"name": loket.name, "phone": loket.phone, "email": loket.email}}
 
 
 @dataclass(frozen=True)
@@ -156,8 +195,27 @@ def municipality_name(code: str) -> str:
     return MUNICIPALITIES.get(code, code)
 
 
-def question_url(intake_url: str, question_id: str) -> str:
-    return f"{intake_url.rstrip('/')}/api/v1/questions/{quote(question_id, safe='')}"
+def case_url(matching_url: str, question_id: str) -> str:
+    """The supporter's page of one case in matching (it asks them to sign in first when needed)."""
+    return f"{matching_url.rstrip('/')}/mijn-vragen/{quote(question_id, safe='')}"
+
+
+def consultation_url(matching_url: str, question_id: str) -> str:
+    """The coordinators' consultation page, at the question's own block."""
+    return f"{matching_url.rstrip('/')}/overleg#vraag-{quote(question_id, safe='')}"
+
+
+def language_words(codes: list[str] | tuple[str, ...]) -> list[str]:
+    return [LANGUAGE_LABELS.get(code, code) for code in codes]
+
+
+def need_words(codes: list[str] | tuple[str, ...]) -> list[str]:
+    return [NEED_LABELS.get(code, code) for code in codes]
+
+
+def meeting_words(code: str | None) -> str:
+    """The resident's meeting preference as a supporter reads it; empty when not asked."""
+    return MEETING_PREFERENCE_LABELS.get(code, code) if code else ""
 
 
 def resident_may_be_mailed(resident: ResidentContact | None, sms: bool = False) -> bool:
@@ -179,15 +237,27 @@ def resident_delivery(resident: ResidentContact, template: str, context: dict[st
 
 
 def supporter_new_case_context(
-    assignment: SupporterAssigned, supporter: SupporterContact, facts: QuestionFacts | None, intake_url: str
+    assignment: SupporterAssigned,
+    supporter: SupporterContact,
+    facts: QuestionFacts | None,
+    matching_url: str,
+    partner: SupporterContact | None = None,
 ) -> dict[str, Any]:
+    """What the supporter needs to act: what the question is about (codes as words, never the resident's
+    name or contact: those are on the case page, behind sign-in) and the link to that page."""
     return {
         "supporter_name": supporter.name,
         "question_id": assignment.question_id,
         "municipality_name": municipality_name(assignment.municipality),
         "life_domains": life_domain_words(facts.life_domains) if facts else [],
-        "question_url": question_url(intake_url, assignment.question_id),
+        "languages": language_words(facts.languages) if facts else [],
+        "meeting_preference": meeting_words(facts.meeting_preference) if facts else "",
+        "needs": need_words(facts.needs) if facts else [],
+        "case_url": case_url(matching_url, assignment.question_id),
         "contact_days": CONTACT_WITHIN_WORKING_DAYS,
+        "duo": assignment.partner_supporter_id is not None,
+        "partner_name": partner.name if partner else "",
+        "partner_organisation": partner.organisation_label if partner else "",
     }
 
 
@@ -201,14 +271,14 @@ def resident_assigned_context(
     return {
         "resident_name": resident.name,
         "supporter_name": supporter.name,
-        "organisation": supporter.organisation,
+        "organisation": supporter.organisation_label,
         "supporter_kind": SUPPORTER_KIND_WORDS.get(assignment.supporter_kind, ""),
         "question_id": assignment.question_id,
         "municipality_name": municipality_name(assignment.municipality),
         "contact_days": CONTACT_WITHIN_WORKING_DAYS,
         "duo": assignment.partner_supporter_id is not None,
         "partner_name": partner.name if partner else "",
-        "partner_organisation": partner.organisation if partner else "",
+        "partner_organisation": partner.organisation_label if partner else "",
     }
 
 
@@ -217,14 +287,17 @@ def plan_supporter_assigned(
     supporter: SupporterContact,
     resident: ResidentContact | None,
     facts: QuestionFacts | None,
-    intake_url: str,
+    matching_url: str,
     partner: SupporterContact | None = None,
     sms: bool = False,
 ) -> list[PlannedDelivery]:
-    """The supporter always hears of the new case; the resident when they gave an address and consent."""
+    """The supporter always hears of the new case; the resident when they gave an address and consent.
+
+    ``matching_url`` is the public base URL of matching's pages: the supporter's mail links to the case there.
+    """
     planned = []
     if supporter.email:
-        context = supporter_new_case_context(assignment, supporter, facts, intake_url)
+        context = supporter_new_case_context(assignment, supporter, facts, matching_url, partner)
         planned.append(PlannedDelivery("supporter", "email", "supporter_new_case", supporter.email, context))
     if resident is not None and resident_may_be_mailed(resident, sms):
         context = resident_assigned_context(assignment, supporter, resident, partner)
@@ -258,21 +331,30 @@ def resident_consultation_context(consultation: ConsultationRequired, resident: 
     }
 
 
-def coordinator_consultation_context(consultation: ConsultationRequired, intake_url: str) -> dict[str, Any]:
-    """What coordinators need to prepare the consultation: the reason and which rules ruled out whom."""
+def coordinator_consultation_context(
+    consultation: ConsultationRequired,
+    matching_url: str,
+    names: Mapping[str, SupporterContact] | None = None,
+) -> dict[str, Any]:
+    """What coordinators need to prepare the consultation: the reason, which rules ruled out whom (supporters
+    and organisations by name, from ``names`` by supporter id; the id only when matching knows none), and the
+    link to the consultation page."""
+    names = names or {}
+
+    def candidate(c: CandidateVerdict) -> dict[str, Any]:
+        known = names.get(c.supporter_id)
+        return {
+            "name": known.name if known else f"Ondersteuner {c.supporter_id}",
+            "organisation": known.organisation_label if known else c.organisation,
+            "failed_rules": [r.text for r in c.failed_rules],
+        }
+
     return {
         "question_id": consultation.question_id,
         "municipality_name": municipality_name(consultation.municipality),
         "reason": consultation.reason.text,
-        "candidates": [
-            {
-                "supporter_id": c.supporter_id,
-                "organisation": c.organisation,
-                "failed_rules": [r.text for r in c.failed_rules],
-            }
-            for c in consultation.candidates
-        ],
-        "question_url": question_url(intake_url, consultation.question_id),
+        "candidates": [candidate(c) for c in consultation.candidates],
+        "consultation_url": consultation_url(matching_url, consultation.question_id),
         "required_at": consultation.required_at,
     }
 
@@ -281,13 +363,14 @@ def plan_consultation_required(
     consultation: ConsultationRequired,
     resident: ResidentContact | None,
     coordinator_email: str | None,
-    intake_url: str,
+    matching_url: str,
     sms: bool = False,
+    names: Mapping[str, SupporterContact] | None = None,
 ) -> list[PlannedDelivery]:
     """Coordinators (when an address is configured) and the resident (address and consent) hear of it."""
     planned = []
     if coordinator_email:
-        context = coordinator_consultation_context(consultation, intake_url)
+        context = coordinator_consultation_context(consultation, matching_url, names)
         planned.append(PlannedDelivery("coordinator", "email", "coordinator_consultation", coordinator_email, context))
     if resident is not None and resident_may_be_mailed(resident, sms):
         context = resident_consultation_context(consultation, resident)

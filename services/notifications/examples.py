@@ -21,6 +21,7 @@ from contracts.events import (
 )
 from services.notifications.domain import (
     ExperienceLink,
+    Loket,
     QuestionFacts,
     ResidentContact,
     SignalFact,
@@ -32,11 +33,14 @@ from services.notifications.domain import (
     resident_consultation_context,
     resident_waiting_context,
     supporter_new_case_context,
+    with_loket,
 )
 from services.notifications.first_contact import OrganisationContact, escalation_context, reminder_context
 
 EXAMPLE_TIME: Final = datetime(2025, 3, 3, 9, 30, tzinfo=UTC)
-EXAMPLE_INTAKE_URL: Final = "https://samenloket.example.nl"
+EXAMPLE_MATCHING_URL: Final = "https://ondersteuners.samenloket.example.nl"
+#: The loket of the examples; the preview endpoint shows the configured one instead.
+EXAMPLE_LOKET: Final = Loket("Samenloket Drechtsteden", "078 000 00 00", "loket@samenloket.example.nl")
 EXAMPLE_OPT_OUT_URL: Final = "https://samenloket.example.nl/api/v1/opt-out?token=voorbeeld"
 
 _ASSIGNMENT = SupporterAssigned(
@@ -51,10 +55,13 @@ _ASSIGNMENT = SupporterAssigned(
     assigned_at=EXAMPLE_TIME,
     partner_supporter_id="s-partner",
 )
-_SUPPORTER = SupporterContact("s-voorbeeld", "Fatima el Amrani", "fatima@example.nl", "MEE Plus")
-_PARTNER = SupporterContact("s-partner", "Kees Jansen", "kees@example.nl", "Vrijwilligers Drechtsteden")
+_SUPPORTER = SupporterContact("s-voorbeeld", "Fatima el Amrani", "fatima@example.nl", "org-mee", "MEE Plus")
+_PARTNER = SupporterContact(
+    "s-partner", "Kees Jansen", "kees@example.nl", "org-vrijwilligers", "Vrijwilligers Drechtsteden"
+)
+_CANDIDATE = SupporterContact("s-1", "Bram Visser", "bram@example.nl", "org-mee", "MEE Plus")
 _RESIDENT = ResidentContact("q-voorbeeld", "r-voorbeeld", "Anna de Vries", "anna@example.nl", None, True)
-_FACTS = QuestionFacts("q-voorbeeld", "GM0505", ("debts", "housing"))
+_FACTS = QuestionFacts("q-voorbeeld", "GM0505", ("debts", "housing"), ("nl", "ar"), "home", ("interpreter",))
 _WAITING = QuestionWaiting(question_id="q-voorbeeld", municipality="GM0505", eligible_supporters=3, since=EXAMPLE_TIME)
 _CONSULTATION = ConsultationRequired(
     question_id="q-voorbeeld",
@@ -107,11 +114,15 @@ def _resident(context: dict[str, Any]) -> dict[str, Any]:
 
 
 EXAMPLES: Final[dict[str, Callable[[], dict[str, Any]]]] = {
-    "supporter_new_case": lambda: supporter_new_case_context(_ASSIGNMENT, _SUPPORTER, _FACTS, EXAMPLE_INTAKE_URL),
+    "supporter_new_case": lambda: supporter_new_case_context(
+        _ASSIGNMENT, _SUPPORTER, _FACTS, EXAMPLE_MATCHING_URL, _PARTNER
+    ),
     "resident_assigned": lambda: _resident(resident_assigned_context(_ASSIGNMENT, _SUPPORTER, _RESIDENT, _PARTNER)),
     "resident_waiting": lambda: _resident(resident_waiting_context(_WAITING, _RESIDENT)),
     "resident_consultation": lambda: _resident(resident_consultation_context(_CONSULTATION, _RESIDENT)),
-    "coordinator_consultation": lambda: coordinator_consultation_context(_CONSULTATION, EXAMPLE_INTAKE_URL),
+    "coordinator_consultation": lambda: coordinator_consultation_context(
+        _CONSULTATION, EXAMPLE_MATCHING_URL, {"s-1": _CANDIDATE}
+    ),
     "signal_digest": lambda: digest_context(_SIGNALS, date(2025, 3, 3)),
     "resident_experience_invitation": lambda: _resident(experience_invitation_context(_ENDED, _RESIDENT, _LINK)),
     "supporter_first_contact_reminder": lambda: reminder_context(
@@ -123,6 +134,7 @@ EXAMPLES: Final[dict[str, Callable[[], dict[str, Any]]]] = {
 }
 
 
-def example_context(template: str) -> dict[str, Any]:
-    """Example data for ``template``; KeyError for an unknown one."""
-    return EXAMPLES[template]()
+def example_context(template: str, loket: Loket = EXAMPLE_LOKET) -> dict[str, Any]:
+    """Example data for ``template`` with ``loket`` (the preview passes the configured one); KeyError for an
+    unknown one."""
+    return with_loket(EXAMPLES[template](), loket)

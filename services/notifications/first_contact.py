@@ -27,10 +27,10 @@ from contracts.events import FirstContactOverdue
 from services.kit.dutch import dutch_date
 from services.kit.messaging import PermanentError
 from services.kit.settings import Settings
+from services.kit.workdays import CONTACT_WITHIN_WORKING_DAYS
 from services.notifications import store
 from services.notifications.contacts import HttpContactDirectory
 from services.notifications.domain import (
-    CONTACT_WITHIN_WORKING_DAYS,
     PlannedDelivery,
     QuestionFacts,
     SupporterContact,

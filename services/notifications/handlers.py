@@ -39,10 +39,12 @@ from services.kit.outbox import publish
 from services.notifications import metrics, store
 from services.notifications.contacts import ContactDirectory
 from services.notifications.domain import (
+    Loket,
     Outgoing,
     PermanentDeliveryError,
     PlannedDelivery,
     QuestionFacts,
+    SupporterContact,
     TransientDeliveryError,
     delivery_key,
     next_send_time,
@@ -52,6 +54,7 @@ from services.notifications.domain import (
     plan_question_waiting,
     plan_supporter_assigned,
     resident_ref_hash,
+    with_loket,
 )
 from services.notifications.mailer import Sender
 from services.notifications.rendering import render, render_sms
@@ -72,7 +75,14 @@ class Result(Enum):
 
 async def on_question_received(conn: Conn, event: CloudEvent, payload: QuestionReceived) -> None:
     """Remember what the question is about, so the supporter's mail can say it (no personal data)."""
-    facts = QuestionFacts(payload.question_id, payload.municipality, tuple(payload.life_domains))
+    facts = QuestionFacts(
+        payload.question_id,
+        payload.municipality,
+        tuple(payload.life_domains),
+        tuple(payload.languages),
+        payload.meeting_preference,
+        tuple(payload.needs),
+    )
     await store.save_question(conn, facts, payload.received_at)
 
 
@@ -86,6 +96,10 @@ class Notifier:
     source: str
     intake_url: str
     max_attempts: int
+    #: Public base URL of matching's pages: supporters' mails link to their case, coordinators' to the overleg.
+    matching_url: str = ""
+    #: The loket every message names, for questions about it.
+    loket: Loket = field(default_factory=Loket)
     coordinator_email: str | None = None
     #: Base URL and HMAC key of the opt-out link in resident mails (no key: no link, in tests only).
     public_url: str = ""
@@ -114,7 +128,7 @@ class Notifier:
         async with self.pool.acquire() as conn:
             facts = await store.question_facts(conn, payload.question_id)
         planned = plan_supporter_assigned(
-            payload, supporter, resident, facts, self.intake_url, partner, self.sms_enabled
+            payload, supporter, resident, facts, self.matching_url, partner, self.sms_enabled
         )
         await self.deliver_all(event, payload.question_id, planned)
 
@@ -124,10 +138,19 @@ class Notifier:
         await self.deliver_all(event, payload.question_id, plan_question_waiting(payload, resident, self.sms_enabled))
 
     async def on_consultation_required(self, event: CloudEvent, payload: ConsultationRequired) -> None:
-        """Tell the coordinators (if an address is set) and the resident that a team looks at the question."""
+        """Tell the coordinators (if an address is set) and the resident that a team looks at the question.
+
+        The coordinators' mail names the candidates and their organisations: matching gives the names.
+        """
         resident = await self.contacts.resident(payload.question_id)
+        names: dict[str, SupporterContact] = {}
+        if self.coordinator_email:
+            for candidate in payload.candidates:
+                found = await self.contacts.supporter(candidate.supporter_id)
+                if found is not None:
+                    names[candidate.supporter_id] = found
         planned = plan_consultation_required(
-            payload, resident, self.coordinator_email, self.intake_url, self.sms_enabled
+            payload, resident, self.coordinator_email, self.matching_url, self.sms_enabled, names
         )
         await self.deliver_all(event, payload.question_id, planned)
 
@@ -224,7 +247,7 @@ class Notifier:
         not_before: datetime,
     ) -> Result:
         """Hold an SMS until the morning (quiet hours); the SMS queue sends it then."""
-        text = render_sms(planned.template, planned.context)
+        text = render_sms(planned.template, with_loket(planned.context, self.loket))
         if await store.queue(conn, key, planned, question_id, cause_id, text, not_before):
             log.info("sms queued until the morning", extra={"delivery_key": key, "not_before": not_before.isoformat()})
         return Result.QUEUED
@@ -280,7 +303,7 @@ class Notifier:
 
     def _rendered(self, key: str, planned: PlannedDelivery) -> Send:
         """Render the template now; the returned function hands the message to the channel's sender."""
-        context = planned.context
+        context = with_loket(planned.context, self.loket)
         if planned.resident_ref and self.opt_out_key:
             context = {**context, "opt_out_url": opt_out_url(self.public_url, self.opt_out_key, planned.resident_ref)}
         if planned.channel == "sms":

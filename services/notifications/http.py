@@ -24,7 +24,7 @@ from services.kit.web.headers import NOINDEX, page
 from services.kit.web.templates import environment as page_environment
 from services.notifications import store
 from services.notifications.digest import run_digest
-from services.notifications.domain import DeliveryStatus, notification_id, opt_out_key, verify_opt_out_token
+from services.notifications.domain import DeliveryStatus, Loket, notification_id, opt_out_key, verify_opt_out_token
 from services.notifications.examples import example_context
 from services.notifications.handlers import Notifier
 from services.notifications.rendering import SMS_TEMPLATES, TEMPLATES, render, render_sms
@@ -138,7 +138,8 @@ def router(rt: Runtime, notifier: Notifier) -> APIRouter:
         """A template rendered with example data (subject, plain text and HTML)."""
         if name not in TEMPLATES:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"unknown template {name!r}")
-        context = example_context(name)
+        # The configured loket, so the preview shows what a recipient of this installation reads.
+        context = example_context(name, Loket(settings.loket_name, settings.loket_phone, settings.loket_email))
         subject, text, html = render(name, context)
         sms = render_sms(name, context) if name in SMS_TEMPLATES else None
         return Preview(template=name, subject=subject, text=text, html=html, sms=sms)

@@ -3,6 +3,9 @@
 Each template ``<name>`` consists of three files: ``<name>.subject.txt`` (one line),
 ``<name>.txt`` (the plain-text part) and ``<name>.html`` (the HTML part, autoescaped, extending
 ``_layout.html``). Texts are Dutch at B1 level. A missing context value is an error, never a blank.
+
+Every message names the loket people can reach (``loket``: name, phone, e-mail). The notifier adds the
+configured one (``domain.with_loket``); a context without it gets the default loket (name only).
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ from functools import lru_cache
 from typing import Any, Final
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from services.notifications.domain import Loket, with_loket
 
 TEMPLATES: Final = (
     "supporter_new_case",
@@ -51,7 +56,7 @@ def render_sms(template: str, context: dict[str, Any]) -> str:
     """The SMS text of ``template``: one line, at most 160 characters (cut with an ellipsis if longer)."""
     if template not in SMS_TEMPLATES:
         raise ValueError(f"template {template!r} has no SMS text; known: {', '.join(SMS_TEMPLATES)}")
-    text = " ".join(environment().get_template(f"{template}.sms.txt").render(context).split())
+    text = " ".join(environment().get_template(f"{template}.sms.txt").render(_with_a_loket(context)).split())
     return text if len(text) <= SMS_MAX_CHARS else text[: SMS_MAX_CHARS - 1] + "…"
 
 
@@ -60,7 +65,12 @@ def render(template: str, context: dict[str, Any]) -> tuple[str, str, str]:
     if template not in TEMPLATES:
         raise ValueError(f"unknown template {template!r}; known: {', '.join(TEMPLATES)}")
     env = environment()
+    context = _with_a_loket(context)
     subject = " ".join(env.get_template(f"{template}.subject.txt").render(context).split())
     text = env.get_template(f"{template}.txt").render(context)
     html = env.get_template(f"{template}.html").render(context)
     return subject, text, html
+
+
+def _with_a_loket(context: dict[str, Any]) -> dict[str, Any]:
+    return context if "loket" in context else with_loket(context, Loket())

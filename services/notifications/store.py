@@ -14,23 +14,38 @@ from services.notifications.domain import DeliveryStatus, PlannedDelivery, Quest
 
 async def save_question(conn: Conn, facts: QuestionFacts, received_at: datetime) -> None:
     await conn.execute(
-        "INSERT INTO questions (question_id, municipality, life_domains, received_at) VALUES ($1, $2, $3, $4)"
+        "INSERT INTO questions (question_id, municipality, life_domains, languages, meeting_preference, needs,"
+        " received_at) VALUES ($1, $2, $3, $4, $5, $6, $7)"
         " ON CONFLICT (question_id) DO UPDATE SET municipality = EXCLUDED.municipality,"
-        " life_domains = EXCLUDED.life_domains, received_at = EXCLUDED.received_at",
+        " life_domains = EXCLUDED.life_domains, languages = EXCLUDED.languages,"
+        " meeting_preference = EXCLUDED.meeting_preference, needs = EXCLUDED.needs,"
+        " received_at = EXCLUDED.received_at",
         facts.question_id,
         facts.municipality,
         list(facts.life_domains),
+        list(facts.languages),
+        facts.meeting_preference,
+        list(facts.needs),
         received_at,
     )
 
 
 async def question_facts(conn: Conn, question_id: str) -> QuestionFacts | None:
     row = await conn.fetchrow(
-        "SELECT question_id, municipality, life_domains FROM questions WHERE question_id = $1", question_id
+        "SELECT question_id, municipality, life_domains, languages, meeting_preference, needs"
+        " FROM questions WHERE question_id = $1",
+        question_id,
     )
     if row is None:
         return None
-    return QuestionFacts(row["question_id"], row["municipality"], tuple(row["life_domains"]))
+    return QuestionFacts(
+        row["question_id"],
+        row["municipality"],
+        tuple(row["life_domains"]),
+        tuple(row["languages"]),
+        row["meeting_preference"],
+        tuple(row["needs"]),
+    )
 
 
 # --- deliveries -----------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from services.kit.messaging import EventSubscriber, erasure_subscriber
 from services.kit.messaging.subscriber import subscriber
 from services.kit.runtime import Loop, Runtime, ServiceSpec
 from services.reporting import erasure, handlers, http, publisher, web
+from services.reporting.organisations import OrganisationNames
 from services.reporting.settings import ReportingSettings
 
 NAME = "reporting"
@@ -33,12 +34,16 @@ TOPICS = (
 class ReportingContainer:
     rt: Runtime
     settings: ReportingSettings
+    #: Organisations' display names (from matching), for the pages, the API's labels and the CSV.
+    organisations: OrganisationNames
 
 
 def container(rt: Runtime) -> ReportingContainer:
     settings = rt.settings
     assert isinstance(settings, ReportingSettings)
-    return ReportingContainer(rt, settings)
+    organisations = OrganisationNames(settings)
+    rt.closing(organisations.aclose)
+    return ReportingContainer(rt, settings, organisations)
 
 
 def subscribers(c: ReportingContainer) -> list[EventSubscriber]:
@@ -50,7 +55,7 @@ def subscribers(c: ReportingContainer) -> list[EventSubscriber]:
 
 
 def routers(c: ReportingContainer) -> list[APIRouter]:
-    return [http.router(c.rt), web.router(c.rt)]
+    return [http.router(c.rt, c.organisations), web.router(c.rt, c.organisations)]
 
 
 def background(c: ReportingContainer) -> list[Loop]:

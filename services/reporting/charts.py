@@ -70,10 +70,12 @@ class Pair:
 
 @dataclass(frozen=True)
 class Stack:
-    """One row of a stacked bar chart: one segment per series."""
+    """One row of a stacked bar chart: one segment per series. ``total``: the row's shown total, written beside
+    the bar instead of its parts (``4 + 2 + 6``) when there are too many parts to fit."""
 
     label: str
     segments: tuple[Bar, ...]
+    total: str | None = None
 
 
 # --- scales ------------------------------------------------------------------------------------------
@@ -293,13 +295,9 @@ def stacked_chart(chart_id: str, title: str, rows: Sequence[Stack], series: Sequ
     ]
     top = scale_top(totals, threshold)
     span = WIDTH - H_LEFT - H_RIGHT
-    legend_height = 28.0
+    legend, legend_height = _legend(series)
     parts = _open(chart_id, title, _stack_description(rows, series), legend_height + ROW_HEIGHT * len(rows) + 10)
-    x = H_LEFT
-    for name, colour in zip(series, SERIES_COLOURS, strict=False):
-        parts.append(f'<rect x="{x:.1f}" y="6" width="14" height="14" fill="{colour}"/>')
-        parts.append(_text(x + 20, 18, name, anchor="start", css_class="legend"))
-        x += 30 + 8 * len(name)
+    parts += legend
     for i, row in enumerate(rows):
         y = legend_height + ROW_HEIGHT * i + 20
         parts.append(_text(H_LEFT, y - 4, row.label, anchor="start", css_class="label"))
@@ -307,10 +305,28 @@ def stacked_chart(chart_id: str, title: str, rows: Sequence[Stack], series: Sequ
         for segment, colour in zip(row.segments, SERIES_COLOURS, strict=False):
             parts.append(_horizontal(chart_id, segment, y, top, threshold, colour, x0))
             x0 += span * (threshold if segment.suppressed else (segment.value or 0.0)) / top
-        total = " + ".join(s.display for s in row.segments)
+        total = row.total if row.total is not None else " + ".join(s.display for s in row.segments)
         parts.append(_text(WIDTH - H_RIGHT + 8, y + 14, total, anchor="start", css_class="value"))
     parts.append("</svg>")
     return "".join(parts)
+
+
+#: Roughly how wide a character of a legend is, and the height of one line of the legend.
+LEGEND_CHAR = 8.0
+LEGEND_LINE = 22.0
+
+
+def _legend(series: Sequence[str]) -> tuple[list[str], float]:
+    """A colour box and name per series, on as many lines as the width needs; and the legend's height."""
+    parts, x, y = [], H_LEFT, 6.0
+    for name, colour in zip(series, SERIES_COLOURS, strict=False):
+        width = 30 + LEGEND_CHAR * len(name)
+        if x > H_LEFT and x + width - 8 > WIDTH:
+            x, y = H_LEFT, y + LEGEND_LINE
+        parts.append(f'<rect x="{x:.1f}" y="{y:.0f}" width="14" height="14" fill="{colour}"/>')
+        parts.append(_text(x + 20, y + 12, name, anchor="start", css_class="legend"))
+        x += width
+    return parts, y + LEGEND_LINE
 
 
 def _stack_description(rows: Sequence[Stack], series: Sequence[str]) -> str:

@@ -29,6 +29,7 @@ from services.reporting import periods, report, suppression
 from services.reporting.audience import READERS, resolve_area
 from services.reporting.figures.overview import OverviewFigures
 from services.reporting.ingest import Ingest, ingest
+from services.reporting.organisations import OrganisationNames
 from services.reporting.tables import SINGLE, CountTable, Period, PublishedTable, Shown, Statistic, Suppression
 
 #: The longest period one request may ask for.
@@ -294,7 +295,7 @@ ToParam = Annotated[
 ]
 
 
-def router(runtime: Runtime) -> APIRouter:
+def router(runtime: Runtime, organisations: OrganisationNames | None = None) -> APIRouter:
     threshold = runtime.settings.suppression_threshold
     api = APIRouter(prefix="/api/v1/reports", tags=["reports"])
 
@@ -304,7 +305,8 @@ def router(runtime: Runtime) -> APIRouter:
     ) -> ReportOut:
         area = resolve_area(principal, municipality)
         period = requested_period(start, end)
-        return report_out(await report.published_report(runtime.db, area, period, threshold))
+        names = await organisations.names() if organisations else {}
+        return report_out(await report.published_report(runtime.db, area, period, threshold, names=names))
 
     @api.get("/overview", response_model=Overview, summary="A few all-time figures, suppressed")
     async def overview(principal: Reader, municipality: MunicipalityParam = None) -> Overview:

@@ -12,6 +12,8 @@ combination of the region's and the municipalities' reports reveals a hidden cou
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import asyncpg
@@ -20,11 +22,12 @@ from contracts.codes import MUNICIPALITIES
 from services.kit.db import Conn
 from services.reporting import suppression
 from services.reporting.figures import assignments as assignment_figures
+from services.reporting.figures import outcomes as outcome_figures
 from services.reporting.figures import participation as participation_figures
 from services.reporting.figures import questions as question_figures
 from services.reporting.figures.overview import OverviewFigures, overview_figures
 from services.reporting.periods import Window, window
-from services.reporting.store import assignments, participation, questions
+from services.reporting.store import assignments, outcomes, participation, questions
 from services.reporting.store import overview as overview_store
 from services.reporting.suppression import PublishedReport
 from services.reporting.tables import SINGLE, TOTAL, Period, Report
@@ -54,30 +57,93 @@ SAME_COUNTS: tuple[suppression.Same, ...] = (
 )
 
 
+#: Statistics that follow from several figures of a table (a share of its column totals): withheld wherever
+#: one of those figures is hidden, so the statistic cannot give a hidden figure away.
+DERIVED_STATISTICS: Mapping[str, tuple[str, tuple[tuple[str, str], ...]]] = {
+    "first_contact_within_rate": (
+        "first_contact_by_kind",
+        ((TOTAL, "within"), (TOTAL, "later"), (TOTAL, "missing"), (TOTAL, TOTAL)),
+    ),
+}
+
+#: Names by id of the organisations that rows may name (supporting and referring ones); empty: ids are shown.
+Names = Mapping[str, str]
+
+
+def same_counts(reports: Mapping[str | None, Report]) -> tuple[suppression.Same, ...]:
+    """:data:`SAME_COUNTS`, and the counts the tables of how assignments went share in every area: the same
+    assignments per organisation and per supporter kind (every column total and the grand total), and the
+    declines by reason (one column of the tables per reason)."""
+    found: list[suppression.Same] = list(SAME_COUNTS)
+    first = next(iter(reports.values()))
+    keys = {t.key for t in first.tables}
+    for by_organisation, by_kind in (
+        outcome_figures.FIRST_CONTACT_TABLES,
+        outcome_figures.DECLINE_TABLES,
+        outcome_figures.OUTCOME_TABLES,
+    ):
+        if not {by_organisation, by_kind} <= keys:
+            continue
+        columns = sorted({c for r in reports.values() for c in r.table(by_organisation).columns})
+        for column in (TOTAL, *columns):
+            same: list[tuple[str, tuple[str, ...]]] = [(by_organisation, (TOTAL, column)), (by_kind, (TOTAL, column))]
+            if by_organisation == "declines_by_organisation" and "declines_by_reason" in keys:
+                same.insert(0, ("declines_by_reason", (column, SINGLE)))  # a reason's row; (TOTAL, n) its total
+            found.append(tuple(same))
+    return tuple(found)
+
+
+def with_derived_withheld(published: PublishedReport) -> PublishedReport:
+    """``published`` with every :data:`DERIVED_STATISTICS` withheld where one of its figures is hidden."""
+    hidden: set[str] = set()
+    for key, (table_key, keys) in DERIVED_STATISTICS.items():
+        found = next((t for t in published.tables if t.table.key == table_key), None)
+        if found is None:
+            continue
+        shown = {(TOTAL, c): s for c, s in found.column_totals.items()} | {(TOTAL, TOTAL): found.total}
+        if any(shown[k].suppressed for k in keys if k in shown):
+            hidden.add(key)
+    if not hidden:
+        return published
+    statistics = tuple(replace(s, withheld=True) if s.key in hidden else s for s in published.report.statistics)
+    return replace(published, report=replace(published.report, statistics=statistics))
+
+
 async def published_reports(
-    pool: asyncpg.Pool, period: Period, threshold: int, *, now: datetime | None = None
+    pool: asyncpg.Pool, period: Period, threshold: int, *, now: datetime | None = None, names: Names | None = None
 ) -> dict[str | None, PublishedReport]:
     """The suppressed reports of the region (``None``) and every municipality over ``period``, suppressed
-    together so that no combination of them reveals a hidden count."""
-    reports = await build_reports(pool, period, now=now)
-    return suppression.publish_linked(reports, threshold, MIRRORED_STATISTICS, SAME_COUNTS)
+    together so that no combination of them reveals a hidden count. ``names``: organisations' display names."""
+    reports = await build_reports(pool, period, now=now, names=names)
+    published = suppression.publish_linked(reports, threshold, MIRRORED_STATISTICS, same_counts(reports))
+    return {area: with_derived_withheld(p) for area, p in published.items()}
 
 
 async def published_report(
-    pool: asyncpg.Pool, area: str | None, period: Period, threshold: int, *, now: datetime | None = None
+    pool: asyncpg.Pool,
+    area: str | None,
+    period: Period,
+    threshold: int,
+    *,
+    now: datetime | None = None,
+    names: Names | None = None,
 ) -> PublishedReport:
     """The suppressed report of ``area``: its slice of :func:`published_reports`."""
-    return (await published_reports(pool, period, threshold, now=now))[area]
+    return (await published_reports(pool, period, threshold, now=now, names=names))[area]
 
 
-async def build_reports(pool: asyncpg.Pool, period: Period, *, now: datetime | None = None) -> dict[str | None, Report]:
+async def build_reports(
+    pool: asyncpg.Pool, period: Period, *, now: datetime | None = None, names: Names | None = None
+) -> dict[str | None, Report]:
     """The raw reports of the region (``None``) and every municipality, from one snapshot."""
     moment = now or datetime.now(UTC)
     async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
-        return {area: await report_of(conn, window(area, period, moment)) for area in (None, *MUNICIPALITIES)}
+        return {area: await report_of(conn, window(area, period, moment), names) for area in (None, *MUNICIPALITIES)}
 
 
-async def build_report(pool: asyncpg.Pool, area: str | None, period: Period, *, now: datetime | None = None) -> Report:
+async def build_report(
+    pool: asyncpg.Pool, area: str | None, period: Period, *, now: datetime | None = None, names: Names | None = None
+) -> Report:
     """Every table and statistic for ``area`` (a CBS code; ``None``: the region) over ``period``.
 
     Raw counts: suppress them with the other areas' reports (:func:`published_report`) before they
@@ -85,18 +151,35 @@ async def build_report(pool: asyncpg.Pool, area: str | None, period: Period, *, 
     """
     win = window(area, period, now or datetime.now(UTC))
     async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
-        return await report_of(conn, win)
+        return await report_of(conn, win, names)
 
 
-async def report_of(conn: Conn, win: Window) -> Report:
-    """The report of ``win``, read on ``conn`` (in the caller's snapshot)."""
+async def report_of(conn: Conn, win: Window, names: Names | None = None) -> Report:
+    """The report of ``win``, read on ``conn`` (in the caller's snapshot); ``names`` name organisations."""
     area, args = win.area, win.args
+    names = names or {}
     tables = [
-        *question_figures.question_tables(win, await questions.question_counts(conn, *args)),
+        *question_figures.question_tables(win, await questions.question_counts(conn, *args), names),
         question_figures.waiting_by_age(await questions.waiting_by_age(conn, area, win.now)),
-        assignment_figures.assignments_by_organisation(await assignments.active_by_organisation(conn, area)),
-        assignment_figures.capacity_by_organisation(await assignments.capacity_by_organisation(conn, area, win.today)),
+        assignment_figures.assignments_by_organisation(await assignments.active_by_organisation(conn, area), names),
+        assignment_figures.capacity_by_organisation(
+            await assignments.capacity_by_organisation(conn, area, win.today), names
+        ),
         assignment_figures.declines_by_reason(await assignments.declines_by_reason(conn, *args)),
+        *outcome_figures.first_contact_tables(
+            await outcomes.first_contact_by_organisation(conn, *args, win.today),
+            await outcomes.first_contact_by_kind(conn, *args, win.today),
+            names,
+        ),
+        *outcome_figures.decline_tables(
+            await outcomes.declines_by_organisation(conn, *args),
+            await outcomes.declines_by_kind(conn, *args),
+            await outcomes.decline_texts(conn, *args),
+            names,
+        ),
+        *outcome_figures.outcome_tables(
+            await outcomes.outcomes_by_organisation(conn, *args), await outcomes.outcomes_by_kind(conn, *args), names
+        ),
         participation_figures.signals_by_theme(await participation.signals_by_theme(conn, *args)),
         participation_figures.experience_statements(
             await participation.answers(conn, *args),
@@ -119,6 +202,7 @@ async def report_of(conn: Conn, win: Window) -> Report:
         *question_figures.waiting_statistics(*await questions.waiting_now(conn, area, win.now)),
         question_figures.consultation_rate(*await questions.consultations(conn, *args)),
         assignment_figures.decline_rate(*await assignments.declines(conn, *args)),
+        *outcome_figures.first_contact_statistics(*await outcomes.first_contact(conn, *args, win.today)),
         participation_figures.signal_days_to_answer(await participation.days_to_answer(conn, *args)),
         participation_figures.experience_score(*await participation.score(conn, *args)),
         assignment_figures.utilisation(

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Literal
+from typing import Final, Literal
 
 #: The column code of a one-dimensional table (one count per row).
 SINGLE = "n"
@@ -50,6 +50,10 @@ def legend(threshold: int) -> str:
         f"{suppressed_text(threshold)}: minder dan {threshold} mensen. "
         f"{SECONDARY}: verborgen, zodat u een klein aantal niet kunt uitrekenen."
     )
+
+
+#: Units that read differently after exactly 1 ("1 werkdag", "1 dag"); "uur" and "%" stay as they are.
+SINGULAR_UNITS: Final[dict[str, str]] = {"dagen": "dag", "werkdagen": "werkdag"}
 
 
 @dataclass(frozen=True)
@@ -188,7 +192,8 @@ class Statistic:
         if self.value is None:
             return "–"
         text = f"{self.value:.1f}".replace(".", ",") if self.value % 1 else str(int(self.value))
-        return f"{text} {self.unit}".rstrip()
+        unit = SINGULAR_UNITS.get(self.unit, self.unit) if self.value == 1 else self.unit
+        return f"{text} {unit}".rstrip()
 
 
 @dataclass(frozen=True)

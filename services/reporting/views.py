@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from services.kit.dutch import SHORT_MONTHS, dutch_date
 from services.reporting import charts
 from services.reporting.charts import Bar, Pair, Stack
+from services.reporting.figures.outcomes import DECLINE_TABLES, FIRST_CONTACT_TABLES
+from services.reporting.figures.outcomes import OUTCOME_TABLES as OUTCOME_TABLE_KEYS
 from services.reporting.suppression import PublishedReport
 from services.reporting.tables import SECONDARY_REASON, SINGLE, Period, PublishedTable, Shown, Statistic
 
@@ -127,12 +129,20 @@ def statistic(published: PublishedReport, key: str) -> Statistic | None:
     return next((s for s in published.report.statistics if s.key == key), None)
 
 
-def shown_statistic(published: PublishedReport, key: str) -> str:
+def shown_statistic(published: PublishedReport, key: str, unit: bool = True) -> str:
+    """The statistic as shown; ``unit=False``: without its unit (a tile says the unit in its note)."""
     found = statistic(published, key)
-    return found.display(published.threshold) if found else "–"
+    if found is None:
+        return "–"
+    if unit or found.hidden(published.threshold) or found.value is None:
+        return found.display(published.threshold)
+    return replace(found, unit="").display(published.threshold)
 
 
 # --- tiles -------------------------------------------------------------------------------------------
+
+#: Tiles that show the number alone: their unit is a long word, said in the tile's note instead.
+BARE_TILES = frozenset({"first_contact_working_days_median"})
 
 
 @dataclass(frozen=True)
@@ -152,11 +162,13 @@ def tiles(published: PublishedReport) -> list[Tile]:
     for key, label, note in (
         ("waiting_list_size", "Op de wachtlijst", "nu"),
         ("hours_to_assigned_median", "Tijd tot een ondersteuner", "mediaan"),
+        ("first_contact_within_rate", "Eerste contact binnen 3 werkdagen", "van de koppelingen in deze periode"),
+        ("first_contact_working_days_median", "Tijd tot het eerste contact", "werkdagen (mediaan)"),
         ("utilisation_percent", "Bezetting ondersteuners", "actieve trajecten van de capaciteit"),
         ("experience_score_average", "Rapportcijfer van inwoners", "gemiddeld, 1 tot 10"),
     ):
         if statistic(published, key):
-            found.append(Tile(key, label, shown_statistic(published, key), note))
+            found.append(Tile(key, label, shown_statistic(published, key, unit=key not in BARE_TILES), note))
     signals = table(published, "signals_by_theme")
     if signals:
         found.append(Tile("signalen", "Signalen", signals.total.display))
@@ -168,7 +180,8 @@ def tiles(published: PublishedReport) -> list[Tile]:
 
 @dataclass(frozen=True)
 class TableView:
-    """A table as the page renders it: header, rows of displayed values, an optional totals row."""
+    """A table as the page renders it: header, rows of displayed values, an optional totals row; or, when
+    ``empty`` is set, only that sentence (nothing to count)."""
 
     key: str
     title: str
@@ -176,6 +189,7 @@ class TableView:
     rows: tuple[tuple[str, tuple[str, ...]], ...]
     totals: tuple[str, ...] | None = None
     note: str = ""
+    empty: str = ""
 
 
 def _column_label(pt: PublishedTable, code: str) -> str:
@@ -237,6 +251,8 @@ COUNT_TABLES = (
     "declines_by_reason",
     "experience_statements",
 )
+#: The tables of how assignments went (first contact, declines, the end of support), in their own section.
+OUTCOME_TABLES = (*FIRST_CONTACT_TABLES, *DECLINE_TABLES, *OUTCOME_TABLE_KEYS)
 SHARE_TABLES = (
     "representativeness_by_age_band",
     "representativeness_by_life_domain",
@@ -246,6 +262,32 @@ SHARE_TABLES = (
 
 def count_tables(published: PublishedReport, keys: Sequence[str] = COUNT_TABLES) -> list[TableView]:
     return [table_view(pt) for key in keys if (pt := table(published, key))]
+
+
+#: What an outcome table says when there is nothing to count in the period.
+NOTHING_TO_COUNT = {
+    "first_contact_by_organisation": "Er zijn in deze periode geen ondersteuners gekoppeld.",
+    "first_contact_by_kind": "Er zijn in deze periode geen ondersteuners gekoppeld.",
+    "declines_by_organisation": "Er zijn in deze periode geen koppelingen afgewezen.",
+    "declines_by_kind": "Er zijn in deze periode geen koppelingen afgewezen.",
+    "outcomes_by_organisation": "Er is in deze periode geen ondersteuning afgerond.",
+    "outcomes_by_kind": "Er is in deze periode geen ondersteuning afgerond.",
+}
+
+
+def outcome_tables(published: PublishedReport) -> list[TableView]:
+    """First contact, declines and the end of support, per organisation and per supporter kind; a table with
+    nothing to count (no rows or no columns) is a sentence."""
+    views = []
+    for key in OUTCOME_TABLES:
+        pt = table(published, key)
+        if pt is None:
+            continue
+        if not pt.table.rows or not pt.table.columns:
+            views.append(TableView(key, pt.table.title, (), (), empty=NOTHING_TO_COUNT[key]))
+        else:
+            views.append(table_view(pt))
+    return views
 
 
 def share_tables(published: PublishedReport) -> list[TableView]:
@@ -299,11 +341,15 @@ def utilisation_chart(published: PublishedReport) -> ChartView | None:
     if active is None or capacity is None:
         return None
     organisations = list(dict.fromkeys((*capacity.table.rows, *active.table.rows)))
+
+    def name(o: str) -> str:
+        return capacity.table.label(o) if o in capacity.table.rows else active.table.label(o)
+
     rows = [
         Pair(
-            capacity.table.label(o) if o in capacity.table.rows else active.table.label(o),
-            charts.shown_bar(f"{o}: actief", active.row_totals.get(o, Shown(0))),
-            charts.shown_bar(f"{o}: capaciteit", capacity.row_totals.get(o, Shown(0))),
+            name(o),
+            charts.shown_bar(f"{name(o)}: actief", active.row_totals.get(o, Shown(0))),
+            charts.shown_bar(f"{name(o)}: capaciteit", capacity.row_totals.get(o, Shown(0))),
         )
         for o in organisations
     ]
@@ -322,28 +368,51 @@ def signals_chart(published: PublishedReport) -> ChartView | None:
     pt = table(published, "signals_by_theme")
     if pt is None:
         return None
+    title = "Signalen per thema, naar wat ermee gebeurd is"
+    return stacked_view(pt, "signalen", "grafiek-signalen", title, published.threshold)
+
+
+def stacked_view(
+    pt: PublishedTable, key: str, chart_id: str, title: str, threshold: int, totals: bool = False
+) -> ChartView:
+    """A two-dimensional table as stacked bars: one bar per row, one segment per column (empty rows left out);
+    ``totals``: the row's total beside each bar instead of its parts."""
     series = [_column_label(pt, c) for c in pt.table.columns]
     rows = [
         Stack(
             _row_label(pt, r),
             tuple(charts.shown_bar(name, pt.cell(r, c)) for name, c in zip(series, pt.table.columns, strict=True)),
+            pt.row_totals[r].display if totals else None,
         )
         for r in pt.table.rows
         if not (pt.row_totals[r].value == 0 and not pt.row_totals[r].suppressed)
     ]
-    title = "Signalen per thema, naar wat ermee gebeurd is"
-    svg = charts.stacked_chart("grafiek-signalen", title, rows, series, published.threshold)
+    svg = charts.stacked_chart(chart_id, title, rows, series, threshold)
     data = TableView(
-        "signalen",
+        key,
         title,
         (pt.table.row_label, *series),
         tuple((r.label, tuple(s.display for s in r.segments)) for r in rows),
     )
-    return ChartView("signalen", title, svg, data)
+    return ChartView(key, title, svg, data)
+
+
+def first_contact_chart(published: PublishedReport) -> ChartView | None:
+    pt = table(published, "first_contact_by_organisation")
+    if pt is None or not pt.table.rows:
+        return None
+    title = "Eerste contact per organisatie: binnen 3 werkdagen of later"
+    return stacked_view(pt, "eerste-contact", "grafiek-eerste-contact", title, published.threshold, totals=True)
 
 
 def all_charts(published: PublishedReport) -> list[ChartView]:
-    made = (questions_chart(published), time_chart(published), utilisation_chart(published), signals_chart(published))
+    made = (
+        questions_chart(published),
+        time_chart(published),
+        utilisation_chart(published),
+        first_contact_chart(published),
+        signals_chart(published),
+    )
     return [c for c in made if c is not None]
 
 
@@ -397,6 +466,7 @@ def summary(published: PublishedReport, place: str) -> list[str]:
             else Shown(int(waiting.value or 0))
         )
         lines.append(f"Op de wachtlijst staan nu {in_words(count, threshold)} inwoners.")
+    lines += first_contact_summary(published)
     utilisation = _statistic_words(published, "utilisation_percent")
     if utilisation:
         lines.append(f"De ondersteuners zijn voor {utilisation} bezet.")
@@ -410,4 +480,25 @@ def summary(published: PublishedReport, place: str) -> list[str]:
         answered = signals.column_totals.get("answered")
         text = f"Er kwamen {in_words(signals.total, threshold)} signalen binnen"
         lines.append(text + (f", waarvan {in_words(answered, threshold)} beantwoord." if answered else "."))
+    return lines
+
+
+def first_contact_summary(published: PublishedReport) -> list[str]:
+    """How soon supporters first reached residents, in a sentence or two (only figures that may be shown)."""
+    threshold = published.threshold
+    lines = []
+    share = _statistic_words(published, "first_contact_within_rate")
+    if share:
+        lines.append(f"Bij {share} van de koppelingen was er binnen 3 werkdagen contact met de inwoner.")
+    elif (found := statistic(published, "first_contact_within_rate")) is not None and found.counts != (0, 0):
+        lines.append(
+            "Hoeveel inwoners binnen 3 werkdagen contact hadden, noemen we niet: het gaat om te weinig mensen."
+        )
+    days = _statistic_words(published, "first_contact_working_days_median")
+    if days:
+        lines.append(f"De helft van de inwoners had binnen {days} contact met hun ondersteuner.")
+    elif (found := statistic(published, "first_contact_working_days_median")) is not None and found.small(threshold):
+        lines.append(
+            f"Minder dan {threshold} inwoners hadden al contact; daarom noemen we geen tijd tot het eerste contact."
+        )
     return lines

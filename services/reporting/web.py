@@ -29,6 +29,7 @@ from services.kit.web.staff import PageSet, StaffPages
 from services.kit.web.templates import environment as page_environment
 from services.reporting import export, views
 from services.reporting.audience import READERS, resolve_area
+from services.reporting.organisations import OrganisationNames
 from services.reporting.report import published_report
 from services.reporting.suppression import PublishedReport
 from services.reporting.tables import Period, suppressed_text
@@ -86,6 +87,13 @@ def requested_area(gemeente: str | None) -> str | None:
 class Pages(StaffPages):
     """The dashboard pages of one reporting process: figures on top of the kit's staff pages."""
 
+    def __init__(
+        self, rt: Runtime, pages: PageSet, env: Environment, organisations: OrganisationNames | None = None
+    ) -> None:
+        super().__init__(rt, pages, env)
+        #: Organisations' display names (from matching); None: the ids are shown.
+        self.organisations = organisations
+
     async def reader(self, request: Request) -> Principal | None:
         """The signed-in reader, or the reader of the key in the Authorization / X-API-Key header."""
         principal = await self.principal(request)
@@ -95,7 +103,8 @@ class Pages(StaffPages):
         return await self.sessions.authenticate(key) if key else None
 
     async def published(self, area: str | None, period: Period) -> PublishedReport:
-        return await published_report(self.rt.db, area, period, self.threshold)
+        names = await self.organisations.names() if self.organisations else {}
+        return await published_report(self.rt.db, area, period, self.threshold, names=names)
 
     @property
     def threshold(self) -> int:
@@ -105,8 +114,8 @@ class Pages(StaffPages):
         return super().render(request, template, status_code, suppressed=suppressed_text(self.threshold), **context)
 
 
-def router(rt: Runtime) -> APIRouter:
-    pages = Pages(rt, page_set(rt.settings.suppression_threshold), environment())
+def router(rt: Runtime, organisations: OrganisationNames | None = None) -> APIRouter:
+    pages = Pages(rt, page_set(rt.settings.suppression_threshold), environment(), organisations)
     web = APIRouter(tags=["dashboard"], include_in_schema=False)
     web.include_router(pages.router())
 
@@ -153,6 +162,7 @@ def router(rt: Runtime) -> APIRouter:
             tiles=views.tiles(published),
             charts=views.all_charts(published),
             tables=views.count_tables(published),
+            outcomes=views.outcome_tables(published),
             shares=views.share_tables(published),
             statistics=views.statistics_view(published),
             export_url=f"{PATH}/export.csv" + (f"?{query}" if query else ""),
@@ -215,6 +225,7 @@ def router(rt: Runtime) -> APIRouter:
             tiles=views.tiles(published),
             charts={c.key: c for c in views.all_charts(published)},
             tables={t.key: t for t in views.count_tables(published)},
+            outcomes=views.outcome_tables(published),
             shares=views.share_tables(published),
             statistics=views.statistics_view(published),
         )

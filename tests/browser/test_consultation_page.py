@@ -129,6 +129,7 @@ async def test_a_coordinator_signs_in_sees_the_failed_rules_and_assigns_by_hand(
     assert "Dordrecht" in text and "Arabisch" in text and "Hulp en zorg thuis (Wmo)" in text
     bram_item = block.locator(f"li.candidate[data-supporter-id='{bram.id}']")
     assert "Deze ondersteuner spreekt geen taal van de inwoner (Arabisch)." in await bram_item.inner_text()
+    assert "MEE Plus, " in await bram_item.inner_text()  # the organisation by its name, not its id
     wendy_item = block.locator(f"li.candidate[data-supporter-id='{deciding.id}']")
     assert "niet onafhankelijk" in await wendy_item.inner_text()
     assert await wendy_item.locator("input[type=radio]").is_disabled()  # independence cannot be overridden
@@ -140,7 +141,8 @@ async def test_a_coordinator_signs_in_sees_the_failed_rules_and_assigns_by_hand(
 
     assert "toegewezen=" in page.url
     notice = await page.locator("#toegewezen").inner_text()
-    assert f"Vraag {question_id[:8].upper()} is toegewezen aan ondersteuner {bram.id}" in notice
+    assert f"Vraag {question_id[:8].upper()} is toegewezen aan Bram Visser (MEE Plus)." in notice
+    assert bram.id not in notice
     assert await section(page, question_id).count() == 0
 
     [event] = await events_about(settings, question_id, SupporterAssigned.ce_type)

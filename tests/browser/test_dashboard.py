@@ -19,6 +19,7 @@ from services.reporting.views import quarter_period
 from tests.support.browser import CHROMIUM, serious_violations, serve_app
 from tests.support.harness import RunningService, eventually, run_service
 from tests.support.reporting_events import EXPECTED, seed_quarters
+from tests.support.reporting_names import names_server
 
 pytestmark = [
     pytest.mark.browser,
@@ -42,19 +43,22 @@ async def counted(svc: RunningService) -> bool:
             return False
     april = await report.build_report(svc.runtime.db, "GM0505", quarter_period(2026, 2))
     capacity = april.table("capacity_by_organisation").total()
-    return april.statistic("hours_to_assigned_median").counts == (12,) and capacity == 20
+    contacted = april.statistic("first_contact_working_days_median").counts == (12,)
+    return april.statistic("hours_to_assigned_median").counts == (12,) and capacity == 20 and contacted
 
 
 @pytest.fixture(scope="module")
 async def reporting(settings: Settings) -> AsyncIterator[Served]:
     """Reporting in this event loop (consumers), its app served over HTTP by uvicorn."""
-    async with run_service("reporting", settings) as svc:
-        async with svc.runtime.db.acquire() as conn:
-            key = await access.create_key(conn, "regio-analyse", ["analyst"])
-        await seed_quarters(settings)
-        await eventually(lambda: counted(svc), timeout=60, interval=0.3)
-        async with serve_app(svc.app) as url:
-            yield Served(url, svc, key)
+    token = settings.internal_token.get_secret_value()
+    with names_server(token) as matching:  # organisations' display names, as matching gives them
+        async with run_service("reporting", settings.model_copy(update={"matching_url": matching.url})) as svc:
+            async with svc.runtime.db.acquire() as conn:
+                key = await access.create_key(conn, "regio-analyse", ["analyst"])
+            await seed_quarters(settings)
+            await eventually(lambda: counted(svc), timeout=60, interval=0.3)
+            async with serve_app(svc.app) as url:
+                yield Served(url, svc, key)
 
 
 @pytest.fixture
@@ -96,8 +100,8 @@ async def test_staff_sign_in_see_charts_and_filters_change_the_figures(reporting
     assert await tile(page, "vragen") == "32"  # Dordrecht 19 + Zwijndrecht 2 + Papendrecht 11
 
     charts = page.locator("svg.chart")
-    assert await charts.count() == 4
-    for i in range(4):
+    assert await charts.count() == 5
+    for i in range(5):
         svg = charts.nth(i)
         assert await svg.get_attribute("role") == "img"
         assert await svg.get_attribute("aria-label")
@@ -122,6 +126,14 @@ async def test_staff_sign_in_see_charts_and_filters_change_the_figures(reporting
     whole = float(await utilisation.locator("rect.bar.whole").get_attribute("width") or 0)
     part = float(await utilisation.locator("rect.bar:not(.whole)").get_attribute("width") or 0)
     assert part / whole == pytest.approx(12 / 20, abs=0.01)
+    assert "MEE Plus" in await page.locator("figure[data-chart='bezetting']").inner_text()
+    # First contact: every assignment within 3 working days; the organisation by its name.
+    assert await tile(page, "first_contact_within_rate") == "100 %"
+    assert await tile(page, "first_contact_working_days_median") == "1,5"  # "werkdagen (mediaan)" below it
+    contact = page.locator("table[data-table='first_contact_by_organisation']")
+    assert "MEE Plus" in await contact.inner_text() and "mee-plus" not in await contact.inner_text()
+    assert "Binnen 3 werkdagen" in await contact.locator("thead").inner_text()
+    assert await page.locator("figure[data-chart='eerste-contact'] svg").count() == 1
 
     await show(page, kwartaal="2026-K3")
     assert await tile(page, "vragen") == "11"
@@ -154,8 +166,11 @@ async def test_the_quarterly_report_renders_for_print(reporting: Served, page: P
     summary = await page.locator("#samenvatting").inner_text()
     assert "In het 2e kwartaal 2026 kwamen 19 vragen binnen in Dordrecht." in summary
     assert "De helft van de inwoners had binnen" in summary
-    assert await page.locator("section.sheet").count() == 6
-    assert await page.locator("svg.chart").count() == 4
+    assert await page.locator("section.sheet").count() == 7
+    assert await page.locator("svg.chart").count() == 5
+    contact = await page.locator("#kop-contact").locator("xpath=..").inner_text()
+    assert "Binnen 3 werkdagen" in contact and "MEE Plus" in contact
+    assert "Bij 100 % van de koppelingen was er binnen 3 werkdagen contact met de inwoner." in summary
     await page.emulate_media(media="print")
     assert await page.locator("header.page-header").is_hidden()
     assert await page.locator("section.sheet").first.is_visible()
@@ -168,7 +183,7 @@ async def test_the_pages_are_accessible_and_fit_a_phone(reporting: Served, brows
         await page.goto(reporting.url + "/dashboard")
         assert await serious_violations(page) == [], "the sign-in page"
         await sign_in(page, reporting, "/dashboard?kwartaal=2026-K2&gemeente=GM0505")
-        assert await page.locator("svg.chart").count() == 4
+        assert await page.locator("svg.chart").count() == 5
         assert await serious_violations(page) == [], "the dashboard"
         assert await page.evaluate("document.documentElement.scrollWidth") <= 375
         await page.goto(reporting.url + "/dashboard/kwartaalrapportage?jaar=2026&kwartaal=2&gemeente=GM0505")

@@ -243,6 +243,7 @@ async def test_supporter_contact_is_internal(matching: RunningService) -> None:
         "name": "Bram Visser",
         "email": "bram@ouderplatform.example",
         "organisation": "ouderplatform",
+        "organisation_name": "Ouderplatform",
     }
     no_token = await matching.client.get(f"/internal/v1/supporters/{s.id}/contact")
     assert no_token.status_code == 401
@@ -252,6 +253,14 @@ async def test_supporter_contact_is_internal(matching: RunningService) -> None:
     assert wrong_token.status_code == 401
     unknown = await matching.client.get("/internal/v1/supporters/nobody/contact", headers=AUTH)
     assert unknown.status_code == 404
+
+
+async def test_organisation_names_are_internal(matching: RunningService) -> None:
+    answer = await matching.client.get("/internal/v1/organisations", headers=AUTH)
+    assert answer.status_code == 200
+    names = {o["id"]: o["name"] for o in answer.json()}
+    assert names["mee"] == "MEE Plus" and names["wijkteam"] == "Sociaal Wijkteam Dordrecht"
+    assert (await matching.client.get("/internal/v1/organisations")).status_code == 401
 
 
 async def test_supporter_pool_listing(matching: RunningService) -> None:

@@ -39,6 +39,10 @@ def notif_settings(settings: Settings, mailbox: MailBox, contacts: ContactServer
             "smtp_tls": "none",
             "intake_url": contacts.url,
             "matching_url": contacts.url,
+            "matching_public_url": "https://ondersteuners.example.nl",
+            "loket_name": "Samenloket Drechtsteden",
+            "loket_phone": "078 000 00 00",
+            "loket_email": "loket@samenloket.example.nl",
         }
     )
 
@@ -73,7 +77,8 @@ class Case:
             "supporter_id": self.supporter_id,
             "name": "Fatima el Amrani",
             "email": self.supporter_email,
-            "organisation": "MEE Plus",
+            "organisation": "org-mee",
+            "organisation_name": "MEE Plus",
         }
         if resident:
             contacts.residents[self.question_id] = {
@@ -107,10 +112,12 @@ class Case:
             municipality="GM0505",
             life_domains=["debts", "housing"],
             preferred_supporter_kind="any",
-            languages=["nl"],
+            languages=["nl", "ar"],
             postcode="3311",
             channel="web",
             received_at=datetime.now(UTC),
+            meeting_preference="home",
+            needs=["interpreter"],
         )
         return from_model(payload, source="/samenloket/intake")
 
@@ -160,10 +167,20 @@ async def test_supporter_and_resident_are_mailed_once(
     assert to_resident["Message-ID"] == message_id(delivery_key(event.id, "resident", "email"))
     supporter_parts, resident_parts = parts(to_supporter), parts(to_resident)
     assert set(supporter_parts) == set(resident_parts) == {"text/plain", "text/html"}
-    assert "Geldzorgen en schulden" in supporter_parts["text/plain"]
-    assert f"{contacts.url}/api/v1/questions/{case.question_id}" in supporter_parts["text/html"]
-    assert "Fatima el Amrani" in resident_parts["text/plain"] and "MEE Plus" in resident_parts["text/plain"]
+    supporter_text = supporter_parts["text/plain"]
+    assert "Geldzorgen en schulden" in supporter_text
+    assert "Talen: Nederlands, Arabisch" in supporter_text and "Afspreken: Bij de inwoner thuis" in supporter_text
+    assert "Heeft nodig: Tolk" in supporter_text
+    # The case page on matching's public address: never the JSON API, never the resident's name or address.
+    assert f'href="https://ondersteuners.example.nl/mijn-vragen/{case.question_id}"' in supporter_parts["text/html"]
+    assert "/api/v1/questions" not in supporter_text + supporter_parts["text/html"]
+    assert "Anna" not in supporter_text and case.resident_email not in supporter_text
+    assert "Fatima el Amrani" in resident_parts["text/plain"]
+    assert "van MEE Plus." in resident_parts["text/plain"] and "org-mee" not in resident_parts["text/plain"]
     assert "3 werkdagen" in resident_parts["text/html"]
+    for text in (supporter_text, resident_parts["text/plain"]):
+        assert "Samenloket Drechtsteden: bel 078 000 00 00 of mail naar loket@samenloket.example.nl" in text
+        assert "U kunt er niet op antwoorden" not in text
     assert all(auth == f"Bearer {TOKEN}" for auth in contacts.authorizations)
 
     records = await read_topic(

@@ -14,7 +14,14 @@ import pytest
 
 from contracts import topics
 from contracts.envelope import CloudEvent, from_model
-from contracts.events import ConsultationRequired, QuestionWaiting, Reason, SignalRaised, SupporterAssigned
+from contracts.events import (
+    CandidateVerdict,
+    ConsultationRequired,
+    QuestionWaiting,
+    Reason,
+    SignalRaised,
+    SupporterAssigned,
+)
 from services.kit import access
 from services.kit.settings import Settings
 from services.notifications.domain import delivery_key, message_id
@@ -64,6 +71,13 @@ def consultation(case: Case) -> CloudEvent:
         question_id=case.question_id,
         municipality="GM0505",
         reason=Reason(code="no_candidate", text="Geen ondersteuner voldoet aan de regels."),
+        candidates=[
+            CandidateVerdict(
+                supporter_id=case.supporter_id,
+                organisation="org-mee",
+                failed_rules=[Reason(code="language", text="Spreekt geen Tigrinya.")],
+            )
+        ],
         required_at=datetime.now(UTC),
     )
     return from_model(payload, source=MATCHING)
@@ -112,7 +126,11 @@ async def test_consultation_reaches_resident_and_coordinators(
     [coordinator] = [m for m in mailbox.to(COORDINATOR) if case.question_id in str(m["Subject"])]
     text = parts(coordinator)["text/plain"]
     assert "Geen ondersteuner voldoet aan de regels." in text
-    assert f"{contacts.url}/api/v1/questions/{case.question_id}" in text
+    # Candidates by name and organisation name (from matching's internal supporter call), the overleg linked.
+    assert "- Fatima el Amrani (MEE Plus): Spreekt geen Tigrinya." in text
+    assert case.supporter_id not in text and "org-mee" not in text
+    assert f"{contacts.url}/overleg#vraag-{case.question_id}" in text
+    assert "/api/v1/questions" not in text
     assert coordinator["Message-ID"] == message_id(delivery_key(event.id, "coordinator", "email"))
 
 
@@ -188,6 +206,8 @@ async def test_template_previews_for_internal_and_operator_keys(service: Running
         body = preview.json()
         assert body["template"] == name and body["subject"] and "<html" in body["html"] and body["text"]
         assert (body["sms"] is not None) == name.startswith("resident_")
+        assert "U kunt er niet op antwoorden" not in body["text"] + body["html"]
+        assert "/api/v1/questions" not in body["text"] + body["html"]
     assert (await client.get("/api/v1/templates/nope/preview", headers=AUTH)).status_code == 404
     forbidden = await client.get("/api/v1/templates", headers={"Authorization": f"Bearer {staff}"})
     assert forbidden.status_code == 403

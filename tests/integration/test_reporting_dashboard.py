@@ -18,6 +18,7 @@ from services.kit import access
 from services.kit.settings import Settings
 from tests.support.harness import RunningService, eventually, run_service
 from tests.support.reporting_events import seed_quarters
+from tests.support.reporting_names import names_server
 
 pytestmark = pytest.mark.integration
 
@@ -35,8 +36,9 @@ class Keys:
 
 @pytest.fixture(scope="module")
 async def reporting(settings: Settings) -> AsyncIterator[RunningService]:
-    async with run_service("reporting", settings) as service:
-        yield service
+    with names_server(settings.internal_token.get_secret_value()) as matching:  # organisations' display names
+        async with run_service("reporting", settings.model_copy(update={"matching_url": matching.url})) as service:
+            yield service
 
 
 @pytest.fixture(scope="module")
@@ -56,6 +58,7 @@ async def keys(reporting: RunningService, settings: Settings) -> Keys:
         return figure(rows, "questions_by_month", "total") == "11" and (
             figure(late, "statistics", "hours_to_assigned_median", "value") not in ("–", "<10")
             and figure(late, "questions_by_month", "total") == "19"
+            and figure(late, "first_contact_by_organisation", "total", "total") == "12"
         )
 
     await eventually(all_counted, timeout=60, interval=0.3)
@@ -213,3 +216,45 @@ async def test_the_quarterly_report_says_it_in_words(reporting: RunningService, 
     )
     assert limited.status_code == 403
     assert "Inloggen" in (await client.get(url)).text
+
+
+async def test_the_dashboard_shows_first_contact_declines_and_ends_with_organisations_by_name(
+    reporting: RunningService, keys: Keys
+) -> None:
+    transport = httpx.ASGITransport(app=reporting.app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://reporting.test") as browser:
+        assert (await sign_in(browser, keys.dordrecht, back="/dashboard?kwartaal=2026-K2")).status_code == 303
+        page = (await browser.get("/dashboard", params=Q2)).text
+    assert '<h2 id="kop-contact">Eerste contact en afloop</h2>' in page
+    for key in (
+        "first_contact_by_organisation",
+        "first_contact_by_kind",
+        "declines_by_organisation",
+        "declines_by_kind",
+        "outcomes_by_organisation",
+        "outcomes_by_kind",
+    ):
+        assert f'data-table="{key}"' in page, key
+    contact = page[page.index('data-table="first_contact_by_organisation"') :]
+    contact = contact[: contact.index("</table>")]
+    assert '<th scope="row">MEE Plus</th>' in contact and "mee-plus" not in contact
+    assert "Binnen 3 werkdagen" in contact and "Nog binnen termijn" in contact
+    assert re.search(
+        r'data-tile="first_contact_within_rate">\s*<span class="tile-label">Eerste contact binnen 3 werkdagen', page
+    )
+    assert re.search(r"<strong[^>]*>100 %</strong>", page)
+    tile = re.search(r'data-tile="first_contact_working_days_median">(.*?)</li>', page, re.S)
+    assert tile and ">1,5<" in tile.group(1) and "werkdagen (mediaan)" in tile.group(1)  # 0, 1, 2, 3 thrice
+    # Nothing declined or ended in this quarter: a sentence, not an empty table.
+    assert "Er zijn in deze periode geen koppelingen afgewezen." in page
+    assert "Er is in deze periode geen ondersteuning afgerond." in page
+    # The capacity chart and its table name the organisation too; the CSV keeps the id as the code.
+    assert "MEE Plus: actief" in page and "mee-plus" not in page
+    rows = await export_rows(reporting.client, keys.region, {**Q2, "gemeente": "GM0505"})
+    mee = next(r for r in rows if r["tabel"] == "first_contact_by_organisation" and r["kolom"] == "within")
+    assert (mee["rij"], mee["rij_naam"], mee["kolom_naam"], mee["waarde"]) == (
+        "mee-plus",
+        "MEE Plus",
+        "Binnen 3 werkdagen",
+        "12",
+    )

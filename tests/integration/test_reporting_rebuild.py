@@ -32,6 +32,7 @@ from tests.support.reporting import (
     declined,
     ended,
     experience,
+    first_contact,
     meeting_held,
     meeting_planned,
     new_id,
@@ -62,6 +63,7 @@ def out_of_order() -> list[Any]:
     meeting = new_id("m")
     return [
         accepted(a1, hours=30),
+        first_contact(a1, date(2025, 5, 8), "visit"),
         ended(a1, days=40),
         a1,
         waiting(q1, town, T0 + timedelta(hours=1)),
@@ -110,6 +112,11 @@ async def test_the_incremental_state_is_what_the_events_say(reporting: RunningSe
     assigned_q = next(row for row in questions.values() if row["status"] == "assigned")
     assert (assigned_q["organisation"], assigned_q["supporter_kind"]) == ("ouderplatform", "volunteer")
     assert sorted(row["state"] for row in tables["assignment_facts"]) == ["assigned", "declined", "ended"]
+    # First contact arrived before its assignment; assigned on Liberation Day (5 May 2025, a holiday), reached
+    # on Thursday 8 May: 3 working days, the last one of the promise.
+    [contact] = [row for row in tables["assignment_facts"] if row["first_contact_on"] is not None]
+    assert (contact["first_contact_method"], contact["first_contact_working_days"]) == ("visit", 3)
+    assert contact["first_contact_due_on"] == date(2025, 5, 8)
     [sig] = tables["signal_facts"]
     assert (sig["status"], sig["theme"]) == ("answered", "cooperation")
     [meeting] = tables["meeting_facts"]

@@ -7,7 +7,7 @@ and ``stored`` waits until reporting has them in its event store.
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from contracts.envelope import CloudEvent, encode, from_model
@@ -20,6 +20,7 @@ from contracts.events import (
     Event,
     ExperienceShared,
     ExperienceStatements,
+    FirstContactMade,
     Participant,
     QuestionReceived,
     QuestionWaiting,
@@ -120,6 +121,15 @@ def declined(a: SupporterAssigned, hours: float, code: str = "no_capacity") -> A
 
 def ended(a: SupporterAssigned, days: float) -> SupportEnded:
     return SupportEnded(**_step(a), ended_at=a.assigned_at + timedelta(days=days))
+
+
+def first_contact(a: SupporterAssigned, on: date, method: str = "phone") -> FirstContactMade:
+    return FirstContactMade(
+        **_step(a),
+        method=method,  # type: ignore[arg-type]
+        reached_on=on,
+        recorded_at=datetime.combine(on, datetime.min.time(), UTC) + timedelta(hours=17),
+    )
 
 
 def waiting(qid: str, municipality: str, since: datetime) -> QuestionWaiting:

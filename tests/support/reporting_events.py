@@ -7,7 +7,8 @@ assignments fill 60% of them. Zwijndrecht (GM0642) gets 2 questions (everything 
 gets 11 questions in April: with Zwijndrecht's 2 hidden the region's table per municipality must hide a
 second municipality, and linked suppression hides Papendrecht's (the smallest), in its own report too,
 so Dordrecht's 19 and the region's 32 can both be shown. In the 3rd quarter Dordrecht gets 11
-questions, so switching the period changes the figures.
+questions, so switching the period changes the figures. Each of Dordrecht's 12 April assignments has its
+first contact within 3 working days (the share and the median are shown).
 """
 
 from __future__ import annotations
@@ -15,8 +16,17 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from contracts.events import Event, QuestionReceived, SignalRaised, SupporterAssigned, SupporterRegistered
+from contracts.events import (
+    Event,
+    FirstContactMade,
+    QuestionReceived,
+    SignalRaised,
+    SupporterAssigned,
+    SupporterRegistered,
+)
+from services.kit.dutch import DUTCH_TIME
 from services.kit.settings import Settings
+from services.kit.workdays import add_working_days
 from tests.support.matching import publish_all
 
 APRIL = datetime(2026, 4, 6, 9, 0, tzinfo=UTC)
@@ -59,6 +69,21 @@ def assigned(q: QuestionReceived, hours: float) -> SupporterAssigned:
     )
 
 
+def contacted(a: SupporterAssigned, working_days: int) -> FirstContactMade:
+    """First contact ``working_days`` Dutch working days after the day of the assignment."""
+    day = add_working_days(a.assigned_at.astimezone(DUTCH_TIME).date(), working_days)
+    return FirstContactMade(
+        question_id=a.question_id,
+        assignment_id=a.assignment_id,
+        supporter_id=a.supporter_id,
+        organisation=a.organisation,
+        municipality=a.municipality,
+        method="phone",
+        reached_on=day,
+        recorded_at=a.assigned_at + timedelta(days=7),
+    )
+
+
 def signal(municipality: str, at: datetime) -> SignalRaised:
     return SignalRaised(
         signal_id=uid("sig"),
@@ -94,7 +119,9 @@ def quarter_events() -> tuple[list[Event], list[Event]]:
     august = [question("GM0505", AUGUST + timedelta(days=i), ["housing"]) for i in range(11)]
     signals = [signal("GM0505", APRIL + timedelta(days=i)) for i in range(3)]
     intake: list[Event] = [*april, *may, *june, *zwijndrecht, *papendrecht, *august, *signals]
-    matching: list[Event] = [supporter(10), supporter(10), *(assigned(q, 2 + i) for i, q in enumerate(april))]
+    assignments = [assigned(q, 2 + i) for i, q in enumerate(april)]
+    contacts = [contacted(a, i % 4) for i, a in enumerate(assignments)]
+    matching: list[Event] = [supporter(10), supporter(10), *assignments, *contacts]
     return intake, matching
 
 

@@ -10,14 +10,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.kit.dutch import DUTCH_TIME
-from services.matching.domain.workdays import (
+from services.kit.workdays import (
     after_working_days,
     counting_start,
-    due_stages,
     is_working_day,
     public_holidays,
     working_days_between,
 )
+from services.matching.domain.workdays import due_stages
 
 
 def nl(*parts: int) -> datetime:

@@ -11,12 +11,13 @@ from services.notifications.domain import (
     QuestionFacts,
     ResidentContact,
     SupporterContact,
+    case_url,
+    consultation_url,
     delivery_key,
     life_domain_words,
     message_id,
     notification_id,
     plan_supporter_assigned,
-    question_url,
     redact,
 )
 
@@ -32,7 +33,7 @@ ASSIGNMENT = SupporterAssigned(
     received_at=NOW,
     assigned_at=NOW,
 )
-SUPPORTER = SupporterContact("s-1", "Jan Jansen", "jan@example.nl", "MEE Plus")
+SUPPORTER = SupporterContact("s-1", "Jan Jansen", "jan@example.nl", "org-mee", "MEE Plus")
 
 
 def resident(email: str | None = "anna@example.nl", share: bool = True) -> ResidentContact:
@@ -55,7 +56,7 @@ def test_notification_id_is_a_deterministic_uuid_per_key() -> None:
 
 
 def test_supporter_and_consenting_resident_with_address_are_both_told() -> None:
-    planned = plan_supporter_assigned(ASSIGNMENT, SUPPORTER, resident(), None, "http://intake")
+    planned = plan_supporter_assigned(ASSIGNMENT, SUPPORTER, resident(), None, "http://matching")
     assert [(p.role, p.template, p.address) for p in planned] == [
         ("supporter", "supporter_new_case", "jan@example.nl"),
         ("resident", "resident_assigned", "anna@example.nl"),
@@ -67,20 +68,39 @@ def test_supporter_and_consenting_resident_with_address_are_both_told() -> None:
 
 def test_resident_is_not_told_without_consent_address_or_contact() -> None:
     for contact in (resident(share=False), resident(email=None), resident(email=""), None):
-        planned = plan_supporter_assigned(ASSIGNMENT, SUPPORTER, contact, None, "http://intake")
+        planned = plan_supporter_assigned(ASSIGNMENT, SUPPORTER, contact, None, "http://matching")
         assert [p.role for p in planned] == ["supporter"]
 
 
 def test_supporter_mail_lists_life_domains_in_words() -> None:
     facts = QuestionFacts("q-1", "GM0590", ("housing", "wlz"))
-    planned = plan_supporter_assigned(ASSIGNMENT, SUPPORTER, None, facts, "http://intake/")
+    planned = plan_supporter_assigned(ASSIGNMENT, SUPPORTER, None, facts, "http://matching/")
     assert planned[0].context["life_domains"] == ["Wonen", "Langdurige zorg (Wlz)"]
-    assert planned[0].context["question_url"] == "http://intake/api/v1/questions/q-1"
+    assert planned[0].context["case_url"] == "http://matching/mijn-vragen/q-1"
     assert life_domain_words(["debts", "unknown"]) == ["Geldzorgen en schulden", "unknown"]
 
 
-def test_question_url_escapes_the_id() -> None:
-    assert question_url("http://intake", "a/b c") == "http://intake/api/v1/questions/a%2Fb%20c"
+def test_supporter_mail_says_languages_meeting_and_needs_in_words_and_holds_no_resident_data() -> None:
+    facts = QuestionFacts("q-1", "GM0590", ("wmo",), ("ar", "nl"), "video", ("sign_language",))
+    [mail] = plan_supporter_assigned(ASSIGNMENT, SUPPORTER, None, facts, "http://matching")
+    context = mail.context
+    assert context["languages"] == ["Arabisch", "Nederlands"]
+    assert context["meeting_preference"] == "Beeldbellen (video)"
+    assert context["needs"] == ["Gebarentaal"]
+    assert "resident_name" not in context and "Anna" not in repr(context)
+    without = plan_supporter_assigned(ASSIGNMENT, SUPPORTER, resident(), None, "http://matching")[0].context
+    assert (without["languages"], without["meeting_preference"], without["needs"]) == ([], "", [])
+    assert "Anna" not in repr(without) and "anna@example.nl" not in repr(without)
+
+
+def test_the_organisation_is_named_by_its_display_name_and_by_its_id_only_when_matching_gives_none() -> None:
+    assert SUPPORTER.organisation_label == "MEE Plus"
+    assert SupporterContact("s-2", "Kees", None, "org-x").organisation_label == "org-x"
+
+
+def test_links_lead_to_matching_pages_and_escape_the_id() -> None:
+    assert case_url("http://matching/", "a/b c") == "http://matching/mijn-vragen/a%2Fb%20c"
+    assert consultation_url("http://matching", "q-1") == "http://matching/overleg#vraag-q-1"
 
 
 def test_redact_removes_addresses_and_shortens() -> None:

@@ -9,6 +9,7 @@ import pytest
 
 from contracts.events import CandidateVerdict, ConsultationRequired, QuestionWaiting, Reason, SupporterAssigned
 from services.notifications.domain import (
+    Loket,
     ResidentContact,
     SignalFact,
     SupporterContact,
@@ -18,6 +19,7 @@ from services.notifications.domain import (
     plan_question_waiting,
     plan_supporter_assigned,
     resident_assigned_context,
+    with_loket,
 )
 from services.notifications.examples import EXAMPLES, example_context
 from services.notifications.rendering import TEMPLATES, render
@@ -26,8 +28,9 @@ AMS = ZoneInfo("Europe/Amsterdam")
 NOW = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 RESIDENT = ResidentContact("q-1", "r-1", "Anna de Vries", "anna@example.nl", None, True)
 NO_CONSENT = ResidentContact("q-1", "r-1", "Anna de Vries", "anna@example.nl", None, False)
-SUPPORTER = SupporterContact("s-1", "Fatima el Amrani", "fatima@example.nl", "MEE Plus")
-PARTNER = SupporterContact("s-2", "Kees Jansen", "kees@example.nl", "Humanitas")
+SUPPORTER = SupporterContact("s-1", "Fatima el Amrani", "fatima@example.nl", "org-mee", "MEE Plus")
+PARTNER = SupporterContact("s-2", "Kees Jansen", "kees@example.nl", "humanitas-drechtsteden", "Humanitas")
+LOKET = Loket("Samenloket Drechtsteden", "078 000 00 00", "loket@samenloket.example.nl")
 WAITING = QuestionWaiting(question_id="q-1", municipality="GM0505", eligible_supporters=2, since=NOW)
 CONSULTATION = ConsultationRequired(
     question_id="q-1",
@@ -88,13 +91,15 @@ def test_resident_mails_say_it_is_free_and_carry_the_opt_out_link(template: str)
 
 def test_waiting_list_mail_explains_what_it_means() -> None:
     [planned] = plan_question_waiting(WAITING, RESIDENT)
-    subject, text, html = render(planned.template, planned.context)
+    subject, text, html = render(planned.template, with_loket(planned.context, LOKET))
 
     assert (planned.role, planned.channel, planned.address) == ("resident", "email", "anna@example.nl")
     assert subject == "U staat op de wachtlijst voor cliëntondersteuning"
     assert "Zodra iemand tijd heeft, nemen wij contact met u op." in text
-    assert "q-1" in text and "Dordrecht" in text
+    assert "q-1" in text and "Met vriendelijke groet,\nSamenloket Drechtsteden" in text
+    assert "Neem dan contact op met Samenloket Drechtsteden: bel 078 000 00 00 of mail naar" in text
     assert "<strong>wachtlijst</strong>" in html
+    assert 'href="tel:0780000000"' in html and 'href="mailto:loket@samenloket.example.nl"' in html
 
 
 def test_waiting_list_needs_address_and_consent() -> None:
@@ -103,7 +108,7 @@ def test_waiting_list_needs_address_and_consent() -> None:
 
 
 def test_consultation_tells_resident_a_team_looks_and_when_they_hear() -> None:
-    planned = plan_consultation_required(CONSULTATION, RESIDENT, None, "http://intake.test")
+    planned = plan_consultation_required(CONSULTATION, RESIDENT, None, "http://matching.test")
     [resident] = planned
     subject, text, _ = render(resident.template, resident.context)
 
@@ -113,15 +118,24 @@ def test_consultation_tells_resident_a_team_looks_and_when_they_hear() -> None:
 
 
 def test_consultation_tells_the_coordinator_the_reason_and_who_fell_off() -> None:
-    planned = plan_consultation_required(CONSULTATION, None, "coord@example.nl", "http://intake.test")
+    names = {"s-9": SupporterContact("s-9", "Bram Visser", "bram@example.nl", "org-x", "MEE Plus")}
+    planned = plan_consultation_required(CONSULTATION, None, "coord@example.nl", "http://matching.test", names=names)
     [coordinator] = planned
     subject, text, html = render(coordinator.template, coordinator.context)
 
     assert (coordinator.role, coordinator.address) == ("coordinator", "coord@example.nl")
     assert subject == "Gezamenlijk overleg nodig: vraag q-1 (Dordrecht)"
     assert "Reden: Niemand spreekt de taal van de inwoner." in text
-    assert "- s-9 (org-x): Geen Tigrinya." in text
-    assert "http://intake.test/api/v1/questions/q-1" in html
+    assert "- Bram Visser (MEE Plus): Geen Tigrinya." in text
+    assert "s-9" not in text and "org-x" not in text
+    assert 'href="http://matching.test/overleg#vraag-q-1"' in html
+    assert "/api/v1/questions" not in text + html
+
+
+def test_a_candidate_matching_does_not_know_is_still_listed() -> None:
+    [coordinator] = plan_consultation_required(CONSULTATION, None, "coord@example.nl", "http://matching.test")
+    _, text, _ = render(coordinator.template, coordinator.context)
+    assert "- Ondersteuner s-9 (org-x): Geen Tigrinya." in text
 
 
 def test_no_coordinator_address_means_no_coordinator_mail() -> None:
@@ -132,14 +146,22 @@ def test_no_coordinator_address_means_no_coordinator_mail() -> None:
 # --- supporter and duo -----------------------------------------------------------------------------
 
 
-def test_supporter_mail_says_how_to_accept_or_decline() -> None:
-    [supporter, _] = plan_supporter_assigned(assignment(), SUPPORTER, RESIDENT, None, "http://intake.test")
-    _, text, html = render(supporter.template, supporter.context)
+def test_supporter_mail_says_what_to_do_and_links_to_the_case_page() -> None:
+    [supporter, _] = plan_supporter_assigned(assignment(), SUPPORTER, RESIDENT, None, "http://matching.test")
+    subject, text, html = render(supporter.template, with_loket(supporter.context, LOKET))
 
-    assert "Aannemen of weigeren" in text
-    assert "Laat het de coördinator van het Samenloket weten." in text
-    assert "http://intake.test/api/v1/questions/q-1" in text
-    assert "Aannemen of weigeren</h2>" in html
+    assert subject == "Nieuwe vraag in Dordrecht: contact binnen 3 werkdagen"
+    assert "Wat moet u doen?" in text and "Wat moet u doen?</h2>" in html
+    assert "1. Open de vraag" in text
+    assert "2. Neem de vraag aan, of wijs hem af. Dat doet u op dezelfde pagina." in text
+    assert "3. Neem binnen 3 werkdagen contact op met de inwoner." in text
+    assert "http://matching.test/mijn-vragen/q-1" in text and 'href="http://matching.test/mijn-vragen/q-1"' in html
+    assert "/api/v1/questions" not in text + html
+    assert "coördinator" not in text  # acting needs nobody in between
+    # The resident's name and address are on the page behind sign-in, never in the mail.
+    assert "Anna" not in text + html and "anna@example.nl" not in text + html
+    assert "U kunt er niet op antwoorden" not in text + html
+    assert "Neem contact op met Samenloket Drechtsteden: bel 078 000 00 00" in text
 
 
 def test_duo_mail_says_there_are_two_supporters_and_names_the_other() -> None:

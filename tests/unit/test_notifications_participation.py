@@ -15,11 +15,13 @@ from services.kit.settings import Settings
 from services.notifications.domain import (
     EXPERIENCE_INVITATION_TEMPLATE,
     ExperienceLink,
+    Loket,
     ResidentContact,
     dutch_date,
     experience_invitation_context,
     invitation_skip_reason,
     plan_experience_invitation,
+    with_loket,
 )
 from services.notifications.examples import example_context
 from services.notifications.invitations import HttpInvitationLinks, InvitationRefused, InvitationsUnavailable
@@ -94,7 +96,7 @@ def test_dates_read_as_dutch_words_in_local_time() -> None:
 
 
 def test_mail_thanks_asks_the_three_statements_links_and_says_it_is_short_anonymous_and_optional() -> None:
-    context = experience_invitation_context(ended(), EMAIL, LINK)
+    context = with_loket(experience_invitation_context(ended(), EMAIL, LINK), Loket("Samenloket Papendrecht"))
     subject, text, html = render(EXPERIENCE_INVITATION_TEMPLATE, context)
     assert subject == "Hoe was uw cliëntondersteuning? Vertel het ons"
     for part in (text, html):

@@ -35,29 +35,36 @@ FACTS = QuestionFacts("q-123", "GM0505", ("debts", "youth"))
 
 
 def test_supporter_new_case_names_the_case_in_dutch_words() -> None:
-    context = supporter_new_case_context(ASSIGNMENT, SUPPORTER, FACTS, "http://intake.test/")
+    context = supporter_new_case_context(ASSIGNMENT, SUPPORTER, FACTS, "http://matching.test/")
     subject, text, html = render("supporter_new_case", context)
 
-    assert subject == "Nieuwe vraag voor u in Dordrecht"
+    assert subject == "Nieuwe vraag in Dordrecht: contact binnen 3 werkdagen"
     for part in (text, html):
         assert "Fatima el Amrani" in part
         assert "q-123" in part
         assert "Dordrecht" in part
-        assert "Geldzorgen en schulden" in part
-        assert "Opvoeden en jeugdhulp" in part
-        assert "http://intake.test/api/v1/questions/q-123" in part
+        assert "Geldzorgen en schulden, Opvoeden en jeugdhulp" in part
+        assert "http://matching.test/mijn-vragen/q-123" in part
         assert "3 werkdagen" in part
     assert "debts" not in text
-    assert "<li>Geldzorgen en schulden</li>" in html
     assert '<html lang="nl">' in html
 
 
+def test_supporter_new_case_names_languages_meeting_and_needs() -> None:
+    facts = QuestionFacts("q-123", "GM0505", ("wmo",), ("ar",), "home", ("interpreter", "wheelchair_access"))
+    _, text, html = render("supporter_new_case", supporter_new_case_context(ASSIGNMENT, SUPPORTER, facts, "http://m"))
+    assert "Taal: Arabisch" in text and "Talen:" not in text
+    assert "Afspreken: Bij de inwoner thuis" in text
+    assert "Heeft nodig: Tolk, Plek om af te spreken die met een rolstoel bereikbaar is" in text
+    assert '<th scope="row"' in html and "Bij de inwoner thuis" in html
+
+
 def test_supporter_new_case_without_known_life_domains_points_to_the_question() -> None:
-    context = supporter_new_case_context(ASSIGNMENT, SUPPORTER, None, "http://intake.test")
-    _, text, html = render("supporter_new_case", context)
+    context = supporter_new_case_context(ASSIGNMENT, SUPPORTER, None, "http://matching.test")
+    _, text, _ = render("supporter_new_case", context)
 
     assert "leest u bij de vraag zelf" in text
-    assert "<ul>" not in html
+    assert "Taal" not in text and "Afspreken" not in text and "Heeft nodig" not in text
 
 
 def test_resident_assigned_tells_who_and_that_support_is_free_and_independent() -> None:

@@ -122,6 +122,18 @@ def test_stacked_bars_have_a_legend_and_segments_in_order() -> None:
     assert "4 + 2 + 6" in texts(root)
 
 
+def test_a_long_legend_wraps_and_a_row_may_show_its_total() -> None:
+    series = ("Binnen 3 werkdagen", "Later", "Geen contact", "Nog binnen termijn")
+    segments = tuple(charts.shown_bar(s, Shown(v)) for s, v in zip(series, (20, 10, 0, 0), strict=True))
+    root = parse(charts.stacked_chart("contact", "Eerste contact", [Stack("MEE Plus", segments, "30")], series, 10))
+    legend = [t for t in root.iter(f"{SVG}text") if t.get("class") == "legend"]
+    assert [t.text for t in legend] == list(series)
+    assert len({t.get("y") for t in legend}) == 2  # two lines
+    for text in legend:  # every name starts inside the chart, with room for its letters
+        assert float(text.get("x") or 0) + 8 * len(text.text or "") <= charts.WIDTH
+    assert "30" in texts(root) and "20 + 10 + 0 + 0" not in texts(root)
+
+
 def test_an_empty_chart_says_so_and_scales_are_round() -> None:
     root = parse(charts.bar_chart("leeg", "Niets", [], THRESHOLD))
     assert "Geen gegevens in deze periode." in texts(root)

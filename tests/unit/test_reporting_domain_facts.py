@@ -21,6 +21,7 @@ from contracts.events import (
     Event,
     ExperienceShared,
     ExperienceStatements,
+    FirstContactMade,
     Participant,
     QuestionReceived,
     QuestionWaiting,
@@ -106,8 +107,18 @@ def declined(aid: str, minutes: float) -> AssignmentDeclined:
     )
 
 
-def ended(aid: str, minutes: float) -> SupportEnded:
-    return SupportEnded(**step(aid), ended_at=at(minutes))
+def ended(aid: str, minutes: float, code: str | None = None) -> SupportEnded:
+    reason = Reason(code=code, text="De ondersteuning is klaar.") if code else None
+    return SupportEnded(**step(aid), ended_at=at(minutes), reason=reason)
+
+
+def contacted(aid: str, day: date, method: str = "phone", recorded_minutes: float = 6000) -> FirstContactMade:
+    return FirstContactMade(
+        **step(aid),
+        method=method,  # type: ignore[arg-type]
+        reached_on=day,
+        recorded_at=at(recorded_minutes),
+    )
 
 
 def supporter(kind: type[SupporterRegistered] | type[SupporterUpdated], minutes: float, capacity: int) -> Event:
@@ -237,6 +248,47 @@ def test_the_first_assignment_names_organisation_and_kind_whatever_the_order() -
         )
 
 
+def test_first_contact_keeps_the_earliest_day_with_its_method_and_counts_working_days() -> None:
+    # Assigned Monday 3 March 2025 (10:00 Dutch time); reached on Thursday: 3 working days, the last one due.
+    early, late = contacted("a-1", date(2025, 3, 6), "visit"), contacted("a-1", date(2025, 3, 10), "email")
+    for events in ([assigned("a-1", 60), early, late], [late, early, assigned("a-1", 60)], [early, late, early]):
+        fact = one(fold(events), AssignmentFact, "a-1")
+        assert (fact.first_contact_on, fact.first_contact_method) == (date(2025, 3, 6), "visit")
+    fact = one(fold([late, early, assigned("a-1", 60)]), AssignmentFact, "a-1")
+    assert fact.derived() == {
+        "state": "assigned",
+        "first_contact_working_days": 3,
+        "first_contact_due_on": date(2025, 3, 6),
+    }
+
+
+def test_first_contact_on_the_same_day_is_zero_working_days_and_unknown_without_the_assignment() -> None:
+    same_day = one(fold([assigned("a-1", 60), contacted("a-1", date(2025, 3, 3))]), AssignmentFact, "a-1")
+    assert same_day.first_contact_working_days == 0
+    alone = one(fold([contacted("a-1", date(2025, 3, 3))]), AssignmentFact, "a-1")
+    assert (alone.first_contact_working_days, alone.first_contact_due_on, alone.organisation) == (
+        None,
+        None,
+        "mee-plus",
+    )
+
+
+def test_two_contacts_on_the_same_day_are_decided_by_value_not_by_arrival() -> None:
+    a, b = contacted("a-1", date(2025, 3, 4), "visit"), contacted("a-1", date(2025, 3, 4), "phone")
+    assert one(fold([a, b]), AssignmentFact, "a-1") == one(fold([b, a]), AssignmentFact, "a-1")
+    assert one(fold([a, b]), AssignmentFact, "a-1").first_contact_method == "phone"
+
+
+def test_the_end_keeps_its_outcome_whatever_the_order() -> None:
+    for events in (
+        [ended("a-1", 900, "completed"), ended("a-1", 950, "moved")],
+        [ended("a-1", 950, "moved"), ended("a-1", 900, "completed")],
+    ):
+        fact = one(fold([assigned("a-1", 30), *events]), AssignmentFact, "a-1")
+        assert (fact.ended_at, fact.end_code, fact.state) == (at(900), "completed", "ended")
+    assert one(fold([ended("a-1", 900)]), AssignmentFact, "a-1").end_code is None
+
+
 def test_a_duo_is_closed_when_the_last_support_ends() -> None:
     events = [assigned("a-1", 10), assigned("a-2", 10, "ouderplatform", "volunteer"), ended("a-2", 900)]
     assert one(fold([*events, ended("a-1", 500)]), QuestionFact, QID).ended_at == at(900)
@@ -330,7 +382,9 @@ EVERYTHING: list[Event] = [
     assigned("a-2", 30, "ouderplatform", "volunteer"),
     declined("a-1", 45),
     accepted("a-2", 50),
-    ended("a-2", 4000),
+    contacted("a-2", date(2025, 3, 5), "visit"),
+    contacted("a-2", date(2025, 3, 7), "phone"),
+    ended("a-2", 4000, "completed"),
     supporter(SupporterRegistered, 0, 3),
     supporter(SupporterUpdated, 60, 5),
     supporter(SupporterUpdated, 120, 2),
@@ -359,6 +413,13 @@ def test_the_converged_facts_are_the_expected_ones() -> None:
     question = one(facts, QuestionFact, QID)
     assert (question.status, question.organisation, question.supporter_kind) == ("closed", "mee-plus", "professional")
     assert [one(facts, AssignmentFact, a).state for a in ("a-1", "a-2")] == ["declined", "ended"]
+    a2 = one(facts, AssignmentFact, "a-2")
+    assert (a2.first_contact_on, a2.first_contact_method, a2.first_contact_working_days) == (
+        date(2025, 3, 5),
+        "visit",
+        2,
+    )
+    assert (a2.end_code, a2.supporter_kind) == ("completed", "volunteer")
     assert one(facts, SupporterFact, "s-9").capacity == 2
     assert one(facts, SignalFact, "sig-1").status == "answered"
     assert len(one(facts, MeetingFact, "m-1").participants) == 5

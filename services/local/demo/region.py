@@ -27,6 +27,20 @@ ORGANISATIONS: list[tuple[str, str, bool, tuple[str, ...], str]] = [
     ("wijkteam-dordrecht", "Sociaal Wijkteam Dordrecht", True, ("professional",), "wijkteam.example"),
 ]
 
+#: The demo loket residents and supporters can reach (settings ``loket_*``): clearly not a real number or
+#: address (all zeros; the reserved ``example`` domain). A value set in the environment wins.
+DEMO_LOKET = {
+    "SAMENLOKET_LOKET_NAME": "Samenloket Drechtsteden",
+    "SAMENLOKET_LOKET_PHONE": "078 000 00 00",
+    "SAMENLOKET_LOKET_EMAIL": "loket@samenloket-drechtsteden.example",
+}
+
+
+def with_demo_loket(env: dict[str, str]) -> dict[str, str]:
+    """The services' environment with the demo loket, unless the environment names one itself."""
+    return {**DEMO_LOKET, **env}
+
+
 #: How many supporters each organisation gets in the demo.
 SUPPORTERS_PER_ORGANISATION = {
     "mee-plus": 28,

@@ -26,7 +26,8 @@ from contracts.envelope import CloudEvent
 from contracts.events import FirstContactMade, FirstContactOverdue
 from services.kit.db import Conn, Database
 from services.kit.outbox import publish
-from services.matching.domain.workdays import ESCALATION_AFTER, REMINDER_AFTER, due_stages, working_days_between
+from services.kit.workdays import working_days_between
+from services.matching.domain.workdays import ESCALATION_AFTER, REMINDER_AFTER, due_stages
 from services.matching.store import first_contact as store
 
 log = logging.getLogger(__name__)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, HTTPException, status
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from services.kit.http import internal_auth
 from services.kit.runtime import Runtime
@@ -15,7 +15,13 @@ class SupporterContact(BaseModel):
     supporter_id: str
     name: str
     email: str
-    organisation: str
+    organisation: str = Field(description="the organisation's id")
+    organisation_name: str = Field(description="the organisation's display name, as people read it")
+
+
+class OrganisationName(BaseModel):
+    id: str
+    name: str = Field(description="the display name, as people read it")
 
 
 class OrganisationCoordinator(BaseModel):
@@ -33,13 +39,19 @@ def router(rt: Runtime) -> APIRouter:
 
     @routes.get("/supporters/{supporter_id}/contact", response_model=SupporterContact)
     async def supporter_contact(supporter_id: str) -> SupporterContact:
-        """Contact details of one supporter, for notifications."""
+        """Contact details of one supporter and the name of their organisation, for notifications."""
         async with rt.db.acquire() as conn:
             supporter = await store.get_supporter_row(conn, supporter_id)
+            organisations = await store.load_organisations(conn) if supporter is not None else {}
         if supporter is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"unknown supporter {supporter_id!r}")
+        organisation = organisations.get(supporter.organisation)
         return SupporterContact(
-            supporter_id=supporter.id, name=supporter.name, email=supporter.email, organisation=supporter.organisation
+            supporter_id=supporter.id,
+            name=supporter.name,
+            email=supporter.email,
+            organisation=supporter.organisation,
+            organisation_name=organisation.name if organisation else supporter.organisation,
         )
 
     @routes.get("/organisations/{organisation}/coordinator", response_model=OrganisationCoordinator)
@@ -50,5 +62,12 @@ def router(rt: Runtime) -> APIRouter:
         if found is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"unknown organisation {organisation!r}")
         return OrganisationCoordinator(organisation=organisation, name=found[0], coordinator_email=found[1])
+
+    @routes.get("/organisations", response_model=list[OrganisationName])
+    async def organisation_names() -> list[OrganisationName]:
+        """Every organisation's id and display name, for pages and reports that show names (reporting)."""
+        async with rt.db.acquire() as conn:
+            found = await store.load_organisations(conn)
+        return [OrganisationName(id=o.id, name=o.name) for o in found.values()]
 
     return routes

@@ -12,6 +12,7 @@ from contracts.events import (
     CouncilMeetingPlanned,
     Event,
     ExperienceShared,
+    FirstContactMade,
     QuestionReceived,
     QuestionWaiting,
     ReferralSubmitted,
@@ -57,7 +58,9 @@ def changes_of(payload: Event) -> list[Change]:
             return [declined_fact(payload)]
         case SupportEnded():
             question = QuestionFact(payload.question_id, municipality=payload.municipality, ended_at=payload.ended_at)
-            return [QuestionChange(question), step_fact(payload, ended_at=payload.ended_at)]
+            return [QuestionChange(question), ended_fact(payload)]
+        case FirstContactMade():
+            return [first_contact_fact(payload)]
         case QuestionWaiting():
             fact = QuestionFact(payload.question_id, municipality=payload.municipality, waiting_since=payload.since)
             return [QuestionChange(fact)]
@@ -108,16 +111,36 @@ def assigned_changes(payload: SupporterAssigned) -> list[Change]:
     return [QuestionChange(question), assignment]
 
 
-def step_fact(
-    payload: AssignmentAccepted | SupportEnded, *, accepted_at: datetime | None = None, ended_at: datetime | None = None
-) -> AssignmentFact:
+def step_fact(payload: AssignmentAccepted, *, accepted_at: datetime | None = None) -> AssignmentFact:
     return AssignmentFact(
         payload.assignment_id,
         question_id=payload.question_id,
         municipality=payload.municipality,
         organisation=payload.organisation,
         accepted_at=accepted_at,
-        ended_at=ended_at,
+    )
+
+
+def ended_fact(payload: SupportEnded) -> AssignmentFact:
+    return AssignmentFact(
+        payload.assignment_id,
+        question_id=payload.question_id,
+        municipality=payload.municipality,
+        organisation=payload.organisation,
+        ended_at=payload.ended_at,
+        end_code=payload.reason.code if payload.reason else None,
+    )
+
+
+def first_contact_fact(payload: FirstContactMade) -> AssignmentFact:
+    """The day the supporter reached the resident (not when they recorded it) and how."""
+    return AssignmentFact(
+        payload.assignment_id,
+        question_id=payload.question_id,
+        municipality=payload.municipality,
+        organisation=payload.organisation,
+        first_contact_on=payload.reached_on,
+        first_contact_method=payload.method,
     )
 
 

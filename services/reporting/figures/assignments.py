@@ -7,35 +7,43 @@ from collections.abc import Mapping
 
 from contracts.codes import SUPPORTER_KINDS
 from contracts.labels import SUPPORTER_KIND_LABELS
+from services.reporting.figures.outcomes import organisation_rows
 from services.reporting.figures.shapes import one_dimensional, rate, rounded
 from services.reporting.tables import CountTable, Statistic
 
 
-def assignments_by_organisation(counts: Mapping[tuple[str, str], int]) -> CountTable:
-    """Assignments assigned or accepted now, by ``(organisation, supporter kind)``."""
+def assignments_by_organisation(
+    counts: Mapping[tuple[str, str], int], names: Mapping[str, str] | None = None
+) -> CountTable:
+    """Assignments assigned or accepted now, by ``(organisation, supporter kind)``; organisations are named by
+    their display name (``names``, by id)."""
+    names = names or {}
     return CountTable(
         key="assignments_by_organisation",
         title="Lopende ondersteuning per organisatie",
         row_label="Organisatie",
-        rows=tuple(sorted({org for org, _ in counts})),
+        rows=organisation_rows(counts, names),
         columns=SUPPORTER_KINDS,
         column_label="Soort ondersteuner",
         counts=counts,
-        labels=SUPPORTER_KIND_LABELS,
+        labels={**names, **SUPPORTER_KIND_LABELS},
     )
 
 
-def capacity_by_organisation(places: Mapping[tuple[str, str], int]) -> CountTable:
+def capacity_by_organisation(
+    places: Mapping[tuple[str, str], int], names: Mapping[str, str] | None = None
+) -> CountTable:
     """Places of the supporters available now, by ``(organisation, supporter kind)``: not people."""
+    names = names or {}
     return CountTable(
         key="capacity_by_organisation",
         title="Plaatsen bij beschikbare ondersteuners",
         row_label="Organisatie",
-        rows=tuple(sorted({org for org, _ in places})),
+        rows=organisation_rows(places, names),
         columns=SUPPORTER_KINDS,
         column_label="Soort ondersteuner",
         counts=places,
-        labels=SUPPORTER_KIND_LABELS,
+        labels={**names, **SUPPORTER_KIND_LABELS},
         people=False,
     )
 

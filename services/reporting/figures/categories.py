@@ -30,3 +30,14 @@ PARTICIPATION_LABELS: Final[dict[str, str]] = {"supported": "Geholpen", "took_pa
 #: The experience statements and their answers, in the contract's order.
 STATEMENTS: Final[tuple[str, ...]] = tuple(ExperienceStatements.model_fields)
 AGREEMENT: Final[tuple[str, ...]] = get_args(Agreement)
+
+#: How soon a supporter first reached the resident, of the assignments made in a period (not declined
+#: before contact): within the promise of 3 working days, later, not at all (the last day has passed or
+#: support ended without a first contact), or not yet (the last day has not passed).
+FIRST_CONTACT: Final = ("within", "later", "missing", "pending")
+FIRST_CONTACT_LABELS: Final[dict[str, str]] = {
+    "within": "Binnen 3 werkdagen",
+    "later": "Later",
+    "missing": "Geen contact",
+    "pending": "Nog binnen termijn",
+}

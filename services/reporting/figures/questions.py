@@ -52,8 +52,10 @@ class Percentiles(NamedTuple):
     p90: float | None
 
 
-def question_tables(win: Window, counts: QuestionCounts) -> list[CountTable]:
-    referrers = [*sorted(set(counts.by_referrer) - {SELF}), SELF]
+def question_tables(win: Window, counts: QuestionCounts, names: Mapping[str, str] | None = None) -> list[CountTable]:
+    """The tables of what came in; referring organisations are named by their display name (``names``, by id)."""
+    names = names or {}
+    referrers = [*sorted(set(counts.by_referrer) - {SELF}, key=lambda r: (names.get(r, r).lower(), r)), SELF]
     areas = [win.area] if win.area else list(MUNICIPALITIES)
     return [
         one_dimensional("questions_by_month", "Vragen per maand", "Maand", months_in(win.period), counts.by_month, {}),
@@ -78,7 +80,7 @@ def question_tables(win: Window, counts: QuestionCounts) -> list[CountTable]:
             "Verwijzer",
             referrers,
             counts.by_referrer,
-            {SELF: SELF_LABEL},
+            {**names, SELF: SELF_LABEL},
         ),
         one_dimensional(
             "questions_by_found_via",

@@ -91,7 +91,12 @@ class Projection(Generic[F, C]):
 
 
 QUESTIONS = Projection("question_facts", QuestionFact, domain.merge_question, derived=("status",))
-ASSIGNMENTS = Projection("assignment_facts", AssignmentFact, domain.merge_assignment, derived=("state",))
+ASSIGNMENTS = Projection(
+    "assignment_facts",
+    AssignmentFact,
+    domain.merge_assignment,
+    derived=("state", "first_contact_working_days", "first_contact_due_on"),
+)
 SUPPORTERS = Projection("supporter_facts", SupporterFact, domain.merge_supporter)
 SIGNALS = Projection("signal_facts", SignalFact, domain.merge_signal, derived=("status",))
 EXPERIENCES = Projection("experience_facts", ExperienceFact, domain.merge_experience)
