@@ -14,7 +14,7 @@ from contracts.events import AssignmentAccepted, AssignmentDeclined, QuestionRec
 from services.kit.messaging import EventSubscriber, erasure_subscriber
 from services.kit.messaging.subscriber import subscriber
 from services.kit.runtime import Loop, Runtime, ServiceSpec
-from services.matching import erasure, handlers, http, web
+from services.matching import erasure, handlers, http, web, workspace
 from services.matching.container import Container
 from services.matching.settings import MatchingSettings
 
@@ -49,7 +49,7 @@ def subscribers(c: MatchingContainer) -> list[EventSubscriber]:
 
 
 def routers(c: MatchingContainer) -> list[APIRouter]:
-    return [*http.routers(c.rt, c.matching), web.router(c.rt)]
+    return [*http.routers(c.rt, c.matching), web.router(c.rt), workspace.router(c.rt, c.matching)]
 
 
 def background(c: MatchingContainer) -> list[Loop]:

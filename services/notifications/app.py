@@ -65,6 +65,7 @@ def container(rt: Runtime) -> NotificationsContainer:
         public_url=settings.notifications_url,
         opt_out_key=opt_out_key(settings.internal_token.get_secret_value()),
         sms_enabled=bool(settings.sms_gateway_url),
+        cases_url=settings.matching_public_url or settings.matching_url,
     )
     webhooks = WebhookNotifier(
         notifier,

@@ -159,6 +159,11 @@ def question_url(intake_url: str, question_id: str) -> str:
     return f"{intake_url.rstrip('/')}/api/v1/questions/{quote(question_id, safe='')}"
 
 
+def case_url(matching_url: str, question_id: str) -> str:
+    """The supporter's own page of a case ("Mijn vragen" in matching; it asks them to sign in first)."""
+    return f"{matching_url.rstrip('/')}/mijn-vragen/{quote(question_id, safe='')}"
+
+
 def resident_may_be_mailed(resident: ResidentContact | None, sms: bool = False) -> bool:
     """The resident hears from us only if they agreed to be contacted and gave an address (or, when
     ``sms`` is on, a phone number)."""
@@ -178,14 +183,15 @@ def resident_delivery(resident: ResidentContact, template: str, context: dict[st
 
 
 def supporter_new_case_context(
-    assignment: SupporterAssigned, supporter: SupporterContact, facts: QuestionFacts | None, intake_url: str
+    assignment: SupporterAssigned, supporter: SupporterContact, facts: QuestionFacts | None, cases_url: str
 ) -> dict[str, Any]:
+    """``cases_url``: the base URL of the supporters' pages (matching's public URL)."""
     return {
         "supporter_name": supporter.name,
         "question_id": assignment.question_id,
         "municipality_name": municipality_name(assignment.municipality),
         "life_domains": life_domain_words(facts.life_domains) if facts else [],
-        "question_url": question_url(intake_url, assignment.question_id),
+        "question_url": case_url(cases_url, assignment.question_id),
         "contact_days": CONTACT_WITHIN_WORKING_DAYS,
     }
 
@@ -216,14 +222,15 @@ def plan_supporter_assigned(
     supporter: SupporterContact,
     resident: ResidentContact | None,
     facts: QuestionFacts | None,
-    intake_url: str,
+    cases_url: str,
     partner: SupporterContact | None = None,
     sms: bool = False,
 ) -> list[PlannedDelivery]:
-    """The supporter always hears of the new case; the resident when they gave an address and consent."""
+    """The supporter always hears of the new case (linked to their own page of it, under ``cases_url``);
+    the resident when they gave an address and consent."""
     planned = []
     if supporter.email:
-        context = supporter_new_case_context(assignment, supporter, facts, intake_url)
+        context = supporter_new_case_context(assignment, supporter, facts, cases_url)
         planned.append(PlannedDelivery("supporter", "email", "supporter_new_case", supporter.email, context))
     if resident is not None and resident_may_be_mailed(resident, sms):
         context = resident_assigned_context(assignment, supporter, resident, partner)

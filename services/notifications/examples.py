@@ -35,6 +35,7 @@ from services.notifications.domain import (
 
 EXAMPLE_TIME: Final = datetime(2025, 3, 3, 9, 30, tzinfo=UTC)
 EXAMPLE_INTAKE_URL: Final = "https://samenloket.example.nl"
+EXAMPLE_MATCHING_URL: Final = "https://ondersteuners.samenloket.example.nl"
 EXAMPLE_OPT_OUT_URL: Final = "https://samenloket.example.nl/api/v1/opt-out?token=voorbeeld"
 
 _ASSIGNMENT = SupporterAssigned(
@@ -89,7 +90,7 @@ def _resident(context: dict[str, Any]) -> dict[str, Any]:
 
 
 EXAMPLES: Final[dict[str, Callable[[], dict[str, Any]]]] = {
-    "supporter_new_case": lambda: supporter_new_case_context(_ASSIGNMENT, _SUPPORTER, _FACTS, EXAMPLE_INTAKE_URL),
+    "supporter_new_case": lambda: supporter_new_case_context(_ASSIGNMENT, _SUPPORTER, _FACTS, EXAMPLE_MATCHING_URL),
     "resident_assigned": lambda: _resident(resident_assigned_context(_ASSIGNMENT, _SUPPORTER, _RESIDENT, _PARTNER)),
     "resident_waiting": lambda: _resident(resident_waiting_context(_WAITING, _RESIDENT)),
     "resident_consultation": lambda: _resident(resident_consultation_context(_CONSULTATION, _RESIDENT)),

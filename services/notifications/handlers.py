@@ -92,6 +92,8 @@ class Notifier:
     opt_out_key: bytes | None = None
     #: Residents with a phone number but no e-mail address get an SMS (only when a gateway is configured).
     sms_enabled: bool = False
+    #: Base URL of the supporters' pages ("Mijn vragen", matching's public URL): the new-case mail links there.
+    cases_url: str = ""
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
     @property
@@ -114,7 +116,7 @@ class Notifier:
         async with self.pool.acquire() as conn:
             facts = await store.question_facts(conn, payload.question_id)
         planned = plan_supporter_assigned(
-            payload, supporter, resident, facts, self.intake_url, partner, self.sms_enabled
+            payload, supporter, resident, facts, self.cases_url, partner, self.sms_enabled
         )
         await self.deliver_all(event, payload.question_id, planned)
 

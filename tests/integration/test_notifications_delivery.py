@@ -161,7 +161,7 @@ async def test_supporter_and_resident_are_mailed_once(
     supporter_parts, resident_parts = parts(to_supporter), parts(to_resident)
     assert set(supporter_parts) == set(resident_parts) == {"text/plain", "text/html"}
     assert "Geldzorgen en schulden" in supporter_parts["text/plain"]
-    assert f"{contacts.url}/api/v1/questions/{case.question_id}" in supporter_parts["text/html"]
+    assert f"{contacts.url}/mijn-vragen/{case.question_id}" in supporter_parts["text/html"]
     assert "Fatima el Amrani" in resident_parts["text/plain"] and "MEE Plus" in resident_parts["text/plain"]
     assert "3 werkdagen" in resident_parts["text/html"]
     assert all(auth == f"Bearer {TOKEN}" for auth in contacts.authorizations)

@@ -11,6 +11,7 @@ from services.notifications.domain import (
     QuestionFacts,
     ResidentContact,
     SupporterContact,
+    case_url,
     delivery_key,
     life_domain_words,
     message_id,
@@ -73,14 +74,16 @@ def test_resident_is_not_told_without_consent_address_or_contact() -> None:
 
 def test_supporter_mail_lists_life_domains_in_words() -> None:
     facts = QuestionFacts("q-1", "GM0590", ("housing", "wlz"))
-    planned = plan_supporter_assigned(ASSIGNMENT, SUPPORTER, None, facts, "http://intake/")
+    planned = plan_supporter_assigned(ASSIGNMENT, SUPPORTER, None, facts, "http://matching/")
     assert planned[0].context["life_domains"] == ["Wonen", "Langdurige zorg (Wlz)"]
-    assert planned[0].context["question_url"] == "http://intake/api/v1/questions/q-1"
+    # The supporter's own page of the case (it asks them to sign in), never the JSON API.
+    assert planned[0].context["question_url"] == "http://matching/mijn-vragen/q-1"
     assert life_domain_words(["debts", "unknown"]) == ["Geldzorgen en schulden", "unknown"]
 
 
 def test_question_url_escapes_the_id() -> None:
     assert question_url("http://intake", "a/b c") == "http://intake/api/v1/questions/a%2Fb%20c"
+    assert case_url("http://matching/", "a/b c") == "http://matching/mijn-vragen/a%2Fb%20c"
 
 
 def test_redact_removes_addresses_and_shortens() -> None:

@@ -133,12 +133,12 @@ def test_no_coordinator_address_means_no_coordinator_mail() -> None:
 
 
 def test_supporter_mail_says_how_to_accept_or_decline() -> None:
-    [supporter, _] = plan_supporter_assigned(assignment(), SUPPORTER, RESIDENT, None, "http://intake.test")
+    [supporter, _] = plan_supporter_assigned(assignment(), SUPPORTER, RESIDENT, None, "http://matching.test")
     _, text, html = render(supporter.template, supporter.context)
 
     assert "Aannemen of weigeren" in text
     assert "Laat het de coördinator van het Samenloket weten." in text
-    assert "http://intake.test/api/v1/questions/q-1" in text
+    assert "http://matching.test/mijn-vragen/q-1" in text
     assert "Aannemen of weigeren</h2>" in html
 
 

@@ -35,7 +35,7 @@ FACTS = QuestionFacts("q-123", "GM0505", ("debts", "youth"))
 
 
 def test_supporter_new_case_names_the_case_in_dutch_words() -> None:
-    context = supporter_new_case_context(ASSIGNMENT, SUPPORTER, FACTS, "http://intake.test/")
+    context = supporter_new_case_context(ASSIGNMENT, SUPPORTER, FACTS, "http://matching.test/")
     subject, text, html = render("supporter_new_case", context)
 
     assert subject == "Nieuwe vraag voor u in Dordrecht"
@@ -45,7 +45,7 @@ def test_supporter_new_case_names_the_case_in_dutch_words() -> None:
         assert "Dordrecht" in part
         assert "Geldzorgen en schulden" in part
         assert "Opvoeden en jeugdhulp" in part
-        assert "http://intake.test/api/v1/questions/q-123" in part
+        assert "http://matching.test/mijn-vragen/q-123" in part
         assert "3 werkdagen" in part
     assert "debts" not in text
     assert "<li>Geldzorgen en schulden</li>" in html
