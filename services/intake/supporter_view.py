@@ -100,7 +100,9 @@ async def read_for_supporter(
     if row["data_key"] is None or row["description"] is None:
         raise refused(status.HTTP_410_GONE, "erased", "De gegevens van deze inwoner zijn gewist.")
     if not await _supports(conn, question_id, assignment_id, organisation):
-        raise refused(status.HTTP_409_CONFLICT, "not_supporting", "Deze ondersteuning is niet (meer) bekend bij intake.")
+        raise refused(
+            status.HTTP_409_CONFLICT, "not_supporting", "Deze ondersteuning is niet (meer) bekend bij intake."
+        )
     ref = str(row["resident_ref"])
     shared = bool(row["share_with_supporter"])
     try:

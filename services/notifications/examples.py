@@ -7,7 +7,7 @@ what a recipient would read.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final
 
 from contracts.events import (
@@ -32,6 +32,7 @@ from services.notifications.domain import (
     resident_waiting_context,
     supporter_new_case_context,
 )
+from services.notifications.sign_in_mail import sign_in_context
 
 EXAMPLE_TIME: Final = datetime(2025, 3, 3, 9, 30, tzinfo=UTC)
 EXAMPLE_INTAKE_URL: Final = "https://samenloket.example.nl"
@@ -97,6 +98,13 @@ EXAMPLES: Final[dict[str, Callable[[], dict[str, Any]]]] = {
     "coordinator_consultation": lambda: coordinator_consultation_context(_CONSULTATION, EXAMPLE_INTAKE_URL),
     "signal_digest": lambda: digest_context(_SIGNALS, date(2025, 3, 3)),
     "resident_experience_invitation": lambda: _resident(experience_invitation_context(_ENDED, _RESIDENT, _LINK)),
+    "supporter_sign_in": lambda: sign_in_context(
+        "Fatima el Amrani",
+        f"{EXAMPLE_MATCHING_URL}/mijn-vragen/inloggen/voorbeeld-van-een-link-om-in-te-loggen",
+        EXAMPLE_TIME + timedelta(minutes=15),
+        EXAMPLE_TIME,
+        "Samenloket",
+    ),
 }
 
 

@@ -20,6 +20,7 @@ TEMPLATES: Final = (
     "coordinator_consultation",
     "signal_digest",
     "resident_experience_invitation",
+    "supporter_sign_in",
 )
 
 
