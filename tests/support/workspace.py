@@ -193,7 +193,7 @@ async def link_in_mail(mailbox: MailBox, email: str, count: int = 1) -> str:
     """The sign-in link of the ``count``-th sign-in mail to ``email``."""
 
     def mails() -> list[EmailMessage]:
-        return [m for m in mailbox.to(email) if "inloggen" in str(m["Subject"]).lower()]
+        return [m for m in mailbox.to(email) if "loggen" in str(m["Subject"]).lower()]
 
     await eventually(lambda: len(mails()) >= count, timeout=30)
     match = LINK.search(text_of(mails()[count - 1]))
@@ -210,7 +210,7 @@ async def use_link(client: httpx.AsyncClient, link: str) -> httpx.Response:
 
 async def sign_in(client: httpx.AsyncClient, mailbox: MailBox, email: str) -> None:
     """Ask for a link, take it from the mail, use it: ``client`` is signed in."""
-    before = len([m for m in mailbox.to(email) if "inloggen" in str(m["Subject"]).lower()])
+    before = len([m for m in mailbox.to(email) if "loggen" in str(m["Subject"]).lower()])
     assert (await request_link(client, email)).status_code == 200
     link = await link_in_mail(mailbox, email, before + 1)
     used = await use_link(client, link)

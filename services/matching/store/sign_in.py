@@ -38,7 +38,7 @@ async def insert_link(
     conn: Conn, token_sha256: str, supporter_id: str, return_to: str, created_at: datetime, expires_at: datetime
 ) -> None:
     """Store a new link (its hash); links that expired a day ago are cleared on the way."""
-    await conn.execute("DELETE FROM sign_in_links WHERE expires_at < $1 - interval '1 day'", created_at)
+    await conn.execute("DELETE FROM sign_in_links WHERE expires_at < $1::timestamptz - interval '1 day'", created_at)
     await conn.execute(
         "INSERT INTO sign_in_links (token_sha256, supporter_id, return_to, created_at, expires_at)"
         " VALUES ($1, $2, $3, $4, $5)",
