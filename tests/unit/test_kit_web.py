@@ -203,7 +203,9 @@ def test_every_page_template_extends_the_one_base() -> None:
     for template in templates:
         assert template.name != "base.html", template
         first = template.read_text(encoding="utf-8").lstrip()
-        assert re.match(r'(\{#.*?#\}\s*)?\{% extends "(base|resident|staff|mijn_layout)\.html" %\}', first, re.DOTALL), template
+        assert re.match(
+            r'(\{#.*?#\}\s*)?\{% extends "(base|resident|staff|mijn_layout)\.html" %\}', first, re.DOTALL
+        ), template
 
 
 def test_staff_pages_read_times_in_dutch_time() -> None:

@@ -198,3 +198,16 @@ def test_notifications_mail_only_sign_in_links_of_matching() -> None:
     assert not link_allowed("https://ondersteuners.example.nl/overleg", bases)
     context = sign_in_context("Fatima", "u", NOW + timedelta(minutes=15), NOW, "Samenloket")
     assert context["minutes"] == 15
+
+
+def test_the_sign_in_mail_holds_the_link_its_lifetime_and_what_to_do_if_not_asked() -> None:
+    from services.notifications.rendering import render
+
+    url = f"https://ondersteuners.example.nl/mijn-vragen/inloggen/{new_token()}"
+    subject, text, html = render(
+        "supporter_sign_in", sign_in_context("Fatima", url, NOW + timedelta(minutes=15), NOW, "Samenloket")
+    )
+    assert subject == "Uw link om in te loggen bij Mijn vragen"
+    for part in (text, html):
+        assert url in part and "15 minuten" in part and "Vroeg u niet om deze link?" in part
+    assert f'href="{url}"' in html

@@ -38,7 +38,7 @@ QUESTION_ID: Final = re.compile(r"^[A-Za-z0-9._:\-]{1,100}$")
 DONE: Final[dict[str, str]] = {
     "aangenomen": "U heeft de vraag aangenomen. Neem binnen 3 werkdagen contact op met de inwoner.",
     "contact": "Het eerste contact is opgeslagen.",
-    "gestopt": "De ondersteuning is gestopt. De inwoner krijgt een uitnodiging om te vertellen hoe het ging.",
+    "gestopt": "De ondersteuning is gestopt. Wil de inwoner berichten van ons krijgen? Dan vragen wij hoe het ging.",
     "afgewezen": "U heeft de vraag afgewezen. Wij zoeken meteen een andere ondersteuner voor de inwoner.",
 }
 DEADLOCK_RETRIES: Final = 3
