@@ -4,8 +4,8 @@
 2. ``POST`` the same: whatever the address, the same page answers ("look in your mail"). For a known
    address the link is made and its hash stored; notifications gets it in the background, so the answer
    never waits for the mail and a known address takes about as long as an unknown one (one audit row
-   each; a known one adds one small insert). Limited per client and per address; every request is audited (by a keyed hash
-   of the client, never the IP; an unknown address is not kept).
+   each; a known one adds one small insert). Limited per client and per address; every request is
+   audited (by a keyed hash of the client, never the IP; an unknown address is not kept).
 3. The mail's link ``GET /mijn-vragen/inloggen/{token}`` shows one button: a mail scanner that opens
    links does not use up the link. Its ``POST`` uses the link (once, within 15 minutes), opens the
    session and goes on to the page the supporter wanted. An unknown, used or expired link gets one and
