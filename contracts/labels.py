@@ -190,6 +190,23 @@ END_REASON_LABELS: Final[dict[str, str]] = {
     "other": "Andere reden",
 }
 
+#: The decline reasons a supporter chooses from on their own pages, in their own words (a subset).
+DECLINE_REASON_SUPPORTER_LABELS: Final[dict[str, str]] = {
+    "no_time": "Ik heb nu geen ruimte",
+    "expertise": "Ik heb niet de juiste kennis voor deze vraag",
+    "conflict_of_interest": "Ik ken de inwoner al, of ik ben hier niet onafhankelijk",
+    "other": "Een andere reden",
+}
+#: How support ended, as a supporter chooses it on their own pages (a subset; "transferred" is the coordinator's).
+END_REASON_SUPPORTER_LABELS: Final[dict[str, str]] = {
+    "completed": "Het doel is bereikt",
+    "referred": "De inwoner is doorverwezen naar een zorgaanbieder of hulpverlener",
+    "resident_stopped": "De inwoner wil geen ondersteuning meer",
+    "moved": "De inwoner is verhuisd",
+    "unreachable": "Ik kan de inwoner niet bereiken",
+    "other": "Een andere reden",
+}
+
 #: How a supporter made first contact (``ContactMethod``).
 CONTACT_METHOD_LABELS: Final[dict[str, str]] = {
     "phone": "Telefoon",

@@ -16,7 +16,7 @@ from contracts.events import (
     SupporterAssigned,
 )
 from contracts.topics import ASSIGNMENTS, REFERRALS_INBOUND
-from services.intake import deadletters, domain, http, privacy, web
+from services.intake import deadletters, domain, http, privacy, supporter_view, web
 from services.intake.councils import http as councils
 from services.intake.deadletters import SealedDeadLetters
 from services.intake.experiences import http as experiences_http
@@ -95,6 +95,7 @@ def routers(c: IntakeContainer) -> list[APIRouter]:
         councils.router(rt),
         web.router(rt, c.intake, c.pages),
         privacy.router(rt),
+        supporter_view.router(rt, c.intake.vault),
         experiences_http.router(rt, c.participation),
         experiences_web.router(rt, c.participation, c.experience_pages),
     ]

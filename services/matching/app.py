@@ -14,9 +14,9 @@ from contracts.events import AssignmentAccepted, AssignmentDeclined, FirstContac
 from services.kit.messaging import EventSubscriber, erasure_subscriber
 from services.kit.messaging.subscriber import subscriber
 from services.kit.runtime import Loop, Runtime, ServiceSpec
-from services.matching import erasure, handlers, http, web
+from services.matching import erasure, handlers, http, web, workspace
 from services.matching.container import Container
-from services.matching.handlers.first_contact import FirstContactWatch, on_first_contact_made
+from services.matching.handlers.overdue import FirstContactWatch, on_first_contact_made
 from services.matching.settings import MatchingSettings
 
 log = logging.getLogger(__name__)
@@ -55,7 +55,7 @@ def subscribers(c: MatchingContainer) -> list[EventSubscriber]:
 
 
 def routers(c: MatchingContainer) -> list[APIRouter]:
-    return [*http.routers(c.rt, c.matching), web.router(c.rt, c.first_contact)]
+    return [*http.routers(c.rt, c.matching), web.router(c.rt, c.first_contact), workspace.router(c.rt, c.matching)]
 
 
 def background(c: MatchingContainer) -> list[Loop]:

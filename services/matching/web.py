@@ -7,7 +7,7 @@ the consultation queue with the candidates and the rules each one fails; a form 
 by hand with a required reason, through the same command as the API.
 
 Above the queue a section flags *te laat*: open assignments past the promise of first contact within
-3 working days (:mod:`services.matching.handlers.first_contact`), with the supporter's and the
+3 working days (:mod:`services.matching.handlers.overdue`), with the supporter's and the
 organisation's names, the municipality, and how late, counted in Dutch working days by the same
 clock as the watch that sends the reminders.
 """
@@ -32,7 +32,7 @@ from services.kit.web.headers import redirect
 from services.kit.web.staff import PageSet, StaffPages
 from services.kit.web.templates import environment as page_environment
 from services.matching import handlers, store
-from services.matching.handlers.first_contact import FirstContactWatch, late_assignments
+from services.matching.handlers.overdue import FirstContactWatch, late_assignments
 
 PATH: Final = "/overleg"
 PAGES: Final = PageSet(

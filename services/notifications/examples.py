@@ -7,7 +7,7 @@ what a recipient would read.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final
 
 from contracts.events import (
@@ -36,8 +36,10 @@ from services.notifications.domain import (
     with_loket,
 )
 from services.notifications.first_contact import OrganisationContact, escalation_context, reminder_context
+from services.notifications.sign_in_mail import sign_in_context
 
 EXAMPLE_TIME: Final = datetime(2025, 3, 3, 9, 30, tzinfo=UTC)
+EXAMPLE_INTAKE_URL: Final = "https://samenloket.example.nl"
 EXAMPLE_MATCHING_URL: Final = "https://ondersteuners.samenloket.example.nl"
 #: The loket of the examples; the preview endpoint shows the configured one instead.
 EXAMPLE_LOKET: Final = Loket("Samenloket Drechtsteden", "078 000 00 00", "loket@samenloket.example.nl")
@@ -130,6 +132,13 @@ EXAMPLES: Final[dict[str, Callable[[], dict[str, Any]]]] = {
     ),
     "coordinator_first_contact_overdue": lambda: escalation_context(
         _ESCALATION, _SUPPORTER, _ORGANISATION, _FACTS, EXAMPLE_PAGES_URL, "Samenloket"
+    ),
+    "supporter_sign_in": lambda: sign_in_context(
+        "Fatima el Amrani",
+        f"{EXAMPLE_MATCHING_URL}/mijn-vragen/inloggen/voorbeeld-van-een-link-om-in-te-loggen",
+        EXAMPLE_TIME + timedelta(minutes=15),
+        EXAMPLE_TIME,
+        "Samenloket",
     ),
 }
 

@@ -106,6 +106,7 @@ class Notifier:
     opt_out_key: bytes | None = None
     #: Residents with a phone number but no e-mail address get an SMS (only when a gateway is configured).
     sms_enabled: bool = False
+    #: Base URL of the supporters' pages ("Mijn vragen", matching's public URL): the new-case mail links there.
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
     @property

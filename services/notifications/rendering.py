@@ -27,6 +27,7 @@ TEMPLATES: Final = (
     "resident_experience_invitation",
     "supporter_first_contact_reminder",
     "coordinator_first_contact_overdue",
+    "supporter_sign_in",
 )
 
 

@@ -26,7 +26,7 @@ from services.kit import db
 from services.kit.dutch import DUTCH_TIME
 from services.kit.settings import Settings
 from services.matching import store
-from services.matching.handlers.first_contact import FirstContactWatch, late_assignments
+from services.matching.handlers.overdue import FirstContactWatch, late_assignments
 from tests.support.harness import RunningService, eventually, publish, run_service
 from tests.support.matching import INTERNAL, envelope, events_about, events_so_far, question, supporter_body, uid
 

@@ -153,3 +153,12 @@ def test_reasons_are_whole_sentences() -> None:
 def test_the_schema_describes_each_statement_by_its_label() -> None:
     for name, field in events.ExperienceStatements.model_fields.items():
         assert field.description == STATEMENT_LABELS[name]
+
+
+def test_the_supporters_own_reason_labels_name_known_reasons_only() -> None:
+    from contracts.labels import DECLINE_REASON_SUPPORTER_LABELS, END_REASON_SUPPORTER_LABELS
+
+    assert set(DECLINE_REASON_SUPPORTER_LABELS) == {"no_time", "expertise", "conflict_of_interest", "other"}
+    assert set(DECLINE_REASON_SUPPORTER_LABELS) <= set(DECLINE_REASON_TEXTS)
+    assert set(END_REASON_SUPPORTER_LABELS) <= set(END_REASON_TEXTS)
+    assert "transferred" not in END_REASON_SUPPORTER_LABELS

@@ -175,7 +175,7 @@ async def test_every_service_serves_the_one_stylesheet(client: httpx.AsyncClient
 
 def test_colours_are_tokens_in_one_place() -> None:
     """Outside the token block, every stylesheet names colours only through var(--sl-…)."""
-    for package in (None, "services.reporting"):
+    for package in (None, "services.reporting", "services.matching"):
         for name, data in static.Assets(package).files.items():
             text = data.decode()
             if name == "samenloket.css":
@@ -203,7 +203,9 @@ def test_every_page_template_extends_the_one_base() -> None:
     for template in templates:
         assert template.name != "base.html", template
         first = template.read_text(encoding="utf-8").lstrip()
-        assert re.match(r'(\{#.*?#\}\s*)?\{% extends "(base|resident|staff)\.html" %\}', first, re.DOTALL), template
+        assert re.match(
+            r'(\{#.*?#\}\s*)?\{% extends "(base|resident|staff|mijn_layout)\.html" %\}', first, re.DOTALL
+        ), template
 
 
 def test_staff_pages_read_times_in_dutch_time() -> None:

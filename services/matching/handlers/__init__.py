@@ -7,6 +7,7 @@ transaction for events, the request's transaction for HTTP commands).
 - :mod:`.waiting` — the waiting-list pass, by the batch optimiser;
 - :mod:`.consultation` — the joint consultation's queue and assigning by hand;
 - :mod:`.registry` — organisations and supporters;
+- :mod:`.first_contact` — the supporter records their first contact with the resident (FirstContactMade);
 - :mod:`.booking` — booking places and recording assignments, shared by the above;
   :mod:`.errors` — what the entry points translate.
 
@@ -26,6 +27,7 @@ from services.matching.handlers.consultation import (
     manual_override_reason,
 )
 from services.matching.handlers.errors import CommandError, Conflict, InvalidField, NotFound
+from services.matching.handlers.first_contact import FirstContact, record_first_contact
 from services.matching.handlers.lifecycle import Rematched, accept, decline, end
 from services.matching.handlers.questions import decide, match_question, on_question_received
 from services.matching.handlers.registry import create_organisation, register_supporter, update_supporter
@@ -36,6 +38,7 @@ __all__ = [
     "CandidateView",
     "CommandError",
     "Conflict",
+    "FirstContact",
     "InvalidField",
     "NotFound",
     "QueueItem",
@@ -55,6 +58,7 @@ __all__ = [
     "on_assignment_declined",
     "on_question_received",
     "on_support_ended",
+    "record_first_contact",
     "register_supporter",
     "update_supporter",
     "waiting_pass",

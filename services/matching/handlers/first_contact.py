@@ -1,128 +1,85 @@
-"""The promise "contact within 3 working days" kept: hear first contacts, and notice late ones.
+"""The supporter reached the resident for the first time: store it on their assignment and publish
+FirstContactMade, in the caller's transaction.
 
-- :func:`on_first_contact_made` remembers each FirstContactMade (from the assignments topic) in
-  matching's own table, whoever recorded it.
-- :class:`FirstContactWatch` is a background loop: on start and then every few minutes it looks for
-  open assignments without first contact and publishes FirstContactOverdue once per stage: a
-  ``reminder`` (to the supporter) after 2 working days, an ``escalation`` (to the coordinator of the
-  supporter's organisation) after 3 (:mod:`services.matching.domain.workdays`). Each notice is claimed
-  by a row keyed (assignment, stage) in the transaction that writes the event to the outbox, so two
-  instances never send one twice. When the watch was away long enough for both stages to be due,
-  both go out: the supporter still needs the reminder.
-- :func:`late_assignments` lists what the coordinators' page flags as *te laat*.
-
-Its clock is given (``clock``), so tests move time instead of waiting for it.
+Only an accepted assignment can have a first contact (accept first). Recording it again changes
+nothing and publishes nothing: the first one counts. The day cannot lie in the future, nor before the
+question was assigned to this supporter (both in Dutch time).
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 
-from contracts.envelope import CloudEvent
-from contracts.events import FirstContactMade, FirstContactOverdue
-from services.kit.db import Conn, Database
+from contracts.codes import CONTACT_METHODS, ContactMethod
+from contracts.events import FirstContactMade
+from services.kit.db import Conn
+from services.kit.dutch import DUTCH_TIME
 from services.kit.outbox import publish
-from services.kit.workdays import working_days_between
-from services.matching.domain.workdays import ESCALATION_AFTER, REMINDER_AFTER, due_stages
-from services.matching.store import first_contact as store
-
-log = logging.getLogger(__name__)
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-async def on_first_contact_made(conn: Conn, event: CloudEvent, payload: FirstContactMade) -> None:
-    """Remember the first contact: the watch sends no (further) notice about this assignment."""
-    await store.record_first_contact(
-        conn, payload.assignment_id, payload.question_id, payload.supporter_id, payload.reached_on, payload.recorded_at
-    )
-
-
-@dataclass
-class FirstContactWatch:
-    """Notices late first contacts; ``clock`` and ``interval`` (seconds between passes) are its own."""
-
-    database: Database
-    source: str
-    interval: float = 300.0
-    clock: Callable[[], datetime] = field(default=utc_now)
-    #: Passes completed since start (each looked at every open assignment once).
-    passes: int = 0
-
-    async def run(self) -> None:
-        """A pass now, then one every ``interval`` seconds; a failed pass is logged and tried again."""
-        while True:
-            try:
-                await self.pass_once()
-            except Exception as exc:  # the next pass tries again
-                log.warning("first-contact pass failed", extra={"error": repr(exc)})
-            await asyncio.sleep(self.interval)
-
-    async def pass_once(self) -> list[FirstContactOverdue]:
-        """Publish every notice that is due now and was not sent yet; return what this pass sent."""
-        now = self.clock()
-        pool = self.database.db
-        async with pool.acquire() as conn:
-            # No assignment younger than REMINDER_AFTER calendar days can be that many working days old.
-            candidates = await store.unreached(conn, now - timedelta(days=REMINDER_AFTER))
-        sent: list[FirstContactOverdue] = []
-        for item in candidates:
-            if item.municipality is None:
-                log.warning("no municipality: no overdue notice", extra={"assignment": item.assignment_id})
-                continue
-            days = working_days_between(item.assigned_at, now)
-            for stage in due_stages(days):
-                if stage in item.sent:
-                    continue
-                notice = FirstContactOverdue(
-                    question_id=item.question_id,
-                    assignment_id=item.assignment_id,
-                    supporter_id=item.supporter_id,
-                    organisation=item.organisation,
-                    municipality=item.municipality,
-                    stage=stage,
-                    assigned_at=item.assigned_at,
-                    working_days=days,
-                    noticed_at=now,
-                )
-                async with pool.acquire() as conn, conn.transaction():
-                    if not await store.record_notice(conn, item.assignment_id, stage, days, now):
-                        continue
-                    await publish(conn, notice, self.source)
-                sent.append(notice)
-                log.info(
-                    "first contact overdue",
-                    extra={"assignment": item.assignment_id, "stage": stage, "working_days": days},
-                )
-        self.passes += 1
-        return sent
+from services.matching import store
+from services.matching.handlers.errors import Conflict, InvalidField
+from services.matching.store import workspace
 
 
 @dataclass(frozen=True)
-class Late:
-    """An assignment past the promise, as the coordinators' page shows it."""
+class FirstContact:
+    """The first contact of one assignment, and whether this call recorded it (False: it was already)."""
 
-    assignment: store.LateAssignment
-    working_days: int  #: working days since the assignment
-
-    @property
-    def days_late(self) -> int:
-        """Working days past the promise (0: the promise broke today)."""
-        return self.working_days - ESCALATION_AFTER
+    assignment_id: str
+    reached_on: date
+    method: str
+    recorded_at: datetime
+    recorded_now: bool
 
 
-async def late_assignments(conn: Conn, now: datetime, municipality: str | None = None) -> list[Late]:
-    """Open assignments past :data:`ESCALATION_AFTER` working days without first contact, the latest
-    (longest waiting) first."""
-    found = []
-    for item in await store.late_candidates(conn, now - timedelta(days=ESCALATION_AFTER), municipality):
-        days = working_days_between(item.assigned_at, now)
-        if days >= ESCALATION_AFTER:
-            found.append(Late(item, days))
-    return sorted(found, key=lambda late: late.assignment.assigned_at)
+def day_problem(reached_on: date, assigned_at: datetime, today: date) -> str | None:
+    """Why ``reached_on`` cannot be the day of first contact (Dutch), or None."""
+    if reached_on > today:
+        return "Deze datum ligt in de toekomst. Vul de dag in waarop u de inwoner sprak."
+    if reached_on < assigned_at.astimezone(DUTCH_TIME).date():
+        return "Deze datum ligt vóór de dag waarop u de vraag kreeg. Kijk de datum nog eens na."
+    return None
+
+
+async def record_first_contact(
+    conn: Conn,
+    question_id: str,
+    supporter_id: str,
+    reached_on: date,
+    method: ContactMethod,
+    source: str,
+    *,
+    at: datetime | None = None,
+) -> FirstContact:
+    """Record the supporter's first contact with the resident of ``question_id`` (FirstContactMade)."""
+    if method not in CONTACT_METHODS:
+        raise InvalidField("method", f"unknown contact method {method!r}; allowed: {', '.join(CONTACT_METHODS)}")
+    await store.lock_question(conn, question_id)
+    mine = [a for a in await store.open_assignments(conn, question_id) if a.supporter_id == supporter_id]
+    if not mine:
+        raise Conflict("not_open", f"Vraag {question_id} heeft geen lopende toewijzing aan deze ondersteuner.")
+    view = mine[0]
+    if view.municipality is None:
+        raise Conflict("question_unknown", f"De gegevens van vraag {question_id} ontbreken bij matching.")
+    if view.status != "accepted":
+        raise Conflict("not_accepted", "Neem de vraag eerst aan. Daarna kunt u het eerste contact vastleggen.")
+    already = await workspace.first_contact_of(conn, view.assignment_id)
+    if already is not None:
+        return FirstContact(view.assignment_id, already[0], already[1], already[2], recorded_now=False)
+    at = at or datetime.now(UTC)
+    problem = day_problem(reached_on, view.assigned_at, at.astimezone(DUTCH_TIME).date())
+    if problem:
+        raise InvalidField("reached_on", problem)
+    await workspace.record_first_contact(conn, view.assignment_id, reached_on, method, at)
+    event = FirstContactMade(
+        question_id=question_id,
+        assignment_id=view.assignment_id,
+        supporter_id=supporter_id,
+        organisation=view.organisation,
+        municipality=view.municipality,
+        method=method,
+        reached_on=reached_on,
+        recorded_at=at,
+    )
+    await publish(conn, event, source)
+    return FirstContact(view.assignment_id, reached_on, method, at, recorded_now=True)
