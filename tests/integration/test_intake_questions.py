@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -246,6 +248,7 @@ async def test_status_of_a_new_question(intake: RunningService) -> None:
     view = response.json()
     assert set(view) == {
         "question_id",
+        "reference",
         "status",
         "municipality",
         "life_domains",
@@ -254,6 +257,7 @@ async def test_status_of_a_new_question(intake: RunningService) -> None:
         "history",
     }
     assert view["question_id"] == question_id
+    assert re.fullmatch(r"[A-Z2-9]{4}-[A-Z2-9]{4}", view["reference"]), view["reference"]
     assert view["status"] == "received"
     assert view["municipality"] == "GM0505" and view["life_domains"] == ["wmo", "youth"]
     assert view["received_at"] == view["updated_at"]
