@@ -10,10 +10,13 @@ from fastapi import APIRouter
 from contracts import topics
 from contracts.events import (
     ConsultationRequired,
+    QuestionClosed,
     QuestionReceived,
     QuestionWaiting,
+    QuestionWithdrawn,
     ReferralStatusChanged,
     SignalRaised,
+    StatusLinkRequested,
     SupportEnded,
     SupporterAssigned,
 )
@@ -28,8 +31,10 @@ from services.notifications.invitations import HttpInvitationLinks
 from services.notifications.mailer import Sender, SmtpSender
 from services.notifications.participation import Participation
 from services.notifications.partner_webhooks import HttpPartnerDirectory, WebhookNotifier, WebhookPoster
+from services.notifications.question_mail import QuestionMail
 from services.notifications.settings import NotificationsSettings
 from services.notifications.sms import SmsGatewaySender, SmsQueue
+from services.notifications.status_links import HttpStatusLinks
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +50,7 @@ class NotificationsContainer:
     notifier: Notifier
     webhooks: WebhookNotifier
     participation: Participation
+    question_mail: QuestionMail
 
 
 def container(rt: Runtime) -> NotificationsContainer:
@@ -54,6 +60,7 @@ def container(rt: Runtime) -> NotificationsContainer:
     if settings.sms_gateway_url:
         senders["sms"] = SmsGatewaySender(settings)
     contacts = HttpContactDirectory(settings)
+    status_links = HttpStatusLinks(settings)
     notifier = Notifier(
         database=rt,
         contacts=contacts,
@@ -65,6 +72,12 @@ def container(rt: Runtime) -> NotificationsContainer:
         public_url=settings.notifications_url,
         opt_out_key=opt_out_key(settings.internal_token.get_secret_value()),
         sms_enabled=bool(settings.sms_gateway_url),
+        status_links=status_links,
+        loket={
+            "loket_name": settings.loket_name,
+            "loket_phone": settings.loket_phone,
+            "loket_email": settings.loket_email,
+        },
     )
     webhooks = WebhookNotifier(
         notifier,
@@ -75,9 +88,10 @@ def container(rt: Runtime) -> NotificationsContainer:
     for sender in senders.values():
         rt.closing(sender.aclose)
     rt.closing(contacts.aclose)
+    rt.closing(status_links.aclose)
     rt.closing(webhooks.aclose)
     rt.closing(participation.aclose)
-    return NotificationsContainer(rt, settings, notifier, webhooks, participation)
+    return NotificationsContainer(rt, settings, notifier, webhooks, participation, QuestionMail(notifier))
 
 
 def subscribers(c: NotificationsContainer) -> list[EventSubscriber]:
@@ -88,6 +102,12 @@ def subscribers(c: NotificationsContainer) -> list[EventSubscriber]:
     assignments.handle(QuestionWaiting, c.notifier.on_question_waiting)
     assignments.handle(ConsultationRequired, c.notifier.on_consultation_required)
     assignments.handle(SupportEnded, c.participation.on_support_ended)
+    # The resident's confirmation and new links; the end of a question for its supporters (and residents).
+    question_mail = subscriber("question-mail", topics.QUESTIONS, transactional=False, workers=workers)
+    question_mail.handle(QuestionReceived, c.question_mail.on_question_received)
+    question_mail.handle(StatusLinkRequested, c.question_mail.on_status_link_requested)
+    question_mail.handle(QuestionWithdrawn, c.question_mail.on_question_withdrawn)
+    question_mail.handle(QuestionClosed, c.question_mail.on_question_closed)
     referral_status = subscriber("referral-status", topics.REFERRALS_STATUS, transactional=False, workers=workers)
     referral_status.handle(ReferralStatusChanged, c.webhooks.on_referral_status_changed)
     return [
@@ -96,6 +116,7 @@ def subscribers(c: NotificationsContainer) -> list[EventSubscriber]:
         subscriber("signals", topics.SIGNALS).handle(SignalRaised, digest.on_signal_raised),
         erasure_subscriber(NAME, c.rt.source, erasure.erase),
         referral_status,
+        question_mail,
     ]
 
 

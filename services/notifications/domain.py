@@ -108,6 +108,10 @@ class ResidentContact:
     share_with_supporter: bool
     #: The resident's own choice from intake: "email", "sms", "none"; None = we choose.
     chosen_channel: PreferredChannel | None = None
+    #: Where the question stands in intake: nothing more goes to a resident whose question was withdrawn.
+    status: str | None = None
+    #: The short reference the resident reads out on the phone (``K7QM-3XPA``).
+    reference: str | None = None
 
 
 @dataclass(frozen=True)
@@ -161,15 +165,17 @@ def question_url(intake_url: str, question_id: str) -> str:
 
 def resident_may_be_mailed(resident: ResidentContact | None, sms: bool = False) -> bool:
     """The resident hears from us only if they agreed to be contacted and gave an address (or, when
-    ``sms`` is on, a phone number)."""
-    if resident is None or not resident.share_with_supporter:
+    ``sms`` is on, a phone number), and never again once they (or anyone) withdrew the question."""
+    if resident is None or not resident.share_with_supporter or resident.status == "withdrawn":
         return False
     channel = preferred_channel(resident)
     return channel == "email" or (channel == "sms" and sms)
 
 
 def resident_delivery(resident: ResidentContact, template: str, context: dict[str, Any]) -> PlannedDelivery:
-    """A message to the resident on their channel (see :func:`preferred_channel`)."""
+    """A message to the resident on their channel (see :func:`preferred_channel`), naming the question
+    by its short reference (the id when intake gave none)."""
+    context = {**context, "reference": resident.reference or context.get("question_id", "")}
     if preferred_channel(resident) == "email":
         assert resident.email
         return PlannedDelivery("resident", "email", template, resident.email, context, resident.resident_ref)

@@ -13,8 +13,10 @@ from typing import Any, Final
 from contracts.events import (
     CandidateVerdict,
     ConsultationRequired,
+    QuestionReceived,
     QuestionWaiting,
     Reason,
+    StatusLinkRequested,
     SupportEnded,
     SupporterAssigned,
 )
@@ -32,10 +34,13 @@ from services.notifications.domain import (
     resident_waiting_context,
     supporter_new_case_context,
 )
+from services.notifications.question_mail import ended_context, received_context, status_link_context
 
 EXAMPLE_TIME: Final = datetime(2025, 3, 3, 9, 30, tzinfo=UTC)
 EXAMPLE_INTAKE_URL: Final = "https://samenloket.example.nl"
 EXAMPLE_OPT_OUT_URL: Final = "https://samenloket.example.nl/api/v1/opt-out?token=voorbeeld"
+EXAMPLE_STATUS_URL: Final = "https://samenloket.example.nl/mijn-vraag/Vb3kQ9xZ-voorbeeld-Hq2LmN8pR4tW6yA1cE5gJ7iK0oU"
+EXAMPLE_REFERENCE: Final = "K7QM-3XPA"
 
 _ASSIGNMENT = SupporterAssigned(
     question_id="q-voorbeeld",
@@ -51,7 +56,22 @@ _ASSIGNMENT = SupporterAssigned(
 )
 _SUPPORTER = SupporterContact("s-voorbeeld", "Fatima el Amrani", "fatima@example.nl", "MEE Plus")
 _PARTNER = SupporterContact("s-partner", "Kees Jansen", "kees@example.nl", "Vrijwilligers Drechtsteden")
-_RESIDENT = ResidentContact("q-voorbeeld", "r-voorbeeld", "Anna de Vries", "anna@example.nl", None, True)
+_RESIDENT = ResidentContact(
+    "q-voorbeeld", "r-voorbeeld", "Anna de Vries", "anna@example.nl", None, True, reference=EXAMPLE_REFERENCE
+)
+_RECEIVED = QuestionReceived(
+    question_id="q-voorbeeld",
+    resident_ref="r-voorbeeld",
+    municipality="GM0505",
+    life_domains=["debts", "housing"],
+    preferred_supporter_kind="any",
+    languages=["nl"],
+    postcode="3311",
+    channel="web",
+    received_at=EXAMPLE_TIME,
+)
+_LINK_REQUESTED = StatusLinkRequested(question_id="q-voorbeeld", municipality="GM0505", requested_at=EXAMPLE_TIME)
+_WITHDRAWN_REASON = Reason(code="no_longer_needed", text="De inwoner heeft geen hulp meer nodig.")
 _FACTS = QuestionFacts("q-voorbeeld", "GM0505", ("debts", "housing"))
 _WAITING = QuestionWaiting(question_id="q-voorbeeld", municipality="GM0505", eligible_supporters=3, since=EXAMPLE_TIME)
 _CONSULTATION = ConsultationRequired(
@@ -85,7 +105,15 @@ _SIGNALS = [
 
 
 def _resident(context: dict[str, Any]) -> dict[str, Any]:
-    return {**context, "opt_out_url": EXAMPLE_OPT_OUT_URL}
+    return {
+        **context,
+        "opt_out_url": EXAMPLE_OPT_OUT_URL,
+        "status_url": EXAMPLE_STATUS_URL,
+        "reference": EXAMPLE_REFERENCE,
+        "loket_name": "Samenloket Drechtsteden",
+        "loket_phone": "078 770 80 90",
+        "loket_email": "info@samenloket.example.nl",
+    }
 
 
 EXAMPLES: Final[dict[str, Callable[[], dict[str, Any]]]] = {
@@ -96,6 +124,14 @@ EXAMPLES: Final[dict[str, Callable[[], dict[str, Any]]]] = {
     "coordinator_consultation": lambda: coordinator_consultation_context(_CONSULTATION, EXAMPLE_INTAKE_URL),
     "signal_digest": lambda: digest_context(_SIGNALS, date(2025, 3, 3)),
     "resident_experience_invitation": lambda: _resident(experience_invitation_context(_ENDED, _RESIDENT, _LINK)),
+    "resident_received": lambda: _resident(received_context(_RECEIVED, _RESIDENT)),
+    "resident_status_link": lambda: _resident(status_link_context(_LINK_REQUESTED, _RESIDENT)),
+    "supporter_question_withdrawn": lambda: {
+        **ended_context("q-voorbeeld", "GM0505", _WITHDRAWN_REASON, _FACTS),
+        "ended": "withdrawn",
+        "withdrawn_by": "De inwoner",
+        "supporter_name": _SUPPORTER.name,
+    },
 }
 
 

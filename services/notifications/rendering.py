@@ -20,12 +20,26 @@ TEMPLATES: Final = (
     "coordinator_consultation",
     "signal_digest",
     "resident_experience_invitation",
+    "resident_received",
+    "resident_status_link",
+    "supporter_question_withdrawn",
 )
+
+
+#: Values every template may use and a message's context may set (the sender fills them in for
+#: residents' messages: the link to their own page, the reference, how to reach the loket).
+DEFAULTS: Final[dict[str, str]] = {
+    "status_url": "",
+    "reference": "",
+    "loket_name": "Samenloket",
+    "loket_phone": "",
+    "loket_email": "",
+}
 
 
 @lru_cache(maxsize=1)
 def environment() -> Environment:
-    return Environment(
+    env = Environment(
         loader=PackageLoader("services.notifications", "templates"),
         autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=True, default=False),
         undefined=StrictUndefined,
@@ -33,10 +47,14 @@ def environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    env.globals.update(DEFAULTS)
+    return env
 
 
 #: Templates with a short SMS text (``<name>.sms.txt``): those to residents.
 SMS_TEMPLATES: Final = (
+    "resident_received",
+    "resident_status_link",
     "resident_assigned",
     "resident_waiting",
     "resident_consultation",

@@ -117,9 +117,7 @@ async def withdraw_locked(
     at = datetime.now(UTC)
     await store.record_withdrawal(conn, question_id, loop_reason, note, at, by)
     await announce(conn, source, referral, current, "withdrawn", loop_reason, at)
-    await lifecycle.announce_withdrawn(
-        conn, source, str(question_id), referral.municipality, by, reason, current, at
-    )
+    await lifecycle.announce_withdrawn(conn, source, str(question_id), referral.municipality, by, reason, current, at)
     return Withdrawn(str(question_id), "withdrawn", changed=True)
 
 

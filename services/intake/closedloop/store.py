@@ -72,8 +72,7 @@ async def record_withdrawal(
 async def record_close(conn: Conn, question_id: uuid.UUID, reason: Reason, at: datetime) -> None:
     """Add the 'closed' history row and set the status (staff closed the question)."""
     await conn.execute(
-        "INSERT INTO question_history (question_id, status, reason, reason_code, at)"
-        " VALUES ($1, 'closed', $2, $3, $4)",
+        "INSERT INTO question_history (question_id, status, reason, reason_code, at) VALUES ($1, 'closed', $2, $3, $4)",
         question_id,
         reason.text,
         reason.code,
