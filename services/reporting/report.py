@@ -97,6 +97,7 @@ async def report_of(conn: Conn, win: Window) -> Report:
         assignment_figures.assignments_by_organisation(await assignments.active_by_organisation(conn, area)),
         assignment_figures.capacity_by_organisation(await assignments.capacity_by_organisation(conn, area, win.today)),
         assignment_figures.declines_by_reason(await assignments.declines_by_reason(conn, *args)),
+        assignment_figures.withdrawals_by_reason(await assignments.withdrawals_by_reason(conn, *args)),
         participation_figures.signals_by_theme(await participation.signals_by_theme(conn, *args)),
         participation_figures.experience_statements(
             await participation.answers(conn, *args),

@@ -235,6 +235,7 @@ COUNT_TABLES = (
     "questions_by_status",
     "waiting_by_age",
     "declines_by_reason",
+    "withdrawals_by_reason",
     "experience_statements",
 )
 SHARE_TABLES = (

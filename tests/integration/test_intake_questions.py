@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import re
-
 import json
+import re
 import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime

@@ -222,7 +222,9 @@ async def test_opt_out_link_stops_later_mails_to_that_resident(
         lambda: service.runtime.db.fetchval("SELECT status = 'skipped' FROM deliveries WHERE delivery_key = $1", key)
     )
     await eventually(lambda: [m for m in mailbox.to(COORDINATOR) if case.question_id in str(m["Subject"])])
-    assert len(mailbox.to(case.resident_email, confirmations=False)) == 1, "nothing more reaches the resident who opted out"
+    assert len(mailbox.to(case.resident_email, confirmations=False)) == 1, (
+        "nothing more reaches the resident who opted out"
+    )
     skipped = await service.client.get("/api/v1/deliveries", headers=AUTH, params={"status": "skipped"})
     assert any(d["delivery_key"] == key for d in skipped.json()["deliveries"])
     assert "samenloket_notifications_skipped_total" in (await service.client.get("/metrics")).text

@@ -132,7 +132,12 @@ async def test_duo_with_two_ends_and_a_redelivery_still_invites_once(
     later = Case(contacts)  # a question published after the duo's: once its mail is there, the duo's were handled
     await publish(notif_settings, topics.ASSIGNMENTS, ended(later))
 
-    await eventually(lambda: mailbox.to(case.resident_email, confirmations=False) and mailbox.to(later.resident_email, confirmations=False))
+    await eventually(
+        lambda: (
+            mailbox.to(case.resident_email, confirmations=False)
+            and mailbox.to(later.resident_email, confirmations=False)
+        )
+    )
     await settled(service, case.question_id)
     assert len(mailbox.to(case.resident_email, confirmations=False)) == 1
     assert len(contacts.links[case.question_id]) == 1, "one link asked: a new one would break the one sent"
