@@ -65,7 +65,8 @@ def router(rt: Runtime, mine: Mine, pages: Pages) -> APIRouter:
                     "Misschien is de link niet helemaal goed overgenomen. Kopieer de hele link uit het bericht.",
                     "Of de link werkt niet meer, omdat u een nieuwe link heeft gekregen. Gebruik dan de link uit"
                     " het nieuwste bericht.",
-                    "Bent u de link kwijt? Vraag dan een nieuwe link aan. " + pages.loket.how_to_reach(),
+                    "Bent u de link kwijt? Vraag dan hieronder een nieuwe link aan.",
+                    *([f"Liever iemand spreken? {reach}"] if (reach := pages.loket.how_to_reach()) else []),
                 ],
                 BASE,
                 "Een nieuwe link aanvragen",
@@ -80,9 +81,8 @@ def router(rt: Runtime, mine: Mine, pages: Pages) -> APIRouter:
 
     @r.get(BASE, response_class=HTMLResponse)
     async def lost_link(request: Request) -> Response:
-        return pages.render(
-            "mine_lost.html", 200, pages.token_for(request), title="Link kwijt?", csrf_token=pages.token_for(request)
-        )
+        token = pages.token_for(request)
+        return pages.render("mine_lost.html", 200, token, title="Link kwijt?", csrf_token=token)
 
     @r.post(BASE, response_class=HTMLResponse)
     async def request_link(request: Request) -> Response:
