@@ -260,6 +260,8 @@ def resident_consultation_context(consultation: ConsultationRequired, resident: 
         "question_id": consultation.question_id,
         "municipality_name": municipality_name(consultation.municipality),
         "answer_days": CONSULTATION_ANSWER_WORKING_DAYS,
+        # The resident asked to meet first and choose together: an appointment, not "nothing to do".
+        "choose_together": consultation.reason.code == "choose_together",
     }
 
 
