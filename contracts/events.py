@@ -28,6 +28,7 @@ from contracts.codes import (
     ContactMethod,
     KindPreference,
     LifeDomain,
+    Need,
     OverdueStage,
     SupporterKind,
     WithdrawnBy,
@@ -137,10 +138,36 @@ class QuestionSubmission(BaseModel):
     age_band: AgeBand | None = Field(
         default=None, description="the resident's age band, if they want to say (for representativeness)"
     )
+    needs: list[Need] = Field(
+        default_factory=list,
+        max_length=4,
+        description="what the resident needs: sign_language, easy_language (LVB), interpreter, wheelchair_access",
+    )
+    wants_duo: bool | None = Field(
+        default=None,
+        description="true: two supporters, a professional and a volunteer or experience expert;"
+        " false: one supporter; null: not asked",
+    )
+    choose_together: bool = Field(
+        default=False,
+        description="true: the resident first wants a short conversation to choose their supporter together"
+        " (joint consultation with the resident)",
+    )
 
     _municipality = field_validator("municipality")(check_municipality)
     _languages = field_validator("languages")(check_languages)
     _description = field_validator("description")(refuse_bsn)
+
+    @field_validator("languages")
+    @classmethod
+    def _unique_languages(cls, values: list[str]) -> list[str]:
+        """Each language once, the first choice first."""
+        return list(dict.fromkeys(values))
+
+    @field_validator("needs")
+    @classmethod
+    def _unique_needs(cls, values: list[str]) -> list[str]:
+        return list(dict.fromkeys(values))
 
     @field_validator("life_domains")
     @classmethod
@@ -196,6 +223,10 @@ class QuestionReceived(Event):
         " false: one supporter only; null: not asked (a duo only when the kind is left open)",
     )
     age_band: AgeBand | None = Field(default=None, description="self-declared age band; null: not given")
+    choose_together: bool = Field(
+        default=False,
+        description="the resident first wants a short conversation to choose together: the joint consultation",
+    )
 
     def subject(self) -> str:
         return self.question_id
@@ -700,6 +731,23 @@ class QuestionClosed(Event):
         return self.question_id
 
 
+class StatusLinkRequested(Event):
+    """A resident asked for a new link to their question's page (they lost it): notifications mails it.
+
+    The address the resident typed stays in intake; the event names only the question.
+    """
+
+    ce_type: ClassVar[str] = "nl.samenloket.question.link_requested.v1"
+    topic: ClassVar[str] = topics.QUESTIONS
+
+    question_id: str
+    municipality: Municipality
+    requested_at: datetime
+
+    def subject(self) -> str:
+        return self.question_id
+
+
 EVENT_TYPES: tuple[type[Event], ...] = (
     ReferralSubmitted,
     QuestionReceived,
@@ -721,6 +769,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     FirstContactOverdue,
     QuestionWithdrawn,
     QuestionClosed,
+    StatusLinkRequested,
     SignalAcknowledged,
     SignalAnswered,
     ExperienceShared,

@@ -237,6 +237,18 @@ WITHDRAWAL_REASON_TEXTS: Final[dict[str, str]] = {
     "other": "De vraag is om een andere reden ingetrokken.",
 }
 
+#: What a resident may choose on their own page when they withdraw (the other codes are not theirs).
+WITHDRAWAL_REASON_RESIDENT_LABELS: Final[dict[str, str]] = {
+    "no_longer_needed": "Ik heb geen hulp meer nodig",
+    "helped_elsewhere": "Ik krijg al hulp van iemand anders",
+    "other": "Een andere reden",
+}
+#: Why a question was closed: the standard ``Reason.text`` of each code (``QuestionClosed``); a question
+#: closed because its last support ended carries that end's reason (``END_REASON_TEXTS``) instead.
+CLOSE_REASON_TEXTS: Final[dict[str, str]] = {
+    "closed_by_staff": "Het Samenloket heeft de vraag afgesloten.",
+}
+
 # --- what a resident needs (``Need``, QuestionReceived.needs) ---------------------------------------
 
 #: What a resident may need, as staff and supporters read it.

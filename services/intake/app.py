@@ -23,6 +23,10 @@ from services.intake.experiences import http as experiences_http
 from services.intake.experiences import web as experiences_web
 from services.intake.experiences.handlers import Participation
 from services.intake.handlers import Intake
+from services.intake.mine import http as mine_http
+from services.intake.mine import web as mine_web
+from services.intake.mine.handlers import Mine
+from services.intake.mine.supporters import HttpSupporters
 from services.intake.settings import IntakeSettings
 from services.intake.signals import http as signals_http
 from services.intake.signals import web as signals_web
@@ -46,6 +50,8 @@ class IntakeContainer:
     intake: Intake
     participation: Participation
     signals: Signals
+    #: The resident's own page ("Mijn vraag"): private links, withdrawing, how to be reached.
+    mine: Mine
     #: The resident forms share one rate limit and CSRF key; the experience form has its own.
     pages: web.Pages
     experience_pages: web.Pages
@@ -57,6 +63,8 @@ def container(rt: Runtime) -> IntakeContainer:
     keys = intake_secrets(settings)
     vault = Vault(keys.ring)
     intake = Intake(domain.index_key(keys.index_key), rt.source, vault)
+    supporters = HttpSupporters(settings)
+    rt.closing(supporters.aclose)
     return IntakeContainer(
         rt=rt,
         settings=settings,
@@ -64,6 +72,7 @@ def container(rt: Runtime) -> IntakeContainer:
         intake=intake,
         participation=Participation(intake, settings.public_url or settings.intake_url),
         signals=Signals(vault, rt.source),
+        mine=Mine(intake, settings.public_url or settings.intake_url, supporters),
         pages=web.Pages(settings),
         experience_pages=web.Pages(settings),
     )
@@ -93,7 +102,9 @@ def routers(c: IntakeContainer) -> list[APIRouter]:
         signals_http.router(rt, c.signals),
         signals_web.router(rt, c.signals, c.pages),
         councils.router(rt),
-        web.router(rt, c.intake, c.pages),
+        web.router(rt, c.intake, c.pages, c.mine),
+        mine_web.router(rt, c.mine, c.pages),
+        mine_http.internal_router(rt, c.mine),
         privacy.router(rt),
         supporter_view.router(rt, c.intake.vault),
         experiences_http.router(rt, c.participation),

@@ -21,10 +21,11 @@ from contracts.events import (
     ReferralSubmitted,
     SupporterAssigned,
 )
-from services.intake import domain, store
+from services.intake import domain, lifecycle, store
 from services.intake.closedloop import handlers as closed_loop
 from services.intake.closedloop.domain import Referral, reason_for
 from services.intake.domain import QuestionStatus
+from services.intake.mine import domain as mine
 from services.intake.vault import Vault
 from services.kit.crypto import DataKey
 from services.kit.db import Conn
@@ -37,6 +38,7 @@ log = logging.getLogger(__name__)
 class Accepted:
     question_id: str
     resident_ref: str
+    reference: str = ""
 
 
 class Intake:
@@ -70,6 +72,7 @@ class Intake:
             partner_reference=partner_reference,
             received_at=datetime.now(UTC),
             description=self.vault.seal_description(key, question_id, submission.description),
+            reference=await self.new_reference(conn),
         )
         await store.insert_question(conn, question, domain.REASON_RECEIVED)
         await publish(conn, received_event(question), self.source)
@@ -77,7 +80,15 @@ class Intake:
         await closed_loop.announce(
             conn, self.source, referral, None, "received", reason_for("received"), question.received_at
         )
-        return Accepted(question.question_id, resident_ref)
+        return Accepted(question.question_id, resident_ref, question.reference)
+
+    @staticmethod
+    async def new_reference(conn: Conn) -> str:
+        """A short reference no other question has (a clash is rare: about 1 in 10^6 at a million questions)."""
+        while True:
+            reference = mine.new_reference()
+            if not await store.reference_taken(conn, reference):
+                return reference
 
     async def resident_with_key(self, conn: Conn, submission: QuestionSubmission) -> tuple[str, DataKey]:
         """The submitting resident's ref and data key; their contact details stored sealed with it."""
@@ -160,6 +171,8 @@ class Intake:
         why = reason_for(status, code, reason)
         if await store.change_status(conn, question_id, status, why.text, at, event.id, why.code):
             await closed_loop.announce_change(conn, self.source, question_id, current, status, why, at)
+            if status == "closed":  # the last support ended: every service hears the question is over
+                await lifecycle.announce_closed_by_id(conn, self.source, question_id, why, at)
 
 
 def received_event(q: store.NewQuestion) -> QuestionReceived:
@@ -179,4 +192,7 @@ def received_event(q: store.NewQuestion) -> QuestionReceived:
         found_via=s.found_via,
         meeting_preference=s.meeting_preference,
         age_band=s.age_band,
+        needs=list(s.needs),
+        wants_duo=s.wants_duo,
+        choose_together=s.choose_together,
     )

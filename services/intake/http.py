@@ -15,6 +15,7 @@ from services.intake import audit, privacy, store
 from services.intake.closedloop import http as closed_loop_http
 from services.intake.domain import QuestionStatus
 from services.intake.handlers import Intake
+from services.intake.mine.domain import format_reference
 from services.intake.tenancy import domain as tenancy
 from services.intake.tenancy import handlers as tenancy_handlers
 from services.intake.tenancy import http as tenancy_http
@@ -43,6 +44,7 @@ class QuestionStatusView(BaseModel):
     """What a resident or referrer may see of a question: no personal data."""
 
     question_id: str
+    reference: str | None = Field(default=None, description="the short reference the resident reads out")
     status: QuestionStatus
     municipality: str
     life_domains: list[LifeDomain]
@@ -61,6 +63,10 @@ class ContactView(BaseModel):
     preferred_channel: PreferredChannel | None = Field(
         default=None, description="how the resident wants to hear from us; null: e-mail when known, else SMS"
     )
+    status: QuestionStatus | None = Field(
+        default=None, description="where the question stands: no message about a withdrawn or closed question"
+    )
+    reference: str | None = Field(default=None, description="the short reference the resident and staff use")
 
 
 def status_url(question_id: str) -> str:
@@ -138,6 +144,7 @@ def public_router(rt: Runtime, intake: Intake) -> APIRouter:
             rows = await store.history(conn, question_id)
         return QuestionStatusView(
             question_id=str(row["question_id"]),
+            reference=format_reference(row["reference"]),
             status=row["status"],
             municipality=row["municipality"],
             life_domains=row["life_domains"],
@@ -179,6 +186,8 @@ def internal_router(rt: Runtime, intake: Intake) -> APIRouter:
             phone=found.contact.phone,
             share_with_supporter=found.share_with_supporter,
             preferred_channel=found.preferred_channel,
+            status=found.status,
+            reference=format_reference(found.reference) if found.reference else None,
         )
 
     return router

@@ -4,10 +4,12 @@ Erasure (AVG art. 17): ``DELETE /api/v1/residents/{resident_ref}`` (scope ``priv
 one transaction:
 - the resident row goes, and with it the wrapped data key: whatever it sealed is unreadable, in
   this database and in its backups once the master key that wrapped it is rotated out (docs/privacy.md);
-- the resident's open questions are withdrawn (reason code ``erased``; the referrer hears it), then
+- the resident's open questions are withdrawn (reason code ``erased``; the referrer hears it, and every
+  service through ``QuestionWithdrawn`` with ``withdrawn_by`` ``erasure``), then
   kept only as pseudonymous facts for the figures (municipality, life domains, status, history):
   description, resident_ref, the partner's own reference, withdrawal notes and Idempotency-Key
-  records (a keyed digest of the submitted body) are removed, and so are links to the experience form
+  records (a keyed digest of the submitted body) are removed, and so are the private links to the
+  resident's own page ("Mijn vraag"), links to the experience form
   and the texts of experiences the resident shared (their scores stay, tied to no one);
 - the audit log records the request (by a digest of the ref, like every row);
 - ``ResidentErasureRequested`` (ref and question ids) tells every other service to erase what it
@@ -30,11 +32,12 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
 from pydantic import BaseModel
 
 from contracts.events import PreferredChannel, Reason, ResidentErasureRequested
-from services.intake import audit, deadletters, store
+from services.intake import audit, deadletters, lifecycle, store
 from services.intake.audit import ActorKind
 from services.intake.closedloop import handlers as closed_loop
-from services.intake.domain import TERMINAL, Identifiers
+from services.intake.domain import TERMINAL, Identifiers, QuestionStatus
 from services.intake.experiences import store as experiences
+from services.intake.mine.domain import withdrawal_reason
 from services.intake.vault import OpenContact, Vault
 from services.kit import erasure
 from services.kit.access import Principal, require
@@ -63,6 +66,8 @@ class FoundContact:
     contact: OpenContact
     share_with_supporter: bool
     preferred_channel: PreferredChannel | None = None
+    status: QuestionStatus | None = None
+    reference: str | None = None
 
 
 async def read_contact(
@@ -92,7 +97,9 @@ async def read_contact(
         resident_ref=ref,
         question_id=question_id,
     )
-    return FoundContact(ref, contact, row["share_with_supporter"], row["preferred_channel"])
+    return FoundContact(
+        ref, contact, row["share_with_supporter"], row["preferred_channel"], row["status"], row["reference"]
+    )
 
 
 # --- erasure --------------------------------------------------------------------------------------
@@ -119,7 +126,9 @@ async def _withdraw_open_questions(conn: Conn, source: str, ref: uuid.UUID, at: 
     reference is removed.
     """
     rows = await conn.fetch(
-        "SELECT question_id, status FROM questions WHERE resident_ref = $1 ORDER BY question_id FOR UPDATE", ref
+        "SELECT question_id, status, municipality FROM questions WHERE resident_ref = $1"
+        " ORDER BY question_id FOR UPDATE",
+        ref,
     )
     for row in rows:
         previous = row["status"]
@@ -130,6 +139,9 @@ async def _withdraw_open_questions(conn: Conn, source: str, ref: uuid.UUID, at: 
             conn, question_id, "withdrawn", ERASED.text, at, ERASURE_EVENT_ID, reason_code=ERASED.code
         ):
             await closed_loop.announce_change(conn, source, question_id, previous, "withdrawn", ERASED, at)
+            await lifecycle.announce_withdrawn(
+                conn, source, question_id, row["municipality"], "erasure", withdrawal_reason("erased"), previous, at
+            )
 
 
 async def erase_resident(
@@ -162,6 +174,8 @@ async def erase_resident(
     await conn.execute("DELETE FROM idempotency_keys WHERE question_id = ANY($1::uuid[])", erased_ids)
     # The personal links to the experience form stop working; texts of shared experiences go.
     await experiences.forget(conn, erased_ids)
+    # The private links to the resident's own page stop working.
+    await conn.execute("DELETE FROM question_links WHERE question_id = ANY($1::uuid[])", erased_ids)
     await conn.execute("DELETE FROM residents WHERE resident_ref = $1", ref)
     # Sealed dead letters of referrals naming this resident can no longer be opened.
     await deadletters.forget(conn, identifiers)

@@ -11,6 +11,9 @@ from services.kit.settings import Settings
 class IntakeSettings(Settings):
     web_rate_limit: int = Field(default=10, ge=1, le=100_000, description="form submissions per client per window")
     web_rate_window_seconds: float = Field(default=600, gt=0, le=86_400, description="the rate limit's window")
+    status_view_limit: int = Field(
+        default=60, ge=1, le=100_000, description="views of residents' own pages (/mijn-vraag) per client per window"
+    )
 
     # Encryption at rest (services/kit/crypto.py). Empty: the keys in <data_dir>/secrets.json (made once).
     encryption_keys: SecretStr = Field(

@@ -84,6 +84,8 @@ class NewQuestion:
     received_at: datetime
     #: The description as stored: sealed with the resident's data key (vault.py), never plain.
     description: str
+    #: The short reference the resident and staff use (services/intake/mine/domain.py).
+    reference: str = ""
 
 
 async def insert_question(conn: Conn, q: NewQuestion, reason: str) -> None:
@@ -93,8 +95,9 @@ async def insert_question(conn: Conn, q: NewQuestion, reason: str) -> None:
         "WITH q AS ("
         " INSERT INTO questions (question_id, resident_ref, municipality, life_domains, description,"
         "  preferred_supporter_kind, languages, postcode, channel, referrer, partner_reference,"
-        "  share_with_supporter, status, received_at, updated_at, age_band)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'received', $13, $13, $15)"
+        "  share_with_supporter, status, received_at, updated_at, age_band, reference, needs, wants_duo,"
+        "  choose_together)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'received', $13, $13, $15, $16, $17, $18, $19)"
         " RETURNING question_id)"
         " INSERT INTO question_history (question_id, status, reason, reason_code, at)"
         " SELECT question_id, 'received', $14, 'received', $13 FROM q",
@@ -113,7 +116,15 @@ async def insert_question(conn: Conn, q: NewQuestion, reason: str) -> None:
         q.received_at,
         reason,
         s.age_band,
+        q.reference,
+        list(s.needs),
+        s.wants_duo,
+        s.choose_together,
     )
+
+
+async def reference_taken(conn: Conn, reference: str) -> bool:
+    return bool(await conn.fetchval("SELECT 1 FROM questions WHERE reference = $1", reference))
 
 
 async def find_referral(conn: Conn, referrer: str, partner_reference: str) -> str | None:
@@ -170,8 +181,8 @@ async def change_status(
 
 async def question_view(conn: Conn | asyncpg.Pool, question_id: uuid.UUID) -> asyncpg.Record | None:
     return await conn.fetchrow(
-        "SELECT question_id, status, municipality, life_domains, received_at, updated_at"
-        " FROM questions WHERE question_id = $1",
+        "SELECT question_id, status, municipality, life_domains, received_at, updated_at, reference,"
+        " choose_together FROM questions WHERE question_id = $1",
         question_id,
     )
 
@@ -185,7 +196,7 @@ async def history(conn: Conn | asyncpg.Pool, question_id: uuid.UUID) -> list[asy
 async def contact(conn: Conn | asyncpg.Pool, question_id: uuid.UUID) -> asyncpg.Record | None:
     return await conn.fetchrow(
         "SELECT q.question_id, q.resident_ref, r.name, r.email, r.phone, r.data_key, r.preferred_channel,"
-        " q.share_with_supporter"
+        " q.share_with_supporter, q.status, q.reference"
         " FROM questions q JOIN residents r USING (resident_ref) WHERE q.question_id = $1",
         question_id,
     )
@@ -232,3 +243,10 @@ async def delete_dead_letter_keys(conn: Conn, ids: Identifiers) -> int:
 async def delete_dead_letter_keys_before(conn: Conn, moment: datetime) -> int:
     status = await conn.execute("DELETE FROM dead_letter_keys WHERE created_at < $1", moment)
     return int(status.split()[-1])
+
+
+async def municipality_of(conn: Conn | asyncpg.Pool, question_id: uuid.UUID) -> str | None:
+    municipality: str | None = await conn.fetchval(
+        "SELECT municipality FROM questions WHERE question_id = $1", question_id
+    )
+    return municipality

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections import defaultdict
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Final
 
@@ -25,12 +26,15 @@ from jinja2 import Environment
 
 from services.intake import store, webforms
 from services.intake.handlers import Intake
+from services.intake.mine import domain as mine_domain
+from services.intake.mine.domain import format_reference
+from services.intake.mine.handlers import Mine
 from services.intake.settings import IntakeSettings
 from services.intake.webforms import FieldError, QuestionForm
 from services.kit.runtime import Runtime
 from services.kit.web.csrf import CSRF_FIELD, CsrfCookie, CsrfTokens, csrf_key
 from services.kit.web.forms import FormValues, read_form
-from services.kit.web.headers import page, redirect
+from services.kit.web.headers import NOINDEX, page, redirect
 from services.kit.web.ratelimit import RateLimiter
 from services.kit.web.templates import environment as page_environment
 
@@ -38,12 +42,17 @@ log = logging.getLogger(__name__)
 
 #: How long a form may stay open before it must be loaded again (a resident may take their time).
 CSRF_MAX_AGE_SECONDS: Final = 24 * 3600
+#: How long the confirmation page can still show the private link after the form was sent.
+LINK_COOKIE_SECONDS: Final = 30 * 60
 
 CHOICES: Final[dict[str, Any]] = {
     "life_domain_choices": webforms.LIFE_DOMAIN_CHOICES,
     "kind_choices": webforms.KIND_CHOICES,
     "language_choices": webforms.LANGUAGE_CHOICES,
     "meeting_choices": webforms.MEETING_CHOICES,
+    "need_choices": webforms.NEED_CHOICES,
+    "duo_choices": webforms.DUO_CHOICES,
+    "together_choices": webforms.TOGETHER_CHOICES,
     "contact_channel_choices": webforms.CONTACT_CHANNEL_CHOICES,
     "found_via_choices": webforms.FOUND_VIA_CHOICES,
     "age_band_choices": webforms.AGE_BAND_CHOICES,
@@ -59,9 +68,27 @@ def environment() -> Environment:
     return page_environment("services.intake", layout="resident.html")
 
 
-def reference_of(question_id: uuid.UUID) -> str:
-    """The short reference a resident can read out on the phone: the id's first 8 characters."""
-    return str(question_id)[:8].upper()
+@dataclass(frozen=True)
+class Loket:
+    """How residents reach the loket (settings ``loket_*``), on every resident page."""
+
+    name: str
+    phone: str
+    email: str
+
+    @property
+    def phone_href(self) -> str:
+        return "tel:" + "".join(c for c in self.phone if c.isdigit() or c == "+")
+
+    def how_to_reach(self) -> str:
+        """One sentence: "Bel 078 770 80 90 of mail naar …" (empty when neither is configured)."""
+        if self.phone and self.email:
+            return f"Bel {self.name} op {self.phone} of mail naar {self.email}."
+        if self.phone:
+            return f"Bel {self.name} op {self.phone}."
+        if self.email:
+            return f"Mail {self.name} via {self.email}."
+        return ""
 
 
 class Pages:
@@ -73,9 +100,13 @@ class Pages:
         # The __Host- prefix binds a Secure cookie to this exact host and path.
         self.csrf = CsrfCookie(tokens, "__Host-samenloket_csrf" if self.secure else "samenloket_csrf", "/", self.secure)
         self.limiter = RateLimiter(settings.web_rate_limit, settings.web_rate_window_seconds)
+        #: Views of a resident's own page (a private link): a budget per client against guessing.
+        self.views = RateLimiter(settings.status_view_limit, settings.web_rate_window_seconds)
+        self.loket = Loket(settings.loket_name, settings.loket_phone, settings.loket_email)
 
     def render(self, template: str, status: int = 200, token: str | None = None, **context: Any) -> HTMLResponse:
         context.setdefault("errors", [])
+        context.setdefault("loket", self.loket)
         response = page(environment().get_template(template).render(**context), status)
         if token:
             self.csrf.set(response, token)
@@ -95,6 +126,10 @@ class Pages:
         return self.render(
             "error.html", status, title=title, paragraphs=paragraphs, back_url=back_url, back_text=back_text
         )
+
+    def call_us(self) -> str:
+        """How to reach someone instead: the loket when configured, else the municipality's 14 number."""
+        return self.loket.how_to_reach() or "Of bel uw gemeente op 14 en dan het netnummer, bijvoorbeeld 14 078."
 
     def token_for(self, request: Request) -> str:
         return self.csrf.token_for(request)
@@ -132,8 +167,7 @@ class Pages:
             "Even wachten, alstublieft",
             [
                 "Er zijn vanaf deze plek te veel formulieren verstuurd in korte tijd. Uw gegevens zijn niet verstuurd.",
-                f"Probeer het over {minutes} {'minuut' if minutes == 1 else 'minuten'} opnieuw. "
-                "Of bel uw gemeente op 14 en dan het netnummer, bijvoorbeeld 14 078.",
+                f"Probeer het over {minutes} {'minuut' if minutes == 1 else 'minuten'} opnieuw. " + self.call_us(),
             ],
             back_url,
             "Terug naar het formulier",
@@ -147,18 +181,23 @@ class Pages:
             "Er ging iets mis",
             [
                 "Het lukte ons nu niet om uw gegevens op te slaan. Dat ligt niet aan u.",
-                "Probeer het over een paar minuten opnieuw. Of bel uw gemeente op 14 en dan het netnummer, "
-                "bijvoorbeeld 14 078.",
+                "Probeer het over een paar minuten opnieuw. " + self.call_us(),
             ],
             back_url,
             "Terug naar het formulier",
         )
 
 
-def router(rt: Runtime, intake: Intake, pages: Pages) -> APIRouter:
+def link_cookie(secure: bool) -> str:
+    """The short-lived cookie carrying a new question's private link from the POST to its confirmation."""
+    return "__Secure-samenloket_vraag" if secure else "samenloket_vraag"
+
+
+def router(rt: Runtime, intake: Intake, pages: Pages, mine: Mine) -> APIRouter:
     """The resident pages. Not part of the API's OpenAPI description. ``pages`` is the one of this
     process: every resident form shares its rate limit and CSRF key."""
     r = APIRouter(include_in_schema=False)
+    cookie = link_cookie(pages.secure)
 
     @r.get("/", response_class=HTMLResponse)
     async def question_form(request: Request) -> Response:
@@ -179,16 +218,33 @@ def router(rt: Runtime, intake: Intake, pages: Pages) -> APIRouter:
         try:
             async with rt.db.acquire() as conn, conn.transaction():
                 accepted = await intake.submit_question(conn, submission, channel="web")
+                link = await mine.issue(conn, uuid.UUID(accepted.question_id))
         except Exception:
             log.exception("web form: storing a question failed")
             return pages.unavailable("/")
-        return redirect(f"/bevestiging/{accepted.question_id}")
+        response = redirect(f"/bevestiging/{accepted.question_id}")
+        if link is not None:
+            # The link travels in a short-lived HTTP-only cookie, never in a redirect or a server log.
+            response.set_cookie(
+                cookie,
+                link.token,
+                max_age=LINK_COOKIE_SECONDS,
+                path="/bevestiging",
+                secure=pages.secure,
+                httponly=True,
+                samesite="strict",
+            )
+        return response
 
     @r.get("/bevestiging/{question_id}", response_class=HTMLResponse)
-    async def confirmation(question_id: str) -> Response:
-        """What happens next, with a short reference. No personal data on this page."""
+    async def confirmation(question_id: str, request: Request) -> Response:
+        """What happens next, with the short reference and, right after the form, the private link.
+
+        No personal data on this page; the link shows only to the browser that sent the form.
+        """
         qid = _uuid(question_id)
-        if qid is None or await store.question_view(rt.db, qid) is None:
+        row = await store.question_view(rt.db, qid) if qid is not None else None
+        if qid is None or row is None:
             return pages.error(
                 404,
                 "Deze pagina bestaat niet",
@@ -196,7 +252,24 @@ def router(rt: Runtime, intake: Intake, pages: Pages) -> APIRouter:
                 "/",
                 "Naar het formulier",
             )
-        return pages.render("confirmation.html", title="Uw vraag is ontvangen", reference=reference_of(qid))
+        token = request.cookies.get(cookie, "")
+        status_url = None
+        async with rt.db.acquire() as conn:
+            linked = await mine.linked(conn, token) if token else None
+        if linked is not None and linked.question_id == qid:
+            status_url = mine.url(token)
+        response = pages.render(
+            "confirmation.html",
+            title="Uw vraag is ontvangen",
+            reference=format_reference(row["reference"]),
+            status_url=status_url,
+            choose_together=row["choose_together"],
+            question_status=row["status"],
+            contact_days=mine_domain.CONTACT_WORKING_DAYS,
+            consultation_days=mine_domain.CONSULTATION_WORKING_DAYS,
+        )
+        response.headers.update(NOINDEX)
+        return response
 
     return r
 

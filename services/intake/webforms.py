@@ -26,6 +26,7 @@ from contracts.labels import (
     LANGUAGE_LABELS,
     LIFE_DOMAIN_LABELS,
     MEETING_PREFERENCE_RESIDENT_LABELS,
+    NEED_RESIDENT_LABELS,
     PREFERRED_CHANNEL_RESIDENT_LABELS,
     SIGNAL_LEVEL_RESIDENT_LABELS,
     SIGNAL_SOURCE_LABELS,
@@ -66,6 +67,32 @@ KIND_CHOICES: Final[tuple[Choice, ...]] = choices(KIND_PREFERENCE_LABELS, KIND_H
 LANGUAGE_CHOICES: Final[tuple[Choice, ...]] = tuple((code, LANGUAGE_LABELS[code], "") for code in LANGUAGES)
 
 MEETING_CHOICES: Final[tuple[Choice, ...]] = choices(MEETING_PREFERENCE_RESIDENT_LABELS)
+
+#: What the resident may need (``contracts.codes.Need``), in their own words.
+NEED_CHOICES: Final[tuple[Choice, ...]] = choices(
+    NEED_RESIDENT_LABELS,
+    {
+        "easy_language": "Korte zinnen en gewone woorden, en de tijd om alles goed uit te leggen.",
+        "interpreter": "Wij regelen een tolk voor de gesprekken. Dat is gratis.",
+    },
+)
+#: Two supporters at once (``wants_duo``): one tick box.
+DUO_CHOICES: Final[tuple[Choice, ...]] = (
+    (
+        "ja",
+        "Ik wil graag twee ondersteuners: een beroepskracht en een vrijwilliger of ervaringsdeskundige",
+        "Zij helpen u dan samen.",
+    ),
+)
+#: First meet and choose together (``choose_together``): one tick box.
+TOGETHER_CHOICES: Final[tuple[Choice, ...]] = (
+    (
+        "ja",
+        "Ik wil eerst kennismaken en samen kiezen",
+        "Wij nemen dan binnen 5 werkdagen contact met u op voor een kort gesprek. Daarin kiest u samen met ons"
+        " wie u gaat helpen.",
+    ),
+)
 
 #: How the resident wants to hear from us; choosing none of these means we choose (e-mail, else SMS).
 CONTACT_CHANNEL_CHOICES: Final[tuple[Choice, ...]] = choices(
@@ -116,6 +143,9 @@ QUESTION_MESSAGES: Final[dict[str, str]] = {
     "description": "Beschrijf in een paar zinnen waar u hulp bij zoekt.",
     "preferred_supporter_kind": "Kies wie u het liefst als ondersteuner wilt.",
     "language": "Kies een taal uit de lijst.",
+    "needs": "Kies uit de lijst wat u nodig heeft.",
+    "wants_duo": "Dit klopt nog niet. Kijk het na en probeer het opnieuw.",
+    "choose_together": "Dit klopt nog niet. Kijk het na en probeer het opnieuw.",
     "meeting_preference": "Kies waar of hoe u wilt afspreken.",
     "name": "Vul uw naam in.",
     "email": "Dit e-mailadres klopt niet. Een e-mailadres ziet er zo uit: naam@voorbeeld.nl",
@@ -156,6 +186,9 @@ QUESTION_ANCHORS: Final[dict[str, str]] = {
     "life_domains": f"life_domains-{LIFE_DOMAIN_CHOICES[0][0]}",
     "preferred_supporter_kind": f"preferred_supporter_kind-{KIND_CHOICES[0][0]}",
     "meeting_preference": f"meeting_preference-{MEETING_CHOICES[0][0]}",
+    "needs": f"needs-{NEED_CHOICES[0][0]}",
+    "wants_duo": "wants_duo-ja",
+    "choose_together": "choose_together-ja",
     "preferred_channel": f"preferred_channel-{CONTACT_CHANNEL_CHOICES[0][0]}",
     "found_via": f"found_via-{FOUND_VIA_CHOICES[0][0]}",
 }
@@ -241,6 +274,11 @@ class QuestionForm:
     description: str = ""
     preferred_supporter_kind: str = "any"
     language: str = "nl"
+    #: More languages the resident speaks, in their order (the first choice is ``language``).
+    other_languages: list[str] = field(default_factory=lambda: ["", ""])
+    needs: list[str] = field(default_factory=list)
+    wants_duo: bool = False
+    choose_together: bool = False
     meeting_preference: str = "no_preference"
     name: str = ""
     email: str = ""
@@ -256,7 +294,10 @@ class QuestionForm:
         "life_domains",
         "description",
         "preferred_supporter_kind",
+        "wants_duo",
         "language",
+        "needs",
+        "choose_together",
         "meeting_preference",
         "name",
         "email",
@@ -276,6 +317,10 @@ class QuestionForm:
             description=first(values, "description"),
             preferred_supporter_kind=first(values, "preferred_supporter_kind"),
             language=first(values, "language"),
+            other_languages=[first(values, "language_2"), first(values, "language_3")],
+            needs=[v for v in values.get("needs", []) if v],
+            wants_duo=first(values, "wants_duo") == "ja",
+            choose_together=first(values, "choose_together") == "ja",
             meeting_preference=first(values, "meeting_preference"),
             name=first(values, "name"),
             email=first(values, "email"),
@@ -295,7 +340,10 @@ class QuestionForm:
             "life_domains": self.life_domains,
             "description": self.description,
             "preferred_supporter_kind": self.preferred_supporter_kind or "any",
-            "languages": [self.language or "nl"],
+            "languages": [self.language or "nl", *(code for code in self.other_languages if code)],
+            "needs": self.needs,
+            "wants_duo": True if self.wants_duo else None,
+            "choose_together": self.choose_together,
             "postcode": normalise_postcode(self.postcode),
             "channel": "web",
             "contact": {

@@ -34,6 +34,8 @@ from services.kit.dutch import DUTCH_TIME
 
 #: The promise to residents: a supporter makes first contact within this many working days.
 CONTACT_WITHIN_WORKING_DAYS: Final = 3
+#: The joint consultation answers (or makes an appointment to choose together) within this many.
+CONSULTATION_WITHIN_WORKING_DAYS: Final = 5
 
 
 @lru_cache(maxsize=64)

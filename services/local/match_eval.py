@@ -9,7 +9,10 @@ The scenario format is binding (issue 4)::
                     "needs", "postcode", "referrer", "waiting_since"}]}
 
 Optional extras: an organisation's ``name``; a supporter's ``active``, ``paused_until`` (a date) and
-``experience_themes``; a question's ``previous_supporters`` and ``wants_duo``. Unknown keys are
+``experience_themes``; a question's ``previous_supporters`` and ``wants_duo``. A question's ``needs``
+are the resident's needs (``sign_language``, ``easy_language``, ``interpreter``, ``wheelchair_access``,
+read as :data:`~services.matching.domain.model.NEED_SPECIALISMS` says) or specialism codes; its
+``languages`` are in the resident's order, first choice first. Unknown keys are
 errors (they are usually typos). The output is
 ``{"assignments": [{"question_id", "supporter_ids", "score", "reasons"}], "unassigned":
 [{"question_id", "reason"}]}``, reasons as ``{"code", "text"}``, oldest question first.
@@ -191,7 +194,7 @@ def to_domain(
             languages=tuple(q.languages),
             postcode=q.postcode,
             referrer=q.referrer,
-            needs=tuple(q.needs),
+            needs=domain.required_specialisms(q.needs),
             previous_supporters=tuple(q.previous_supporters),
             wants_duo=q.wants_duo,
         )

@@ -10,7 +10,15 @@ from dataclasses import dataclass
 from fastapi import APIRouter
 
 from contracts import topics
-from contracts.events import AssignmentAccepted, AssignmentDeclined, FirstContactMade, QuestionReceived, SupportEnded
+from contracts.events import (
+    AssignmentAccepted,
+    AssignmentDeclined,
+    FirstContactMade,
+    QuestionClosed,
+    QuestionReceived,
+    QuestionWithdrawn,
+    SupportEnded,
+)
 from services.kit.messaging import EventSubscriber, erasure_subscriber
 from services.kit.messaging.subscriber import subscriber
 from services.kit.runtime import Loop, Runtime, ServiceSpec
@@ -45,6 +53,9 @@ def subscribers(c: MatchingContainer) -> list[EventSubscriber]:
     workers = c.settings.consumer_concurrency
     questions = subscriber("questions", topics.QUESTIONS, workers=workers)
     questions.handle(QuestionReceived, handlers.on_question_received(c.matching))
+    # The end of a question, on the same topic and key: it always comes after its QuestionReceived.
+    questions.handle(QuestionWithdrawn, handlers.on_question_withdrawn(c.matching))
+    questions.handle(QuestionClosed, handlers.on_question_closed(c.matching))
     assignments = subscriber("assignments", topics.ASSIGNMENTS, workers=workers)
     assignments.handle(AssignmentAccepted, handlers.on_assignment_accepted(c.matching))
     assignments.handle(AssignmentDeclined, handlers.on_assignment_declined(c.matching))

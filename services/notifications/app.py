@@ -11,10 +11,13 @@ from contracts import topics
 from contracts.events import (
     ConsultationRequired,
     FirstContactOverdue,
+    QuestionClosed,
     QuestionReceived,
     QuestionWaiting,
+    QuestionWithdrawn,
     ReferralStatusChanged,
     SignalRaised,
+    StatusLinkRequested,
     SupportEnded,
     SupporterAssigned,
 )
@@ -30,8 +33,10 @@ from services.notifications.invitations import HttpInvitationLinks
 from services.notifications.mailer import Sender, SmtpSender
 from services.notifications.participation import Participation
 from services.notifications.partner_webhooks import HttpPartnerDirectory, WebhookNotifier, WebhookPoster
+from services.notifications.question_mail import QuestionMail
 from services.notifications.settings import NotificationsSettings
 from services.notifications.sms import SmsGatewaySender, SmsQueue
+from services.notifications.status_links import HttpStatusLinks
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +53,7 @@ class NotificationsContainer:
     webhooks: WebhookNotifier
     participation: Participation
     first_contact: FirstContactMails
+    question_mail: QuestionMail
 
 
 def container(rt: Runtime) -> NotificationsContainer:
@@ -57,6 +63,7 @@ def container(rt: Runtime) -> NotificationsContainer:
     if settings.sms_gateway_url:
         senders["sms"] = SmsGatewaySender(settings)
     contacts = HttpContactDirectory(settings)
+    status_links = HttpStatusLinks(settings)
     notifier = Notifier(
         database=rt,
         contacts=contacts,
@@ -70,6 +77,7 @@ def container(rt: Runtime) -> NotificationsContainer:
         public_url=settings.notifications_url,
         opt_out_key=opt_out_key(settings.internal_token.get_secret_value()),
         sms_enabled=bool(settings.sms_gateway_url),
+        status_links=status_links,
     )
     webhooks = WebhookNotifier(
         notifier,
@@ -87,10 +95,13 @@ def container(rt: Runtime) -> NotificationsContainer:
     for sender in senders.values():
         rt.closing(sender.aclose)
     rt.closing(contacts.aclose)
+    rt.closing(status_links.aclose)
     rt.closing(webhooks.aclose)
     rt.closing(participation.aclose)
     rt.closing(first_contact.aclose)
-    return NotificationsContainer(rt, settings, notifier, webhooks, participation, first_contact)
+    return NotificationsContainer(
+        rt, settings, notifier, webhooks, participation, first_contact, QuestionMail(notifier)
+    )
 
 
 def subscribers(c: NotificationsContainer) -> list[EventSubscriber]:
@@ -102,6 +113,12 @@ def subscribers(c: NotificationsContainer) -> list[EventSubscriber]:
     assignments.handle(ConsultationRequired, c.notifier.on_consultation_required)
     assignments.handle(SupportEnded, c.participation.on_support_ended)
     assignments.handle(FirstContactOverdue, c.first_contact.on_first_contact_overdue)
+    # The resident's confirmation and new links; the end of a question for its supporters (and residents).
+    question_mail = subscriber("question-mail", topics.QUESTIONS, transactional=False, workers=workers)
+    question_mail.handle(QuestionReceived, c.question_mail.on_question_received)
+    question_mail.handle(StatusLinkRequested, c.question_mail.on_status_link_requested)
+    question_mail.handle(QuestionWithdrawn, c.question_mail.on_question_withdrawn)
+    question_mail.handle(QuestionClosed, c.question_mail.on_question_closed)
     referral_status = subscriber("referral-status", topics.REFERRALS_STATUS, transactional=False, workers=workers)
     referral_status.handle(ReferralStatusChanged, c.webhooks.on_referral_status_changed)
     return [
@@ -110,6 +127,7 @@ def subscribers(c: NotificationsContainer) -> list[EventSubscriber]:
         subscriber("signals", topics.SIGNALS).handle(SignalRaised, digest.on_signal_raised),
         erasure_subscriber(NAME, c.rt.source, erasure.erase),
         referral_status,
+        question_mail,
     ]
 
 

@@ -53,6 +53,8 @@ class _ResidentBody(BaseModel):
     phone: str | None = None
     share_with_supporter: bool = False
     preferred_channel: PreferredChannel | None = None
+    status: str | None = None
+    reference: str | None = None
 
 
 class _SupporterBody(BaseModel):
@@ -89,7 +91,15 @@ class HttpContactDirectory:
             return None
         r = _parse(_ResidentBody, body, "intake")
         return ResidentContact(
-            r.question_id, r.resident_ref, r.name, r.email, r.phone, r.share_with_supporter, r.preferred_channel
+            r.question_id,
+            r.resident_ref,
+            r.name,
+            r.email,
+            r.phone,
+            r.share_with_supporter,
+            r.preferred_channel,
+            r.status,
+            r.reference,
         )
 
     async def supporter(self, supporter_id: str) -> SupporterContact | None:

@@ -42,7 +42,7 @@ from contracts.labels import (
 )
 from services.kit.dutch import DUTCH_TIME, dutch_date
 from services.kit.http import same_secret
-from services.kit.workdays import CONTACT_WITHIN_WORKING_DAYS
+from services.kit.workdays import CONSULTATION_WITHIN_WORKING_DAYS, CONTACT_WITHIN_WORKING_DAYS
 
 #: Namespace of the UUIDv5 notification ids (a fixed random UUID; never change it).
 NOTIFICATION_NAMESPACE: Final = uuid.UUID("6f1d3c2e-8a4b-5c7d-9e0f-1a2b3c4d5e6f")
@@ -50,7 +50,7 @@ MESSAGE_ID_DOMAIN: Final = "samenloket.local"
 
 #: Working days within which a supporter contacts the resident (promised in the resident's mail).
 #: Working days within which the resident hears the outcome of a joint consultation.
-CONSULTATION_ANSWER_WORKING_DAYS: Final = 5
+CONSULTATION_ANSWER_WORKING_DAYS: Final = CONSULTATION_WITHIN_WORKING_DAYS
 
 LOCAL_TZ: Final = DUTCH_TIME
 #: When the daily digest of signals goes out (local time).
@@ -126,6 +126,10 @@ class ResidentContact:
     share_with_supporter: bool
     #: The resident's own choice from intake: "email", "sms", "none"; None = we choose.
     chosen_channel: PreferredChannel | None = None
+    #: Where the question stands in intake: nothing more goes to a resident whose question was withdrawn.
+    status: str | None = None
+    #: The short reference the resident reads out on the phone (``K7QM-3XPA``).
+    reference: str | None = None
 
 
 @dataclass(frozen=True)
@@ -220,15 +224,17 @@ def meeting_words(code: str | None) -> str:
 
 def resident_may_be_mailed(resident: ResidentContact | None, sms: bool = False) -> bool:
     """The resident hears from us only if they agreed to be contacted and gave an address (or, when
-    ``sms`` is on, a phone number)."""
-    if resident is None or not resident.share_with_supporter:
+    ``sms`` is on, a phone number), and never again once they (or anyone) withdrew the question."""
+    if resident is None or not resident.share_with_supporter or resident.status == "withdrawn":
         return False
     channel = preferred_channel(resident)
     return channel == "email" or (channel == "sms" and sms)
 
 
 def resident_delivery(resident: ResidentContact, template: str, context: dict[str, Any]) -> PlannedDelivery:
-    """A message to the resident on their channel (see :func:`preferred_channel`)."""
+    """A message to the resident on their channel (see :func:`preferred_channel`), naming the question
+    by its short reference (the id when intake gave none)."""
+    context = {**context, "reference": resident.reference or context.get("question_id", "")}
     if preferred_channel(resident) == "email":
         assert resident.email
         return PlannedDelivery("resident", "email", template, resident.email, context, resident.resident_ref)
@@ -328,6 +334,8 @@ def resident_consultation_context(consultation: ConsultationRequired, resident: 
         "question_id": consultation.question_id,
         "municipality_name": municipality_name(consultation.municipality),
         "answer_days": CONSULTATION_ANSWER_WORKING_DAYS,
+        # The resident asked to meet first and choose together: an appointment, not "nothing to do".
+        "choose_together": consultation.reason.code == "choose_together",
     }
 
 

@@ -14,8 +14,10 @@ from contracts.events import (
     CandidateVerdict,
     ConsultationRequired,
     FirstContactOverdue,
+    QuestionReceived,
     QuestionWaiting,
     Reason,
+    StatusLinkRequested,
     SupportEnded,
     SupporterAssigned,
 )
@@ -36,6 +38,7 @@ from services.notifications.domain import (
     with_loket,
 )
 from services.notifications.first_contact import OrganisationContact, escalation_context, reminder_context
+from services.notifications.question_mail import ended_context, received_context, status_link_context
 from services.notifications.sign_in_mail import sign_in_context
 
 EXAMPLE_TIME: Final = datetime(2025, 3, 3, 9, 30, tzinfo=UTC)
@@ -44,6 +47,8 @@ EXAMPLE_MATCHING_URL: Final = "https://ondersteuners.samenloket.example.nl"
 #: The loket of the examples; the preview endpoint shows the configured one instead.
 EXAMPLE_LOKET: Final = Loket("Samenloket Drechtsteden", "078 000 00 00", "loket@samenloket.example.nl")
 EXAMPLE_OPT_OUT_URL: Final = "https://samenloket.example.nl/api/v1/opt-out?token=voorbeeld"
+EXAMPLE_STATUS_URL: Final = "https://samenloket.example.nl/mijn-vraag/Vb3kQ9xZ-voorbeeld-Hq2LmN8pR4tW6yA1cE5gJ7iK0oU"
+EXAMPLE_REFERENCE: Final = "K7QM-3XPA"
 
 _ASSIGNMENT = SupporterAssigned(
     question_id="q-voorbeeld",
@@ -62,8 +67,23 @@ _PARTNER = SupporterContact(
     "s-partner", "Kees Jansen", "kees@example.nl", "org-vrijwilligers", "Vrijwilligers Drechtsteden"
 )
 _CANDIDATE = SupporterContact("s-1", "Bram Visser", "bram@example.nl", "org-mee", "MEE Plus")
-_RESIDENT = ResidentContact("q-voorbeeld", "r-voorbeeld", "Anna de Vries", "anna@example.nl", None, True)
+_RESIDENT = ResidentContact(
+    "q-voorbeeld", "r-voorbeeld", "Anna de Vries", "anna@example.nl", None, True, reference=EXAMPLE_REFERENCE
+)
 _FACTS = QuestionFacts("q-voorbeeld", "GM0505", ("debts", "housing"), ("nl", "ar"), "home", ("interpreter",))
+_RECEIVED = QuestionReceived(
+    question_id="q-voorbeeld",
+    resident_ref="r-voorbeeld",
+    municipality="GM0505",
+    life_domains=["debts", "housing"],
+    preferred_supporter_kind="any",
+    languages=["nl"],
+    postcode="3311",
+    channel="web",
+    received_at=EXAMPLE_TIME,
+)
+_LINK_REQUESTED = StatusLinkRequested(question_id="q-voorbeeld", municipality="GM0505", requested_at=EXAMPLE_TIME)
+_WITHDRAWN_REASON = Reason(code="no_longer_needed", text="De inwoner heeft geen hulp meer nodig.")
 _WAITING = QuestionWaiting(question_id="q-voorbeeld", municipality="GM0505", eligible_supporters=3, since=EXAMPLE_TIME)
 _CONSULTATION = ConsultationRequired(
     question_id="q-voorbeeld",
@@ -112,7 +132,15 @@ EXAMPLE_PAGES_URL: Final = "https://matching.samenloket.example.nl"
 
 
 def _resident(context: dict[str, Any]) -> dict[str, Any]:
-    return {**context, "opt_out_url": EXAMPLE_OPT_OUT_URL}
+    return {
+        **context,
+        "opt_out_url": EXAMPLE_OPT_OUT_URL,
+        "status_url": EXAMPLE_STATUS_URL,
+        "reference": EXAMPLE_REFERENCE,
+        "loket_name": "Samenloket Drechtsteden",
+        "loket_phone": "078 770 80 90",
+        "loket_email": "info@samenloket.example.nl",
+    }
 
 
 EXAMPLES: Final[dict[str, Callable[[], dict[str, Any]]]] = {
@@ -140,6 +168,14 @@ EXAMPLES: Final[dict[str, Callable[[], dict[str, Any]]]] = {
         EXAMPLE_TIME,
         "Samenloket",
     ),
+    "resident_received": lambda: _resident(received_context(_RECEIVED, _RESIDENT)),
+    "resident_status_link": lambda: _resident(status_link_context(_LINK_REQUESTED, _RESIDENT)),
+    "supporter_question_withdrawn": lambda: {
+        **ended_context("q-voorbeeld", "GM0505", _WITHDRAWN_REASON, _FACTS),
+        "ended": "withdrawn",
+        "withdrawn_by": "De inwoner",
+        "supporter_name": _SUPPORTER.name,
+    },
 }
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import Enum
 
@@ -39,11 +39,13 @@ from services.kit.outbox import publish
 from services.notifications import metrics, store
 from services.notifications.contacts import ContactDirectory
 from services.notifications.domain import (
+    EXPERIENCE_INVITATION_TEMPLATE,
     Loket,
     Outgoing,
     PermanentDeliveryError,
     PlannedDelivery,
     QuestionFacts,
+    ResidentContact,
     SupporterContact,
     TransientDeliveryError,
     delivery_key,
@@ -58,6 +60,7 @@ from services.notifications.domain import (
 )
 from services.notifications.mailer import Sender
 from services.notifications.rendering import render, render_sms
+from services.notifications.status_links import StatusLinks
 
 log = logging.getLogger(__name__)
 
@@ -106,8 +109,9 @@ class Notifier:
     opt_out_key: bytes | None = None
     #: Residents with a phone number but no e-mail address get an SMS (only when a gateway is configured).
     sms_enabled: bool = False
-    #: Base URL of the supporters' pages ("Mijn vragen", matching's public URL): the new-case mail links there.
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    #: Issues the link to the resident's own page that every e-mail to a resident carries (None: no link).
+    status_links: StatusLinks | None = None
 
     @property
     def pool(self) -> asyncpg.Pool:
@@ -126,12 +130,33 @@ class Notifier:
         if payload.partner_supporter_id:
             partner = await self.contacts.supporter(payload.partner_supporter_id)
         resident = await self.contacts.resident(payload.question_id)
+        if not await self.case_still_open(payload, resident):
+            return
         async with self.pool.acquire() as conn:
             facts = await store.question_facts(conn, payload.question_id)
         planned = plan_supporter_assigned(
             payload, supporter, resident, facts, self.matching_url, partner, self.sms_enabled
         )
         await self.deliver_all(event, payload.question_id, planned)
+
+    async def case_still_open(self, payload: SupporterAssigned, resident: ResidentContact | None) -> bool:
+        """Whether the supporter may hear of this case: not when intake says the question was withdrawn or
+        closed meanwhile (an assignment booked while the withdrawal travelled), nor when its end arrived here.
+
+        Otherwise the supporter is noted as told, under the same lock as a QuestionWithdrawn's handler
+        reads who was told: either that handler finds them and mails them the end, or this one finds the
+        end and mails nothing.
+        """
+        if resident is not None and resident.status in ("withdrawn", "closed"):
+            log.info("new case not told: the question ended", extra={"question_id": payload.question_id})
+            return False
+        async with self.pool.acquire() as conn, conn.transaction():
+            await store.lock_question_end(conn, payload.question_id)
+            if await store.question_ended(conn, payload.question_id):
+                log.info("new case not told: the question ended", extra={"question_id": payload.question_id})
+                return False
+            await store.note_supporter_told(conn, payload.question_id, payload.supporter_id)
+        return True
 
     async def on_question_waiting(self, event: CloudEvent, payload: QuestionWaiting) -> None:
         """Tell the resident they are on the waiting list and what that means."""
@@ -207,6 +232,11 @@ class Notifier:
         planned: PlannedDelivery,
         send: Send | None = None,
     ) -> Result:
+        if planned.role == "resident" and question_id and await self._question_over(conn, question_id, planned):
+            if await store.mark_skipped(conn, key, planned, question_id, cause_id, "question ended"):
+                metrics.SKIPPED.labels(planned.channel).inc()
+                log.info("notification skipped: the question ended", extra={"delivery_key": key})
+            return Result.SKIPPED
         if planned.resident_ref and await store.opted_out(conn, resident_ref_hash(planned.resident_ref)):
             if await store.mark_skipped(conn, key, planned, question_id, cause_id, "opted out"):
                 metrics.SKIPPED.labels(planned.channel).inc()
@@ -222,8 +252,9 @@ class Notifier:
         if not claim.claimed:
             outcomes = {"sent": Result.ALREADY_SENT, "skipped": Result.SKIPPED, "queued": Result.QUEUED}
             return outcomes.get(claim.status, Result.FAILED)
-        send = send or self._rendered(key, planned)
         try:
+            if send is None:
+                send = self._rendered(key, await self._with_status_link(planned, question_id))
             await send()
         except TransientDeliveryError as exc:
             await self._transient(conn, key, cause_id, question_id, planned, claim.attempts, str(exc))
@@ -301,6 +332,24 @@ class Notifier:
             await publish(conn, failure, self.source)
         metrics.FAILED.labels(planned.channel).inc()
         log.error("notification failed", extra={"delivery_key": key, "permanent": permanent, "error": error})
+
+    @staticmethod
+    async def _question_over(conn: Conn, question_id: str, planned: PlannedDelivery) -> bool:
+        """Nothing more goes to a resident whose question was withdrawn; after a closure only the
+        invitation to share their experience (the closing message of support that ended)."""
+        ended = await store.question_ended(conn, question_id)
+        return ended == "withdrawn" or (ended == "closed" and planned.template != EXPERIENCE_INVITATION_TEMPLATE)
+
+    async def _with_status_link(self, planned: PlannedDelivery, question_id: str | None) -> PlannedDelivery:
+        """A resident's e-mail carries a new private link to their own page (intake issues it now)."""
+        if planned.role != "resident" or planned.channel != "email" or not question_id or self.status_links is None:
+            return planned
+        if planned.context.get("status_url"):
+            return planned
+        link = await self.status_links.issue(question_id)
+        if link is None:
+            return planned
+        return replace(planned, context={**planned.context, "status_url": link.url, "reference": link.reference})
 
     def _rendered(self, key: str, planned: PlannedDelivery) -> Send:
         """Render the template now; the returned function hands the message to the channel's sender."""

@@ -28,12 +28,24 @@ TEMPLATES: Final = (
     "supporter_first_contact_reminder",
     "coordinator_first_contact_overdue",
     "supporter_sign_in",
+    "resident_received",
+    "resident_status_link",
+    "supporter_question_withdrawn",
 )
+
+
+#: Values every template may use and a message's context may set (the sender fills them in for
+#: residents' messages: the link to their own page, the reference, how to reach the loket).
+DEFAULTS: Final[dict[str, object]] = {
+    "status_url": "",
+    "reference": "",
+    "loket": {"name": "Samenloket", "phone": "", "email": ""},
+}
 
 
 @lru_cache(maxsize=1)
 def environment() -> Environment:
-    return Environment(
+    env = Environment(
         loader=PackageLoader("services.notifications", "templates"),
         autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=True, default=False),
         undefined=StrictUndefined,
@@ -41,10 +53,14 @@ def environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    env.globals.update(DEFAULTS)
+    return env
 
 
 #: Templates with a short SMS text (``<name>.sms.txt``): those to residents.
 SMS_TEMPLATES: Final = (
+    "resident_received",
+    "resident_status_link",
     "resident_assigned",
     "resident_waiting",
     "resident_consultation",

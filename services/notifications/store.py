@@ -312,3 +312,50 @@ async def mark_skipped_now(conn: Conn, key: str, reason: str) -> None:
     await conn.execute(
         "UPDATE deliveries SET status = 'skipped', last_error = $2, body = NULL WHERE delivery_key = $1", key, reason
     )
+
+
+# --- the end of a question -----------------------------------------------------------------------
+
+#: First key of the transaction-level advisory lock that orders a question's "new case" and its end.
+_QUESTION_END_LOCK = 0x5E4D
+
+
+async def lock_question_end(conn: Conn, question_id: str) -> None:
+    """Serialise telling a supporter of a case with the case's end (until the transaction ends)."""
+    await conn.execute("SELECT pg_advisory_xact_lock($1, hashtext($2))", _QUESTION_END_LOCK, question_id)
+
+
+async def question_ended(conn: Conn, question_id: str) -> str | None:
+    """``withdrawn`` or ``closed`` once intake announced it, else None."""
+    ended: str | None = await conn.fetchval("SELECT ended FROM question_ends WHERE question_id = $1", question_id)
+    return ended
+
+
+async def note_supporter_told(conn: Conn, question_id: str, supporter_id: str) -> None:
+    await conn.execute(
+        "INSERT INTO question_supporters (question_id, supporter_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        question_id,
+        supporter_id,
+    )
+
+
+async def end_question(
+    conn: Conn, question_id: str, ended: str, reason_code: str | None, at: datetime, cause_event_id: str
+) -> tuple[str, list[str]]:
+    """Record the end (a later end keeps the first) and return the event that ended the question and
+    the supporters told of the case."""
+    await conn.execute(
+        "INSERT INTO question_ends (question_id, ended, reason_code, ended_at, cause_event_id)"
+        " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (question_id) DO NOTHING",
+        question_id,
+        ended,
+        reason_code,
+        at,
+        cause_event_id,
+    )
+    first: str = await conn.fetchval("SELECT cause_event_id FROM question_ends WHERE question_id = $1", question_id)
+    rows = await conn.fetch(
+        "SELECT supporter_id FROM question_supporters WHERE question_id = $1 ORDER BY told_at, supporter_id",
+        question_id,
+    )
+    return first, [r["supporter_id"] for r in rows]

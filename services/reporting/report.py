@@ -180,6 +180,7 @@ async def report_of(conn: Conn, win: Window, names: Names | None = None) -> Repo
         *outcome_figures.outcome_tables(
             await outcomes.outcomes_by_organisation(conn, *args), await outcomes.outcomes_by_kind(conn, *args), names
         ),
+        assignment_figures.withdrawals_by_reason(await assignments.withdrawals_by_reason(conn, *args)),
         participation_figures.signals_by_theme(await participation.signals_by_theme(conn, *args)),
         participation_figures.experience_statements(
             await participation.answers(conn, *args),

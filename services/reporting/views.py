@@ -249,6 +249,7 @@ COUNT_TABLES = (
     "questions_by_status",
     "waiting_by_age",
     "declines_by_reason",
+    "withdrawals_by_reason",
     "experience_statements",
 )
 #: The tables of how assignments went (first contact, declines, the end of support), in their own section.

@@ -50,6 +50,7 @@ from contracts.events import (
     SignalRaised,
     StatisticCell,
     StatisticsPublished,
+    StatusLinkRequested,
     SupportEnded,
     SupporterAssigned,
     SupporterRegistered,
@@ -241,6 +242,7 @@ EXAMPLES: dict[type[Event], Event] = {
         reason=Reason(code="completed", text="De ondersteuning is klaar."),
         closed_at=AT,
     ),
+    StatusLinkRequested: StatusLinkRequested(question_id=QUESTION_ID, municipality="GM0505", requested_at=AT),
     SignalAcknowledged: SignalAcknowledged(
         signal_id="sig-9", municipality="GM1978", by_organisation="gemeente-molenlanden", acknowledged_at=AT
     ),

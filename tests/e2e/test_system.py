@@ -476,6 +476,162 @@ async def test_when_support_ends_the_resident_is_invited_to_share_their_experien
     assert form.status_code == 200 and 'lang="nl"' in form.text
 
 
+# --------------------------------------------------------------------------- the resident's own page
+
+
+def form_token(html: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found, html
+    return found.group(1)
+
+
+async def test_a_resident_withdraws_from_their_own_page_and_every_service_lets_go(
+    system: RunningSystem, http: httpx.AsyncClient
+) -> None:
+    """Done when of issue 13: the resident submits the form, opens the link from the confirmation mail,
+    sees their supporter and withdraws. Matching frees the place (SQL), the supporter is told, the
+    resident hears nothing more, and reporting counts one withdrawal."""
+    resident = Resident.unique()
+    intake = system.url("intake")
+    async with httpx.AsyncClient(base_url=intake, timeout=10.0) as browser:
+        form = await browser.get("/")
+        sent = await browser.post(
+            "/",
+            data={
+                "csrf_token": form_token(form.text),
+                "life_domains": "wmo",
+                "description": resident.description,
+                "preferred_supporter_kind": "any",
+                "language": "nl",
+                "meeting_preference": "home",
+                "name": resident.name,
+                "email": resident.email,
+                "phone": resident.phone,
+                "postcode": "3311 AB",
+                "municipality": "GM0505",
+                "consent": "ja",
+            },
+        )
+        assert sent.status_code == 303, sent.text
+        confirmation = await browser.get(sent.headers["location"])
+    assert confirmation.status_code == 200
+    reference = re.search(r'id="reference">([A-Z0-9-]+)<', confirmation.text)
+    assert reference, confirmation.text
+    assert 'id="status-link"' in confirmation.text
+    qid = sent.headers["location"].rsplit("/", 1)[1]
+
+    def to_resident() -> list[EmailMessage]:
+        return [m for m in mails(system.mail_folder) if resident.email in str(m["To"])]
+
+    def confirmation_mail() -> EmailMessage | None:
+        found = [m for m in to_resident() if str(m["Subject"]).startswith("Wij hebben uw vraag ontvangen")]
+        return found[0] if found else None
+
+    mail = await wait_for(confirmation_mail, timeout=30, what="the confirmation mail in the SMTP sink")
+    assert reference.group(1) in text_of(mail) and qid not in text_of(mail)
+    link = re.search(r"(http://\S+/mijn-vraag/[A-Za-z0-9_-]+)", text_of(mail))
+    assert link is not None, text_of(mail)
+
+    # The page shows the supporter by name and organisation once matching assigned one.
+    async def assignment() -> asyncpg.Record | None:
+        rows = await fetch(
+            system.database_url,
+            "SELECT a.supporter_id, s.name, o.name AS organisation FROM matching.assignments a"
+            " JOIN matching.supporters s ON s.id = a.supporter_id"
+            " JOIN matching.organisations o ON o.id = s.organisation WHERE a.question_id = $1",
+            qid,
+        )
+        return rows[0] if rows else None
+
+    row = await wait_for(assignment, timeout=30, what="matching to assign the Dordrecht question")
+    supporter_id = row["supporter_id"]
+
+    async def shows_supporter() -> str | None:
+        page = await http.get(link.group(1))
+        assert page.status_code == 200, page.text
+        return page.text if row["name"] in page.text else None
+
+    page = await wait_for(shows_supporter, timeout=20, what="the supporter on the resident's page")
+    assert row["organisation"] in page and reference.group(1) in page and resident.name not in page
+    supporter = await http.get(
+        f"{system.url('matching')}/internal/v1/supporters/{supporter_id}/contact", headers=system.auth
+    )
+    supporter_email = supporter.json()["email"]
+    await wait_for(
+        lambda: [m for m in mails(system.mail_folder) if supporter_email in str(m["To"]) and qid in text_of(m)],
+        timeout=30,
+        what="the supporter's new-case mail",
+    )
+    await wait_for(lambda: len(to_resident()) >= 2, timeout=30, what="the resident's mail about their supporter")
+    before_withdrawal = len(to_resident())
+    report_before = await ingest(http, system)
+
+    # Withdraw, after the confirm step.
+    path = link.group(1).removeprefix(intake)
+    async with httpx.AsyncClient(base_url=intake, timeout=10.0) as browser:
+        confirm = await browser.get(f"{path}/intrekken")
+        assert confirm.status_code == 200 and "Wilt u uw vraag intrekken?" in confirm.text
+        done = await browser.post(
+            f"{path}/intrekken", data={"csrf_token": form_token(confirm.text), "reason": "no_longer_needed"}
+        )
+        assert done.status_code == 303
+        after = await browser.get(done.headers["location"])
+        assert "Uw vraag is ingetrokken" in after.text and "U heeft deze vraag ingetrokken" in after.text
+        again = await browser.post(
+            f"{path}/intrekken", data={"csrf_token": form_token(confirm.text), "reason": "other"}
+        )
+        assert again.status_code == 303, "withdrawing twice changes nothing and shows the same page"
+
+    # Matching: the place is free again (SQL), and the question holds none.
+    async def freed() -> bool:
+        rows = await fetch(
+            system.database_url,
+            "SELECT status, close_reason FROM matching.assignments WHERE question_id = $1",
+            qid,
+        )
+        return [(r["status"], r["close_reason"]) for r in rows] == [("ended", "withdrawn")]
+
+    await wait_for(freed, timeout=30, what="matching to let go of the question")
+    [books] = await fetch(
+        system.database_url,
+        "SELECT s.active_cases, (SELECT count(*) FROM matching.assignments a WHERE a.supporter_id = s.id"
+        " AND a.status IN ('assigned', 'accepted')) AS open FROM matching.supporters s WHERE s.id = $1",
+        supporter_id,
+    )
+    assert books["active_cases"] == books["open"], "every booked place belongs to an open assignment"
+
+    # The supporter hears it ended; the resident hears nothing more.
+    def withdrawal_mail() -> EmailMessage | None:
+        found = [
+            m
+            for m in mails(system.mail_folder)
+            if supporter_email in str(m["To"])
+            and str(m["Subject"]).startswith("Een vraag is ingetrokken")
+            and qid in text_of(m)
+        ]
+        return found[0] if found else None
+
+    told = await wait_for(withdrawal_mail, timeout=30, what="the supporter's withdrawal mail")
+    assert resident.name not in text_of(told) and resident.email not in text_of(told)
+
+    # Reporting counts one withdrawal (and the resident got nothing after it, meanwhile).
+    async def counted() -> bool:
+        rows = await fetch(
+            system.database_url,
+            "SELECT withdrawn_by, reason_code FROM reporting.withdrawal_facts WHERE question_id = $1",
+            qid,
+        )
+        return [(r["withdrawn_by"], r["reason_code"]) for r in rows] == [("resident", "no_longer_needed")]
+
+    await wait_for(counted, timeout=30, what="reporting to count the withdrawal")
+    now = await ingest(http, system)
+    assert (
+        stored(now, "nl.samenloket.question.withdrawn.v1")
+        == stored(report_before, "nl.samenloket.question.withdrawn.v1") + 1
+    )
+    assert len(to_resident()) == before_withdrawal, "nothing more reaches the resident after withdrawing"
+
+
 # --------------------------------------------------------------------------- the inbound partner topic
 
 

@@ -298,6 +298,8 @@ COVERED_ROUTES = {
     ("GET", "/api/v1/questions"),
     ("GET", "/api/v1/questions/{question_id}"),
     ("POST", "/api/v1/questions/{question_id}/withdraw"),
+    ("POST", "/api/v1/questions/{question_id}/close"),
+    ("POST", "/internal/v1/questions/{question_id}/status-link"),
     ("GET", "/internal/v1/questions/{question_id}/contact"),
     ("POST", "/internal/v1/questions/{question_id}/experience-invitation"),
     ("GET", "/bevestiging/{question_id}"),
@@ -363,6 +365,20 @@ async def test_partner_a_never_reads_partner_b_questions(intake: RunningService)
     assert (withdraw.status_code, withdraw.json()) == (404, {"detail": NOT_FOUND})
     assert (await stored(intake, b_question))["status"] == "received"
 
+    # Search by the short reference (as a resident reads it out): only within the key's own questions.
+    b_reference = (await intake.client.get(f"/api/v1/questions/{b_question}", headers=b)).json()["reference"]
+    spoken = b_reference.lower().replace("-", " ")
+    assert await listed(intake, a, reference=spoken) == []
+    assert await listed(intake, b, reference=spoken) == [b_question]
+    bad = await intake.client.get("/api/v1/questions", params={"reference": "<script>"}, headers=b)
+    assert bad.status_code == 422 and "reference" in bad.text
+
+    # Close: staff only; a partner key (even B's own) may not, and B's question is untouched.
+    for headers in (a, b):
+        refused = await intake.client.post(f"/api/v1/questions/{b_question}/close", headers=headers)
+        assert refused.status_code == 403
+    assert (await stored(intake, b_question))["status"] == "received"
+
     # POST with B's idempotency key: A's own key space, never B's answer.
     b_keyed = submission()
     first = await intake.client.post("/api/v1/questions", json=b_keyed, headers=b | {"Idempotency-Key": "shared-1"})
@@ -375,6 +391,8 @@ async def test_partner_a_never_reads_partner_b_questions(intake: RunningService)
     assert contact.status_code == 401
     invitation = await intake.client.post(f"/internal/v1/questions/{b_question}/experience-invitation", headers=a)
     assert invitation.status_code == 401
+    link = await intake.client.post(f"/internal/v1/questions/{b_question}/status-link", headers=a)
+    assert link.status_code == 401
 
     # The resident's confirmation page shows only the reference, nothing of the question.
     page = await intake.client.get(f"/bevestiging/{b_question}", headers=a)
@@ -441,6 +459,7 @@ async def test_listing_is_newest_first_and_filters(intake: RunningService) -> No
     first = response.json()["questions"][0]
     assert set(first) == {
         "question_id",
+        "reference",
         "status",
         "municipality",
         "life_domains",

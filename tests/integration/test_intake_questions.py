@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -133,6 +134,48 @@ async def test_invalid_question_names_each_bad_field(intake: RunningService) -> 
     assert "municipality" in response.json()["detail"]
 
 
+async def test_needs_languages_and_a_duo_travel_with_the_question(intake: RunningService, settings: Settings) -> None:
+    body = submission(
+        languages=["ti", "nl", "ti"],
+        needs=["sign_language", "easy_language", "sign_language"],
+        wants_duo=True,
+        choose_together=True,
+    )
+    question_id = await submit(intake, body)
+
+    records = await read_topic(settings, QUESTIONS, until=with_subject(question_id))
+    [record] = [r for r in records if headers_of(r).get("ce_subject") == question_id]
+    payload = QuestionReceived.model_validate_json(record.value)
+    assert payload.languages == ["ti", "nl"], "each language once, the first choice first"
+    assert payload.needs == ["sign_language", "easy_language"]
+    assert payload.wants_duo is True and payload.choose_together is True
+    stored = await intake.runtime.db.fetchrow(
+        "SELECT languages, needs, wants_duo, choose_together FROM questions WHERE question_id = $1",
+        uuid.UUID(question_id),
+    )
+    assert (stored["languages"], stored["needs"], stored["wants_duo"], stored["choose_together"]) == (
+        ["ti", "nl"],
+        ["sign_language", "easy_language"],
+        True,
+        True,
+    )
+
+
+async def test_needs_and_languages_outside_the_code_lists_are_refused_naming_the_allowed_values(
+    intake: RunningService,
+) -> None:
+    body = submission(languages=["nl", "klingon"], needs=["braille"], wants_duo="misschien")
+
+    response = await intake.client.post("/api/v1/questions", json=body)
+
+    assert response.status_code == 422
+    errors = {e["field"]: e["reason"] for e in response.json()["errors"]}
+    assert set(errors) == {"languages", "needs.0", "wants_duo"}
+    assert "klingon" in errors["languages"] and "ngt" in errors["languages"]
+    for allowed in ("sign_language", "easy_language", "interpreter", "wheelchair_access"):
+        assert allowed in errors["needs.0"]
+
+
 async def test_missing_and_unknown_fields_are_named(intake: RunningService) -> None:
     body = submission(favourite_colour="blue")
     del body["consent"]
@@ -246,6 +289,7 @@ async def test_status_of_a_new_question(intake: RunningService) -> None:
     view = response.json()
     assert set(view) == {
         "question_id",
+        "reference",
         "status",
         "municipality",
         "life_domains",
@@ -254,6 +298,7 @@ async def test_status_of_a_new_question(intake: RunningService) -> None:
         "history",
     }
     assert view["question_id"] == question_id
+    assert re.fullmatch(r"[A-Z2-9]{4}-[A-Z2-9]{4}", view["reference"]), view["reference"]
     assert view["status"] == "received"
     assert view["municipality"] == "GM0505" and view["life_domains"] == ["wmo", "youth"]
     assert view["received_at"] == view["updated_at"]

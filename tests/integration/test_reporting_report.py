@@ -38,6 +38,7 @@ from tests.support.reporting import (
     stored,
     supporter,
     waiting,
+    withdrawn,
 )
 
 pytestmark = pytest.mark.integration
@@ -83,6 +84,11 @@ def scene_events() -> list[Any]:
     other_ids = [new_id("q") for _ in range(3)]
     for qid in other_ids:
         events.append(question(qid, OTHER, FEB, ("debts",), referrer="wijkteam-zwijndrecht", channel="partner"))
+    # Two withdrawn in the other town: one in the quarter, one after it (counted nowhere in Q1).
+    events += [
+        withdrawn(other_ids[2], OTHER, FEB + timedelta(days=3)),
+        withdrawn(other_ids[1], OTHER, NOW + timedelta(days=2)),
+    ]
     # Assigned, declined, and waiting again: on the waiting list, though it once had a supporter.
     again = assigned(other_ids[0], OTHER, FEB, hours=1)
     events += [again, declined(again, hours=2), waiting(other_ids[0], OTHER, NOW - timedelta(days=10))]
@@ -163,6 +169,14 @@ def test_waiting_assignments_capacity_and_declines(scene: Scene) -> None:
     assert declines.label("no_capacity") == "De ondersteuner heeft nu geen plek."
     assert town.statistic("utilisation_percent").value == round(100 * 10 / 16, 1)
     assert town.statistic("decline_rate").counts == (1, 11)
+
+
+def test_withdrawals_are_counted_by_reason(scene: Scene) -> None:
+    assert column(scene.region, "withdrawals_by_reason") == {"no_longer_needed": 1}
+    assert scene.region.table("withdrawals_by_reason").label("no_longer_needed") == (
+        "De inwoner heeft geen hulp meer nodig."
+    )
+    assert column(scene.town, "withdrawals_by_reason") == {}
 
 
 def test_speed_statistics_and_the_monthly_trend(scene: Scene) -> None:
@@ -256,6 +270,11 @@ async def test_the_report_is_suppressed_for_every_audience(scene: Scene) -> None
                 for cell in table["cells"]:
                     assert cell["suppressed"] or cell["value"] in (0, None) or cell["value"] >= 10, (table["key"], cell)
         assert body["trends"]["hours_to_assigned_median"][0]["display"] == "<10"
+    # The region's one withdrawal is a small count: shown as "<10", never as 1.
+    region = (await get(scene, await key(scene, "council"), **quarter)).json()
+    withdrawals = cells(region, "withdrawals_by_reason")
+    assert withdrawals[("no_longer_needed", "n")]["display"] == "<10"
+    assert withdrawals[("no_longer_needed", "n")]["suppression"] == "small"
 
 
 async def test_who_may_ask_for_what(scene: Scene) -> None:

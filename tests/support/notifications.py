@@ -22,6 +22,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol, TypeVar
 
 TOKEN = "test-internal-token"
+#: How the subject of a resident's confirmation of a new question begins (resident_received).
+CONFIRMATION_SUBJECT = "Wij hebben uw vraag ontvangen"
 
 
 def free_port() -> int:
@@ -59,8 +61,14 @@ class MailBox:
         self.messages.append(message)
         return "250 Message accepted for delivery"
 
-    def to(self, address: str) -> list[EmailMessage]:
-        return [m for m in self.messages if m["To"] == address]
+    def to(self, address: str, *, confirmations: bool = True) -> list[EmailMessage]:
+        """The messages to ``address``; without the resident's confirmation of a new question when
+        ``confirmations`` is False (for tests about the messages that follow it)."""
+        return [
+            m
+            for m in self.messages
+            if m["To"] == address and (confirmations or not str(m["Subject"]).startswith(CONFIRMATION_SUBJECT))
+        ]
 
 
 # --- real HTTP contact endpoints (intake and matching) --------------------------------------------
@@ -68,6 +76,7 @@ class MailBox:
 
 class ContactServer:
     """Serves ``/internal/v1/questions/{id}/contact`` and ``/internal/v1/supporters/{id}/contact``, and
+    ``POST /internal/v1/questions/{id}/status-link`` (a new link to the resident's page and the reference),
     ``POST /internal/v1/questions/{id}/experience-invitation`` as intake does: 200 with a new link for a
     known question, 404 for an unknown one, 409 for ids in ``no_invitation`` (or, ``not_ended_yet`` times,
     before intake would have seen SupportEnded)."""
@@ -80,6 +89,7 @@ class ContactServer:
         self.no_invitation: set[str] = set()
         self.not_ended_yet: dict[str, int] = {}  # id -> how many more invitation calls answer 409
         self.links: dict[str, list[str]] = {}  # id -> every link issued, in order
+        self.status_links: dict[str, list[str]] = {}  # id -> every link to the resident's page issued
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
@@ -110,6 +120,15 @@ class ContactServer:
                 server.authorizations.append(auth)
                 if auth != f"Bearer {TOKEN}":
                     return self._reply(401, {"detail": "no valid token"})
+                linked = re.fullmatch(r"/internal/v1/questions/([^/]+)/status-link", self.path)
+                if linked:
+                    ident = linked.group(1)
+                    if ident not in server.residents:
+                        return self._reply(404, {"detail": "unknown question"})
+                    url = f"{server.url}/mijn-vraag/{secrets.token_urlsafe(32)}"
+                    server.status_links.setdefault(ident, []).append(url)
+                    reference = server.residents[ident].get("reference") or "TEST-REF1"
+                    return self._reply(200, {"url": url, "reference": reference})
                 match = re.fullmatch(r"/internal/v1/questions/([^/]+)/experience-invitation", self.path)
                 if not match:
                     return self._reply(404, {"detail": "not found"})

@@ -24,6 +24,7 @@ from contracts.events import (
     Participant,
     QuestionReceived,
     QuestionWaiting,
+    QuestionWithdrawn,
     Reason,
     SignalAcknowledged,
     SignalAnswered,
@@ -33,6 +34,7 @@ from contracts.events import (
     SupporterRegistered,
     SupporterUpdated,
 )
+from contracts.labels import WITHDRAWAL_REASON_TEXTS
 from contracts.topics import ASSIGNMENTS, QUESTIONS, SIGNALS, SUPPORTERS
 from services.kit import broker
 from services.kit.settings import Settings
@@ -134,6 +136,13 @@ def first_contact(a: SupporterAssigned, on: date, method: str = "phone") -> Firs
 
 def waiting(qid: str, municipality: str, since: datetime) -> QuestionWaiting:
     return QuestionWaiting(question_id=qid, municipality=municipality, eligible_supporters=2, since=since)
+
+
+def withdrawn(qid: str, municipality: str, at: datetime, code: str = "no_longer_needed") -> QuestionWithdrawn:
+    reason = Reason(code=code, text=WITHDRAWAL_REASON_TEXTS[code])
+    return QuestionWithdrawn(
+        question_id=qid, municipality=municipality, withdrawn_by="resident", reason=reason, withdrawn_at=at
+    )
 
 
 def consultation(qid: str, municipality: str, at: datetime) -> ConsultationRequired:

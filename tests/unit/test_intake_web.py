@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from contracts.codes import LANGUAGES, LIFE_DOMAINS, MUNICIPALITIES
+from contracts.codes import LANGUAGES, LIFE_DOMAINS, MUNICIPALITIES, NEEDS
 from services.intake import webforms
 from services.intake.webforms import QuestionForm, SignalForm, normalise_postcode
 
@@ -80,6 +80,8 @@ def test_postcodes_keep_their_four_digits(typed: str, kept: str) -> None:
         ({"preferred_supporter_kind": "robot"}, "preferred_supporter_kind", "Kies wie u het liefst"),
         ({"meeting_preference": "maan"}, "meeting_preference", "Kies waar of hoe"),
         ({"found_via": "tv"}, "found_via", "Kies een antwoord"),
+        ({"needs": ["braille"]}, "needs", "Kies uit de lijst wat u nodig heeft"),
+        ({"language_2": "klingon"}, "language", "Kies een taal"),
         ({"consent": []}, "consent", "Zet een vinkje"),
     ],
 )
@@ -98,7 +100,26 @@ def test_errors_come_in_page_order_with_anchors_on_the_first_option() -> None:
     assert anchors["email"] == "email"
 
 
+def test_more_languages_needs_a_duo_and_choosing_together_reach_the_submission() -> None:
+    values = valid(
+        language_2="nl",
+        language_3="ar",
+        needs=["sign_language", "interpreter"],
+        wants_duo="ja",
+        choose_together="ja",
+    )
+    submission, errors = QuestionForm.parse(values).validate()
+    assert errors == [] and submission is not None
+    assert submission.languages == ["ar", "nl"], "the first choice first, each language once"
+    assert submission.needs == ["sign_language", "interpreter"]
+    assert submission.wants_duo is True and submission.choose_together is True
+    plain, _ = QuestionForm.parse(valid()).validate()
+    assert plain is not None
+    assert (plain.needs, plain.wants_duo, plain.choose_together) == ([], None, False), "unticked: not asked"
+
+
 def test_choices_cover_every_code() -> None:
+    assert [c[0] for c in webforms.NEED_CHOICES] == list(NEEDS)
     assert [c[0] for c in webforms.LIFE_DOMAIN_CHOICES] == list(LIFE_DOMAINS)
     assert [c[0] for c in webforms.LANGUAGE_CHOICES] == list(LANGUAGES)
     assert all(c[1] != c[0] for c in webforms.LANGUAGE_CHOICES), "every language has a Dutch name"

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from contracts.events import FirstContactOverdue
 from services.kit.settings import Settings
-from services.notifications.domain import QuestionFacts, SupporterContact
+from services.notifications.domain import Loket, QuestionFacts, SupporterContact, with_loket
 from services.notifications.first_contact import (
     ESCALATION_TEMPLATE,
     REMINDER_TEMPLATE,
@@ -55,7 +55,7 @@ def test_the_reminder_goes_to_the_supporter_with_the_link_to_their_page_of_the_q
         REMINDER_TEMPLATE,
         "fatima@mee.example",
     )
-    subject, text, html = render(delivery.template, delivery.context)
+    subject, text, html = render(delivery.template, with_loket(delivery.context, Loket("Samenloket Drechtsteden")))
     assert subject == "Herinnering: neem contact op met de inwoner uit Zwijndrecht"
     for part in (text, html):
         assert "Beste Fatima el Amrani," in part

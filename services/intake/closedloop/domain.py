@@ -6,10 +6,10 @@ import ipaddress
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Final
+from typing import Annotated, Final, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from contracts.events import Reason, ReferralStatusChanged, refuse_bsn
 from services.intake import domain
@@ -83,6 +83,11 @@ class Withdrawal(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+    reason_code: Literal["no_longer_needed", "helped_elsewhere", "other"] | None = Field(
+        default=None,
+        description="staff only: the standard reason every service hears (QuestionWithdrawn); default other."
+        " A referring partner's withdrawal is always by_referrer",
+    )
 
     _reason = field_validator("reason")(refuse_bsn)
 

@@ -23,12 +23,15 @@ log = logging.getLogger(__name__)
 NOT_FOUND = "Deze vraag is niet bekend. / This question is not known."
 NO_WEBHOOK = "Er is geen webhook ingesteld. / No webhook is registered."
 CLOSED = "Deze vraag is al afgesloten en kan niet meer worden ingetrokken. / This question is closed."
+WITHDRAWN = "Deze vraag is ingetrokken en kan niet worden afgesloten. / This question was withdrawn."
 
 
 #: A partner's key (submit or read-own): the webhook belongs to the key's organisation.
 PartnerKey = Annotated[Principal, Depends(require("submit", "read-own"))]
 #: The referrer (submit) or staff.
 ReferrerOrStaff = Annotated[Principal, Depends(require("submit", "staff"))]
+#: Staff only.
+StaffKey = Annotated[Principal, Depends(require("staff"))]
 
 
 class WithdrawAnswer(BaseModel):
@@ -79,11 +82,28 @@ def questions_router(rt: Runtime, ring: crypto.KeyRing) -> APIRouter:
         note = ring.seal(body.reason, note_place(question_id))
         try:
             async with rt.db.acquire() as conn, conn.transaction():
-                done = await handlers.withdraw(conn, rt.source, question_id, principal, note)
+                done = await handlers.withdraw(conn, rt.source, question_id, principal, note, body.reason_code)
         except handlers.NotYours:
             raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND) from None
         except handlers.AlreadyClosed:
             raise HTTPException(status.HTTP_409_CONFLICT, CLOSED) from None
+        return WithdrawAnswer(
+            question_id=done.question_id, status=done.status, status_url=f"/api/v1/questions/{done.question_id}"
+        )
+
+    @router.post("/questions/{question_id}/close", response_model=WithdrawAnswer)
+    async def close_question(question_id: uuid.UUID, principal: StaffKey) -> WithdrawAnswer:
+        """Close a question (staff): support that is still open ends, every service hears QuestionClosed.
+
+        Closing it again changes nothing; a withdrawn question cannot be closed (409).
+        """
+        try:
+            async with rt.db.acquire() as conn, conn.transaction():
+                done = await handlers.close(conn, rt.source, question_id, principal)
+        except handlers.NotYours:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND) from None
+        except handlers.AlreadyClosed:
+            raise HTTPException(status.HTTP_409_CONFLICT, WITHDRAWN) from None
         return WithdrawAnswer(
             question_id=done.question_id, status=done.status, status_url=f"/api/v1/questions/{done.question_id}"
         )

@@ -46,8 +46,11 @@ async def lock_question(conn: Conn, question_id: uuid.UUID) -> tuple[QuestionSta
     return row["status"], Referral(str(question_id), row["referrer"], row["partner_reference"], row["municipality"])
 
 
-async def record_withdrawal(conn: Conn, question_id: uuid.UUID, reason: Reason, note: str, at: datetime) -> None:
-    """Add the 'withdrawn' history row (with the caller's note, kept in intake only) and set the status."""
+async def record_withdrawal(
+    conn: Conn, question_id: uuid.UUID, reason: Reason, note: str | None, at: datetime, by: str | None = None
+) -> None:
+    """Add the 'withdrawn' history row (with the caller's note, kept in intake only) and set the status
+    (and who withdrew: resident, staff, partner)."""
     await conn.execute(
         "INSERT INTO question_history (question_id, status, reason, reason_code, note, at)"
         " VALUES ($1, 'withdrawn', $2, $3, $4, $5)",
@@ -58,7 +61,25 @@ async def record_withdrawal(conn: Conn, question_id: uuid.UUID, reason: Reason, 
         at,
     )
     await conn.execute(
-        "UPDATE questions SET status = 'withdrawn', updated_at = greatest(updated_at, $2) WHERE question_id = $1",
+        "UPDATE questions SET status = 'withdrawn', withdrawn_by = $3, updated_at = greatest(updated_at, $2)"
+        " WHERE question_id = $1",
+        question_id,
+        at,
+        by,
+    )
+
+
+async def record_close(conn: Conn, question_id: uuid.UUID, reason: Reason, at: datetime) -> None:
+    """Add the 'closed' history row and set the status (staff closed the question)."""
+    await conn.execute(
+        "INSERT INTO question_history (question_id, status, reason, reason_code, at) VALUES ($1, 'closed', $2, $3, $4)",
+        question_id,
+        reason.text,
+        reason.code,
+        at,
+    )
+    await conn.execute(
+        "UPDATE questions SET status = 'closed', updated_at = greatest(updated_at, $2) WHERE question_id = $1",
         question_id,
         at,
     )

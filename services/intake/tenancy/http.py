@@ -12,6 +12,7 @@ from pydantic import AfterValidator, BaseModel
 
 from contracts.codes import Channel, LifeDomain
 from services.intake.domain import QuestionStatus
+from services.intake.mine.domain import format_reference, normalise_reference
 from services.intake.tenancy import domain, store
 from services.kit.access import Principal, require
 from services.kit.runtime import Runtime
@@ -35,6 +36,7 @@ class QuestionSummary(BaseModel):
     """One question in a listing: no personal data."""
 
     question_id: str
+    reference: str | None = None
     status: QuestionStatus
     municipality: str
     life_domains: list[LifeDomain]
@@ -81,17 +83,41 @@ def router(rt: Runtime) -> APIRouter:
             Since | None, Query(description="only questions changed at or after this moment (RFC 3339)")
         ] = None,
         limit: Annotated[int, Query(ge=1, le=domain.LIST_LIMIT)] = domain.LIST_LIMIT,
+        reference: Annotated[
+            str | None,
+            Query(
+                max_length=30,
+                description="only the question with this short reference, as the resident reads it out"
+                " (case, spaces and dashes do not matter, e.g. k7qm 3xpa)",
+            ),
+        ] = None,
     ) -> QuestionList:
         """The questions this key may read, most recently changed first (at most 200).
 
         ``read-own``: only the questions your organisation referred. ``staff``: every question of
         the key's municipality (or of all, for a key without one).
         """
-        rows = await store.list_questions(rt.db, domain.read_scope(principal), status_filter, since, limit)
+        wanted = None
+        if reference is not None:
+            wanted = normalise_reference(reference)
+            if wanted is None:
+                raise RequestValidationError(
+                    [
+                        {
+                            "loc": ("query", "reference"),
+                            "msg": "a reference has 4 to 30 letters and digits (spaces and dashes allowed)",
+                            "type": "value_error",
+                        }
+                    ]
+                )
+        rows = await store.list_questions(
+            rt.db, domain.read_scope(principal), status_filter, since, limit, reference=wanted
+        )
         return QuestionList(
             questions=[
                 QuestionSummary(
                     question_id=str(r["question_id"]),
+                    reference=format_reference(r["reference"]),
                     status=r["status"],
                     municipality=r["municipality"],
                     life_domains=r["life_domains"],

@@ -79,15 +79,19 @@ async def list_questions(
     status: QuestionStatus | None,
     since: datetime | None,
     limit: int,
+    *,
+    reference: str | None = None,
 ) -> list[asyncpg.Record]:
-    """The questions ``scope`` may see, most recently changed first; ``since`` bounds ``updated_at``."""
+    """The questions ``scope`` may see, most recently changed first; ``since`` bounds ``updated_at``,
+    ``reference`` (normalised) picks one."""
     return await conn.fetch(
-        "SELECT question_id, status, municipality, life_domains, channel, referrer, received_at, updated_at"
-        " FROM questions"
+        "SELECT question_id, reference, status, municipality, life_domains, channel, referrer, received_at,"
+        " updated_at FROM questions"
         " WHERE ($1::text IS NULL OR referrer = $1)"
         "   AND ($2::text IS NULL OR municipality = $2)"
         "   AND ($3::text IS NULL OR status = $3)"
         "   AND ($4::timestamptz IS NULL OR updated_at >= $4)"
+        "   AND ($6::text IS NULL OR reference = $6)"
         " ORDER BY updated_at DESC, question_id"
         " LIMIT $5",
         scope.referrer,
@@ -95,4 +99,5 @@ async def list_questions(
         status,
         since,
         limit,
+        reference,
     )

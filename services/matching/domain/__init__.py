@@ -27,15 +27,25 @@ joint consultation weighs). The names most callers need are importable from here
 from services.matching.domain.columns import TooManyCodes
 from services.matching.domain.duos import Duo, best_duo, duo_options
 from services.matching.domain.evaluation import (
+    CHOOSE_TOGETHER,
     CONSULTATION_CANDIDATES,
     NO_ELIGIBLE_SUPPORTER,
     Evaluation,
     Verdict,
+    choose_together_reason,
     consultation_reason,
     evaluate,
 )
 from services.matching.domain.index import SupporterIndex
-from services.matching.domain.model import Organisation, Question, SupporterRecord, duo_allowed, supporter_problems
+from services.matching.domain.model import (
+    NEED_SPECIALISMS,
+    Organisation,
+    Question,
+    SupporterRecord,
+    duo_allowed,
+    required_specialisms,
+    supporter_problems,
+)
 from services.matching.domain.places import DISTANCE_KM_SCALE, DISTANCE_SCALE, NO_PLACES, Places
 from services.matching.domain.rules import (
     HARD_RULES,
@@ -69,6 +79,7 @@ from services.matching.domain.scoring import (
 )
 
 __all__ = [
+    "CHOOSE_TOGETHER",
     "CONSULTATION_CANDIDATES",
     "DEFAULT_WEIGHTS",
     "DISTANCE_KM_SCALE",
@@ -80,6 +91,7 @@ __all__ = [
     "LIFE_DOMAIN_NOT_COVERED",
     "MUNICIPALITY_NOT_SERVED",
     "NEED_NOT_MET",
+    "NEED_SPECIALISMS",
     "NOT_INDEPENDENT",
     "NO_CAPACITY",
     "NO_ELIGIBLE_SUPPORTER",
@@ -100,11 +112,13 @@ __all__ = [
     "Verdict",
     "Weights",
     "best_duo",
+    "choose_together_reason",
     "consultation_reason",
     "duo_allowed",
     "duo_options",
     "evaluate",
     "failed_rules",
+    "required_specialisms",
     "rule_active",
     "rule_capacity",
     "rule_independent",

@@ -165,3 +165,16 @@ def consultation_reason() -> Reason:
         text="Geen ondersteuner past bij alle regels. In het gezamenlijk overleg kiezen de organisaties "
         "samen met de inwoner wie het beste kan helpen.",
     )
+
+
+#: The code of a consultation the resident asked for ("Ik wil eerst kennismaken en samen kiezen").
+CHOOSE_TOGETHER = "choose_together"
+
+
+def choose_together_reason() -> Reason:
+    """Why a question goes to the joint consultation when the resident wants to choose together."""
+    return Reason(
+        code=CHOOSE_TOGETHER,
+        text="De inwoner wil eerst kennismaken en samen kiezen wie hem of haar ondersteunt. In het gezamenlijk "
+        "overleg maakt een coördinator een afspraak met de inwoner en kiezen zij samen uit de beste kandidaten.",
+    )

@@ -68,11 +68,35 @@ def supporter_problems(s: SupporterRecord) -> list[str]:
     return problems
 
 
+#: What a resident's need (``contracts.codes.Need``, asked on the form and the API) asks of the
+#: supporter, as the specialism the hard rule ``needs`` checks; ``None``: nothing matching can check.
+#: - ``sign_language``: a supporter who signs (specialism ``sign_language``);
+#: - ``easy_language``: a supporter who knows people with a mild intellectual disability (``lvb``);
+#: - ``interpreter``: the loket books an interpreter for the conversations; no supporter property rules
+#:   anyone out, so it is no rule here (the supporter and the coordinators see the need with the case);
+#: - ``wheelchair_access``: the meeting place must be reachable by wheelchair; that is the place, not the
+#:   supporter (a home visit or an accessible office), so it is no rule here either (shown likewise).
+#: Any other code is a specialism itself (e.g. ``lvb`` from an older partner system or a scenario).
+NEED_SPECIALISMS: dict[str, str | None] = {
+    "sign_language": "sign_language",
+    "easy_language": "lvb",
+    "interpreter": None,
+    "wheelchair_access": None,
+}
+
+
+def required_specialisms(needs: Sequence[str]) -> tuple[str, ...]:
+    """The specialisms a supporter must have for ``needs`` (see :data:`NEED_SPECIALISMS`), each once."""
+    found = (NEED_SPECIALISMS.get(need, need) for need in needs)
+    return tuple(dict.fromkeys(s for s in found if s))
+
+
 @dataclass(frozen=True, slots=True)
 class Question:
     """What matching needs to know of a question (no personal data: it comes from an event).
 
-    ``needs``: specialisms the supporter must have (a hard rule), e.g. ``sign_language``, ``lvb``.
+    ``needs``: specialisms the supporter must have (a hard rule), e.g. ``sign_language``, ``lvb``: the
+    resident's needs as :func:`required_specialisms` reads them.
     ``previous_supporters``: who supported this resident before (continuity scores high).
     ``wants_duo``: ``True`` the resident asked for a professional plus a volunteer or experience
     expert, ``False`` they do not want two supporters, ``None`` they did not say — then a resident
@@ -100,7 +124,7 @@ class Question:
             languages=tuple(event.languages),
             postcode=event.postcode,
             referrer=event.referrer,
-            needs=tuple(getattr(event, "needs", ()) or ()),
+            needs=required_specialisms(getattr(event, "needs", ()) or ()),
             wants_duo=getattr(event, "wants_duo", None),
         )
 

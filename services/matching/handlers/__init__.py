@@ -6,6 +6,7 @@ transaction for events, the request's transaction for HTTP commands).
   announced by other systems (AssignmentAccepted, AssignmentDeclined, SupportEnded);
 - :mod:`.waiting` — the waiting-list pass, by the batch optimiser;
 - :mod:`.consultation` — the joint consultation's queue and assigning by hand;
+- :mod:`.withdrawal` — a question ended in intake (QuestionWithdrawn, QuestionClosed): let go of it;
 - :mod:`.registry` — organisations and supporters;
 - :mod:`.first_contact` — the supporter records their first contact with the resident (FirstContactMade);
 - :mod:`.booking` — booking places and recording assignments, shared by the above;
@@ -32,6 +33,7 @@ from services.matching.handlers.lifecycle import Rematched, accept, decline, end
 from services.matching.handlers.questions import decide, match_question, on_question_received
 from services.matching.handlers.registry import create_organisation, register_supporter, update_supporter
 from services.matching.handlers.waiting import choose_for_waiting, waiting_pass
+from services.matching.handlers.withdrawal import let_go, on_question_closed, on_question_withdrawn
 
 __all__ = [
     "NOT_OVERRIDABLE",
@@ -52,11 +54,14 @@ __all__ = [
     "decide",
     "decline",
     "end",
+    "let_go",
     "manual_override_reason",
     "match_question",
     "on_assignment_accepted",
     "on_assignment_declined",
+    "on_question_closed",
     "on_question_received",
+    "on_question_withdrawn",
     "on_support_ended",
     "record_first_contact",
     "register_supporter",

@@ -8,6 +8,7 @@ The life of a question in matching::
                    │                                                      everyone who declined it
                    ├─► waiting ─► assigned by the waiting-list pass when a place frees
                    └─► consultation ─► assigned by hand by a coordinator (manual_override)
+                         (also when the resident asked to meet first and choose together)
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime
 
 from contracts.envelope import CloudEvent
-from contracts.events import ConsultationRequired, QuestionReceived, QuestionWaiting
+from contracts.events import CandidateVerdict, ConsultationRequired, QuestionReceived, QuestionWaiting, Reason
 from services.kit import erasure
 from services.kit.db import Conn
 from services.kit.dutch import today  # pauses end on a Dutch calendar day
@@ -103,6 +104,21 @@ async def decide(
     weights, places = scoring.weights, scoring.places
     question = await question_of(conn, received)
     day = today()
+    if received.choose_together:
+        # The resident wants to meet first and choose together: the consultation, with the best candidates.
+        candidates = await store.load_candidates(conn, question.municipality)
+        evaluation = domain.evaluate(
+            question,
+            candidates,
+            await store.load_organisations(conn),
+            limit=domain.CONSULTATION_CANDIDATES,
+            weights=weights,
+            today=day,
+            exclude=excluded,
+            places=places,
+        )
+        await _consult(conn, received, evaluation, source, domain.choose_together_reason())
+        return "consultation"
     if live is not None and await _assign_from_memory(conn, live, received, question, source, scoring, day, excluded):
         return "assigned"
     organisations = await store.load_organisations(conn)
@@ -191,10 +207,22 @@ async def _wait(conn: Conn, received: QuestionReceived, eligible: int, source: s
     await publish(conn, event, source)
 
 
-async def _consult(conn: Conn, received: QuestionReceived, evaluation: domain.Evaluation, source: str) -> None:
+async def _consult(
+    conn: Conn,
+    received: QuestionReceived,
+    evaluation: domain.Evaluation,
+    source: str,
+    reason: Reason | None = None,
+) -> None:
+    """Put the question in the consultation queue with its best candidates: the eligible ones first
+    (best score first), then the nearest misses with the rules they fail."""
     required_at = datetime.now(UTC)
-    reason = domain.consultation_reason()
-    candidates = evaluation.consultation_candidates()
+    reason = reason or domain.consultation_reason()
+    eligible = [
+        CandidateVerdict(supporter_id=s.supporter.id, organisation=s.supporter.organisation, failed_rules=[])
+        for s in evaluation.ranked
+    ]
+    candidates = [*eligible, *evaluation.consultation_candidates()][: domain.CONSULTATION_CANDIDATES]
     await store.insert_consultation(conn, received.question_id, reason, candidates, required_at)
     event = ConsultationRequired(
         question_id=received.question_id,

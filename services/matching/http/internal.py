@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from fastapi import APIRouter, Depends, HTTPException, status
 from pydantic import BaseModel, Field
 
@@ -9,6 +11,16 @@ from services.kit.http import internal_auth
 from services.kit.runtime import Runtime
 from services.matching import store
 from services.matching.store.organisations import organisation_coordinator
+
+
+class SupporterOfQuestion(BaseModel):
+    """A supporter of a question as the resident reads them: display names, never contact details."""
+
+    name: str
+    organisation_name: str
+    kind: str
+    status: str
+    assigned_at: datetime
 
 
 class SupporterContact(BaseModel):
@@ -69,5 +81,12 @@ def router(rt: Runtime) -> APIRouter:
         async with rt.db.acquire() as conn:
             found = await store.load_organisations(conn)
         return [OrganisationName(id=o.id, name=o.name) for o in found.values()]
+
+    @routes.get("/questions/{question_id}/supporters", response_model=list[SupporterOfQuestion])
+    async def supporters_of_question(question_id: str) -> list[SupporterOfQuestion]:
+        """Who supports the question now (open assignments; a duo's two), for the resident's own page."""
+        async with rt.db.acquire() as conn:
+            found = await store.open_supporters(conn, question_id)
+        return [SupporterOfQuestion(**vars(s)) for s in found]
 
     return routes

@@ -3,7 +3,7 @@
 Every function takes a connection (plain or from a pool) so callers choose the transaction. The
 capacity guards live in :mod:`.capacity`. The modules: :mod:`.organisations`, :mod:`.supporters`
 (the pool), :mod:`.capacity`, :mod:`.locks`, :mod:`.questions`, :mod:`.assignments`, :mod:`.declines`,
-:mod:`.waiting`, :mod:`.consultations`; their names are importable from here.
+:mod:`.waiting`, :mod:`.consultations`, :mod:`.ends`; their names are importable from here.
 """
 
 from services.matching.store.assignments import (
@@ -14,6 +14,7 @@ from services.matching.store.assignments import (
     insert_assignment,
     open_assignments,
     open_cases,
+    open_supporters,
 )
 from services.matching.store.capacity import (
     book_capacity,
@@ -31,6 +32,7 @@ from services.matching.store.declines import (
     declined_supporters,
     insert_decline,
 )
+from services.matching.store.ends import has_ended, record_end
 from services.matching.store.locks import (
     lock_question,
     lock_waiting_pass,
@@ -91,6 +93,7 @@ __all__ = [
     "get_consultation",
     "get_question",
     "get_supporter_row",
+    "has_ended",
     "insert_assignment",
     "insert_consultation",
     "insert_decline",
@@ -109,10 +112,12 @@ __all__ = [
     "lock_waiting_pass",
     "open_assignments",
     "open_cases",
+    "open_supporters",
     "pool_version",
     "previous_supporters",
     "previous_supporters_of",
     "question_outcome",
+    "record_end",
     "update_supporter",
     "upsert_organisation",
     "upsert_supporter",

@@ -148,3 +148,26 @@ async def open_cases(conn: Conn, supporter_id: str) -> list[AssignmentView]:
 
 def _reasons_json(reasons: list[Reason]) -> str:
     return json.dumps([r.model_dump() for r in reasons], ensure_ascii=False)
+
+
+@dataclass(frozen=True)
+class SupporterOfQuestion:
+    """Who supports a question, by display name (what the resident's page shows)."""
+
+    name: str
+    organisation_name: str
+    kind: str
+    status: str
+    assigned_at: datetime
+
+
+async def open_supporters(conn: Conn | asyncpg.Pool, question_id: str) -> list[SupporterOfQuestion]:
+    """The supporters of the question's open assignments (a duo's two, lead first)."""
+    rows = await conn.fetch(
+        "SELECT s.name, coalesce(o.name, s.organisation) AS organisation_name, s.kind, a.status, a.assigned_at"
+        " FROM assignments a JOIN supporters s ON s.id = a.supporter_id"
+        " LEFT JOIN organisations o ON o.id = s.organisation"
+        " WHERE a.question_id = $1 AND a.status IN ('assigned', 'accepted') ORDER BY a.role",
+        question_id,
+    )
+    return [SupporterOfQuestion(**dict(r)) for r in rows]

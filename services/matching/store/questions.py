@@ -63,10 +63,13 @@ async def get_question(conn: Conn, question_id: str) -> dict[str, Any] | None:
 
 
 async def question_outcome(conn: Conn, question_id: str) -> str | None:
-    """Where the question stands now (``assigned``, ``accepted``, ``waiting``, ``consultation``, or the
-    status of its last closed assignment), or None when matching never decided on it."""
+    """Where the question stands now (``withdrawn`` or ``closed`` once it ended in intake; else
+    ``assigned``, ``accepted``, ``waiting``, ``consultation``, or the status of its last closed
+    assignment), or None when matching never decided on it."""
     outcome: str | None = await conn.fetchval(
-        "SELECT status FROM (SELECT status, 1 AS rank, assigned_at AS at FROM assignments"
+        "SELECT status FROM (SELECT ended AS status, 0 AS rank, ended_at AS at FROM question_ends"
+        "   WHERE question_id = $1"
+        " UNION ALL SELECT status, 1 AS rank, assigned_at AS at FROM assignments"
         "   WHERE question_id = $1 AND status IN ('assigned', 'accepted')"
         " UNION ALL SELECT 'waiting', 2, since FROM waiting WHERE question_id = $1"
         " UNION ALL SELECT 'consultation', 3, required_at FROM consultations WHERE question_id = $1"

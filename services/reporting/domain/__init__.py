@@ -48,6 +48,7 @@ from services.reporting.domain.questions import (
 )
 from services.reporting.domain.signals import SignalFact, merge_signal
 from services.reporting.domain.supporters import SupporterFact, merge_supporter
+from services.reporting.domain.withdrawals import WithdrawalFact, merge_withdrawal
 
 __all__ = [
     "PERSONAL_DATA_TYPES",
@@ -63,6 +64,7 @@ __all__ = [
     "SignalFact",
     "Status",
     "SupporterFact",
+    "WithdrawalFact",
     "changes_of",
     "merge_assignment",
     "merge_experience",
@@ -70,6 +72,7 @@ __all__ = [
     "merge_question",
     "merge_signal",
     "merge_supporter",
+    "merge_withdrawal",
     "received_fact",
     "status_of",
     "storable",

@@ -15,6 +15,7 @@ from contracts.events import (
     FirstContactMade,
     QuestionReceived,
     QuestionWaiting,
+    QuestionWithdrawn,
     ReferralSubmitted,
     SignalAcknowledged,
     SignalAnswered,
@@ -29,12 +30,13 @@ from services.reporting.domain.participation import ExperienceFact, MeetingFact,
 from services.reporting.domain.questions import QuestionChange, QuestionFact, received_fact
 from services.reporting.domain.signals import SignalFact
 from services.reporting.domain.supporters import SupporterFact
+from services.reporting.domain.withdrawals import WithdrawalFact, withdrawal_fact
 
 #: Event types that must never be stored by reporting: they carry personal data.
 PERSONAL_DATA_TYPES: frozenset[str] = frozenset({ReferralSubmitted.ce_type})
 
 
-Change = QuestionChange | AssignmentFact | SupporterFact | SignalFact | ExperienceFact | MeetingFact
+Change = QuestionChange | AssignmentFact | SupporterFact | SignalFact | ExperienceFact | MeetingFact | WithdrawalFact
 
 
 def storable(ce_type: str) -> bool:
@@ -87,6 +89,8 @@ def changes_of(payload: Event) -> list[Change]:
             return [planned_fact(payload)]
         case CouncilMeetingHeld():
             return [held_fact(payload)]
+        case QuestionWithdrawn():
+            return [withdrawal_fact(payload)]
     return []
 
 

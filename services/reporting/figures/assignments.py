@@ -1,5 +1,6 @@
 """The supporters' figures: support under way and places free per organisation, how busy supporters are,
-and why assignments were declined. Support under way and capacity describe the moment of the snapshot."""
+why assignments were declined, and why questions were withdrawn. Support under way and capacity
+describe the moment of the snapshot."""
 
 from __future__ import annotations
 
@@ -63,6 +64,18 @@ def declines_by_reason(declines: Mapping[str, tuple[str, int]]) -> CountTable:
         sorted(declines),
         {code: n for code, (_, n) in declines.items()},
         {code: text for code, (text, _) in declines.items()},
+    )
+
+
+def withdrawals_by_reason(withdrawals: Mapping[str, tuple[str, int]]) -> CountTable:
+    """Withdrawn questions by reason code; ``withdrawals[code]`` is ``(the reason's text, count)``."""
+    return one_dimensional(
+        "withdrawals_by_reason",
+        "Ingetrokken vragen per reden",
+        "Reden",
+        sorted(withdrawals),
+        {code: n for code, (_, n) in withdrawals.items()},
+        {code: text for code, (text, _) in withdrawals.items()},
     )
 
 

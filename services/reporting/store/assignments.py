@@ -89,3 +89,19 @@ async def declines(conn: Conn, area: str | None, start: datetime, end: datetime)
     row = await conn.fetchrow(_DECLINE_RATE, area, start, end)
     assert row is not None
     return row["declined"], row["kept"]
+
+
+_WITHDRAWALS_BY_REASON = """
+SELECT w.reason_code AS code, min(w.reason_text) AS text, count(*) AS n
+  FROM withdrawal_facts w
+ WHERE ($1::text IS NULL OR w.municipality = $1) AND w.withdrawn_at >= $2 AND w.withdrawn_at < $3
+ GROUP BY 1
+"""
+
+
+async def withdrawals_by_reason(
+    conn: Conn, area: str | None, start: datetime, end: datetime
+) -> dict[str, tuple[str, int]]:
+    """``{reason code: (its text, withdrawals)}`` of the questions withdrawn in the period."""
+    rows = await conn.fetch(_WITHDRAWALS_BY_REASON, area, start, end)
+    return {row["code"]: (row["text"], row["n"]) for row in rows}

@@ -30,6 +30,7 @@ from services.reporting.domain import (
     QuestionFact,
     SignalFact,
     SupporterFact,
+    WithdrawalFact,
 )
 
 F = TypeVar("F")
@@ -101,9 +102,18 @@ SUPPORTERS = Projection("supporter_facts", SupporterFact, domain.merge_supporter
 SIGNALS = Projection("signal_facts", SignalFact, domain.merge_signal, derived=("status",))
 EXPERIENCES = Projection("experience_facts", ExperienceFact, domain.merge_experience)
 MEETINGS = Projection("meeting_facts", MeetingFact, domain.merge_meeting)
+WITHDRAWALS = Projection("withdrawal_facts", WithdrawalFact, domain.merge_withdrawal)
 
 #: Every read model, in the order a rebuild empties them.
-PROJECTIONS: tuple[Projection[Any, Any], ...] = (QUESTIONS, ASSIGNMENTS, SUPPORTERS, SIGNALS, EXPERIENCES, MEETINGS)
+PROJECTIONS: tuple[Projection[Any, Any], ...] = (
+    QUESTIONS,
+    ASSIGNMENTS,
+    SUPPORTERS,
+    SIGNALS,
+    EXPERIENCES,
+    MEETINGS,
+    WITHDRAWALS,
+)
 
 _TRUNCATE = f"TRUNCATE {', '.join(p.table for p in PROJECTIONS)}"
 
@@ -114,6 +124,7 @@ _BY_CHANGE: dict[type, Projection[Any, Any]] = {
     SignalFact: SIGNALS,
     ExperienceFact: EXPERIENCES,
     MeetingFact: MEETINGS,
+    WithdrawalFact: WITHDRAWALS,
 }
 
 

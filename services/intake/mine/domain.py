@@ -1,0 +1,201 @@
+"""Pure rules of the resident's own page: references, private links, and what the page says. No I/O.
+
+The page speaks Dutch at B1 level: for every status a title, what it means, and what happens next
+and by when. Working days here skip weekends only; the region's public holidays are not counted yet.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Final
+
+from contracts.codes import WithdrawnBy
+from contracts.events import Reason
+from contracts.labels import WITHDRAWAL_REASON_RESIDENT_LABELS, WITHDRAWAL_REASON_TEXTS
+from services.intake.domain import QuestionStatus
+from services.intake.signals.domain import looks_like_token, new_status_token, token_digest
+from services.kit.dutch import DUTCH_TIME, dutch_date
+from services.kit.workdays import CONSULTATION_WITHIN_WORKING_DAYS, CONTACT_WITHIN_WORKING_DAYS, add_working_days
+
+__all__ = [
+    "looks_like_token",
+    "new_status_token",
+    "token_digest",
+]
+
+#: Characters of a new reference: capitals and digits without look-alikes (no 0/O, 1/I/L, U/V).
+REFERENCE_ALPHABET: Final = "ABCDEFGHJKMNPQRSTWXYZ23456789"
+REFERENCE_LENGTH: Final = 8
+#: What staff may type as a reference: letters and digits, with spaces or dashes anywhere.
+_REFERENCE_INPUT: Final = re.compile(r"^[A-Za-z0-9 \-]{4,30}$")
+
+#: Working days within which a supporter contacts the resident, and within which the joint
+#: consultation answers (the same promises the mails make).
+CONTACT_WORKING_DAYS: Final = CONTACT_WITHIN_WORKING_DAYS
+CONSULTATION_WORKING_DAYS: Final = CONSULTATION_WITHIN_WORKING_DAYS
+#: A resident may ask for a new link by e-mail once per this many minutes (per address).
+LINK_REQUEST_MINUTES: Final = 15
+#: The newest open questions a link request mails a link for.
+LINK_REQUEST_QUESTIONS: Final = 5
+
+
+# --- references -----------------------------------------------------------------------------------
+
+
+def new_reference() -> str:
+    """A fresh reference: 8 characters, about 5 * 10^11 possibilities (uniqueness is checked on store)."""
+    return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
+
+
+def format_reference(reference: str) -> str:
+    """How people read a reference: in two groups of four (``K7QM-3XPA``); older ones as they are."""
+    if len(reference) == REFERENCE_LENGTH and all(c in REFERENCE_ALPHABET for c in reference):
+        return f"{reference[:4]}-{reference[4:]}"
+    return reference
+
+
+def normalise_reference(value: str) -> str | None:
+    """What someone typed or read out, as stored: upper case, no spaces or dashes; None when it cannot be one."""
+    if not _REFERENCE_INPUT.fullmatch(value):
+        return None
+    return re.sub(r"[ \-]", "", value).upper() or None
+
+
+# --- working days (the calendar and the 3-day promise are the kit's: services/kit/workdays.py) -------
+
+
+def local_day(moment: datetime) -> date:
+    return moment.astimezone(DUTCH_TIME).date()
+
+
+# --- withdrawing ----------------------------------------------------------------------------------
+
+
+def withdrawal_reason(code: str) -> Reason:
+    """The standard reason of a withdrawal code (``other`` for a code not in the list)."""
+    known = code if code in WITHDRAWAL_REASON_TEXTS else "other"
+    return Reason(code=known, text=WITHDRAWAL_REASON_TEXTS[known])
+
+
+def resident_withdrawal_code(value: str) -> str | None:
+    """The reason a resident chose on their page, or None when it is not one of theirs."""
+    return value if value in WITHDRAWAL_REASON_RESIDENT_LABELS else None
+
+
+def withdrawn_by_api(is_referrer: bool) -> tuple[WithdrawnBy, str]:
+    """Who withdrew through the API, and the reason code: the referring partner, else staff."""
+    return ("partner", "by_referrer") if is_referrer else ("staff", "other")
+
+
+# --- what the page says ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Supporter:
+    """A supporter as the resident reads them: display names only."""
+
+    name: str
+    organisation: str
+    kind: str
+    assigned_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class StatusText:
+    title: str
+    explanation: str
+    next_step: str
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the page is made of (no personal data beyond the supporters' names)."""
+
+    status: QuestionStatus
+    received_at: datetime
+    changed_at: datetime
+    supporters: tuple[Supporter, ...] = ()
+    choose_together: bool = False
+    withdrawn_by_resident: bool = False
+
+
+def _names(supporters: tuple[Supporter, ...]) -> str:
+    parts = [f"{s.name} van {s.organisation}" if s.organisation else s.name for s in supporters]
+    return " en ".join(parts)
+
+
+def status_text(facts: Facts) -> StatusText:
+    """Title, meaning and next step of the question's status, with the dates that apply."""
+    status = facts.status
+    names = _names(facts.supporters)
+    if status == "received":
+        if facts.choose_together:
+            by = dutch_date(add_working_days(local_day(facts.received_at), CONSULTATION_WORKING_DAYS))
+            return StatusText(
+                "Wij hebben uw vraag ontvangen",
+                "U wilt eerst kennismaken en samen kiezen wie u helpt. Wij zoeken een paar ondersteuners die bij"
+                " uw vraag passen.",
+                f"Wij bellen of mailen u uiterlijk {by} om een afspraak te maken voor een kort gesprek.",
+            )
+        by = dutch_date(add_working_days(local_day(facts.received_at), CONTACT_WORKING_DAYS))
+        return StatusText(
+            "Wij hebben uw vraag ontvangen",
+            "Wij zoeken een cliëntondersteuner die goed bij uw vraag past.",
+            f"Een cliëntondersteuner neemt uiterlijk {by} contact met u op.",
+        )
+    if status == "waiting":
+        return StatusText(
+            "Uw vraag staat op de wachtlijst",
+            "Er is nu geen cliëntondersteuner vrij die bij uw vraag past. Zodra er iemand vrij is, koppelen wij"
+            " die aan u. U hoeft daar niets voor te doen.",
+            "U krijgt een bericht zodra er een cliëntondersteuner voor u is.",
+        )
+    if status == "consultation":
+        by = dutch_date(add_working_days(local_day(facts.changed_at), CONSULTATION_WORKING_DAYS))
+        if facts.choose_together:
+            return StatusText(
+                "Wij maken een afspraak om samen te kiezen",
+                "U wilt eerst kennismaken en samen kiezen wie u helpt. Een coördinator bespreekt met u welke"
+                " ondersteuners bij u passen.",
+                f"Wij nemen uiterlijk {by} contact met u op voor een afspraak.",
+            )
+        return StatusText(
+            "Wij bespreken uw vraag samen",
+            "Een paar organisaties kijken samen wie u het beste kan helpen.",
+            f"U hoort uiterlijk {by} wie u gaat helpen.",
+        )
+    if status == "assigned":
+        assigned = max((s.assigned_at for s in facts.supporters if s.assigned_at), default=facts.changed_at)
+        by = dutch_date(add_working_days(local_day(assigned), CONTACT_WORKING_DAYS))
+        who = names or "Uw cliëntondersteuner"
+        return StatusText(
+            "Er is een cliëntondersteuner voor u",
+            f"{names} gaat u helpen." if names else "Wij hebben een cliëntondersteuner voor u gevonden.",
+            f"{who} neemt uiterlijk {by} contact met u op.",
+        )
+    if status == "accepted":
+        return StatusText(
+            "Uw cliëntondersteuner helpt u",
+            f"{names} helpt u met uw vraag." if names else "Uw cliëntondersteuner helpt u met uw vraag.",
+            "Heeft u nog geen contact gehad, of heeft u een vraag? Neem dan contact met ons op.",
+        )
+    if status == "closed":
+        return StatusText(
+            "Uw vraag is afgerond",
+            "De ondersteuning voor deze vraag is klaar.",
+            "Heeft u opnieuw hulp nodig? Stel dan een nieuwe vraag. Dat mag altijd.",
+        )
+    return StatusText(
+        "Uw vraag is ingetrokken",
+        "U heeft deze vraag ingetrokken. Wij doen er niets meer mee."
+        if facts.withdrawn_by_resident
+        else "Deze vraag is ingetrokken. Wij doen er niets meer mee.",
+        "Heeft u later toch hulp nodig? Stel dan een nieuwe vraag. Dat mag altijd.",
+    )
+
+
+def may_withdraw(status: QuestionStatus) -> bool:
+    return status not in ("closed", "withdrawn")
