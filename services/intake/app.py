@@ -23,6 +23,8 @@ from services.intake.experiences import http as experiences_http
 from services.intake.experiences import web as experiences_web
 from services.intake.experiences.handlers import Participation
 from services.intake.handlers import Intake
+from services.intake.privacy_officer import http as privacy_officer_http
+from services.intake.privacy_officer import service as privacy_officer
 from services.intake.settings import IntakeSettings
 from services.intake.signals import http as signals_http
 from services.intake.signals import web as signals_web
@@ -49,6 +51,8 @@ class IntakeContainer:
     #: The resident forms share one rate limit and CSRF key; the experience form has its own.
     pages: web.Pages
     experience_pages: web.Pages
+    #: Look-up and export of a resident's data, and retention.
+    privacy_officer: privacy_officer.PrivacyOfficer
 
 
 def container(rt: Runtime) -> IntakeContainer:
@@ -66,6 +70,7 @@ def container(rt: Runtime) -> IntakeContainer:
         signals=Signals(vault, rt.source),
         pages=web.Pages(settings),
         experience_pages=web.Pages(settings),
+        privacy_officer=privacy_officer.build(rt, settings, vault, intake.index_key),
     )
 
 
@@ -95,13 +100,17 @@ def routers(c: IntakeContainer) -> list[APIRouter]:
         councils.router(rt),
         web.router(rt, c.intake, c.pages),
         privacy.router(rt),
+        privacy_officer_http.router(c.privacy_officer),
         experiences_http.router(rt, c.participation),
         experiences_web.router(rt, c.participation, c.experience_pages),
     ]
 
 
 def background(c: IntakeContainer) -> list[Loop]:
-    return [deadletters.expiry_loop(c.rt)]
+    loops = [deadletters.expiry_loop(c.rt)]
+    if c.settings.retention_years > 0:
+        loops.append(c.privacy_officer.retention.run)
+    return loops
 
 
 def spec() -> ServiceSpec[IntakeContainer]:

@@ -20,7 +20,7 @@ from contracts.events import (
 from services.kit.messaging import EventSubscriber, erasure_subscriber
 from services.kit.messaging.subscriber import subscriber
 from services.kit.runtime import Loop, Runtime, ServiceSpec
-from services.notifications import digest, erasure, http
+from services.notifications import digest, erasure, http, privacy
 from services.notifications.contacts import HttpContactDirectory
 from services.notifications.domain import opt_out_key
 from services.notifications.handlers import Notifier, on_question_received
@@ -100,7 +100,7 @@ def subscribers(c: NotificationsContainer) -> list[EventSubscriber]:
 
 
 def routers(c: NotificationsContainer) -> list[APIRouter]:
-    return [http.router(c.rt, c.notifier)]
+    return [http.router(c.rt, c.notifier), privacy.router(c.rt)]
 
 
 def background(c: NotificationsContainer) -> list[Loop]:
