@@ -109,7 +109,7 @@ def routers(c: IntakeContainer) -> list[APIRouter]:
 def background(c: IntakeContainer) -> list[Loop]:
     loops = [deadletters.expiry_loop(c.rt)]
     if c.settings.retention_years > 0:
-        loops.append(c.privacy_officer.retention.run)
+        loops.append(c.privacy_officer.retention.run_retention)
     return loops
 
 

@@ -62,7 +62,7 @@ LIMIT $2
 
 
 class Retention:
-    """Erases the residents whose retention has passed (:meth:`run_once`), now and then (:meth:`run`)."""
+    """Erases the residents whose retention has passed (:meth:`run_once`), now and then (:meth:`run_retention`)."""
 
     def __init__(self, rt: Runtime, years: int, every_seconds: float, clock: Clock = utc_now) -> None:
         self.rt = rt
@@ -99,7 +99,7 @@ class Retention:
             log.info("residents erased after the retention", extra={"count": erased, "years": self.years})
         return erased
 
-    async def run(self) -> None:
+    async def run_retention(self) -> None:
         """A pass now and then until cancelled; a failed pass is logged and the next one tries again."""
         if self.years <= 0:
             log.info("retention is off (SAMENLOKET_RETENTION_YEARS=0): residents are erased on request only")
