@@ -57,8 +57,9 @@ async def record(
     """
     await conn.execute(
         "INSERT INTO audit_log (actor, actor_kind, action, resident_ref, question_id, purpose, municipalities)"
-        " VALUES ($1, $2, $3, $4, $5, $6, COALESCE($7::text[], ARRAY(SELECT DISTINCT municipality FROM questions"
-        "  WHERE resident_ref = $8 OR question_id = $5 ORDER BY 1)))",
+        " VALUES ($1, $2, $3, $4, $5, $6, COALESCE($7::text[], ARRAY("
+        "  SELECT municipality FROM questions WHERE resident_ref = $8"
+        "  UNION SELECT municipality FROM questions WHERE question_id = $5 ORDER BY 1)))",
         actor,
         actor_kind,
         action,
