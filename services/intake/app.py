@@ -27,6 +27,8 @@ from services.intake.mine import http as mine_http
 from services.intake.mine import web as mine_web
 from services.intake.mine.handlers import Mine
 from services.intake.mine.supporters import HttpSupporters
+from services.intake.privacy_officer import http as privacy_officer_http
+from services.intake.privacy_officer import service as privacy_officer
 from services.intake.settings import IntakeSettings
 from services.intake.signals import http as signals_http
 from services.intake.signals import web as signals_web
@@ -55,6 +57,8 @@ class IntakeContainer:
     #: The resident forms share one rate limit and CSRF key; the experience form has its own.
     pages: web.Pages
     experience_pages: web.Pages
+    #: Look-up and export of a resident's data, and retention.
+    privacy_officer: privacy_officer.PrivacyOfficer
 
 
 def container(rt: Runtime) -> IntakeContainer:
@@ -75,6 +79,7 @@ def container(rt: Runtime) -> IntakeContainer:
         mine=Mine(intake, settings.public_url or settings.intake_url, supporters),
         pages=web.Pages(settings),
         experience_pages=web.Pages(settings),
+        privacy_officer=privacy_officer.build(rt, settings, vault, intake.index_key),
     )
 
 
@@ -107,13 +112,17 @@ def routers(c: IntakeContainer) -> list[APIRouter]:
         mine_http.internal_router(rt, c.mine),
         privacy.router(rt),
         supporter_view.router(rt, c.intake.vault),
+        privacy_officer_http.router(c.privacy_officer),
         experiences_http.router(rt, c.participation),
         experiences_web.router(rt, c.participation, c.experience_pages),
     ]
 
 
 def background(c: IntakeContainer) -> list[Loop]:
-    return [deadletters.expiry_loop(c.rt)]
+    loops = [deadletters.expiry_loop(c.rt)]
+    if c.settings.retention_years > 0:
+        loops.append(c.privacy_officer.retention.run_retention)
+    return loops
 
 
 def spec() -> ServiceSpec[IntakeContainer]:

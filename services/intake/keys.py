@@ -5,9 +5,12 @@ Rotation (docs/privacy.md, "Key rotation"):
    in production prepend ``samenloket keys generate``'s output to ``SAMENLOKET_ENCRYPTION_KEYS``);
 2. restart every intake instance: new values are sealed with the new key, old ones still open;
 3. ``samenloket keys rewrap``: every value sealed by the ring directly (residents' wrapped data
-   keys, signal texts, webhook secrets, withdrawal notes) is sealed again with the new key. The
-   residents' data themselves need no work: they are sealed with the residents' data keys, which
-   stay the same and are only wrapped anew;
+   keys, signal texts and answers, withdrawal notes, webhook secrets, experience texts and the keys
+   of sealed dead letters: :data:`SEALED_COLUMNS`) is sealed again with the new key. The residents'
+   data themselves need no work: they are sealed with the residents' data keys, which stay the same
+   and are only wrapped anew. A column of intake's schema that holds values under an old key but
+   is missing from :data:`SEALED_COLUMNS` is reported as failed (and the command fails), so a new
+   kind of sealed value can never make a rotation silently unfinishable;
 4. ``samenloket keys status`` shows no value under the old key any more: remove it from the ring
    (``samenloket keys retire KEY_ID``). Backups made before step 3 still need the old key; once they
    have expired, destroying the old key also makes erased residents' data in them unreadable.
@@ -17,6 +20,8 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+
+import asyncpg
 
 from services.kit.crypto import DATA_KEY_ID, DecryptionError, KeyRing, context
 from services.kit.db import Conn
@@ -39,6 +44,8 @@ class SealedColumn:
     row_id: str
     #: SQL giving a unique, ordered row identity (for paging and the compare-and-set update).
     pk: str
+    #: The table's name in the associated data, where it differs from the table's own.
+    context_table: str | None = None
 
 
 SEALED_COLUMNS: tuple[SealedColumn, ...] = (
@@ -47,6 +54,9 @@ SEALED_COLUMNS: tuple[SealedColumn, ...] = (
     SealedColumn("signals", "answer", "answer", "signal_id::text", "signal_id::text"),
     SealedColumn("partner_webhooks", "secret_sealed", "secret", "organisation", "organisation"),
     SealedColumn("question_history", "note", "note", "question_id::text", "id::text"),
+    SealedColumn("experiences", "text", "text", "experience_id::text", "experience_id::text"),
+    # Sealed as "intake/dead_letters/data_key/<letter id>" (services/intake/deadletters.py).
+    SealedColumn("dead_letter_keys", "data_key", "data_key", "letter_id::text", "letter_id::text", "dead_letters"),
 )
 
 
@@ -66,7 +76,37 @@ async def rewrap(conn: Conn, ring: KeyRing) -> dict[str, dict[str, int]]:
     for sealed in SEALED_COLUMNS:
         if await _exists(conn, sealed.table, sealed.column):
             result[f"{sealed.table}.{sealed.column}"] = await _rewrap_column(conn, ring, sealed)
+    for name, left in (await _unknown_columns(conn, ring)).items():
+        log.error("a column sealed with an old key is unknown to rewrap", extra={"column": name, "values": left})
+        result[name] = {"rewrapped": 0, "failed": left}
     return result
+
+
+async def _unknown_columns(conn: Conn, ring: KeyRing) -> dict[str, int]:
+    """Columns outside :data:`SEALED_COLUMNS` with values under a key other than the current one."""
+    known = {(s.table, s.column) for s in SEALED_COLUMNS}
+    found: dict[str, int] = {}
+    for c in await _text_columns(conn):
+        if (c["table_name"], c["column_name"]) in known:
+            continue
+        left = await conn.fetchval(
+            f'SELECT count(*) FROM "{SCHEMA}"."{c["table_name"]}" WHERE "{c["column_name"]}" LIKE $1'
+            f" AND split_part(\"{c['column_name']}\", '.', 2) NOT IN ($2, $3)",
+            "v1.%",
+            ring.current_id,
+            DATA_KEY_ID,
+        )
+        if left:
+            found[f"{c['table_name']}.{c['column_name']}"] = int(left)
+    return found
+
+
+async def _text_columns(conn: Conn) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        "SELECT table_name, column_name FROM information_schema.columns"
+        " WHERE table_schema = $1 AND data_type = 'text' ORDER BY table_name, column_name",
+        SCHEMA,
+    )
 
 
 async def _rewrap_column(conn: Conn, ring: KeyRing, sealed: SealedColumn) -> dict[str, int]:
@@ -86,7 +126,7 @@ async def _rewrap_column(conn: Conn, ring: KeyRing, sealed: SealedColumn) -> dic
             return counts
         async with conn.transaction():
             for row in rows:
-                where = context(SCHEMA, sealed.table, sealed.place, row["row_id"])
+                where = context(SCHEMA, sealed.context_table or sealed.table, sealed.place, row["row_id"])
                 try:
                     fresh = ring.seal_bytes(ring.open_bytes(row["value"], where), where)
                 except DecryptionError as exc:
@@ -109,11 +149,7 @@ async def status(conn: Conn) -> dict[str, int]:
 
     ``dek`` counts values sealed with residents' own data keys (they follow their wrapped key).
     """
-    columns = await conn.fetch(
-        "SELECT table_name, column_name FROM information_schema.columns"
-        " WHERE table_schema = $1 AND data_type = 'text' ORDER BY table_name, column_name",
-        SCHEMA,
-    )
+    columns = await _text_columns(conn)
     counts: dict[str, int] = {}
     for c in columns:
         rows = await conn.fetch(

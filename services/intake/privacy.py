@@ -38,6 +38,7 @@ from services.intake.closedloop import handlers as closed_loop
 from services.intake.domain import TERMINAL, Identifiers, QuestionStatus
 from services.intake.experiences import store as experiences
 from services.intake.mine.domain import withdrawal_reason
+from services.intake.privacy_officer import scope
 from services.intake.vault import OpenContact, Vault
 from services.kit import erasure
 from services.kit.access import Principal, require
@@ -145,15 +146,31 @@ async def _withdraw_open_questions(conn: Conn, source: str, ref: uuid.UUID, at: 
 
 
 async def erase_resident(
-    conn: Conn, source: str, resident_ref: str, *, actor: str, actor_kind: ActorKind
+    conn: Conn,
+    source: str,
+    resident_ref: str,
+    *,
+    actor: str,
+    actor_kind: ActorKind,
+    municipality: str | None = None,
+    purpose: str = "erasure",
 ) -> list[str] | None:
-    """Erase a resident (see the module docstring); their question ids, or None when unknown."""
+    """Erase a resident (see the module docstring); their question ids, or None when unknown.
+
+    With ``municipality`` (a privacy officer's key limited to one), a resident without a question
+    there is unknown too. ``purpose`` is the audit log's (``retention`` for the scheduled erasure).
+    """
     try:
         ref = uuid.UUID(resident_ref)
     except ValueError:
         return None
     if not await _lock_resident(conn, ref):
         return None
+    if municipality is not None and not await scope.resident_in(conn, ref, municipality):
+        return None
+    municipalities = await conn.fetchval(
+        "SELECT coalesce(array_agg(DISTINCT municipality), '{}') FROM questions WHERE resident_ref = $1", ref
+    )
     indexes = await conn.fetchrow("SELECT email_index, phone_index FROM residents WHERE resident_ref = $1", ref)
     identifiers = Identifiers(indexes["email_index"], indexes["phone_index"]) if indexes else Identifiers(None, None)
     now = datetime.now(UTC)
@@ -180,7 +197,13 @@ async def erase_resident(
     # Sealed dead letters of referrals naming this resident can no longer be opened.
     await deadletters.forget(conn, identifiers)
     await audit.record(
-        conn, actor=actor, actor_kind=actor_kind, action="resident.erase", purpose="erasure", resident_ref=str(ref)
+        conn,
+        actor=actor,
+        actor_kind=actor_kind,
+        action="resident.erase",
+        purpose=purpose,
+        resident_ref=str(ref),
+        municipalities=municipalities,
     )
     await publish(
         conn, ResidentErasureRequested(resident_ref=str(ref), question_ids=question_ids, requested_at=now), source
@@ -207,6 +230,7 @@ class AuditEntryView(BaseModel):
     resident_digest: str | None
     question_id: str | None
     purpose: str
+    municipalities: list[str] = []
 
 
 class AuditLogView(BaseModel):
@@ -226,10 +250,15 @@ def router(rt: Runtime) -> APIRouter:
         resident_ref: Annotated[str, Path(max_length=100)],
         principal: Annotated[Principal, Depends(OFFICER)],
     ) -> ErasureAccepted:
-        """Erase a resident's personal data here and, through ResidentErasureRequested, everywhere."""
+        """Erase a resident's personal data here and, through ResidentErasureRequested, everywhere.
+
+        A key limited to a municipality erases only residents with a question there (else 404).
+        """
         actor, kind = audit.actor_of(principal)
         async with rt.db.acquire() as conn, conn.transaction():
-            erased = await erase_resident(conn, rt.source, resident_ref, actor=actor, actor_kind=kind)
+            erased = await erase_resident(
+                conn, rt.source, resident_ref, actor=actor, actor_kind=kind, municipality=principal.municipality
+            )
         if erased is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, UNKNOWN_RESIDENT)
         return ErasureAccepted(resident_ref=resident_ref)
@@ -240,8 +269,14 @@ def router(rt: Runtime) -> APIRouter:
         resident_ref: Annotated[str | None, Query(max_length=100)] = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 200,
     ) -> AuditLogView:
-        """Who read or erased personal data, when and why; one resident's rows when ``resident_ref`` is given."""
-        found = await audit.entries(rt.db, resident_ref, limit)
+        """Who read or erased personal data, when and why; one resident's rows when ``resident_ref`` is given.
+
+        A key limited to a municipality reads the rows of residents with a question there only; any
+        other ``resident_ref`` is unknown (404).
+        """
+        if resident_ref is not None and not await scope.may_read_audit(rt.db, principal, resident_ref):
+            raise HTTPException(status.HTTP_404_NOT_FOUND, UNKNOWN_RESIDENT)
+        found = await audit.entries(rt.db, resident_ref, limit, municipality=principal.municipality)
         return AuditLogView(resident_ref=resident_ref, entries=[AuditEntryView(**vars(e)) for e in found])
 
     return api

@@ -1,4 +1,4 @@
-"""Intake's own settings: the resident forms' rate limit and the keys of its encryption at rest."""
+"""Intake's own settings: the resident forms' rate limit, retention and the keys of its encryption at rest."""
 
 from __future__ import annotations
 
@@ -13,6 +13,15 @@ class IntakeSettings(Settings):
     web_rate_window_seconds: float = Field(default=600, gt=0, le=86_400, description="the rate limit's window")
     status_view_limit: int = Field(
         default=60, ge=1, le=100_000, description="views of residents' own pages (/mijn-vraag) per client per window"
+    )
+
+    # Retention (services/intake/privacy_officer/retention.py): erase a resident this many years after
+    # their last question ended; 0 turns it off.
+    retention_years: int = Field(
+        default=2, ge=0, le=100, description="years after the last question ended that a resident is erased; 0: off"
+    )
+    retention_check_seconds: float = Field(
+        default=3600, gt=0, le=7 * 86_400, description="how often intake looks for residents whose retention passed"
     )
 
     # Encryption at rest (services/kit/crypto.py). Empty: the keys in <data_dir>/secrets.json (made once).

@@ -24,7 +24,7 @@ from contracts.events import (
 from services.kit.messaging import EventSubscriber, erasure_subscriber
 from services.kit.messaging.subscriber import subscriber
 from services.kit.runtime import Loop, Runtime, ServiceSpec
-from services.notifications import digest, erasure, http, sign_in
+from services.notifications import digest, erasure, http, privacy, sign_in
 from services.notifications.contacts import HttpContactDirectory
 from services.notifications.domain import Loket, opt_out_key
 from services.notifications.first_contact import FirstContactMails, HttpOrganisationDirectory, pages_base
@@ -132,7 +132,7 @@ def subscribers(c: NotificationsContainer) -> list[EventSubscriber]:
 
 
 def routers(c: NotificationsContainer) -> list[APIRouter]:
-    return [http.router(c.rt, c.notifier), sign_in.router(c.rt, c.notifier)]
+    return [http.router(c.rt, c.notifier), sign_in.router(c.rt, c.notifier), privacy.router(c.rt)]
 
 
 def background(c: NotificationsContainer) -> list[Loop]:

@@ -11,7 +11,8 @@ Scopes:
 - ``read-own``: a partner reads the questions it referred itself, and nothing else;
 - ``staff``: intake staff enter phone and walk-in questions and read questions;
 - ``coordinator``: coordinators of the joint consultation (matching);
-- ``privacy-officer``: erasure requests and the audit log;
+- ``privacy-officer``: look-up, export and erasure of a resident's data, and the audit log (limited to
+  ``municipality`` when the key has one);
 - ``analyst`` / ``council``: reports, limited to ``municipality`` when the key has one; a council
   also raises signals and records its meetings;
 - ``municipality``: the municipality's signal desk: reads, acknowledges and answers signals;
