@@ -54,6 +54,12 @@ class Settings(BaseSettings):
     web_session_idle_minutes: float = Field(default=30, gt=0, le=24 * 60, description="a session ends this idle")
     web_session_hours: float = Field(default=12, gt=0, le=7 * 24, description="a session ends this long after sign-in")
 
+    # Partner webhooks (services/kit/netguard.py): intake checks them at registration, notifications per call
+    webhooks_allow_private_addresses: bool = Field(
+        default=False,
+        description="let partner webhooks use http:// and local or private addresses (development and tests only)",
+    )
+
     # Consumption
     consumer_max_attempts: int = Field(default=5, ge=1, le=100)
     consumer_retry_base_seconds: float = Field(default=0.2, gt=0, le=60)
