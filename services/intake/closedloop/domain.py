@@ -9,9 +9,10 @@ from datetime import datetime
 from typing import Annotated, Final
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import ConfigDict, Field, StringConstraints, field_validator
 
 from contracts.events import Reason, ReferralStatusChanged, refuse_bsn
+from contracts.text import CleanText
 from services.intake import domain
 from services.intake.domain import QuestionStatus
 from services.kit import netguard
@@ -75,7 +76,7 @@ def status_changed(
 # --- withdrawal -----------------------------------------------------------------------------------
 
 
-class Withdrawal(BaseModel):
+class Withdrawal(CleanText):
     """``POST /api/v1/questions/{id}/withdraw``: why the referrer or staff withdraws the question.
 
     The text stays in intake (it is never put on a topic nor shown in the public status view).
@@ -124,7 +125,7 @@ def check_webhook_url(url: str) -> str:
     return url
 
 
-class WebhookRegistration(BaseModel):
+class WebhookRegistration(CleanText):
     """``PUT /api/v1/webhooks``: where notifications posts the organisation's status events."""
 
     model_config = ConfigDict(extra="forbid")

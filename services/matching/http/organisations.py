@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel, ConfigDict, Field
 
+from contracts.text import CleanText, SingleLine
 from services.kit.runtime import Runtime
 from services.matching import handlers, store
 from services.matching.http.common import Coordinator, Identifier, command
 
 
-class OrganisationIn(BaseModel):
+class OrganisationIn(CleanText):
     model_config = ConfigDict(extra="forbid")
 
     id: Identifier
-    name: str = Field(min_length=1, max_length=200)
+    name: Annotated[str, Field(min_length=1, max_length=200), SingleLine]
     decides_on_provisions: bool = Field(
         default=False, description="true for e.g. a social team that prepares municipal decisions (not independent)"
     )
