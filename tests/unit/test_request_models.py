@@ -141,7 +141,10 @@ def test_the_walk_finds_the_request_bodies_of_every_service_with_an_api() -> Non
     assert len(routes) >= 12
 
 
-@pytest.mark.parametrize(("service", "route", "schema", "defs"), request_bodies(), ids=lambda v: str(v)[:60])
+@pytest.mark.parametrize(
+    ("service", "route", "schema", "defs"),
+    [pytest.param(*body, id=f"{body[0]} {body[1]}") for body in request_bodies()],
+)
 def test_every_string_array_and_map_of_a_request_is_bounded(
     service: str, route: str, schema: dict[str, Any], defs: dict[str, Any]
 ) -> None:
@@ -157,7 +160,7 @@ def test_the_walk_catches_a_missing_bound() -> None:
     assert unbounded(Loose.model_json_schema(), {}, "") == ["text (string)", "tags (array)", "tags[] (string)"]
 
 
-@pytest.mark.parametrize(("route", "models"), sorted(body_models().items(), key=lambda i: i[0]))
+@pytest.mark.parametrize(("route", "models"), [pytest.param(r, m, id=r) for r, m in sorted(body_models().items())])
 def test_every_request_model_refuses_control_characters(route: str, models: set[type[BaseModel]]) -> None:
     loose = sorted(m.__qualname__ for m in models if not issubclass(m, CleanText))
     assert loose == [], f"{route}: base these on contracts.text.CleanText: {loose}"
