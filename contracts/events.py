@@ -34,6 +34,7 @@ from contracts.codes import (
     WithdrawnBy,
 )
 from contracts.labels import STATEMENT_LABELS
+from contracts.text import CleanText, SingleLine
 
 Municipality = Annotated[str, Field(description="CBS municipality code, e.g. GM0505", examples=["GM0505"])]
 Postcode4 = Annotated[str, Field(pattern=r"^[1-9][0-9]{3}$", description="4-digit postcode area")]
@@ -83,10 +84,10 @@ class Event(BaseModel):
 # --- the question, as partners and residents send it -------------------------------------------
 
 
-class Contact(BaseModel):
+class Contact(CleanText):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=200)
+    name: Annotated[str, Field(min_length=1, max_length=200), SingleLine]
     email: EmailStr | None = None
     phone: str | None = Field(default=None, pattern=r"^\+?[0-9 ()\-]{6,20}$")
     preferred_channel: PreferredChannel | None = Field(
@@ -113,13 +114,13 @@ class Contact(BaseModel):
         return value
 
 
-class Consent(BaseModel):
+class Consent(CleanText):
     model_config = ConfigDict(extra="forbid")
 
     share_with_supporter: bool
 
 
-class QuestionSubmission(BaseModel):
+class QuestionSubmission(CleanText):
     """The binding minimal shape of ``POST /api/v1/questions``; more optional fields may follow."""
 
     model_config = ConfigDict(extra="forbid")

@@ -8,17 +8,17 @@ import re
 from dataclasses import dataclass
 from typing import Annotated, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import ConfigDict, Field, StringConstraints, field_validator
 
 from contracts.codes import LifeDomain
 from contracts.events import (
-    Municipality,
     SignalLevel,
     SignalSource,
     SignalTheme,
     check_municipality,
     refuse_bsn,
 )
+from contracts.text import CleanText, MunicipalityCode
 
 QuestionStatus = Literal["received", "waiting", "consultation", "assigned", "accepted", "closed", "withdrawn"]
 STATUSES: Final[tuple[QuestionStatus, ...]] = (
@@ -170,14 +170,14 @@ def status_change_applies(current: QuestionStatus, new: QuestionStatus) -> bool:
 # --- signals --------------------------------------------------------------------------------------
 
 
-class SignalSubmission(BaseModel):
+class SignalSubmission(CleanText):
     """``POST /api/v1/signals``: a systemic problem, with a free text that never leaves intake."""
 
     model_config = ConfigDict(extra="forbid")
 
     theme: SignalTheme
     life_domain: LifeDomain | None = None
-    municipality: Municipality
+    municipality: MunicipalityCode
     level: SignalLevel
     raised_by: SignalSource | None = Field(
         default=None, description="who raises it; through the API it follows from the key (signals/domain.py)"

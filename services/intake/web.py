@@ -6,9 +6,11 @@ the API (:meth:`Intake.submit_question`; signals: :mod:`services.intake.signals.
 limit per client and a CSRF check, and every page carries the kit's security headers (all from the web
 kit, :mod:`services.kit.web`); the pages extend the kit's one base template through ``resident.html``.
 
-The rate limit keys on the client address uvicorn reports. Behind a reverse proxy, let uvicorn
-trust the proxy's ``X-Forwarded-For`` (``FORWARDED_ALLOW_IPS``; by default only 127.0.0.1 is
-trusted), or every resident shares the proxy's address and so one budget.
+The rate limit keys on the client's address (:func:`services.kit.web.clients.client_address`): the
+socket's peer, or behind our own reverse proxy (``SAMENLOKET_TRUSTED_PROXIES``) the right-most
+untrusted address of ``X-Forwarded-For``; without that setting behind a proxy every resident would
+share the proxy's address and so one budget. Only a POST that passed the size and CSRF checks is
+counted: junk requests cannot use up a resident's budget.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from services.intake.mine.handlers import Mine
 from services.intake.settings import IntakeSettings
 from services.intake.webforms import FieldError, QuestionForm
 from services.kit.runtime import Runtime
+from services.kit.web.clients import client_address, parse_networks
 from services.kit.web.csrf import CSRF_FIELD, CsrfCookie, CsrfTokens, csrf_key
 from services.kit.web.forms import FormValues, read_form
 from services.kit.web.headers import NOINDEX, page, redirect
@@ -103,6 +106,7 @@ class Pages:
         #: Views of a resident's own page (a private link): a budget per client against guessing.
         self.views = RateLimiter(settings.status_view_limit, settings.web_rate_window_seconds)
         self.loket = Loket(settings.loket_name, settings.loket_phone, settings.loket_email)
+        self.trusted_proxies = parse_networks(settings.trusted_proxies)
 
     def render(self, template: str, status: int = 200, token: str | None = None, **context: Any) -> HTMLResponse:
         context.setdefault("errors", [])
@@ -135,11 +139,10 @@ class Pages:
         return self.csrf.token_for(request)
 
     async def admit(self, request: Request, back_url: str) -> tuple[FormValues, str] | Response:
-        """Rate limit, size and CSRF checks of a POST: ``(form values, token)``, or the page refusing it."""
-        client = request.client.host if request.client else "unknown"
-        wait = self.limiter.take(client)
-        if wait:
-            return self.too_many(wait, back_url)
+        """Size, CSRF and rate limit checks of a POST: ``(form values, token)``, or the page refusing it.
+
+        The rate limit is charged only for a POST that passed the CSRF check.
+        """
         values = await read_form(request)
         if values is None:
             return self.error(
@@ -158,6 +161,9 @@ class Pages:
                 back_url,
                 "Het formulier opnieuw openen",
             )
+        wait = self.limiter.take(client_address(request, self.trusted_proxies))
+        if wait:
+            return self.too_many(wait, back_url)
         return values, token
 
     def too_many(self, wait: int, back_url: str) -> HTMLResponse:

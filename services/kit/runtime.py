@@ -29,6 +29,7 @@ from faststream.kafka import KafkaBroker, KafkaRouter
 
 from services.kit import access, broker, db, web
 from services.kit.asyncapi_http import add_asyncapi
+from services.kit.bodylimit import BodyLimit
 from services.kit.http import add_basics
 from services.kit.logs import setup_logging
 from services.kit.messaging.binding import bind
@@ -45,6 +46,15 @@ C = TypeVar("C")
 #: How often the watchdog looks whether every part of the service still runs.
 WATCHDOG_SECONDS = 2.0
 Loop = Callable[[], Awaitable[None]]
+#: How uvicorn runs a service. ``proxy_headers`` is off: the client address is decided in one place,
+#: :func:`services.kit.web.clients.client_address`, which believes X-Forwarded-For only from the
+#: proxies of ``SAMENLOKET_TRUSTED_PROXIES`` (uvicorn would believe it from 127.0.0.1 by default).
+UVICORN_OPTIONS: dict[str, Any] = {
+    "log_config": None,
+    "access_log": False,
+    "proxy_headers": False,
+    "timeout_graceful_shutdown": 10,
+}
 
 
 def _nothing(_: Any) -> list[Any]:
@@ -214,6 +224,11 @@ def create_app(spec: ServiceSpec[Any], settings: Settings | None = None) -> Fast
 
     app = FastAPI(title=spec.title, lifespan=lifespan)
     app.state.runtime = runtime
+    app.add_middleware(
+        BodyLimit,
+        page_bytes=runtime.settings.http_max_body_bytes,
+        api_bytes=runtime.settings.http_max_api_body_bytes,
+    )
     add_basics(app, runtime.readiness)
     add_asyncapi(app)
     web.install(app, f"services.{spec.name}")
@@ -236,11 +251,4 @@ def serve(name: str) -> None:
     setup_logging(name, settings.log_level)
     setup_tracing(name, settings.otlp_endpoint)
     app = create_app(spec, settings)
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.http_port(name),
-        log_config=None,
-        access_log=False,
-        timeout_graceful_shutdown=10,
-    )
+    uvicorn.run(app, host=settings.host, port=settings.http_port(name), **UVICORN_OPTIONS)

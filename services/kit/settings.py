@@ -13,7 +13,7 @@ from functools import cache
 from pathlib import Path
 from typing import Literal, TypeVar, get_args
 
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SERVICE_NAMES = ("intake", "matching", "notifications", "reporting")
@@ -49,6 +49,17 @@ class Settings(BaseSettings):
     internal_token: SecretStr = Field(
         default=SecretStr(""), description="shared secret for internal calls between services"
     )
+    http_max_body_bytes: int = Field(
+        default=64 * 1024, ge=1024, le=16 * 1024 * 1024, description="largest request body of pages and forms"
+    )
+    http_max_api_body_bytes: int = Field(
+        default=256 * 1024, ge=1024, le=64 * 1024 * 1024, description="largest request body under /api/ and /internal/"
+    )
+    trusted_proxies: str = Field(
+        default="",
+        max_length=4000,
+        description="CIDRs of our own reverse proxies, comma-separated: only from these is X-Forwarded-For believed",
+    )
     web_cookie_secure: bool = Field(default=False, description="mark the pages' cookies Secure (serve over https)")
     matching_public_url: str = Field(
         default="",
@@ -62,6 +73,12 @@ class Settings(BaseSettings):
     web_session_idle_minutes: float = Field(default=30, gt=0, le=24 * 60, description="a session ends this idle")
     web_session_hours: float = Field(default=12, gt=0, le=7 * 24, description="a session ends this long after sign-in")
 
+    # Partner webhooks (services/kit/netguard.py): intake checks them at registration, notifications per call
+    webhooks_allow_private_addresses: bool = Field(
+        default=False,
+        description="let partner webhooks use http:// and local or private addresses (development and tests only)",
+    )
+
     # Consumption
     consumer_max_attempts: int = Field(default=5, ge=1, le=100)
     consumer_retry_base_seconds: float = Field(default=0.2, gt=0, le=60)
@@ -73,6 +90,14 @@ class Settings(BaseSettings):
     # Observability
     otlp_endpoint: str | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_trusted_proxies(cls, value: str) -> str:
+        from services.kit.web.clients import parse_networks
+
+        parse_networks(value)
+        return value
 
     def http_port(self, service: str) -> int:
         return self.port or DEFAULT_PORTS[service]

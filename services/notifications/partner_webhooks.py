@@ -13,17 +13,17 @@ NotificationFailed (``permanent: true``) and the dead-letter topic at once.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import logging
 from dataclasses import dataclass
 from typing import Final, Protocol
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import httpx
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from contracts.envelope import CloudEvent
 from contracts.events import ReferralStatusChanged
+from services.kit import netguard
 from services.kit.messaging import PermanentError
 from services.notifications import webhooks
 from services.notifications.contacts import HttpContactDirectory
@@ -34,6 +34,10 @@ log = logging.getLogger(__name__)
 
 TEMPLATE: Final = "referral_status_changed"
 TIMEOUT: Final = httpx.Timeout(10.0, connect=5.0)
+#: The most one webhook call may take, all of it (resolving, connecting, sending, reading).
+DEADLINE_SECONDS: Final = 10.0
+#: The most of a webhook's answer that is read (its status is what counts).
+MAX_RESPONSE_BYTES: Final = 16 * 1024
 USER_AGENT: Final = "Samenloket-Webhooks/1"
 
 
@@ -74,54 +78,79 @@ class HttpPartnerDirectory(HttpContactDirectory):
 
 
 class WebhookPoster:
-    """POSTs one signed CloudEvent; raises Transient- or PermanentDeliveryError when it was not accepted."""
+    """POSTs one signed CloudEvent; raises Transient- or PermanentDeliveryError when it was not accepted.
+
+    Every call goes through the kit's address policy (:class:`services.kit.netguard.PinnedTransport`):
+    the partner's host is resolved once, refused unless every address is public, and the request goes
+    to exactly that address (no second resolution for a DNS rebinding to exploit). A call has a total
+    deadline (``deadline`` seconds for connecting, sending and reading together: a receiver that
+    trickles bytes cannot hold the consumer), and at most ``max_response_bytes`` of the answer are
+    read (only its status matters).
+    """
 
     def __init__(
         self,
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: httpx.Timeout = TIMEOUT,
         allow_private_addresses: bool = False,
+        deadline: float = DEADLINE_SECONDS,
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
+        resolver: netguard.Resolver = netguard.system_resolver,
     ) -> None:
-        self._client = httpx.AsyncClient(
-            timeout=timeout, follow_redirects=False, transport=transport, headers={"User-Agent": USER_AGENT}
-        )
         self.allow_private_addresses = allow_private_addresses
+        self.deadline = deadline
+        self.max_response_bytes = max_response_bytes
+        self._client = httpx.AsyncClient(
+            timeout=timeout,
+            follow_redirects=False,
+            trust_env=False,
+            transport=transport or netguard.PinnedTransport(resolver, allow_private=allow_private_addresses),
+            headers={"User-Agent": USER_AGENT},
+        )
 
     async def post(self, hook: PartnerWebhook, event: CloudEvent) -> None:
-        if not self.allow_private_addresses and await points_inside(hook.url):
-            raise PermanentDeliveryError("webhook URL points at a private or local address; refused")
+        try:
+            netguard.check_url(hook.url, self.allow_private_addresses)
+        except netguard.Refused as exc:
+            raise PermanentDeliveryError(f"webhook URL refused: {exc}") from exc
         body = webhooks.structured(event)
         headers = webhooks.signed_headers(event, hook.secret, body)
+        answer: list[int] = []
         try:
-            response = await self._client.post(hook.url, content=body, headers=headers)
+            async with asyncio.timeout(self.deadline):
+                await self._send(hook.url, body, headers, answer)
+        except netguard.Refused as exc:
+            raise PermanentDeliveryError(f"webhook URL points at a private or local address; refused ({exc})") from exc
+        except netguard.Unresolvable as exc:
+            raise TransientDeliveryError(f"webhook host did not resolve; nothing sent ({exc})") from exc
         except httpx.InvalidURL as exc:
             raise PermanentDeliveryError(f"webhook URL is invalid: {type(exc).__name__}") from exc
-        except httpx.HTTPError as exc:  # connection errors and timeouts
-            raise TransientDeliveryError(f"webhook not reached: {type(exc).__name__}") from exc
-        if webhooks.is_success(response.status_code):
+        except (TimeoutError, httpx.HTTPError) as exc:  # the deadline, connection errors, httpx's timeouts
+            if not answer:
+                what = f"did not answer within {self.deadline:g} s" if isinstance(exc, TimeoutError) else "not reached"
+                raise TransientDeliveryError(f"webhook {what}: {type(exc).__name__}") from exc
+            # the status came; only reading the body failed or was slow, and the body does not count
+        status = answer[0]
+        if webhooks.is_success(status):
             return
-        reason = f"webhook answered HTTP {response.status_code}"
-        if webhooks.is_transient(response.status_code):
+        reason = f"webhook answered HTTP {status}"
+        if webhooks.is_transient(status):
             raise TransientDeliveryError(reason)
         raise PermanentDeliveryError(reason)
 
+    async def _send(self, url: str, body: bytes, headers: dict[str, str], answer: list[int]) -> None:
+        """POST; put the status code in ``answer`` as soon as it is known, then read at most
+        ``max_response_bytes`` of the body and drop the connection."""
+        async with self._client.stream("POST", url, content=body, headers=headers) as response:
+            answer.append(response.status_code)
+            read = 0
+            async for chunk in response.aiter_raw():
+                read += len(chunk)
+                if read >= self.max_response_bytes:
+                    break
+
     async def aclose(self) -> None:
         await self._client.aclose()
-
-
-async def points_inside(url: str) -> bool:
-    """Whether the URL's host resolves to a loopback, private, link-local or reserved address.
-
-    A partner's webhook must not make this service call into its own network (server-side request
-    forgery). Development and tests allow it with ``SAMENLOKET_WEBHOOKS_ALLOW_PRIVATE_ADDRESSES``.
-    """
-    host = urlsplit(url).hostname or ""
-    try:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, None)
-    except OSError:
-        return False  # unresolvable: the POST fails as a transient error and is retried
-    addresses = {ipaddress.ip_address(info[4][0]) for info in infos}
-    return any(a.is_private or a.is_loopback or a.is_link_local or a.is_reserved for a in addresses)
 
 
 @dataclass

@@ -18,6 +18,7 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.events import NotificationChannel, RecipientRole
+from contracts.text import CleanText
 from services.kit.db import Conn
 from services.kit.http import internal_auth
 from services.kit.runtime import Runtime
@@ -29,7 +30,7 @@ MAX_QUESTIONS: Final = 200
 MAX_DELIVERIES: Final = 5000
 
 
-class DeliveriesOfQuestions(BaseModel):
+class DeliveriesOfQuestions(CleanText):
     model_config = ConfigDict(extra="forbid")
 
     question_ids: Annotated[list[uuid.UUID], Field(min_length=1, max_length=MAX_QUESTIONS)]

@@ -1,4 +1,7 @@
-"""Notifications' own settings: mail, SMS, who gets coordinators' and signal mail, partner webhooks."""
+"""Notifications' own settings: mail, SMS, who gets coordinators' and signal mail.
+
+Partner webhooks' address policy (``webhooks_allow_private_addresses``) is in the shared base: intake
+checks it when a webhook is registered, notifications when it posts."""
 
 from __future__ import annotations
 
@@ -23,6 +26,3 @@ class NotificationsSettings(Settings):
     sms_gateway_url: str = ""
     sms_gateway_token: SecretStr | None = None
     sms_sender: str = "Samenloket"
-    webhooks_allow_private_addresses: bool = Field(
-        default=False, description="let partner webhooks point at local or private addresses (development only)"
-    )

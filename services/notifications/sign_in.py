@@ -16,8 +16,9 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Response, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
+from contracts.text import CleanText
 from services.kit.http import internal_auth
 from services.kit.runtime import Runtime
 from services.notifications.contacts import ContactsUnavailable
@@ -28,7 +29,7 @@ from services.notifications.sign_in_mail import TEMPLATE, link_allowed, sign_in_
 log = logging.getLogger(__name__)
 
 
-class SignInLink(BaseModel):
+class SignInLink(CleanText):
     model_config = ConfigDict(extra="forbid")
 
     request_id: uuid.UUID = Field(description="one sign-in request: the mail is sent once per id")

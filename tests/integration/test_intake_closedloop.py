@@ -407,10 +407,10 @@ async def test_registering_again_replaces_url_and_secret(intake: RunningService)
     org = unique_org()
     headers = await key_for(intake, org, "read-own")
     first = (await intake.client.put("/api/v1/webhooks", json={"url": "https://a.example/h"}, headers=headers)).json()
-    second = (await intake.client.put("/api/v1/webhooks", json={"url": "http://127.0.0.1:9/h"}, headers=headers)).json()
+    second = (await intake.client.put("/api/v1/webhooks", json={"url": "https://b.example/h"}, headers=headers)).json()
     assert first["secret"] != second["secret"]
     internal = await intake.client.get(f"/internal/v1/partners/{org}/webhook", headers=INTERNAL)
-    assert internal.json() == {"url": "http://127.0.0.1:9/h", "secret": second["secret"]}
+    assert internal.json() == {"url": "https://b.example/h", "secret": second["secret"]}
 
 
 async def test_deleting_the_webhook(intake: RunningService) -> None:
@@ -450,5 +450,31 @@ async def test_webhook_url_is_validated(intake: RunningService, url: str) -> Non
     headers = await key_for(intake, org, "submit")
     response = await intake.client.put("/api/v1/webhooks", json={"url": url}, headers=headers)
     assert response.status_code == 422
+    assert [e["field"] for e in response.json()["errors"]] == ["url"]
+    assert (await intake.client.get("/api/v1/webhooks", headers=headers)).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://100.64.0.1/h",  # carrier-grade NAT: cloud metadata
+        "https://169.254.169.254/latest/meta-data/",
+        "https://[2002:a00:1::]/h",  # 6to4 embedding 10.0.0.1
+        "https://[64:ff9b::a00:1]/h",  # NAT64 embedding 10.0.0.1
+        "https://[::ffff:127.0.0.1]/h",
+        "https://127.0.0.1/h",
+        "https://localhost/h",
+        "https://metadata.google.internal/computeMetadata/v1/",
+        "http://127.0.0.1:9/h",  # http only in development
+        "https://partner.example/\u0000h",
+        "https://partner.example/h\r\nX-Injected: 1",
+    ],
+)
+async def test_webhook_to_a_local_or_private_destination_is_refused_at_registration(
+    intake: RunningService, url: str
+) -> None:
+    headers = await key_for(intake, unique_org(), "submit")
+    response = await intake.client.put("/api/v1/webhooks", json={"url": url}, headers=headers)
+    assert response.status_code == 422, response.text
     assert [e["field"] for e in response.json()["errors"]] == ["url"]
     assert (await intake.client.get("/api/v1/webhooks", headers=headers)).status_code == 404

@@ -115,7 +115,11 @@ async def intake_url(settings: Settings) -> AsyncIterator[str]:
     await broker.create_topics(settings)
     port = free_port()
     config = uvicorn.Config(
-        create_app(load_spec("intake"), settings), host="127.0.0.1", port=port, log_config=None, lifespan="on"
+        create_app(load_spec("intake"), settings.model_copy(update={"webhooks_allow_private_addresses": True})),
+        host="127.0.0.1",
+        port=port,
+        log_config=None,
+        lifespan="on",
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

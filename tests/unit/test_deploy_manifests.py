@@ -394,3 +394,17 @@ def test_docker_compose_config_accepts_the_file() -> None:
     assert resolved["services"]["matching"]["deploy"]["replicas"] == 2
     assert resolved["services"]["intake"]["environment"]["SAMENLOKET_PORT"] == "8001"
     assert resolved["services"]["intake"]["depends_on"]["setup"]["condition"] == "service_completed_successfully"
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_behind_the_ingress_forwarded_addresses_are_believed_from_the_pod_range_only(target: str) -> None:
+    from services.kit.web.clients import parse_networks
+
+    data = of_kind(rendered(target), "ConfigMap")["samenloket-config"]["data"]
+    networks = parse_networks(data["SAMENLOKET_TRUSTED_PROXIES"])
+    assert networks, "without trusted proxies every resident behind the ingress shares one rate-limit budget"
+    assert all(net.is_private and net.prefixlen >= 8 for net in networks), networks
+
+
+def test_compose_believes_no_forwarded_address() -> None:
+    assert _env_file(COMPOSE / "samenloket.env")["SAMENLOKET_TRUSTED_PROXIES"] == ""

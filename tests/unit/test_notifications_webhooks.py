@@ -134,12 +134,14 @@ def test_any_2xx_is_success() -> None:
 
 
 async def test_webhooks_into_the_local_network_are_refused() -> None:
-    from services.notifications.partner_webhooks import points_inside
+    from services.kit.netguard import refusal
 
-    assert await points_inside("http://127.0.0.1:8080/hook")
-    assert await points_inside("https://10.1.2.3/hook")
-    assert await points_inside("https://192.168.0.7/hook")
-    assert not await points_inside("https://93.184.215.14/hook")
+    assert refusal("127.0.0.1")
+    assert refusal("10.1.2.3")
+    assert refusal("192.168.0.7")
+    assert refusal("100.64.0.1")
+    assert refusal("2002:a00:1::")
+    assert refusal("93.184.215.14") is None
 
 
 async def test_the_poster_refuses_a_private_address_unless_allowed() -> None:
@@ -151,6 +153,8 @@ async def test_the_poster_refuses_a_private_address_unless_allowed() -> None:
     poster = WebhookPoster()
     try:
         with pytest.raises(PermanentDeliveryError, match="private or local"):
+            await poster.post(PartnerWebhook("https://127.0.0.1:9/hook", "secret"), event)
+        with pytest.raises(PermanentDeliveryError, match="only https"):
             await poster.post(PartnerWebhook("http://127.0.0.1:9/hook", "secret"), event)
     finally:
         await poster.aclose()

@@ -8,12 +8,13 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Response, status
+from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 
 from services.intake.closedloop import handlers, store
 from services.intake.closedloop.domain import WebhookRegistration, Withdrawal, new_secret
 from services.intake.domain import QuestionStatus
-from services.kit import crypto
+from services.kit import crypto, netguard
 from services.kit.access import Principal, require
 from services.kit.http import internal_auth
 from services.kit.runtime import Runtime
@@ -117,7 +118,16 @@ def webhooks_router(rt: Runtime, ring: crypto.KeyRing) -> APIRouter:
 
     @router.put("/webhooks", response_model=WebhookCreated)
     async def register_webhook(body: WebhookRegistration, principal: PartnerKey) -> WebhookCreated:
-        """Register or replace the webhook; answers a NEW signing secret, shown this once only."""
+        """Register or replace the webhook; answers a NEW signing secret, shown this once only.
+
+        The URL must point at a public address (an IP address or a name resolving to one); a name
+        that does not resolve yet is accepted, as every delivery checks the address again.
+        """
+        try:
+            await netguard.check_destination(body.url, rt.settings.webhooks_allow_private_addresses)
+        except netguard.Refused as exc:
+            error = {"type": "value_error", "loc": ("body", "url"), "msg": str(exc), "input": body.url}
+            raise RequestValidationError([error]) from None
         secret = new_secret()
         sealed = ring.seal(secret, secret_place(principal.organisation))
         async with rt.db.acquire() as conn:

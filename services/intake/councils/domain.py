@@ -13,9 +13,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Final
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import ConfigDict, Field, StringConstraints, field_validator
 
-from contracts.events import Municipality, Participant, SignalTheme, check_municipality
+from contracts.codes import LifeDomain
+from contracts.events import Participant, SignalTheme, check_municipality
+from contracts.text import CleanText, MunicipalityCode
 from services.kit.access import Principal
 
 #: Organisation ids as API keys have them: 2-100 lower-case letters, digits, '.', '_' or '-'.
@@ -49,13 +51,13 @@ def _known_municipality(value: str | None) -> str | None:
     return value if value is None else check_municipality(value)
 
 
-class MeetingPlan(BaseModel):
+class MeetingPlan(CleanText):
     """``POST /api/v1/council/meetings``."""
 
     model_config = ConfigDict(extra="forbid")
 
     planned_for: date = Field(description="the meeting's date; not in the past")
-    municipality: Municipality | None = Field(default=None, description="null: a regional meeting")
+    municipality: MunicipalityCode | None = Field(default=None, description="null: a regional meeting")
     themes: list[SignalTheme] = Field(default_factory=list, max_length=6, description="the signal themes to discuss")
     invited_organisations: list[OrganisationId] = Field(
         default_factory=list, max_length=MAX_INVITED, description="ids of the invited partner organisations"
@@ -66,15 +68,17 @@ class MeetingPlan(BaseModel):
     _invited = field_validator("invited_organisations")(_unique)
 
 
-class ParticipantEntry(Participant):
-    """One participant as recorded: the contract's Participant, with ids and codes checked."""
+class ParticipantEntry(Participant, CleanText):
+    """One participant as recorded: the contract's Participant, with ids and codes checked and bounded."""
 
     organisation: OrganisationId | None = None
+    municipality: MunicipalityCode | None = None
+    life_domains: list[LifeDomain] = Field(default_factory=list, max_length=8)
 
     _municipality = field_validator("municipality")(_known_municipality)
 
 
-class MeetingHeld(BaseModel):
+class MeetingHeld(CleanText):
     """``POST /api/v1/council/meetings/{id}/participants``: who took part. Never names."""
 
     model_config = ConfigDict(extra="forbid")

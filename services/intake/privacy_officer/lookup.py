@@ -23,6 +23,7 @@ from typing import Annotated, Final, Literal
 import asyncpg
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
 
+from contracts.text import CleanText
 from services.intake import audit
 from services.intake.audit import ActorKind
 from services.intake.domain import Candidate, Identifiers, compatible
@@ -35,7 +36,7 @@ MAX_MATCHES: Final = 10
 Right = Literal["access", "rectification", "erasure", "restriction", "portability", "objection"]
 
 
-class LookupRequest(BaseModel):
+class LookupRequest(CleanText):
     """``POST /api/v1/residents/lookup``: an e-mail address and/or a phone number, and why."""
 
     model_config = ConfigDict(extra="forbid")

@@ -26,11 +26,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Final
 
-from pydantic import BaseModel, ConfigDict, StringConstraints, field_validator
+from pydantic import ConfigDict, StringConstraints, field_validator
 
 from contracts.codes import SIGNAL_STATUSES, LifeDomain, SignalStatus
 from contracts.events import SignalLevel, SignalSource, SignalTheme, refuse_bsn
 from contracts.labels import SIGNAL_STATUS_LABELS
+from contracts.text import CleanText
 from services.kit.access import Principal
 
 STATUSES: Final[tuple[SignalStatus, ...]] = SIGNAL_STATUSES
@@ -170,7 +171,7 @@ def answer_acknowledges(status: SignalStatus) -> bool:
     return status == "raised"
 
 
-class AnswerBody(BaseModel):
+class AnswerBody(CleanText):
     """``POST /api/v1/signals/{id}/answer``: the municipality's answer, shown to whoever raised it."""
 
     model_config = ConfigDict(extra="forbid")

@@ -31,6 +31,7 @@ import asyncpg
 from fastapi import Header, HTTPException, Request, status
 
 from services.kit.access import sessions
+from services.kit.access.cache import BoundedCache
 from services.kit.access.principal import Principal
 from services.kit.db import Conn
 from services.kit.http import same_secret
@@ -50,6 +51,10 @@ SCOPES = (
 )
 KEY_PATTERN = re.compile(r"^slk_([a-z0-9]{12})_([A-Za-z0-9_-]{43})$")
 CACHE_SECONDS = 30.0
+#: Most valid keys cached per process (each a few hundred bytes).
+CACHE_MAX_KEYS = 10_000
+#: Most unknown or revoked keys remembered per process.
+CACHE_MAX_UNKNOWN = 2_000
 
 
 def new_key() -> tuple[str, str]:
@@ -108,21 +113,41 @@ async def list_keys(conn: Conn) -> list[dict[str, object]]:
 
 
 class KeyStore:
-    """Looks keys up in the database, with a short cache so a request costs no query."""
+    """Looks keys up in the database, with a short cache so a request costs no query.
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    Both caches are bounded (least recently used first out) and expire, so a flood of made-up keys
+    costs a bounded amount of memory: the answers for unknown keys are kept apart from the valid
+    ones, so such a flood never pushes a valid key out. Entries are keyed by the key's hash, never
+    by the key itself.
+    """
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        max_keys: int = CACHE_MAX_KEYS,
+        max_unknown: int = CACHE_MAX_UNKNOWN,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
         self.pool = pool
-        self._cache: dict[str, tuple[float, Principal | None]] = {}
+        clock = clock or _now
+        self.known: BoundedCache[str, Principal] = BoundedCache(max_keys, CACHE_SECONDS, clock)
+        self.unknown: BoundedCache[str, bool] = BoundedCache(max_unknown, CACHE_SECONDS, clock)
 
     async def authenticate(self, full_key: str) -> Principal | None:
         match = KEY_PATTERN.match(full_key)
         if not match:
             return None
-        cached = self._cache.get(full_key)
-        if cached and cached[0] > time.monotonic():
-            return cached[1]
+        digest = secret_hash(full_key)
+        principal = self.known.get(digest)
+        if principal is not None:
+            return principal
+        if digest in self.unknown:
+            return None
         principal = await self._lookup(match.group(1), full_key)
-        self._cache[full_key] = (time.monotonic() + CACHE_SECONDS, principal)
+        if principal is None:
+            self.unknown.put(digest, True)
+        else:
+            self.known.put(digest, principal)
         return principal
 
     async def _lookup(self, key_id: str, full_key: str) -> Principal | None:
@@ -134,6 +159,10 @@ class KeyStore:
         if row is None or not same_secret(row["secret_sha256"], secret_hash(full_key)):
             return None
         return Principal(key_id, row["organisation"], frozenset(row["scopes"]), row["municipality"])
+
+
+def _now() -> float:
+    return time.monotonic()  # looked up at each call: tests move this module's clock
 
 
 def bearer(authorization: str | None, x_api_key: str | None) -> str | None:

@@ -38,6 +38,13 @@ TEXTS: Final[dict[int, tuple[str, list[str]]]] = {
         ["Misschien is de link niet helemaal goed overgenomen. Kijk of het adres klopt."],
     ),
     405: ("Dit kan niet op deze pagina", ["Ga terug en probeer het opnieuw."]),
+    413: (
+        "Uw bericht is te groot",
+        [
+            "Wat u verstuurde is groter dan wij kunnen aannemen. Er is niets opgeslagen.",
+            "Maak uw tekst korter en probeer het opnieuw.",
+        ],
+    ),
     500: (
         "Er ging iets mis",
         [

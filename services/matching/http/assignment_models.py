@@ -9,22 +9,23 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from contracts.events import Reason, refuse_bsn
 from contracts.labels import DECLINE_REASON_TEXTS, END_REASON_TEXTS
+from contracts.text import CleanText, ShortCode
 from services.matching import store
 from services.matching.http.common import Identifier, codes
 
 
-class AcceptIn(BaseModel):
+class AcceptIn(CleanText):
     model_config = ConfigDict(extra="forbid")
 
     supporter_id: Identifier | None = Field(default=None, description="one member of a duo (default: all)")
 
 
-class DeclineIn(BaseModel):
+class DeclineIn(CleanText):
     model_config = ConfigDict(extra="forbid")
 
     by: Literal["supporter", "resident"]
     supporter_id: Identifier | None = Field(default=None, description="required for a duo: who is declined")
-    reason_code: str
+    reason_code: ShortCode
     reason_text: str | None = Field(default=None, max_length=1000, description="in their own words; never published")
 
     @field_validator("reason_code")
@@ -39,10 +40,10 @@ class DeclineIn(BaseModel):
         return None if value is None else refuse_bsn(value)
 
 
-class EndIn(BaseModel):
+class EndIn(CleanText):
     model_config = ConfigDict(extra="forbid")
 
-    reason_code: str = "completed"
+    reason_code: ShortCode = "completed"
     supporter_id: Identifier | None = Field(default=None, description="one member of a duo (default: all)")
 
     @field_validator("reason_code")

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from contracts.events import Reason, refuse_bsn
+from contracts.text import CleanText
 from services.kit.runtime import Runtime
 from services.matching import handlers
 from services.matching.container import Container
@@ -15,7 +16,7 @@ from services.matching.http.assignment_models import AssignmentOut
 from services.matching.http.common import Coordinator, Identifier, check_municipality_query, command, who
 
 
-class ManualAssignIn(BaseModel):
+class ManualAssignIn(CleanText):
     model_config = ConfigDict(extra="forbid")
 
     supporter_id: Identifier

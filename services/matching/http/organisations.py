@@ -9,10 +9,12 @@ is unknown (404). The address is no part of the organisation listing.
 from __future__ import annotations
 
 import logging
+from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
+from contracts.text import CleanText, SingleLine
 from services.kit.access import Principal
 from services.kit.runtime import Runtime
 from services.matching import handlers, store
@@ -22,11 +24,11 @@ from services.matching.store.organisations import organisation_coordinator, set_
 log = logging.getLogger(__name__)
 
 
-class OrganisationIn(BaseModel):
+class OrganisationIn(CleanText):
     model_config = ConfigDict(extra="forbid")
 
     id: Identifier
-    name: str = Field(min_length=1, max_length=200)
+    name: Annotated[str, Field(min_length=1, max_length=200), SingleLine]
     decides_on_provisions: bool = Field(
         default=False, description="true for e.g. a social team that prepares municipal decisions (not independent)"
     )
@@ -38,7 +40,7 @@ class OrganisationOut(BaseModel):
     decides_on_provisions: bool
 
 
-class CoordinatorIn(BaseModel):
+class CoordinatorIn(CleanText):
     model_config = ConfigDict(extra="forbid")
 
     coordinator_email: EmailStr | None = Field(

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationInfo, field_validator
 
 from contracts.codes import LIFE_DOMAINS, SupporterKind
 from contracts.events import check_languages, check_municipality
 from contracts.labels import EXPERIENCE_THEME_LABELS, SPECIALISM_LABELS
+from contracts.text import CleanText, MunicipalityCode, ShortCode, SingleLine
 from services.kit.dutch import today
 from services.matching import store
 from services.matching.http.common import Identifier, codes
@@ -35,7 +36,7 @@ def _pause(value: date | None, info: ValidationInfo) -> date | None:
     return value
 
 
-class _SupporterChecks(BaseModel):
+class _SupporterChecks(CleanText):
     model_config = ConfigDict(extra="forbid")
 
     @field_validator("municipalities", check_fields=False)
@@ -78,37 +79,37 @@ class SupporterIn(_SupporterChecks):
     """A new supporter. ``supporter_id`` is made up when left out."""
 
     supporter_id: Identifier | None = None
-    name: str = Field(min_length=1, max_length=200)
+    name: Annotated[str, Field(min_length=1, max_length=200), SingleLine]
     email: EmailStr
     kind: SupporterKind
     organisation: Identifier
-    municipalities: list[str] = Field(min_length=1, max_length=50)
-    life_domains: list[str] = Field(min_length=1, max_length=8)
-    languages: list[str] = Field(default_factory=lambda: ["nl"], min_length=1, max_length=15)
-    specialisms: list[str] = Field(default_factory=list, max_length=30)
-    experience_themes: list[str] = Field(default_factory=list, max_length=30)
+    municipalities: list[MunicipalityCode] = Field(min_length=1, max_length=50)
+    life_domains: list[ShortCode] = Field(min_length=1, max_length=8)
+    languages: list[ShortCode] = Field(default_factory=lambda: ["nl"], min_length=1, max_length=15)
+    specialisms: list[ShortCode] = Field(default_factory=list, max_length=30)
+    experience_themes: list[ShortCode] = Field(default_factory=list, max_length=30)
     capacity: int = Field(ge=0, le=200, description="most active cases at once")
     availability: Literal["active", "paused"] = "active"
     paused_until: date | None = Field(default=None, description="with availability 'paused': back on this day")
-    postcode: str | None = Field(default=None, description="home postcode area, e.g. 3311")
+    postcode: str | None = Field(default=None, max_length=10, description="home postcode area, e.g. 3311")
 
 
 class SupporterChanges(_SupporterChecks):
     """A change to a supporter: only the fields given change."""
 
-    name: str | None = Field(default=None, min_length=1, max_length=200)
+    name: Annotated[str, Field(min_length=1, max_length=200), SingleLine] | None = None
     email: EmailStr | None = None
     kind: SupporterKind | None = None
     organisation: Identifier | None = None
-    municipalities: list[str] | None = Field(default=None, min_length=1, max_length=50)
-    life_domains: list[str] | None = Field(default=None, min_length=1, max_length=8)
-    languages: list[str] | None = Field(default=None, min_length=1, max_length=15)
-    specialisms: list[str] | None = Field(default=None, max_length=30)
-    experience_themes: list[str] | None = Field(default=None, max_length=30)
+    municipalities: list[MunicipalityCode] | None = Field(default=None, min_length=1, max_length=50)
+    life_domains: list[ShortCode] | None = Field(default=None, min_length=1, max_length=8)
+    languages: list[ShortCode] | None = Field(default=None, min_length=1, max_length=15)
+    specialisms: list[ShortCode] | None = Field(default=None, max_length=30)
+    experience_themes: list[ShortCode] | None = Field(default=None, max_length=30)
     capacity: int | None = Field(default=None, ge=0, le=200)
     availability: Literal["active", "paused"] | None = None
     paused_until: date | None = None
-    postcode: str | None = None
+    postcode: str | None = Field(default=None, max_length=10)
 
     def columns(self) -> dict[str, Any]:
         """The columns to set; a pause date alone means paused, 'active' clears the pause."""
