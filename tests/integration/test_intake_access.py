@@ -302,6 +302,7 @@ COVERED_ROUTES = {
     ("POST", "/internal/v1/questions/{question_id}/status-link"),
     ("GET", "/internal/v1/questions/{question_id}/contact"),
     ("POST", "/internal/v1/questions/{question_id}/experience-invitation"),
+    ("GET", "/internal/v1/questions/{question_id}/for-supporter"),
     ("GET", "/bevestiging/{question_id}"),
 }
 
@@ -393,6 +394,8 @@ async def test_partner_a_never_reads_partner_b_questions(intake: RunningService)
     assert invitation.status_code == 401
     link = await intake.client.post(f"/internal/v1/questions/{b_question}/status-link", headers=a)
     assert link.status_code == 401
+    view = await intake.client.get(f"/internal/v1/questions/{b_question}/for-supporter", headers=a)
+    assert view.status_code == 401
 
     # The resident's confirmation page shows only the reference, nothing of the question.
     page = await intake.client.get(f"/bevestiging/{b_question}", headers=a)
