@@ -211,11 +211,20 @@ async def conclude(
         return Verdict(dead_letter_problems(letters, ledger.poisons, ledger.consumers))
 
     dlq, _ = await converge(letters_verdict, timeout=SETTLE_TIMEOUT, poll=2.0)
+    try:  # every consumer, the relay and every loop run again
+        await platform.wait_ready(*platform.services, timeout=SETTLE_TIMEOUT)
+        not_ready = None
+    except AssertionError as exc:
+        not_ready = Problem(str(exc).splitlines()[0])
     new_letters = letters[ledger.letters_seen :] if len(letters) >= ledger.letters_seen else letters
     ledger.letters_seen = len(letters)
-    problems = result.problems + dlq.problems
+    problems = result.problems + dlq.problems + ([not_ready] if not_ready else [])
     if scenario.exhausted and not result.outcomes["waiting"]:
         problems.append(Problem("capacity never ran out: the scenario does not test exact exhaustion"))
+    exits = platform.exits_since(scenario.started)
+    for ended in exits:
+        if not ended.killed:  # the kit waits infrastructure out: no part of a service should have died
+            problems.append(Problem(f"{ended.service} ended by itself (exit code {ended.returncode})"))
     allowed = scenario.refusals_allowed
     refused = set() if allowed is None else set(feeder.refusals()) - allowed
     if refused:
@@ -224,7 +233,6 @@ async def conclude(
         problems.append(
             Problem(f"{result.mails_resent} mails arrived twice, more than the {scenario.resends_allowed} in flight")
         )
-    exits = platform.exits_since(scenario.started)
     figures: dict[str, Any] = {
         "scenario": scenario.name,
         "fault": fault,
