@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -54,7 +55,14 @@ from tests.support.faults.feeding import Feeder
 from tests.support.faults.platform import CONCURRENCY, TOKEN, Platform
 from tests.support.faults.poison import Poison, burst, send
 
-pytestmark = pytest.mark.integration
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(
+        os.environ.get("SAMENLOKET_TEST_INFRA", "embedded") != "embedded",
+        reason="the fault suite stops and freezes infrastructure of its own, whatever the mode: it runs once,"
+        " in the embedded run of make test, not again in the external or containers run",
+    ),
+]
 
 log = logging.getLogger("fault-suite")
 
