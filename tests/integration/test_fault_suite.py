@@ -224,8 +224,8 @@ async def conclude(
         not_ready = None
     except AssertionError as exc:
         not_ready = Problem(str(exc).splitlines()[0])
-    new_letters = letters[ledger.letters_seen :] if len(letters) >= ledger.letters_seen else letters
-    ledger.letters_seen = len(letters)
+    dead_lettered, ledger.letters_seen = len(letters) - ledger.letters_seen, len(letters)
+    sent_now = {p.id for p in ledger.poisons if p.tag == scenario.tag}
     problems = result.problems + dlq.problems + ([not_ready] if not_ready else [])
     if scenario.exhausted and not result.outcomes["waiting"]:
         problems.append(Problem("capacity never ran out: the scenario does not test exact exhaustion"))
@@ -255,8 +255,8 @@ async def conclude(
         "fault_seconds": round(sum(end - start for start, end in windows), 1),
         "lost": tally(problems, "lost"),
         "doubled": tally(problems, "doubled"),
-        "dead_lettered": len(new_letters),
-        "dead_lettered_poison": sum(1 for d in new_letters if d.poison is not None),
+        "dead_lettered": dead_lettered,
+        "dead_lettered_poison": sum(1 for d in letters if d.poison in sent_now),
         "outcomes": dict(result.outcomes),
         "mails": result.mails,
         "mails_resent_same_message_id": result.mails_resent,

@@ -37,6 +37,8 @@ class Poison:
     id: str
     topic: str
     kind: str
+    #: The scenario that sent it.
+    tag: str = ""
 
 
 def ce_type_on(topic: str) -> str:
@@ -80,7 +82,9 @@ def message(poison: Poison) -> tuple[bytes, bytes, list[tuple[str, bytes]]]:
 def burst(topic_names: list[str], tag: str) -> list[Poison]:
     """One poison of every kind for every topic."""
     return [
-        Poison(f"poison-{tag}-{kind}-{uuid.uuid4().hex[:8]}", topic, kind) for topic in topic_names for kind in KINDS
+        Poison(f"poison-{tag}-{kind}-{uuid.uuid4().hex[:8]}", topic, kind, tag)
+        for topic in topic_names
+        for kind in KINDS
     ]
 
 
