@@ -18,6 +18,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
 from contracts.topics import DLQ_SUFFIX, dlq
 from services.kit import broker
+from services.kit.messaging.deadletters import VALUE_OMITTED
 from services.kit.settings import Settings
 
 REPLAY_GROUP = "samenloket-dlq-replay"
@@ -55,6 +56,7 @@ def describe(record: ConsumerRecord) -> dict[str, Any]:
         "original_partition": _int(headers.get("dlq_original_partition")),
         "original_offset": _int(headers.get("dlq_original_offset")),
         "attempts": _int(headers.get("dlq_attempts")),
+        "value_omitted": headers.get(VALUE_OMITTED),
     }
 
 
@@ -125,7 +127,8 @@ async def replay(
 
     A dead letter whose ``dlq_original_topic`` names another topic than this DLQ's is skipped (and
     counted), never sent elsewhere; so is one that ``opener`` can no longer open (a sealed letter whose
-    key was erased or expired). A dry run sends and commits nothing: it counts what would go.
+    key was erased or expired) and one sent without its value (too large). A dry run sends and commits
+    nothing: it counts what would go.
     """
     original, dead = topics_of(topic)
     consumer, ends = await _reader(settings, dead, REPLAY_GROUP)
@@ -137,8 +140,9 @@ async def replay(
             for record in batch:
                 if limit is not None and replayed >= limit:
                     break
-                target = headers_of(record).get("dlq_original_topic", original)
-                value = await opener(record) if target == original else None
+                headers = headers_of(record)
+                target = headers.get("dlq_original_topic", original)
+                value = await opener(record) if target == original and VALUE_OMITTED not in headers else None
                 if value is None:
                     skipped += 1
                 elif not dry_run:

@@ -4,7 +4,8 @@ A service calls :func:`enqueue` inside the transaction that changes its state, s
 exactly when the change does. The :class:`OutboxRelay` claims rows with ``FOR UPDATE SKIP LOCKED``
 (several instances share the work), publishes them with ``acks=all`` and deletes them once the
 broker acknowledged. A crash between publish and delete republishes the batch; consumers' inboxes
-make that harmless. LISTEN/NOTIFY wakes the relay; a short poll is the fallback.
+make that harmless. LISTEN/NOTIFY wakes the relay; a short poll is the fallback. When the LISTEN
+connection is cut (the database restarted), the relay wakes and listens again on a new connection.
 """
 
 from __future__ import annotations
@@ -61,12 +62,16 @@ class OutboxRelay:
         self._wake = asyncio.Event()
         self._stopping = False
         self._listener: PoolConnectionProxy | None = None
+        #: The LISTEN connection was cut: listen again (on a new connection) before sleeping.
+        self._listener_lost = False
 
     async def run(self) -> None:
         """Relay until :meth:`stop`; publishing errors are logged and retried with backoff."""
         await self._listen()
         backoff = 0.1
         while not self._stopping:
+            if self._listener_lost:
+                await self._listen_again()
             try:
                 moved = await self.relay_once()
                 backoff = 0.1
@@ -124,20 +129,43 @@ class OutboxRelay:
         self._wake.clear()
 
     async def _listen(self) -> None:
+        listener = None
         try:
             listener = await self.pool.acquire()
             await listener.add_listener(CHANNEL, self._on_notify)
-            self._listener = listener
-        except (OSError, asyncpg.PostgresError) as exc:
+            listener.add_termination_listener(self._on_listener_lost)
+        except Exception as exc:  # the database away, or no LISTEN (e.g. a pooler): poll only
             log.warning("outbox LISTEN unavailable, polling only", extra={"error": repr(exc)})
+            if listener is not None:
+                with contextlib.suppress(Exception):
+                    await self.pool.release(listener)
             self._listener = None
+            return
+        self._listener = listener
 
     def _on_notify(self, *_: object) -> None:
         self._wake.set()
 
+    def _on_listener_lost(self, *_: object) -> None:
+        """The LISTEN connection closed under us: no NOTIFY will come on it any more."""
+        self._listener_lost = True
+        self._wake.set()
+
+    async def _listen_again(self) -> None:
+        """Give the dead connection back to the pool and LISTEN on a new one (polling until that works)."""
+        dead, self._listener = self._listener, None
+        if dead is not None:
+            with contextlib.suppress(Exception):
+                await self.pool.release(dead)
+        await self._listen()
+        self._listener_lost = self._listener is None
+        if not self._listener_lost:
+            log.info("outbox LISTEN restored")
+
     async def _unlisten(self) -> None:
         if self._listener is not None:
             with contextlib.suppress(Exception):
+                self._listener.remove_termination_listener(self._on_listener_lost)
                 await self._listener.remove_listener(CHANNEL, self._on_notify)
             await self.pool.release(self._listener)
             self._listener = None

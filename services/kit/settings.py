@@ -65,6 +65,9 @@ class Settings(BaseSettings):
         default="",
         description="public base URL of matching's pages (supporters' and coordinators'); empty: matching_url",
     )
+    region_file: str = Field(
+        default="", description="the region file (TOML) this deployment serves; empty: the demo region Drechtsteden"
+    )
     # The loket residents and supporters can reach (shown on every resident page and in every mail)
     loket_name: str = Field(default="Samenloket", max_length=100, description="the loket's name as people read it")
     loket_phone: str = Field(default="", max_length=40, description="the loket's phone number; empty: not shown")

@@ -25,3 +25,19 @@ def mailbox() -> Iterator[MailBox]:
 def contacts() -> Iterator[ContactServer]:
     with serving(ContactServer()) as server:
         yield server
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The fault suite's figures (one JSON line per scenario), also under ``pytest -q`` without ``-s``."""
+    lines = [
+        value
+        for reports in terminalreporter.stats.values()
+        for report in reports
+        if getattr(report, "when", None) == "call"
+        for name, value in getattr(report, "user_properties", ())
+        if name == "fault_figures"
+    ]
+    if lines:
+        terminalreporter.write_sep("-", "fault suite figures")
+        for line in lines:
+            terminalreporter.write_line(str(line))

@@ -126,6 +126,9 @@ async def test_dead_letter_is_listed_replayed_once_and_then_handled(
         b"{}",
         [("dlq_original_topic", topics.ASSIGNMENTS.encode()), ("dlq_reason", b"misrouted")],
     )
+    # A letter sent without its value (too large to send as it came) can never be replayed: skipped.
+    omitted = [("dlq_original_topic", topics.QUESTIONS.encode()), ("dlq_value_omitted", b"2097152 bytes: test")]
+    await producer.send_and_wait(topics.dlq(topics.QUESTIONS), value=None, key=b"too-large", headers=omitted)
     await read_topic(settings, topics.dlq(topics.QUESTIONS), lambda rs: len(of_question(rs, stuck.question_id)) == 1)
 
     listed = [json.loads(line) for line in (await samenloket(settings, "dlq", "list", topics.QUESTIONS)).splitlines()]
@@ -141,13 +144,15 @@ async def test_dead_letter_is_listed_replayed_once_and_then_handled(
     )
     assert letter["attempts"] == 1
     assert not {"value", "data", "payload"} & set(letter), "a listing never shows the payload"
+    assert letter["value_omitted"] is None
+    assert [e["value_omitted"] for e in listed if e["value_omitted"]] == ["2097152 bytes: test"]
 
     dry = json.loads(await samenloket(settings, "dlq", "replay", topics.QUESTIONS, "--dry-run"))
-    assert dry == {"replayed": 1, "skipped": 1, "dry_run": True}
+    assert dry == {"replayed": 1, "skipped": 2, "dry_run": True}
 
     handler.refused.clear()  # the cause is fixed
     first = json.loads(await samenloket(settings, "dlq", "replay", topics.dlq(topics.QUESTIONS)))
-    assert first == {"replayed": 1, "skipped": 1}
+    assert first == {"replayed": 1, "skipped": 2}
     again = json.loads(await samenloket(settings, "dlq", "replay", topics.QUESTIONS))
     assert again == {"replayed": 0, "skipped": 0}
 

@@ -5,6 +5,7 @@ Consumption runs on FastStream's KafkaBroker with the kit's reliability middlewa
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -15,7 +16,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.partitioner import murmur2
 
 from contracts import topics
-from contracts.envelope import CloudEvent, encode, from_model
+from contracts.envelope import MAX_EVENT_BYTES, CloudEvent, encode, from_model
 from contracts.events import QuestionReceived
 from services.kit import broker, db
 from services.kit.db import Conn
@@ -225,6 +226,37 @@ async def test_header_bytes_that_are_not_text_go_to_the_dlq_with_their_bytes(
     assert headers["dlq_exception_type"] == b"InvalidEvent"
 
 
+async def test_a_message_too_large_to_dead_letter_goes_without_its_value_and_its_partition_moves_on(
+    settings: Settings, pool: asyncpg.Pool, producer: AIOKafkaProducer
+):
+    """A message over MAX_EVENT_BYTES is dead-lettered; the letter is larger than a producer (or a broker)
+    takes, so it goes without its value instead of being re-read forever and holding its partition."""
+    after = question()
+    subject = uuid.uuid4().hex
+    headers = [(k, v) for k, v in encode(from_model(question(), source="/partner"))[2] if k != "ce_subject"]
+    headers.append(("ce_subject", subject.encode()))
+    huge = b'{"filler": "' + b"x" * (MAX_EVENT_BYTES + 1024) + b'"}'
+    large = broker.make_producer(settings, max_request_size=4 * MAX_EVENT_BYTES)
+    await large.start()
+    try:
+        key = after.question_id.encode()  # the same partition as the question after it
+        await large.send_and_wait(topics.QUESTIONS, value=huge, key=key, headers=headers)
+    finally:
+        await large.stop()
+    await send(producer, from_model(after, source="/samenloket/test"))
+    async with consuming(settings, pool, questions_of(Recorder()), producer):
+        await eventually(lambda: effects(pool, after.question_id), timeout=20)
+        records = await read_topic(
+            settings,
+            topics.dlq(topics.QUESTIONS),
+            until=lambda rs: any(dict(r.headers).get("ce_subject") == subject.encode() for r in rs),
+        )
+    letter = next(r for r in records if dict(r.headers).get("ce_subject") == subject.encode())
+    assert letter.value is None
+    assert dict(letter.headers)["dlq_value_omitted"].startswith(str(len(huge)).encode() + b" bytes")
+    assert b"larger than" in dict(letter.headers)["dlq_reason"]
+
+
 async def test_outbox_publishes_committed_events_only(
     settings: Settings, pool: asyncpg.Pool, producer: AIOKafkaProducer
 ):
@@ -246,6 +278,37 @@ async def test_outbox_publishes_committed_events_only(
     headers = next(dict(r.headers) for r in records if r.key == kept.question_id.encode())
     assert headers["ce_type"] == QuestionReceived.ce_type.encode()
     assert headers["ce_municipality"] == b"GM0505"
+
+
+async def test_the_relay_listens_again_when_its_connection_is_cut(
+    settings: Settings, pool: asyncpg.Pool, producer: AIOKafkaProducer
+):
+    """A database restart cuts the relay's LISTEN connection: the relay listens on a new one, so an event
+    committed afterwards is published at once, not at the next poll (a minute here)."""
+    relay = OutboxRelay(pool, producer, "kittest", poll_seconds=60.0)
+    running = asyncio.create_task(relay.run())
+    try:
+        await eventually(lambda: relay._listener is not None, timeout=10)
+        assert relay._listener is not None
+        cut = relay._listener.get_server_pid()
+        assert await pool.fetchval("SELECT pg_terminate_backend($1)", cut)
+
+        def listening_anew() -> bool:
+            listener = relay._listener
+            try:
+                return listener is not None and listener.get_server_pid() != cut and not listener.is_closed()
+            except asyncpg.InterfaceError:  # the cut connection, detached from its pool
+                return False
+
+        await eventually(listening_anew, timeout=10)
+        event = question()
+        async with pool.acquire() as conn, conn.transaction():
+            await enqueue(conn, topics.QUESTIONS, from_model(event, source="/samenloket/test"))
+        key = event.question_id.encode()
+        await read_topic(settings, topics.QUESTIONS, until=lambda rs: any(r.key == key for r in rs), timeout=10)
+    finally:
+        relay.stop()
+        await running
 
 
 async def test_same_key_in_order_different_partitions_side_by_side(

@@ -126,6 +126,10 @@ async def client() -> AsyncIterator[httpx.AsyncClient]:
     async def thing(thing: str) -> None:
         raise HTTPException(404, f"unknown thing {thing}")
 
+    @app.get("/storing")
+    async def database_away() -> None:
+        raise ConnectionRefusedError(111, "Connect call failed ('127.0.0.1', 5432)")
+
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://kit.test") as c:
         yield c
@@ -160,6 +164,17 @@ async def test_programs_and_the_api_keep_json_errors(client: httpx.AsyncClient) 
     assert program.status_code == 404 and program.json() == {"detail": "Not Found"}
     crashed = await client.get("/kapot")
     assert crashed.status_code == 500 and crashed.json() == {"detail": "internal server error"}
+
+
+async def test_infrastructure_away_is_503_with_retry_after_not_a_crash(client: httpx.AsyncClient) -> None:
+    """The database restarting is no fault of the request: a program and a person may try again."""
+    program = await client.get("/storing")
+    assert program.status_code == 503 and program.headers["retry-after"] == "5"
+    assert program.json() == {"detail": "temporarily unavailable, try again"}
+    person = await client.get("/storing", headers=BROWSER)
+    assert person.status_code == 503 and person.headers["retry-after"] == "5"
+    dutch_page(person, "Even niet beschikbaar")
+    assert "5432" not in person.text and "5432" not in program.text
 
 
 async def test_every_service_serves_the_one_stylesheet(client: httpx.AsyncClient) -> None:

@@ -3,7 +3,10 @@
 A request for a page (the browser accepts ``text/html`` and the path is not under ``/api/`` or
 ``/internal/``) that ends in an HTTP error or a crash gets a short Dutch page in the common layout,
 with the same status code. Everything else keeps FastAPI's JSON errors (``{"detail": ...}``); a
-crash answers ``{"detail": "internal server error"}`` and is logged with its traceback.
+crash answers ``{"detail": "internal server error"}`` and is logged with its traceback. The database
+or another service being away is no crash but a moment of unavailability (see
+:mod:`services.kit.messaging.faults`): 503 with ``Retry-After``, so a partner's system and a person
+know to try again.
 """
 
 from __future__ import annotations
@@ -19,12 +22,15 @@ from jinja2 import Environment
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
+from services.kit.messaging.faults import is_infrastructure
 from services.kit.web.headers import page
 from services.kit.web.templates import environment
 
 log = logging.getLogger(__name__)
 
 API_PREFIXES: Final = ("/api/", "/internal/")
+#: When to try again after a 503 (the database restarting, another service away).
+RETRY_AFTER_SECONDS: Final = 5
 
 #: (title, paragraphs) per status; any other status gets GENERIC.
 TEXTS: Final[dict[int, tuple[str, list[str]]]] = {
@@ -50,6 +56,13 @@ TEXTS: Final[dict[int, tuple[str, list[str]]]] = {
         [
             "Er ging bij ons iets mis. Dat ligt niet aan u.",
             "Probeer het over een paar minuten opnieuw. Lukt het dan nog niet? Neem contact op met uw gemeente.",
+        ],
+    ),
+    503: (
+        "Even niet beschikbaar",
+        [
+            "Er is nu een storing bij ons. Dat ligt niet aan u.",
+            "Probeer het over een paar minuten opnieuw.",
         ],
     ),
 }
@@ -110,7 +123,16 @@ async def on_http_error(request: Request, exc: Exception) -> Response:
 
 
 async def on_crash(request: Request, exc: Exception) -> Response:
-    """An unexpected exception: Starlette logs it and re-raises after this answer is sent."""
+    """An unexpected exception: Starlette logs it and re-raises after this answer is sent.
+
+    Infrastructure that is away (the database restarting, a service not answering) answers 503 with
+    ``Retry-After`` instead of 500: nothing is wrong with the request, it can be sent again.
+    """
+    if is_infrastructure(exc):
+        headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+        if wants_page(request):
+            return error_page(request, 503, headers)
+        return JSONResponse({"detail": "temporarily unavailable, try again"}, status_code=503, headers=headers)
     if wants_page(request):
         return error_page(request, 500)
     return JSONResponse({"detail": "internal server error"}, status_code=500)

@@ -1,0 +1,1 @@
+"""Region files shipped with Samenloket (TOML; see services/kit/region.py)."""

@@ -1,0 +1,133 @@
+"""The region a deployment serves, from its region file (binding: ARCHITECTURE's "region file").
+
+A region file (TOML) names the region, its municipalities (CBS code and name), the loket people
+can reach, the organisations that give support (display names, whether they decide on provisions,
+their coordinators' address, website), optionally a table of 4-digit postcode centroids for
+distances, the theme of every page, and the links to the privacy and accessibility statements.
+Contracts validate the *format* of codes; which municipalities a deployment serves comes from here.
+
+``SAMENLOKET_REGION_FILE`` (``samenloket up --region FILE``) names the file; without it the demo
+region Drechtsteden (``regions/drechtsteden.toml``, shipped in the package) is served.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError, field_validator
+
+MunicipalityCode = Annotated[str, Field(pattern=r"^GM[0-9]{4}$", description="CBS municipality code")]
+Color = Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$", description="a colour as #rrggbb")]
+OrganisationId = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._:\-]+$")]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Municipality(_Section):
+    code: MunicipalityCode
+    name: str = Field(min_length=1, max_length=100)
+
+
+class Loket(_Section):
+    """The loket residents and supporters can reach: named on every page and in every mail."""
+
+    name: str = Field(min_length=1, max_length=100)
+    phone: str = Field(default="", max_length=40)
+    email: str = Field(default="", max_length=200)
+    address: str = Field(default="", max_length=200, description="visiting address")
+    opening_hours: str = Field(default="", max_length=200)
+
+
+class Organisation(_Section):
+    id: OrganisationId
+    name: str = Field(min_length=1, max_length=200, description="the display name people read")
+    independent: bool = Field(default=True, description="false: it also decides on provisions (e.g. a wijkteam)")
+    coordinator_email: str = Field(default="", max_length=200)
+    website: HttpUrl | None = None
+
+
+class Theme(_Section):
+    """What makes a region's pages its own; every colour must keep text readable (WCAG AA)."""
+
+    brand_color: Color = "#154273"
+    brand_text_color: Color = "#ffffff"
+    accent_color: Color = "#ffb612"
+    logo: str = Field(default="", max_length=200, description="an SVG file next to the region file; empty: the name")
+
+
+class Statements(_Section):
+    privacy_url: HttpUrl | None = None
+    accessibility_url: HttpUrl | None = None
+
+
+class Region(_Section):
+    name: str = Field(min_length=1, max_length=100)
+    municipalities: list[Municipality] = Field(min_length=1, max_length=400)
+    loket: Loket
+    organisations: list[Organisation] = Field(default_factory=list, max_length=1000)
+    #: 4-digit postcode → (latitude, longitude); postcodes not listed fall back to matching's numeric proxy.
+    postcodes: dict[Annotated[str, Field(pattern=r"^[1-9][0-9]{3}$")], tuple[float, float]] = Field(
+        default_factory=dict
+    )
+    theme: Theme = Field(default_factory=Theme)
+    statements: Statements = Field(default_factory=Statements)
+
+    @field_validator("municipalities")
+    @classmethod
+    def _unique_codes(cls, values: list[Municipality]) -> list[Municipality]:
+        codes = [m.code for m in values]
+        if len(set(codes)) != len(codes):
+            raise ValueError("a municipality code appears twice")
+        return values
+
+    @property
+    def municipality_names(self) -> dict[str, str]:
+        return {m.code: m.name for m in self.municipalities}
+
+    def serves(self, code: str) -> bool:
+        return code in self.municipality_names
+
+    @property
+    def organisation_names(self) -> dict[str, str]:
+        return {o.id: o.name for o in self.organisations}
+
+
+class RegionFileError(ValueError):
+    """A region file that cannot be read or does not validate; the message names the place."""
+
+
+DEFAULT_REGION = "drechtsteden.toml"
+
+
+def load_region(path: Path | None = None) -> Region:
+    """The region of ``path``, or the shipped demo region; raise RegionFileError saying what is wrong."""
+    if path is None:
+        text = resources.files("regions").joinpath(DEFAULT_REGION).read_text(encoding="utf-8")
+        where = f"regions/{DEFAULT_REGION}"
+    else:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise RegionFileError(f"{path}: cannot be read ({exc.strerror})") from None
+        where = str(path)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise RegionFileError(f"{where}: {exc}") from None  # tomllib names the line and column
+    try:
+        return Region.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        raise RegionFileError(f"{where}: {problems}") from None
+
+
+@cache
+def region_of(path: str = "") -> Region:
+    """The region of a deployment, read once per process (``path`` empty: the shipped demo region)."""
+    return load_region(Path(path) if path else None)
