@@ -109,7 +109,7 @@ def refused(status_code: int, code: str, message: str) -> HTTPException:
 async def _question(conn: Conn, question_id: uuid.UUID) -> asyncpg.Record | None:
     return await conn.fetchrow(
         "SELECT q.question_id, q.resident_ref, q.status, q.description, q.share_with_supporter,"
-        " r.name, r.email, r.phone, r.data_key"
+        " q.municipality, q.reference, r.name, r.email, r.phone, r.data_key"
         " FROM questions q LEFT JOIN residents r USING (resident_ref) WHERE q.question_id = $1",
         question_id,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from contracts.events import QuestionReceived, Reason
 from services.kit.db import Conn
@@ -133,6 +134,7 @@ async def assign_duo_by_hand(
         )
     await store.delete_consultation(conn, question_id)
     members = [domain.score(question, m, scoring.weights, places=scoring.places) for m in pair]
+    at = datetime.now(UTC)
     for scored, role, other in ((members[0], "lead", partner.id), (members[1], "partner", pro.id)):
         await record_assignment(
             conn,
@@ -145,6 +147,7 @@ async def assign_duo_by_hand(
             partner_id=other,
             override_by=by,
             override_reason=reason_text,
+            assigned_at=at,
         )
     found = await store.get_assignment(conn, question_id)
     assert found is not None
