@@ -221,6 +221,12 @@ def status_text(facts: Facts) -> StatusText:
     if status == "assigned":
         assigned = max((s.assigned_at for s in facts.supporters if s.assigned_at), default=facts.changed_at)
         by = dutch_date(add_working_days(local_day(assigned), CONTACT_WORKING_DAYS))
+        if len(facts.supporters) > 1:  # a duo
+            return StatusText(
+                "Er zijn twee cliëntondersteuners voor u",
+                f"{names} gaan u samen helpen.",
+                f"{names} nemen uiterlijk {by} contact met u op.",
+            )
         who = names or "Uw cliëntondersteuner"
         return StatusText(
             "Er is een cliëntondersteuner voor u",
@@ -228,6 +234,12 @@ def status_text(facts: Facts) -> StatusText:
             f"{who} neemt uiterlijk {by} contact met u op.",
         )
     if status == "accepted":
+        if len(facts.supporters) > 1:
+            return StatusText(
+                "Uw cliëntondersteuners helpen u",
+                f"{names} helpen u samen met uw vraag.",
+                "Heeft u nog geen contact gehad, of heeft u een vraag? Neem dan contact met ons op.",
+            )
         return StatusText(
             "Uw cliëntondersteuner helpt u",
             f"{names} helpt u met uw vraag." if names else "Uw cliëntondersteuner helpt u met uw vraag.",

@@ -61,6 +61,16 @@ class Page:
     channels: list[PreferredChannel]
 
 
+def _without_repeats(lines: list[HistoryLine]) -> list[HistoryLine]:
+    """One line for a status that came twice in a row on one day (a duo's two assignments)."""
+    kept: list[HistoryLine] = []
+    for line in lines:
+        if kept and kept[-1].status == line.status and domain.local_day(kept[-1].at) == domain.local_day(line.at):
+            continue
+        kept.append(line)
+    return kept
+
+
 Withdrawal = Literal["withdrawn", "already_withdrawn", "closed"]
 
 
@@ -106,7 +116,9 @@ class Mine:
             withdrawn_by_resident=question.withdrawn_by == "resident",
             appointment=domain.Appointment(appointment.planned_for, appointment.held_at) if appointment else None,
         )
-        history = [HistoryLine(r["status"], r["at"]) for r in await store.history(conn, question.question_id)]
+        history = _without_repeats(
+            [HistoryLine(r["status"], r["at"]) for r in await store.history(conn, question.question_id)]
+        )
         if appointment is not None:
             when = domain.dutch_moment(appointment.planned_for)
             history.append(

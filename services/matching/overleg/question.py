@@ -75,6 +75,8 @@ class Suggestion:
     professional: str
     partner: str
     why: str
+    professional_id: str
+    partner_id: str
 
 
 def who(principal: Principal) -> str:
@@ -220,7 +222,13 @@ def _suggestions(
         return f"{s.name} ({names.get(s.organisation, s.organisation)})"
 
     return [
-        Suggestion(named(d.professional.supporter.id), named(d.partner.supporter.id), d.top_reasons(1)[0].text)
+        Suggestion(
+            named(d.professional.supporter.id),
+            named(d.partner.supporter.id),
+            d.top_reasons(1)[0].text,
+            d.professional.supporter.id,
+            d.partner.supporter.id,
+        )
         for d in options
     ]
 
@@ -268,11 +276,19 @@ def routes(web: APIRouter, page: QuestionPage) -> None:
         return None
 
     @web.get(base + "/vragen/{question_id}", response_class=HTMLResponse)
-    async def question_page(request: Request, question_id: str, gedaan: str | None = None) -> Response:
+    async def question_page(
+        request: Request,
+        question_id: str,
+        gedaan: str | None = None,
+        beroepskracht: str | None = None,
+        partner: str | None = None,
+    ) -> Response:
+        """The page; ``beroepskracht`` and ``partner`` preselect a proposed duo (a link, no script)."""
         principal = await pages.principal(request)
         if principal is None:
             return pages.login(request, back=path_of(base, question_id))
-        return await page.show(request, principal, question_id, done=gedaan)
+        typed = {forms.PROFESSIONAL: beroepskracht or "", forms.PARTNER: partner or ""}
+        return await page.show(request, principal, question_id, typed=typed, done=gedaan)
 
     async def admitted(request: Request) -> tuple[Principal, FormValues] | Response:
         principal = await signed_in(request)
