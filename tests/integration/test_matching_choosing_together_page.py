@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from contracts.events import ConsultationAppointmentHeld, ConsultationAppointmentPlanned, SupporterAssigned
+from services.kit import access
 from services.kit.dutch import DUTCH_TIME
 from services.kit.settings import Settings
 from services.matching import handlers, store
@@ -450,3 +451,33 @@ async def test_a_key_of_another_municipality_gets_404_everywhere(p: Platform) ->
     )
     assert duo.status_code == 201, duo.text
     assert duo.json()["supporter_id"] == pro  # the professional leads, whichever order was sent
+
+
+async def test_erasing_the_resident_clears_their_own_view_in_matching(p: Platform) -> None:
+    question_id, _, _ = await ask_to_choose_together(p)
+    await in_consultation(p, question_id)
+    view = "Wil liefst een ervaringsdeskundige die zelf mantelzorger was."
+    async with coordinator(p, await coordinator_key(p)) as browser:
+        saved = await post_on_page(
+            browser, page_of(question_id), f"{page_of(question_id)}/inwoner", {"inwoner_wens": view}
+        )
+        assert saved.status_code == 303, saved.text
+    ref = await p.intake.runtime.db.fetchval(
+        "SELECT resident_ref FROM questions WHERE question_id = $1::uuid", question_id
+    )
+    async with p.intake.runtime.db.acquire() as conn:
+        officer = await access.create_key(conn, "privacy", ["privacy-officer"])
+    erased = await p.intake.client.delete(f"/api/v1/residents/{ref}", headers={"Authorization": f"Bearer {officer}"})
+    assert erased.status_code in (200, 202), erased.text
+
+    async def forgotten() -> bool:
+        found = await store.get_meeting(p.matching.runtime.db, question_id)
+        return found is not None and found.resident_view is None
+
+    await eventually(forgotten, timeout=30)
+    assert (
+        await p.matching.runtime.db.fetchval(
+            "SELECT count(*) FROM consultation_meetings WHERE resident_view LIKE $1", f"%{view}%"
+        )
+        == 0
+    )

@@ -50,8 +50,7 @@ async def plan_appointment(
     if planned_for > now + PLAN_AHEAD:
         raise InvalidField("planned_for", "more than three months ahead")
     await store.lock_question(conn, question_id)
-    consultation = await open_consultation(conn, question_id, municipality, for_update=True)
-    place = consultation.municipality or ""
+    place = await _municipality(conn, question_id, municipality)
     meeting = await store.plan_meeting(conn, question_id, place, planned_for, by, now)
     event = ConsultationAppointmentPlanned(
         question_id=question_id, municipality=place, planned_for=planned_for, planned_at=now
@@ -116,5 +115,13 @@ async def record_resident_view(
     if problem:
         raise InvalidField("resident_view", problem)
     await store.lock_question(conn, question_id)
+    place = await _municipality(conn, question_id, municipality)
+    return await store.save_view(conn, question_id, place, text, by, now or datetime.now(UTC))
+
+
+async def _municipality(conn: Conn, question_id: str, municipality: str | None) -> str:
+    """The municipality of a question in the consultation queue (locked), as the coordinator may see it."""
     consultation = await open_consultation(conn, question_id, municipality, for_update=True)
-    return await store.save_view(conn, question_id, consultation.municipality or "", text, by, now or datetime.now(UTC))
+    if consultation.municipality is None:
+        raise Conflict("question_unknown", f"De gegevens van vraag {question_id} ontbreken bij matching.")
+    return consultation.municipality
