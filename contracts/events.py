@@ -306,6 +306,40 @@ class ConsultationRequired(Event):
         return self.question_id
 
 
+class ConsultationAppointmentPlanned(Event):
+    """A coordinator planned the conversation with the resident in which they choose together who
+    supports them (the joint consultation). Planning again replaces the earlier moment.
+
+    Only the moment: how to reach the resident, and what they said, stay in intake and matching.
+    """
+
+    ce_type: ClassVar[str] = "nl.samenloket.consultation_appointment.planned.v1"
+    topic: ClassVar[str] = topics.ASSIGNMENTS
+
+    question_id: str
+    municipality: Municipality
+    planned_for: datetime = Field(description="when the conversation takes place")
+    planned_at: datetime = Field(description="when it was planned: the latest plan of a question holds")
+
+    def subject(self) -> str:
+        return self.question_id
+
+
+class ConsultationAppointmentHeld(Event):
+    """The conversation to choose together took place (the choice itself follows as SupporterAssigned)."""
+
+    ce_type: ClassVar[str] = "nl.samenloket.consultation_appointment.held.v1"
+    topic: ClassVar[str] = topics.ASSIGNMENTS
+
+    question_id: str
+    municipality: Municipality
+    planned_for: datetime = Field(description="the moment that was planned")
+    held_at: datetime = Field(description="when the coordinator recorded that it took place")
+
+    def subject(self) -> str:
+        return self.question_id
+
+
 # --- notifications --------------------------------------------------------------------------------
 
 RecipientRole = Literal["resident", "supporter", "coordinator", "partner", "municipality", "council"]
@@ -755,6 +789,8 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     SupporterAssigned,
     QuestionWaiting,
     ConsultationRequired,
+    ConsultationAppointmentPlanned,
+    ConsultationAppointmentHeld,
     NotificationSent,
     NotificationFailed,
     SignalRaised,

@@ -9,6 +9,8 @@ from fastapi import APIRouter
 from contracts.events import (
     AssignmentAccepted,
     AssignmentDeclined,
+    ConsultationAppointmentHeld,
+    ConsultationAppointmentPlanned,
     ConsultationRequired,
     QuestionWaiting,
     ReferralSubmitted,
@@ -92,6 +94,9 @@ def subscribers(c: IntakeContainer) -> list[EventSubscriber]:
     status = subscriber("status", ASSIGNMENTS, workers=workers)
     status.handle(QuestionWaiting, c.intake.on_question_waiting)
     status.handle(ConsultationRequired, c.intake.on_consultation_required)
+    # The conversation of the joint consultation, for the resident's own page.
+    status.handle(ConsultationAppointmentPlanned, c.mine.on_appointment_planned)
+    status.handle(ConsultationAppointmentHeld, c.mine.on_appointment_held)
     # Who supports (for the experience invitation) and the status it gives the question.
     status.handle(SupporterAssigned, c.participation.on_supporter_assigned)
     status.handle(AssignmentAccepted, c.participation.on_assignment_accepted)

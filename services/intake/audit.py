@@ -24,7 +24,7 @@ from services.kit.access import Principal
 from services.kit.crypto import digest
 from services.kit.db import Conn
 
-ActorKind = Literal["api_key", "internal", "staff", "supporter"]
+ActorKind = Literal["api_key", "internal", "staff", "supporter", "coordinator"]
 DIGEST_KIND: Final = "resident-ref"
 #: Purposes and callers are short machine words, e.g. ``notification``.
 WORD_PATTERN: Final = r"^[a-z][a-z0-9_.-]{0,49}$"

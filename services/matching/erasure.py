@@ -5,8 +5,8 @@ Matching keeps no names or contact details. What ties a question to a resident i
 ``questions``): the erased resident's waiting questions are dropped, since intake withdraws them
 and nobody is left to support, and ``questions`` loses the ref (``store.forget_resident``; the
 continuity with earlier supporters goes with it). A decline's reason in the person's own words is
-cleared. Assignments and consultations hold ids, scores and reason codes only, and stay for
-capacity and figures.
+cleared, and so is the note of the resident's own view from the joint consultation. Assignments
+and consultations hold ids, scores and reason codes only, and stay for capacity and figures.
 A QuestionReceived of an erased resident arriving later is not matched (see ``handlers``).
 """
 
@@ -39,4 +39,6 @@ async def erase(conn: Conn, request: ResidentErasureRequested) -> None:
     await conn.execute(
         "UPDATE declines SET reason_text = NULL WHERE question_id = ANY($1::text[]) AND reason_text IS NOT NULL", ids
     )
+    # So may the resident's own view, written down in the joint consultation.
+    await store.forget_views(conn, ids)
     log.info("resident erased", extra={"waiting_dropped": dropped, "questions_forgotten": forgotten})

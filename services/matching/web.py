@@ -6,6 +6,10 @@ from the web kit (:mod:`services.kit.web.staff`), shared with the reporting dash
 the consultation queue with the candidates and the rules each one fails; a form per question assigns
 by hand with a required reason, through the same command as the API.
 
+Each question links to its own page (:mod:`services.matching.overleg.question`): the question's text and,
+with the resident's consent, how to reach them (read from intake, audited), the appointment with the
+resident (planned, held), the resident's own view, and the choice of one supporter or a duo.
+
 Above the queue a section flags *te laat*: open assignments past the promise of first contact within
 3 working days (:mod:`services.matching.handlers.overdue`), with the supporter's and the
 organisation's names, the municipality, and how late, counted in Dutch working days by the same
@@ -24,7 +28,7 @@ from jinja2 import Environment
 
 from contracts.bsn import contains_bsn
 from contracts.codes import LIFE_DOMAINS
-from contracts.labels import KIND_PREFERENCE_WORDS, LANGUAGE_LABELS
+from contracts.labels import KIND_PREFERENCE_WORDS, LANGUAGE_LABELS, MEETING_PREFERENCE_LABELS, NEED_WORDS
 from services.kit.access import Principal
 from services.kit.runtime import Runtime
 from services.kit.web.forms import first
@@ -33,6 +37,8 @@ from services.kit.web.staff import PageSet, StaffPages
 from services.kit.web.templates import environment as page_environment
 from services.matching import handlers, store
 from services.matching.handlers.overdue import FirstContactWatch, late_assignments
+from services.matching.overleg import question as question_page
+from services.matching.workspace.clients import IntakeCases
 
 PATH: Final = "/overleg"
 PAGES: Final = PageSet(
@@ -62,6 +68,8 @@ def environment() -> Environment:
             "domain_name": lambda code: LIFE_DOMAINS.get(code, code),
             "kind_name": lambda code: KIND_PREFERENCE_WORDS.get(code, code),
             "language_name": lambda code: LANGUAGE_LABELS.get(code, code),
+            "need_name": lambda code: NEED_WORDS.get(code, code),
+            "meeting_name": lambda code: MEETING_PREFERENCE_LABELS.get(code, code),
             "short": lambda question_id: str(question_id)[:8].upper(),
         },
     )
@@ -73,6 +81,8 @@ class Pages(StaffPages):
     def __init__(self, rt: Runtime, watch: FirstContactWatch | None = None) -> None:
         super().__init__(rt, PAGES, environment())
         self.watch = watch
+        self.intake = IntakeCases(rt.settings)
+        rt.closing(self.intake.aclose)
 
     async def queue(
         self,
@@ -90,6 +100,8 @@ class Pages(StaffPages):
             # People read names: organisations and the supporter just chosen by their display names.
             organisation_names = {o.id: o.name for o in (await store.load_organisations(conn)).values()}
             chosen = await store.get_supporter_row(conn, done.supporter_id) if done else None
+            partner = await store.get_supporter_row(conn, done.partner_id) if done and done.partner_id else None
+            meetings = await store.meetings_of(conn, [i.consultation.question_id for i in items])
         title = "Gezamenlijk overleg"
         if errors:
             title = f"Fout: {title}"
@@ -107,6 +119,8 @@ class Pages(StaffPages):
             late=late,
             organisation_names=organisation_names,
             chosen_name=chosen.name if chosen else "",
+            partner=partner,
+            meetings=meetings,
         )
 
 
@@ -114,6 +128,7 @@ def router(rt: Runtime, watch: FirstContactWatch | None = None) -> APIRouter:
     pages = Pages(rt, watch)
     web = APIRouter(tags=["coordinator page"], include_in_schema=False)
     web.include_router(pages.router())
+    question_page.routes(web, question_page.QuestionPage(pages, pages.intake, rt.settings.loket_phone))
 
     @web.get(PATH, response_class=HTMLResponse)
     async def overleg(request: Request, toegewezen: str | None = None) -> HTMLResponse:

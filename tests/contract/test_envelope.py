@@ -23,6 +23,8 @@ from contracts.events import (
     AssignmentDeclined,
     CandidateVerdict,
     Consent,
+    ConsultationAppointmentHeld,
+    ConsultationAppointmentPlanned,
     ConsultationRequired,
     Contact,
     CouncilMeetingHeld,
@@ -243,6 +245,12 @@ EXAMPLES: dict[type[Event], Event] = {
         closed_at=AT,
     ),
     StatusLinkRequested: StatusLinkRequested(question_id=QUESTION_ID, municipality="GM0505", requested_at=AT),
+    ConsultationAppointmentPlanned: ConsultationAppointmentPlanned(
+        question_id=QUESTION_ID, municipality="GM0505", planned_for=AT + timedelta(days=3), planned_at=AT
+    ),
+    ConsultationAppointmentHeld: ConsultationAppointmentHeld(
+        question_id=QUESTION_ID, municipality="GM0505", planned_for=AT, held_at=AT + timedelta(minutes=50)
+    ),
     SignalAcknowledged: SignalAcknowledged(
         signal_id="sig-9", municipality="GM1978", by_organisation="gemeente-molenlanden", acknowledged_at=AT
     ),

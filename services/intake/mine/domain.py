@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Final
 
 from contracts.codes import WithdrawnBy
@@ -111,6 +111,14 @@ class StatusText:
 
 
 @dataclass(frozen=True)
+class Appointment:
+    """The conversation of the joint consultation: when it is (or was), and when it was held."""
+
+    planned_for: datetime
+    held_at: datetime | None = None
+
+
+@dataclass(frozen=True)
 class Facts:
     """What the page is made of (no personal data beyond the supporters' names)."""
 
@@ -120,6 +128,47 @@ class Facts:
     supporters: tuple[Supporter, ...] = ()
     choose_together: bool = False
     withdrawn_by_resident: bool = False
+    appointment: Appointment | None = None
+    #: The moment the page is shown (an appointment is ahead or behind): default the real now.
+    now: datetime | None = None
+
+
+WEEKDAYS: Final = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
+
+
+def dutch_moment(moment: datetime) -> str:
+    """``dinsdag 16 maart 2027, 10:00 uur``: a moment as a resident reads it, in Dutch time."""
+    local = moment.astimezone(DUTCH_TIME)
+    return f"{WEEKDAYS[local.weekday()]} {dutch_date(local)}, {local:%H:%M} uur"
+
+
+#: The history lines of the conversation (the status itself stays ``consultation``).
+APPOINTMENT_PLANNED_LABEL: Final = "Afspraak gemaakt om samen te kiezen, op {when}"
+APPOINTMENT_HELD_LABEL: Final = "Gesprek gehad om samen te kiezen"
+
+
+def appointment_text(appointment: Appointment, now: datetime) -> StatusText:
+    """What the page says while the question is in the consultation and a conversation is planned."""
+    when = dutch_moment(appointment.planned_for)
+    if appointment.held_at is not None:
+        return StatusText(
+            "U heeft met ons gesproken",
+            f"U heeft op {dutch_date(appointment.held_at)} met een coördinator gesproken. Samen heeft u gekeken"
+            " wie u het beste kan helpen.",
+            "Wij vragen de ondersteuner die u samen heeft gekozen. U krijgt een bericht zodra die u gaat helpen.",
+        )
+    if appointment.planned_for >= now:
+        return StatusText(
+            "U heeft een afspraak om samen te kiezen",
+            f"U heeft een afspraak op {when} om samen te kiezen wie u gaat helpen. Een coördinator praat dan"
+            " met u over uw vraag en over wat u belangrijk vindt.",
+            "Kunt u niet op deze dag of dit uur? Neem dan contact met ons op. Dan maken wij een nieuwe afspraak.",
+        )
+    return StatusText(
+        "Uw afspraak om samen te kiezen is geweest",
+        f"U had een afspraak op {when} om samen te kiezen wie u gaat helpen.",
+        "U hoort snel wie u gaat helpen. Is het gesprek niet doorgegaan? Neem dan contact met ons op.",
+    )
 
 
 def _names(supporters: tuple[Supporter, ...]) -> str:
@@ -153,6 +202,8 @@ def status_text(facts: Facts) -> StatusText:
             " die aan u. U hoeft daar niets voor te doen.",
             "U krijgt een bericht zodra er een cliëntondersteuner voor u is.",
         )
+    if status == "consultation" and facts.appointment is not None:
+        return appointment_text(facts.appointment, facts.now or datetime.now(UTC))
     if status == "consultation":
         by = dutch_date(add_working_days(local_day(facts.changed_at), CONSULTATION_WORKING_DAYS))
         if facts.choose_together:
@@ -170,6 +221,12 @@ def status_text(facts: Facts) -> StatusText:
     if status == "assigned":
         assigned = max((s.assigned_at for s in facts.supporters if s.assigned_at), default=facts.changed_at)
         by = dutch_date(add_working_days(local_day(assigned), CONTACT_WORKING_DAYS))
+        if len(facts.supporters) > 1:  # a duo
+            return StatusText(
+                "Er zijn twee cliëntondersteuners voor u",
+                f"{names} gaan u samen helpen.",
+                f"{names} nemen uiterlijk {by} contact met u op.",
+            )
         who = names or "Uw cliëntondersteuner"
         return StatusText(
             "Er is een cliëntondersteuner voor u",
@@ -177,6 +234,12 @@ def status_text(facts: Facts) -> StatusText:
             f"{who} neemt uiterlijk {by} contact met u op.",
         )
     if status == "accepted":
+        if len(facts.supporters) > 1:
+            return StatusText(
+                "Uw cliëntondersteuners helpen u",
+                f"{names} helpen u samen met uw vraag.",
+                "Heeft u nog geen contact gehad, of heeft u een vraag? Neem dan contact met ons op.",
+            )
         return StatusText(
             "Uw cliëntondersteuner helpt u",
             f"{names} helpt u met uw vraag." if names else "Uw cliëntondersteuner helpt u met uw vraag.",

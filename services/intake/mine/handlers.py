@@ -7,12 +7,19 @@ issued, revoked, or its resident erased) is answered alike, as None.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-from contracts.events import PreferredChannel, StatusLinkRequested
+from contracts.envelope import CloudEvent
+from contracts.events import (
+    ConsultationAppointmentHeld,
+    ConsultationAppointmentPlanned,
+    PreferredChannel,
+    StatusLinkRequested,
+)
 from services.intake import domain as intake_domain
 from services.intake.closedloop import handlers as closed_loop
 from services.intake.closedloop import store as closed_loop_store
@@ -21,6 +28,8 @@ from services.intake.mine import domain, store
 from services.intake.mine.supporters import SupporterDirectory
 from services.kit.db import Conn
 from services.kit.outbox import publish
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -34,6 +43,8 @@ class Link:
 class HistoryLine:
     status: str
     at: datetime
+    #: What the line says, when it is not the status's own label (the consultation's conversation).
+    label: str | None = None
 
 
 @dataclass(frozen=True)
@@ -48,6 +59,16 @@ class Page:
     supporters: list[domain.Supporter] | None
     #: The channels the resident can choose (those we have an address for), in form order.
     channels: list[PreferredChannel]
+
+
+def _without_repeats(lines: list[HistoryLine]) -> list[HistoryLine]:
+    """One line for a status that came twice in a row on one day (a duo's two assignments)."""
+    kept: list[HistoryLine] = []
+    for line in lines:
+        if kept and kept[-1].status == line.status and domain.local_day(kept[-1].at) == domain.local_day(line.at):
+            continue
+        kept.append(line)
+    return kept
 
 
 Withdrawal = Literal["withdrawn", "already_withdrawn", "closed"]
@@ -85,6 +106,7 @@ class Mine:
         supporters: list[domain.Supporter] | None = []
         if question.status in ("assigned", "accepted"):
             supporters = await self.supporters.of_question(str(question.question_id))
+        appointment = await store.appointment_of(conn, question.question_id)
         facts = domain.Facts(
             status=question.status,
             received_at=question.received_at,
@@ -92,8 +114,19 @@ class Mine:
             supporters=tuple(supporters or ()),
             choose_together=question.choose_together,
             withdrawn_by_resident=question.withdrawn_by == "resident",
+            appointment=domain.Appointment(appointment.planned_for, appointment.held_at) if appointment else None,
         )
-        history = [HistoryLine(r["status"], r["at"]) for r in await store.history(conn, question.question_id)]
+        history = _without_repeats(
+            [HistoryLine(r["status"], r["at"]) for r in await store.history(conn, question.question_id)]
+        )
+        if appointment is not None:
+            when = domain.dutch_moment(appointment.planned_for)
+            history.append(
+                HistoryLine("consultation", appointment.planned_at, domain.APPOINTMENT_PLANNED_LABEL.format(when=when))
+            )
+            if appointment.held_at is not None:
+                history.append(HistoryLine("consultation", appointment.held_at, domain.APPOINTMENT_HELD_LABEL))
+            history.sort(key=lambda line: line.at)
         offered: tuple[tuple[PreferredChannel, bool], ...] = (
             ("email", question.has_email),
             ("sms", question.has_phone),
@@ -108,6 +141,21 @@ class Mine:
             supporters,
             channels,
         )
+
+    # --- the conversation of the joint consultation, from matching's events -----------------------
+
+    async def on_appointment_planned(
+        self, conn: Conn, event: CloudEvent, payload: ConsultationAppointmentPlanned
+    ) -> None:
+        """Keep the moment for the resident's page (the latest plan holds)."""
+        if not await store.plan_appointment(
+            conn, uuid.UUID(payload.question_id), payload.planned_for, payload.planned_at
+        ):
+            log.warning("appointment for an unknown question, skipped", extra={"event_id": event.id})
+
+    async def on_appointment_held(self, conn: Conn, event: CloudEvent, payload: ConsultationAppointmentHeld) -> None:
+        if not await store.appointment_held(conn, uuid.UUID(payload.question_id), payload.planned_for, payload.held_at):
+            log.warning("appointment for an unknown question, skipped", extra={"event_id": event.id})
 
     async def withdraw(self, conn: Conn, token: str, reason_code: str) -> Withdrawal | None:
         """The resident withdraws their question: every service hears it (QuestionWithdrawn by ``resident``).

@@ -110,3 +110,51 @@ async def claim_link_request(
         limit,
     )
     return [OpenQuestion(r["question_id"], r["municipality"]) for r in rows]
+
+
+# --- the conversation of the joint consultation (from matching's events) -----------------------------
+
+
+@dataclass(frozen=True)
+class Appointment:
+    planned_for: datetime
+    planned_at: datetime
+    held_at: datetime | None
+
+
+async def plan_appointment(conn: Conn, question_id: uuid.UUID, planned_for: datetime, planned_at: datetime) -> bool:
+    """Keep the latest plan (a plan made earlier than the one kept changes nothing); False: unknown question."""
+    if await conn.fetchval("SELECT 1 FROM questions WHERE question_id = $1", question_id) is None:
+        return False
+    await conn.execute(
+        "INSERT INTO consultation_appointments (question_id, planned_for, planned_at) VALUES ($1, $2, $3)"
+        " ON CONFLICT (question_id) DO UPDATE SET planned_for = EXCLUDED.planned_for,"
+        " planned_at = EXCLUDED.planned_at, held_at = NULL"
+        " WHERE consultation_appointments.planned_at < EXCLUDED.planned_at",
+        question_id,
+        planned_for,
+        planned_at,
+    )
+    return True
+
+
+async def appointment_held(conn: Conn, question_id: uuid.UUID, planned_for: datetime, held_at: datetime) -> bool:
+    """The planned conversation took place (a later plan than the one held is kept); False: unknown question."""
+    if await conn.fetchval("SELECT 1 FROM questions WHERE question_id = $1", question_id) is None:
+        return False
+    await conn.execute(
+        "INSERT INTO consultation_appointments (question_id, planned_for, planned_at, held_at) VALUES ($1, $2, $3, $3)"
+        " ON CONFLICT (question_id) DO UPDATE SET held_at = EXCLUDED.held_at"
+        " WHERE consultation_appointments.planned_for = EXCLUDED.planned_for",
+        question_id,
+        planned_for,
+        held_at,
+    )
+    return True
+
+
+async def appointment_of(conn: Conn | asyncpg.Pool, question_id: uuid.UUID) -> Appointment | None:
+    row = await conn.fetchrow(
+        "SELECT planned_for, planned_at, held_at FROM consultation_appointments WHERE question_id = $1", question_id
+    )
+    return Appointment(row["planned_for"], row["planned_at"], row["held_at"]) if row else None

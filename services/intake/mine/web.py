@@ -133,7 +133,9 @@ def router(rt: Runtime, mine: Mine, pages: Pages) -> APIRouter:
                 page=found,
                 reference=found.reference,
                 received_on=dutch_date(q.received_at),
-                history=[(QUESTION_STATUS_LABELS.get(h.status, h.status), dutch_date(h.at)) for h in found.history],
+                history=[
+                    (h.label or QUESTION_STATUS_LABELS.get(h.status, h.status), dutch_date(h.at)) for h in found.history
+                ],
                 may_withdraw=domain.may_withdraw(q.status),
                 channel_choices=[(c, PREFERRED_CHANNEL_RESIDENT_LABELS[c], CHANNEL_HINTS[c]) for c in found.channels],
                 chosen_channel=q.preferred_channel or ("email" if q.has_email else "sms" if q.has_phone else "none"),

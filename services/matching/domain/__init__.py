@@ -25,7 +25,15 @@ joint consultation weighs). The names most callers need are importable from here
 """
 
 from services.matching.domain.columns import TooManyCodes
-from services.matching.domain.duos import Duo, best_duo, duo_options
+from services.matching.domain.duos import (
+    DUO_DOMAINS_NOT_COVERED,
+    DUO_NOT_WANTED,
+    Duo,
+    as_pair,
+    best_duo,
+    duo_options,
+    pair_notes,
+)
 from services.matching.domain.evaluation import (
     CHOOSE_TOGETHER,
     CONSULTATION_CANDIDATES,
@@ -84,6 +92,8 @@ __all__ = [
     "DEFAULT_WEIGHTS",
     "DISTANCE_KM_SCALE",
     "DISTANCE_SCALE",
+    "DUO_DOMAINS_NOT_COVERED",
+    "DUO_NOT_WANTED",
     "HARD_RULES",
     "INACTIVE",
     "KIND_NOT_CHOSEN",
@@ -111,6 +121,7 @@ __all__ = [
     "TooManyCodes",
     "Verdict",
     "Weights",
+    "as_pair",
     "best_duo",
     "choose_together_reason",
     "consultation_reason",
@@ -118,6 +129,7 @@ __all__ = [
     "duo_options",
     "evaluate",
     "failed_rules",
+    "pair_notes",
     "required_specialisms",
     "rule_active",
     "rule_capacity",

@@ -232,3 +232,34 @@ def best_duo(
         places=places,
     )
     return options[0] if options else None
+
+
+# --- a duo chosen by hand (the joint consultation) --------------------------------------------------
+
+#: The pair together leaves a life domain uncovered, or the resident asked for one supporter: a
+#: coordinator may still choose the duo with the resident, and these reasons are recorded with it.
+DUO_DOMAINS_NOT_COVERED = "duo_domains_not_covered"
+DUO_NOT_WANTED = "duo_not_wanted"
+
+
+def as_pair(a: SupporterRecord, b: SupporterRecord) -> tuple[SupporterRecord, SupporterRecord] | None:
+    """The professional and the volunteer or experience expert of two supporters, in that order; None
+    when the two are not such a pair (two professionals, two volunteers, or the same person)."""
+    if a.id == b.id:
+        return None
+    for pro, partner in ((a, b), (b, a)):
+        if pro.kind == PROFESSIONAL and partner.kind in PARTNER_KINDS:
+            return pro, partner
+    return None
+
+
+def pair_notes(q: Question, pro: SupporterRecord, partner: SupporterRecord) -> list[Reason]:
+    """What a duo chosen by hand does not meet of the resident's question, as soft reasons: the life
+    domains neither covers, and a resident's "no" to two supporters. Empty: the pair fits."""
+    notes = []
+    missing = [d for d in q.life_domains if d not in pro.life_domains and d not in partner.life_domains]
+    if missing:
+        notes.append(Reason(code=DUO_DOMAINS_NOT_COVERED, text=f"Samen helpen ze niet bij: {domain_names(missing)}."))
+    if q.wants_duo is False:
+        notes.append(Reason(code=DUO_NOT_WANTED, text="De inwoner vroeg bij de aanmelding om één ondersteuner."))
+    return notes

@@ -47,14 +47,16 @@ async def record_assignment(
     partner_id: str | None = None,
     override_by: str | None = None,
     override_reason: str | None = None,
+    assigned_at: datetime | None = None,
 ) -> str:
     """Record one assignment (capacity already booked) and publish SupporterAssigned; return its id.
 
     ``lead`` reasons come first, in the stored reasons and in the event's top reasons; ``noted``
-    reasons are only stored (after ``lead``), e.g. the rules a coordinator overrode.
+    reasons are only stored (after ``lead``), e.g. the rules a coordinator overrode. A duo's two
+    share one ``assigned_at`` (the question's assignment is then its lead's, see ``get_assignment``).
     """
     assignment_id = str(uuid.uuid4())
-    assigned_at = datetime.now(UTC)
+    assigned_at = assigned_at or datetime.now(UTC)
     supporter = best.supporter
     await store.insert_assignment(
         conn,
@@ -90,5 +92,8 @@ async def record_assignment(
 async def record_duo(conn: Conn, received: QuestionReceived, members: Sequence[Scored], source: str) -> None:
     """Record a duo (both places already booked): the professional as lead, the other as partner."""
     lead, partner = members
-    await record_assignment(conn, received, lead, source, role="lead", partner_id=partner.supporter.id)
-    await record_assignment(conn, received, partner, source, role="partner", partner_id=lead.supporter.id)
+    at = datetime.now(UTC)
+    await record_assignment(conn, received, lead, source, role="lead", partner_id=partner.supporter.id, assigned_at=at)
+    await record_assignment(
+        conn, received, partner, source, role="partner", partner_id=lead.supporter.id, assigned_at=at
+    )

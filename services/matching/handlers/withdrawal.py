@@ -3,10 +3,11 @@
 Whoever ended it (the resident, staff, the referrer, an erasure, or the last support ending), the
 question is no longer anyone's case: its open assignments end (``close_reason`` ``withdrawn`` or
 ``closed``) and their places free through the SQL guard, it leaves the waiting list and the
-consultation queue, and :func:`store.record_end` makes sure it is never assigned again (a later
-QuestionReceived, a decline's re-match, the waiting-list pass and assigning by hand all find it
-ended). No SupportEnded is published: the end is the question's, announced by intake, and a
-SupportEnded would invite the resident to share an experience of support that never happened.
+consultation queue (the note of the resident's own view goes too), and :func:`store.record_end`
+makes sure it is never assigned again (a later QuestionReceived, a decline's re-match, the
+waiting-list pass and assigning by hand all find it ended). No SupportEnded is published: the end
+is the question's, announced by intake, and a SupportEnded would invite the resident to share an
+experience of support that never happened.
 
 Like every step that frees a place, it takes the waiting-list pass's lock first, then the question's:
 a booking of the same question that is under way (QuestionReceived in another transaction) finishes
@@ -60,6 +61,7 @@ async def let_go(
         freed += 1
     waited = await store.delete_waiting(conn, question_id)
     consulted = await store.delete_consultation(conn, question_id)
+    await store.forget_views(conn, [question_id])  # the resident's own words: nobody needs them any more
     if freed:
         await waiting_pass(conn, source, scoring)
     log.info(

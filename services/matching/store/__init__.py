@@ -3,7 +3,7 @@
 Every function takes a connection (plain or from a pool) so callers choose the transaction. The
 capacity guards live in :mod:`.capacity`. The modules: :mod:`.organisations`, :mod:`.supporters`
 (the pool), :mod:`.capacity`, :mod:`.locks`, :mod:`.questions`, :mod:`.assignments`, :mod:`.declines`,
-:mod:`.waiting`, :mod:`.consultations`, :mod:`.ends`; their names are importable from here.
+:mod:`.waiting`, :mod:`.consultations`, :mod:`.meetings`, :mod:`.ends`; their names are importable from here.
 """
 
 from services.matching.store.assignments import (
@@ -36,6 +36,15 @@ from services.matching.store.ends import has_ended, record_end
 from services.matching.store.locks import (
     lock_question,
     lock_waiting_pass,
+)
+from services.matching.store.meetings import (
+    Meeting,
+    forget_views,
+    get_meeting,
+    mark_held,
+    meetings_of,
+    plan_meeting,
+    save_view,
 )
 from services.matching.store.organisations import (
     insert_organisation,
@@ -78,6 +87,7 @@ __all__ = [
     "AssignmentView",
     "CapacityBelowCases",
     "ConsultationRow",
+    "Meeting",
     "SupporterRow",
     "WaitingQuestion",
     "accept_assignment",
@@ -88,9 +98,11 @@ __all__ = [
     "delete_consultation",
     "delete_waiting",
     "forget_resident",
+    "forget_views",
     "free_capacity",
     "get_assignment",
     "get_consultation",
+    "get_meeting",
     "get_question",
     "get_supporter_row",
     "has_ended",
@@ -110,14 +122,18 @@ __all__ = [
     "load_waiting",
     "lock_question",
     "lock_waiting_pass",
+    "mark_held",
+    "meetings_of",
     "open_assignments",
     "open_cases",
     "open_supporters",
+    "plan_meeting",
     "pool_version",
     "previous_supporters",
     "previous_supporters_of",
     "question_outcome",
     "record_end",
+    "save_view",
     "update_supporter",
     "upsert_organisation",
     "upsert_supporter",

@@ -1,5 +1,6 @@
-"""Matching's calls for the supporters' pages: the resident's data from intake, the sign-in mail by
-notifications. Both with the internal token; intake audits every read with its purpose.
+"""Matching's calls for the supporters' pages and the joint consultation's page: the resident's data from
+intake, the sign-in mail by notifications. Both with the internal token; intake audits every read with
+its purpose and the kind of caller (a supporter, or a coordinator of the consultation).
 
 A sign-in link is handed to notifications in the background, after the page has answered: the page
 takes as long for an unknown address as for a known one, and the link lives in memory only until
@@ -26,6 +27,8 @@ log = logging.getLogger(__name__)
 TIMEOUT: Final = httpx.Timeout(5.0, connect=3.0)
 #: Why a supporter's page reads the resident's data (intake's audit log shows it).
 PURPOSE: Final = "supporter_case_view"
+#: Why the consultation's page reads it: to call the resident for the conversation, and to choose together.
+COORDINATOR_PURPOSE: Final = "consultation_appointment"
 CALLER: Final = "matching"
 #: Attempts to hand a sign-in link to notifications, and the pause before each retry.
 MAIL_ATTEMPTS: Final = 3
@@ -51,9 +54,23 @@ class CaseData(BaseModel):
     contact: ResidentContact | None = None
 
 
+class ConsultationData(BaseModel):
+    """What intake shows the joint consultation of one question: its reference; its text and the
+    resident's contact only when the resident consented to share them."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    question_id: str
+    reference: str
+    share_with_supporter: bool
+    description: str | None = None
+    contact: ResidentContact | None = None
+
+
 #: Why intake showed nothing: the resident was erased, the question withdrawn, intake does not (yet)
-#: know this support, or intake could not be reached.
-Missing = Literal["erased", "withdrawn", "not_supporting", "unavailable"]
+#: know this support or that the question is in the consultation, or intake could not be reached.
+Missing = Literal["erased", "withdrawn", "not_supporting", "not_in_consultation", "unavailable"]
+REFUSALS: Final = frozenset({"erased", "withdrawn", "not_supporting", "not_in_consultation"})
 
 
 @dataclass(frozen=True)
@@ -73,21 +90,38 @@ class IntakeCases:
     async def case(
         self, question_id: str, supporter_id: str, organisation: str, assignment_id: str
     ) -> CaseData | Unavailable:
-        url = f"{self.base}/internal/v1/questions/{quote(question_id, safe='')}/for-supporter"
         params = {"supporter_id": supporter_id, "organisation": organisation, "assignment_id": assignment_id}
+        found = await self._get(question_id, "for-supporter", params, PURPOSE)
+        return found if isinstance(found, Unavailable) else CaseData.model_validate_json(found.content)
+
+    async def for_consultation(
+        self, question_id: str, coordinator: str, municipality: str | None
+    ) -> ConsultationData | Unavailable:
+        """The question for a coordinator (``<organisation>/<key id>``) of ``municipality`` (None: any)."""
+        params = {"coordinator": coordinator, **({"municipality": municipality} if municipality else {})}
+        found = await self._get(question_id, "for-coordinator", params, COORDINATOR_PURPOSE)
+        return found if isinstance(found, Unavailable) else ConsultationData.model_validate_json(found.content)
+
+    async def _get(
+        self, question_id: str, view: str, params: dict[str, str], purpose: str
+    ) -> httpx.Response | Unavailable:
+        """One audited read of intake: the 200 answer, or why there is none."""
+        url = f"{self.base}/internal/v1/questions/{quote(question_id, safe='')}/{view}"
         try:
-            response = await self._client.get(url, params=params)
+            response = await self._client.get(url, params=params, headers={"X-Purpose": purpose})
         except httpx.TransportError as exc:
-            log.warning("intake unreachable for a supporter's case", extra={"error": type(exc).__name__})
+            log.warning("intake unreachable for a question view", extra={"view": view, "error": type(exc).__name__})
             return Unavailable("unavailable")
         if response.status_code == 200:
-            return CaseData.model_validate_json(response.content)
+            return response
         if response.status_code in (404, 409, 410):
             code = _code(response)
-            if code in ("erased", "withdrawn", "not_supporting"):
-                return Unavailable(code)  # type: ignore[arg-type]  # one of the three
+            if code in REFUSALS:
+                return Unavailable(code)  # type: ignore[arg-type]  # one of the refusals
+            if response.status_code == 404 and view == "for-coordinator":
+                return Unavailable("not_in_consultation")
             return Unavailable("erased" if response.status_code == 410 else "not_supporting")
-        log.warning("intake refused a supporter's case", extra={"status": response.status_code})
+        log.warning("intake refused a question view", extra={"view": view, "status": response.status_code})
         return Unavailable("unavailable")
 
     async def aclose(self) -> None:
