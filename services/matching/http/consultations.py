@@ -31,13 +31,13 @@ class ManualAssignIn(CleanText):
     _reason = field_validator("reason")(refuse_bsn)
 
 
-class AppointmentIn(BaseModel):
+class AppointmentIn(CleanText):
     model_config = ConfigDict(extra="forbid")
 
     planned_for: AwareDatetime = Field(description="when the conversation with the resident takes place")
 
 
-class ResidentViewIn(BaseModel):
+class ResidentViewIn(CleanText):
     model_config = ConfigDict(extra="forbid")
 
     text: str = Field(
