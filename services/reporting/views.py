@@ -191,7 +191,7 @@ def markers(threshold: int) -> list[Marker]:
     return [
         Marker(suppressed_text(threshold), f"minder dan {threshold} mensen; het precieze aantal tonen we niet"),
         Marker(SECONDARY, "verborgen, zodat u een klein aantal niet kunt uitrekenen (het kan groot zijn)"),
-        Marker(TOO_FEW_ANSWERS, f"minder dan {threshold} inwoners gaven een cijfer; een gemiddelde zou hen herkenbaar maken"),
+        Marker(TOO_FEW_ANSWERS, f"minder dan {threshold} inwoners gaven een cijfer; dan tonen we geen gemiddelde"),
         Marker(TOO_FEW_DATA, f"berekend over minder dan {threshold} mensen; daarom tonen we het niet"),
         Marker("–", "niets gemeten of niets te tellen in deze periode"),
     ]

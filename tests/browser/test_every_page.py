@@ -419,4 +419,3 @@ async def test_every_page_fits_the_screen_and_passes_axe(site: Site, page: Page,
         if SHOTS:
             Path(SHOTS).mkdir(parents=True, exist_ok=True)
             await page.screenshot(path=f"{SHOTS}/{name}-{size['width']}.png", full_page=True)
-

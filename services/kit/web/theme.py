@@ -154,7 +154,8 @@ def theme_css(region: Region) -> str:
         "--utrecht-checkbox-checked-border-color": c.link,
     }
     body = "".join(f"  {name}: {value};\n" for name, value in tokens.items())
-    return f"/* The theme of {region.name}: generated from its region file (services/kit/web/theme.py). */\n.samenloket-theme {{\n{body}}}\n"
+    head = f"/* The theme of {region.name}: generated from its region file (services/kit/web/theme.py). */\n"
+    return f"{head}.samenloket-theme {{\n{body}}}\n"
 
 
 def _logo(region_file: str, name: str) -> bytes | None:
