@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test lint unit contract integration e2e bench clean
+.PHONY: install run test lint unit contract integration e2e bench clean vendor-css
 
 install: $(STAMP)
 
@@ -34,6 +34,18 @@ unit contract integration e2e: install
 
 bench: install
 	$(BIN)/samenloket bench
+
+## Refresh the vendored NL Design System CSS (services/kit/web/static/vendor/) from npm. Needs Node.js;
+## running and testing Samenloket does not (the built CSS is checked in).
+UTRECHT_CSS   ?= @utrecht/component-library-css@9.0.4
+DESIGN_TOKENS ?= @nl-design-system-unstable/voorbeeld-design-tokens@7.4.1
+NPM_DIR       := build/nlds
+vendor-css: install
+	rm -rf $(NPM_DIR) && mkdir -p $(NPM_DIR)
+	cd $(NPM_DIR) && echo '{"private": true}' > package.json && \
+	  npm install --no-save --ignore-scripts --no-audit --no-fund --save-exact $(UTRECHT_CSS) $(DESIGN_TOKENS)
+	$(BIN)/python -m services.kit.web.vendor $(NPM_DIR)/node_modules
+	rm -rf $(NPM_DIR)
 
 clean:
 	rm -rf $(VENV) .samenloket .mypy_cache .ruff_cache

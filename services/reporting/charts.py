@@ -92,12 +92,25 @@ def nice_maximum(largest: float) -> float:
     return float(10 * power)  # pragma: no cover - the loop always returns
 
 
-def scale_top(bars: Sequence[Bar], threshold: int) -> float:
-    """The axis maximum: from shown values only, and the threshold when a suppressed box must fit."""
+def whole_maximum(largest: float, ticks: int = 4) -> float:
+    """A round top for an axis of counts whose ``ticks`` steps are whole numbers (no "2,5 vragen"):
+    ``ticks`` × the smallest 1, 2, 2.5 or 5 × 10^k step that is whole and reaches ``largest``."""
+    power = 1
+    while True:
+        for step in (power, 2 * power, 2.5 * power, 5 * power):
+            if float(step).is_integer() and step * ticks >= largest:
+                return float(step * ticks)
+        power *= 10
+
+
+def scale_top(bars: Sequence[Bar], threshold: int, whole: bool = False) -> float:
+    """The axis maximum: from shown values only, and the threshold when a suppressed box must fit;
+    ``whole``: counts, so every tick of the axis is a whole number."""
     values = [b.value for b in bars if b.value is not None]
     if any(b.suppressed for b in bars):
         values.append(float(threshold))
-    return nice_maximum(max(values, default=0.0))
+    largest = max(values, default=0.0)
+    return whole_maximum(largest) if whole else nice_maximum(largest)
 
 
 def number(value: float) -> str:
@@ -176,10 +189,11 @@ def _vertical_axis(top: float) -> list[str]:
 
 
 def bar_chart(chart_id: str, title: str, bars: Sequence[Bar], threshold: int) -> str:
-    """Vertical bars, e.g. questions per month; each bar's height is proportional to its value."""
+    """Vertical bars of counts, e.g. questions per month; each bar's height is proportional to its value,
+    and the axis counts in whole numbers."""
     if not bars:
         return _empty(chart_id, title)
-    top = scale_top(bars, threshold)
+    top = scale_top(bars, threshold, whole=True)
     slot = (WIDTH - LEFT - RIGHT) / len(bars)
     width = min(slot * 0.7, 60.0)
     bottom = PLOT_TOP + PLOT_HEIGHT

@@ -19,7 +19,17 @@ from services.reporting.charts import Bar, Pair, Stack
 from services.reporting.figures.outcomes import DECLINE_TABLES, FIRST_CONTACT_TABLES
 from services.reporting.figures.outcomes import OUTCOME_TABLES as OUTCOME_TABLE_KEYS
 from services.reporting.suppression import PublishedReport
-from services.reporting.tables import SECONDARY_REASON, SINGLE, Period, PublishedTable, Shown, Statistic
+from services.reporting.tables import (
+    SECONDARY,
+    SECONDARY_REASON,
+    SINGLE,
+    SMALL_REASON,
+    Period,
+    PublishedTable,
+    Shown,
+    Statistic,
+    suppressed_text,
+)
 
 #: The longest period the dashboard shows at once.
 MAX_DAYS = 3 * 366
@@ -129,14 +139,62 @@ def statistic(published: PublishedReport, key: str) -> Statistic | None:
     return next((s for s in published.report.statistics if s.key == key), None)
 
 
+#: Statistics that are counts of people: hidden, they read "<10" like every small count.
+COUNT_STATISTICS = frozenset({"waiting_list_size"})
+#: What a hidden score or median says instead of "<10", which would read as a value (a mark below 10,
+#: under 10 hours): too few people were behind it.
+TOO_FEW_ANSWERS = "te weinig antwoorden"
+TOO_FEW_DATA = "te weinig gegevens"
+#: Statistics from residents' answers (the others come from questions and assignments).
+ANSWER_STATISTICS = frozenset({"experience_score_average"})
+
+
+def statistic_text(found: Statistic, threshold: int, unit: bool = True) -> str:
+    """A statistic as people read it: "te weinig antwoorden" / "te weinig gegevens" where a small count hid a
+    score, median or rate; "minder dan 1 uur" rather than "0 uur"; ``unit=False``: without its unit."""
+    if found.suppression(threshold) == SMALL_REASON and found.key not in COUNT_STATISTICS:
+        return TOO_FEW_ANSWERS if found.key in ANSWER_STATISTICS else TOO_FEW_DATA
+    if found.hidden(threshold) or found.value is None:
+        return found.display(threshold)
+    if found.unit == "uur" and found.value < 1:
+        return "minder dan 1 uur" if unit else "minder dan 1"
+    return found.display(threshold) if unit else replace(found, unit="").display(threshold)
+
+
 def shown_statistic(published: PublishedReport, key: str, unit: bool = True) -> str:
     """The statistic as shown; ``unit=False``: without its unit (a tile says the unit in its note)."""
     found = statistic(published, key)
     if found is None:
         return "–"
-    if unit or found.hidden(published.threshold) or found.value is None:
-        return found.display(published.threshold)
-    return replace(found, unit="").display(published.threshold)
+    return statistic_text(found, published.threshold, unit)
+
+
+def past(period: Period, today: date | None) -> bool:
+    """Whether ``period`` ended before ``today`` (then capacity, which is known only for today, is not its own)."""
+    return today is not None and period.end < today
+
+
+#: Said wherever a past period shows capacity: only today's capacity is known.
+CAPACITY_TODAY = "capaciteit van vandaag, niet van deze periode"
+
+
+@dataclass(frozen=True)
+class Marker:
+    """A sign that stands for a figure, and what it means."""
+
+    sign: str
+    meaning: str
+
+
+def markers(threshold: int) -> list[Marker]:
+    """The legend of every sign a figure may show instead of a number."""
+    return [
+        Marker(suppressed_text(threshold), f"minder dan {threshold} mensen; het precieze aantal tonen we niet"),
+        Marker(SECONDARY, "verborgen, zodat u een klein aantal niet kunt uitrekenen (het kan groot zijn)"),
+        Marker(TOO_FEW_ANSWERS, f"minder dan {threshold} inwoners gaven een cijfer; dan tonen we geen gemiddelde"),
+        Marker(TOO_FEW_DATA, f"berekend over minder dan {threshold} mensen; daarom tonen we het niet"),
+        Marker("–", "niets gemeten of niets te tellen in deze periode"),
+    ]
 
 
 # --- tiles -------------------------------------------------------------------------------------------
@@ -152,9 +210,15 @@ class Tile:
     display: str
     note: str = ""
 
+    @property
+    def in_words(self) -> bool:
+        """A tile that shows words ("te weinig antwoorden"), not a number: set smaller."""
+        return any(ch.isalpha() for ch in self.display.split(" ")[0])
 
-def tiles(published: PublishedReport) -> list[Tile]:
-    """The key figures at the top of the dashboard."""
+
+def tiles(published: PublishedReport, today: date | None = None) -> list[Tile]:
+    """The key figures at the top of the dashboard; for a period that ended before ``today`` the occupancy
+    tile says its capacity is today's."""
     found = []
     questions = table(published, "questions_by_month")
     if questions:
@@ -168,6 +232,8 @@ def tiles(published: PublishedReport) -> list[Tile]:
         ("experience_score_average", "Rapportcijfer van inwoners", "gemiddeld, 1 tot 10"),
     ):
         if statistic(published, key):
+            if key == "utilisation_percent" and past(published.report.period, today):
+                note = f"{note} ({CAPACITY_TODAY})"
             found.append(Tile(key, label, shown_statistic(published, key, unit=key not in BARE_TILES), note))
     signals = table(published, "signals_by_theme")
     if signals:
@@ -228,14 +294,19 @@ def percent(cell: Shown, column_total: Shown) -> str:
 
 
 def share_view(pt: PublishedTable) -> TableView:
-    """Each column as percentages of its own total (representativeness: supported vs took part)."""
+    """Each column as a count and, in a column of its own, a percentage of its own total
+    (representativeness: supported vs took part)."""
     t = pt.table
-    headers = (t.row_label, *(_column_label(pt, c) for c in t.columns))
+    headers = (t.row_label, *(h for c in t.columns for h in (f"{_column_label(pt, c)}: aantal", "%")))
     rows = tuple(
-        (_row_label(pt, r), tuple(percent(pt.cell(r, c), pt.column_totals[c]) for c in t.columns)) for r in t.rows
+        (
+            _row_label(pt, r),
+            tuple(v for c in t.columns for v in (pt.cell(r, c).display, percent(pt.cell(r, c), pt.column_totals[c]))),
+        )
+        for r in t.rows
     )
-    totals = tuple(pt.column_totals[c].display for c in t.columns)
-    note = "Percentages van elke kolom. De onderste rij geeft het aantal mensen in die kolom."
+    totals = tuple(v for c in t.columns for v in (pt.column_totals[c].display, "100%"))
+    note = "Het percentage is het deel van de eigen kolom: van alle mensen die werden ondersteund, of die meededen."
     return TableView(t.key, t.title, headers, rows, (*totals,), note)
 
 
@@ -296,7 +367,7 @@ def share_tables(published: PublishedReport) -> list[TableView]:
 
 
 def statistics_view(published: PublishedReport) -> TableView:
-    rows = tuple((s.title, (s.display(published.threshold),)) for s in published.report.statistics)
+    rows = tuple((s.title, (statistic_text(s, published.threshold),)) for s in published.report.statistics)
     return TableView("statistics", "Kengetallen", ("Kengetal", "Waarde"), rows)
 
 
@@ -337,7 +408,7 @@ def time_chart(published: PublishedReport) -> ChartView | None:
     return ChartView("tijd", title, svg, _bars_view("tijd", title, ("Maand", "Mediaan"), points))
 
 
-def utilisation_chart(published: PublishedReport) -> ChartView | None:
+def utilisation_chart(published: PublishedReport, today: date | None = None) -> ChartView | None:
     active, capacity = table(published, "assignments_by_organisation"), table(published, "capacity_by_organisation")
     if active is None or capacity is None:
         return None
@@ -355,6 +426,8 @@ def utilisation_chart(published: PublishedReport) -> ChartView | None:
         for o in organisations
     ]
     title = "Bezetting per organisatie: actieve trajecten van de capaciteit"
+    if past(published.report.period, today):
+        title = f"{title} ({CAPACITY_TODAY})"
     svg = charts.part_of_whole_chart("grafiek-bezetting", title, rows, published.threshold)
     data = TableView(
         "bezetting",
@@ -406,11 +479,11 @@ def first_contact_chart(published: PublishedReport) -> ChartView | None:
     return stacked_view(pt, "eerste-contact", "grafiek-eerste-contact", title, published.threshold, totals=True)
 
 
-def all_charts(published: PublishedReport) -> list[ChartView]:
+def all_charts(published: PublishedReport, today: date | None = None) -> list[ChartView]:
     made = (
         questions_chart(published),
         time_chart(published),
-        utilisation_chart(published),
+        utilisation_chart(published, today),
         first_contact_chart(published),
         signals_chart(published),
     )
@@ -433,7 +506,7 @@ def _statistic_words(published: PublishedReport, key: str) -> str | None:
     found = statistic(published, key)
     if found is None or found.value is None or found.hidden(published.threshold):
         return None
-    return found.display(published.threshold)
+    return statistic_text(found, published.threshold)
 
 
 def _largest_row(pt: PublishedTable) -> tuple[str, int] | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -148,3 +149,13 @@ def test_a_year_of_months_keeps_its_axis_readable() -> None:
     labels = [t.text for t in root.iter(f"{SVG}text") if t.get("class") == "label"]
     assert labels == ["m00", "m02", "m04", "m06", "m08", "m10"]
     assert [charts.labelled(i, 3) for i in range(3)] == [True, True, True]
+
+
+def test_an_axis_of_counts_has_whole_numbers_only() -> None:
+    for largest in (0, 1, 2, 3, 5, 7, 10, 13, 26, 99, 410):
+        top = charts.whole_maximum(largest)
+        assert top >= largest
+        assert all((top * i / 4).is_integer() for i in range(5)), (largest, top)
+    svg = charts.bar_chart("c", "Vragen", [Bar("jan", 3.0, "3")], threshold=10)
+    ticks = re.findall(r'class="tick"[^>]*>([^<]+)<', svg)
+    assert ticks and all(t.isdigit() for t in ticks), ticks

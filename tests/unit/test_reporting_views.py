@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -10,7 +10,7 @@ from contracts.codes import LIFE_DOMAINS
 from services.kit.access import Principal
 from services.reporting import views, web
 from services.reporting.suppression import publish
-from services.reporting.tables import Period
+from services.reporting.tables import Period, Statistic
 from tests.support.reporting_sample import SMALL_COUNTS, sample_report
 
 TODAY = date(2026, 11, 23)
@@ -65,7 +65,7 @@ def test_tiles_and_tables_show_only_published_figures() -> None:
         "waiting_list_size": "<10",
         "hours_to_assigned_median": "12,5 uur",
         "utilisation_percent": "58,7 %",
-        "experience_score_average": "<10",
+        "experience_score_average": "te weinig antwoorden",  # "<10" would read as a mark below 10
         "signalen": "7",
     }
     [domains] = views.count_tables(published, ["questions_by_life_domain"])
@@ -80,12 +80,13 @@ def test_tiles_and_tables_show_only_published_figures() -> None:
 
 def test_representativeness_is_shown_as_a_share_of_each_column() -> None:
     [ages] = views.share_tables(publish(sample_report(), 10))
-    assert ages.headers == ("Leeftijd", "ondersteund", "deden mee")
+    # Counts and percentages in columns of their own.
+    assert ages.headers == ("Leeftijd", "ondersteund: aantal", "%", "deden mee: aantal", "%")
     rows = dict(ages.rows)
-    assert rows["27_44"] == ("30%", "47%")  # 30 of 100 supported, 15 of 32 took part
-    assert rows["45_66"] == ("×", "<10")  # 7 took part: small; the 50 beside it hides it
-    assert rows["18 tot en met 26"] == ("×", "×")  # 20 and 10 close the lines of the 50 and the 7
-    assert ages.totals == ("100", "32")
+    assert rows["27_44"] == ("30", "30%", "15", "47%")  # 30 of 100 supported, 15 of 32 took part
+    assert rows["45_66"] == ("×", "×", "<10", "<10")  # 7 took part: small; the 50 beside it hides it
+    assert rows["18 tot en met 26"] == ("×", "×", "×", "×")  # 20 and 10 close the lines of the 50 and the 7
+    assert ages.totals == ("100", "100%", "32", "100%")
 
 
 def test_charts_carry_titles_and_a_data_table() -> None:
@@ -134,3 +135,36 @@ def test_a_key_of_one_municipality_can_choose_only_that_one() -> None:
     assert web.choices(dordrecht) == [("GM0505", "Dordrecht")]
     region = web.choices(Principal("k2", "regio", frozenset({"council"})))
     assert region[0] == ("", "Hele regio") and ("GM0642", "Zwijndrecht") in region
+
+
+def test_a_hidden_score_or_median_says_too_few_and_a_count_stays_a_count() -> None:
+    score = Statistic("experience_score_average", "Rapportcijfer", 7.5, (4,))
+    median = Statistic("hours_to_assigned_median", "Uren tot een ondersteuner", 12.0, (3,), "uur")
+    waiting = Statistic("waiting_list_size", "Op de wachtlijst", 4.0, (4,))
+    assert views.statistic_text(score, 10) == "te weinig antwoorden"
+    assert views.statistic_text(median, 10) == "te weinig gegevens"
+    assert views.statistic_text(waiting, 10) == "<10"
+
+
+def test_less_than_an_hour_is_said_in_words() -> None:
+    quick = Statistic("hours_to_assigned_median", "Uren tot een ondersteuner", 0.0, (40,), "uur")
+    assert views.statistic_text(quick, 10) == "minder dan 1 uur"
+    assert views.statistic_text(quick, 10, unit=False) == "minder dan 1"
+    assert views.statistic_text(Statistic("x", "x", 3.0, (40,), "uur"), 10) == "3 uur"
+
+
+def test_a_past_period_says_its_capacity_is_todays() -> None:
+    published = publish(sample_report(), 10)
+    period = published.report.period
+    later = period.end + timedelta(days=1)
+    [tile] = [t for t in views.tiles(published, later) if t.key == "utilisation_percent"]
+    assert views.CAPACITY_TODAY in tile.note
+    [current] = [t for t in views.tiles(published, period.end) if t.key == "utilisation_percent"]
+    assert views.CAPACITY_TODAY not in current.note
+    [chart] = [c for c in views.all_charts(published, later) if c.key == "bezetting"]
+    assert views.CAPACITY_TODAY in chart.title
+
+
+def test_the_legend_explains_every_sign() -> None:
+    signs = [m.sign for m in views.markers(10)]
+    assert signs == ["<10", "×", "te weinig antwoorden", "te weinig gegevens", "–"]

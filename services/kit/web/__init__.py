@@ -7,20 +7,30 @@
 - :mod:`.sessions`: the session cookie over the server-side store (:mod:`services.kit.access.sessions`);
 - :mod:`.staff`: a set of staff pages behind a sign-in (login, logout, rendering);
 - :mod:`.templates`: the one Jinja environment factory; ``templates/`` holds the one base template;
-- :mod:`.static`: the one stylesheet (``static/samenloket.css``) and a service's page stylesheet;
+- :mod:`.static`: the vendored NL Design System CSS, the one stylesheet (``static/samenloket.css``) and a
+  service's page stylesheet;
+- :mod:`.theme`: the region's look (theme tokens, logo, loket) on every page;
+- :mod:`.vendor`: the build step of ``make vendor-css`` (never imported by a service);
 - :mod:`.errors`: Dutch error pages for browsers, JSON for the API.
 
-:func:`install` adds the stylesheets and the error pages to a service's app (``create_app`` calls it).
+:func:`install` adds the stylesheets, the region's look and the error pages to a service's app
+(``create_app`` calls it).
 """
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 
-from services.kit.web import errors, static
+from services.kit.web import errors, static, theme
 
 
-def install(app: FastAPI, package: str | None) -> None:
-    """Serve ``/static/`` (the kit's files and ``package``'s own) and answer errors in Dutch to browsers."""
+def install(app: FastAPI, package: str | None, region_file: str = "") -> None:
+    """Serve ``/static/`` (the kit's files, ``package``'s own, the region's theme and logo), render every
+    page in the look of the region of ``region_file`` (empty: the demo region), and answer errors in
+    Dutch to browsers."""
+    look = theme.look_of(region_file)
+    app.state.look = look
+    app.add_middleware(theme.LookScope, look=look)
+    app.include_router(theme.router(look))
     app.include_router(static.router(package))
     errors.add_error_pages(app)

@@ -16,7 +16,8 @@ from functools import lru_cache
 from typing import Final
 
 from fastapi import FastAPI, Request, Response
-from fastapi.exception_handlers import http_exception_handler
+from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from jinja2 import Environment
 from starlette.exceptions import HTTPException
@@ -50,6 +51,10 @@ TEXTS: Final[dict[int, tuple[str, list[str]]]] = {
             "Wat u verstuurde is groter dan wij kunnen aannemen. Er is niets opgeslagen.",
             "Maak uw tekst korter en probeer het opnieuw.",
         ],
+    ),
+    422: (
+        "Dit adres klopt niet helemaal",
+        ["Er staat iets in het adres van deze pagina dat wij niet begrijpen. Ga terug en probeer het opnieuw."],
     ),
     500: (
         "Er ging iets mis",
@@ -122,6 +127,14 @@ async def on_http_error(request: Request, exc: Exception) -> Response:
     return await http_exception_handler(request, exc)
 
 
+async def on_invalid_request(request: Request, exc: Exception) -> Response:
+    """A request whose query or form FastAPI could not read: a Dutch page for a browser, the field list else."""
+    assert isinstance(exc, RequestValidationError)
+    if wants_page(request):
+        return error_page(request, 422)
+    return await request_validation_exception_handler(request, exc)
+
+
 async def on_crash(request: Request, exc: Exception) -> Response:
     """An unexpected exception: Starlette logs it and re-raises after this answer is sent.
 
@@ -140,4 +153,5 @@ async def on_crash(request: Request, exc: Exception) -> Response:
 
 def add_error_pages(app: FastAPI) -> None:
     app.add_exception_handler(HTTPException, on_http_error)
+    app.add_exception_handler(RequestValidationError, on_invalid_request)
     app.add_exception_handler(Exception, on_crash)

@@ -1,6 +1,7 @@
-"""The pages' stylesheets, served by every service at ``/static/<name>``: the kit's one stylesheet and
-a service's own page stylesheet (``services/<service>/static/``), with a content hash in their URLs
-so browsers may keep them and still see a change at once.
+"""The pages' stylesheets, served by every service at ``/static/<name>``: the vendored NL Design System
+CSS (``static/vendor/``, see :mod:`.vendor`), the kit's one stylesheet and a service's own page
+stylesheet (``services/<service>/static/``), with a content hash in their URLs so browsers may keep
+them and still see a change at once. The region's theme and logo are served by :mod:`.theme`.
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 import hashlib
 from functools import cache
 from importlib import resources
+from importlib.resources.abc import Traversable
 from typing import Final
 
 from fastapi import APIRouter, HTTPException, Response
@@ -15,6 +17,17 @@ from fastapi import APIRouter, HTTPException, Response
 KIT: Final = "services.kit.web"
 PREFIX: Final = "/static/"
 MEDIA_TYPES: Final = {".css": "text/css; charset=utf-8", ".svg": "image/svg+xml"}
+
+
+def _files(folder: Traversable, prefix: str = "") -> list[tuple[str, Traversable]]:
+    """The files under ``folder`` as (``sub/name``, file), one level of subfolders deep (``vendor/``)."""
+    found: list[tuple[str, Traversable]] = []
+    for entry in folder.iterdir():
+        if entry.is_file():
+            found.append((prefix + entry.name, entry))
+        elif entry.is_dir() and not prefix and not entry.name.startswith(("_", ".")):
+            found.extend(_files(entry, entry.name + "/"))
+    return found
 
 
 class Assets:
@@ -28,11 +41,11 @@ class Assets:
             folder = resources.files(source).joinpath("static")
             if not folder.is_dir():
                 continue
-            for entry in folder.iterdir():
-                if entry.is_file() and entry.name[entry.name.rfind(".") :] in MEDIA_TYPES:
-                    if entry.name in self.files:
-                        raise ValueError(f"{source}/static/{entry.name} would hide the kit's file of that name")
-                    self.files[entry.name] = entry.read_bytes()
+            for name, entry in _files(folder):
+                if name[name.rfind(".") :] in MEDIA_TYPES:
+                    if name in self.files:
+                        raise ValueError(f"{source}/static/{name} would hide the kit's file of that name")
+                    self.files[name] = entry.read_bytes()
         self.versions = {name: hashlib.sha256(data).hexdigest()[:12] for name, data in self.files.items()}
 
     def url(self, name: str) -> str:
@@ -60,7 +73,7 @@ def router(package: str | None) -> APIRouter:
     r = APIRouter(include_in_schema=False)
     files = assets(package)
 
-    @r.get(PREFIX + "{name}")
+    @r.get(PREFIX + "{name:path}")
     async def static_file(name: str) -> Response:
         return files.response(name)
 

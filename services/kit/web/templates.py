@@ -3,7 +3,8 @@
 An environment loads a service's own templates first and then the kit's shared ones (``base.html``,
 the staff layout, login, message and error pages, form macros), autoescapes, and refuses a missing
 value instead of printing a blank (StrictUndefined). Every environment has the same filters (Dutch
-dates, place names) and the ``asset()`` global that links the stylesheets. ``layout`` is the template
+dates, place names), the ``asset()`` global that links the stylesheets, and ``current_look()``: the
+region's look (loket, statements, theme, logo) that ``base.html`` shows (:mod:`.theme`). ``layout`` is the template
 the kit's shared pages extend: ``base.html``, or a service's own layout that extends it.
 """
 
@@ -18,6 +19,7 @@ from jinja2 import ChoiceLoader, Environment, PackageLoader, StrictUndefined, se
 from contracts.codes import MUNICIPALITIES
 from services.kit.dutch import DUTCH_TIME, dutch_date
 from services.kit.web.static import KIT, assets
+from services.kit.web.theme import current as current_look
 
 
 def place_name(code: str | None, empty: str = "onbekend") -> str:
@@ -60,5 +62,5 @@ def environment(
     )
     env.filters.update(FILTERS)
     env.filters.update(filters or {})
-    env.globals.update(asset=assets(package).url, layout=layout)
+    env.globals.update(asset=assets(package).url, layout=layout, current_look=current_look)
     return env
