@@ -303,6 +303,7 @@ COVERED_ROUTES = {
     ("GET", "/internal/v1/questions/{question_id}/contact"),
     ("POST", "/internal/v1/questions/{question_id}/experience-invitation"),
     ("GET", "/internal/v1/questions/{question_id}/for-supporter"),
+    ("GET", "/internal/v1/questions/{question_id}/for-coordinator"),
     ("GET", "/bevestiging/{question_id}"),
 }
 
@@ -396,6 +397,8 @@ async def test_partner_a_never_reads_partner_b_questions(intake: RunningService)
     assert link.status_code == 401
     view = await intake.client.get(f"/internal/v1/questions/{b_question}/for-supporter", headers=a)
     assert view.status_code == 401
+    coordinator_view = await intake.client.get(f"/internal/v1/questions/{b_question}/for-coordinator", headers=a)
+    assert coordinator_view.status_code == 401
 
     # The resident's confirmation page shows only the reference, nothing of the question.
     page = await intake.client.get(f"/bevestiging/{b_question}", headers=a)

@@ -16,13 +16,14 @@ from functools import lru_cache
 from typing import Final
 
 from fastapi import FastAPI, Request, Response
-from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from jinja2 import Environment
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
+from services.kit.http import validation_error_handler
 from services.kit.messaging.faults import is_infrastructure
 from services.kit.web.headers import page
 from services.kit.web.templates import environment
@@ -132,7 +133,7 @@ async def on_invalid_request(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     if wants_page(request):
         return error_page(request, 422)
-    return await request_validation_exception_handler(request, exc)
+    return await validation_error_handler(request, exc)
 
 
 async def on_crash(request: Request, exc: Exception) -> Response:

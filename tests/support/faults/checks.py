@@ -286,13 +286,17 @@ def _check_mails(
 ) -> None:
     problems = verdict.problems
     rows = state.deliveries.get(question_id, [])
-    roles = collections.Counter(r["recipient_role"] for r in rows)
+    # One delivery per mail the resident or supporter is meant to get (a resident may get several
+    # different mails, e.g. the confirmation with their own page's link and the outcome): the same
+    # template twice to the same role is a doubled mail.
+    sent = collections.Counter((r["recipient_role"], r["template"]) for r in rows)
+    roles = {role for role, _ in sent}
     expected = EXPECTED_ROLES[outcome]
-    for role, n in roles.items():
+    for (role, template), n in sent.items():
         if n > 1 or role not in expected:
             problems.append(
                 Problem(
-                    f"question {question_id} ({outcome}): {n} deliveries to the {role}",
+                    f"question {question_id} ({outcome}): {n} deliveries of {template} to the {role}",
                     kind="doubled",
                     subject=question_id,
                 )
