@@ -30,6 +30,7 @@ from contracts.bsn import contains_bsn
 from contracts.codes import LIFE_DOMAINS
 from contracts.labels import KIND_PREFERENCE_WORDS, LANGUAGE_LABELS, MEETING_PREFERENCE_LABELS, NEED_WORDS
 from services.kit.access import Principal
+from services.kit.db import Conn
 from services.kit.runtime import Runtime
 from services.kit.web.forms import first
 from services.kit.web.headers import redirect
@@ -95,7 +96,7 @@ class Pages(StaffPages):
     ) -> HTMLResponse:
         async with self.rt.db.acquire() as conn:
             items = await handlers.consultation_queue(conn, principal.municipality)
-            done = await store.get_assignment(conn, assigned) if assigned else None
+            done = await self._assigned(conn, assigned, principal.municipality) if assigned else None
             late = await late_assignments(conn, self.watch.clock(), principal.municipality) if self.watch else []
             # People read names: organisations and the supporter just chosen by their display names.
             organisation_names = {o.id: o.name for o in (await store.load_organisations(conn)).values()}
@@ -122,6 +123,15 @@ class Pages(StaffPages):
             partner=partner,
             meetings=meetings,
         )
+
+    @staticmethod
+    async def _assigned(conn: Conn, question_id: str, municipality: str | None) -> store.AssignmentView | None:
+        """The assignment just made (``?toegewezen=``), only of a question the coordinator may see."""
+        try:
+            await handlers.ensure_in_area(conn, question_id, municipality)
+        except handlers.NotFound:
+            return None
+        return await store.get_assignment(conn, question_id)
 
 
 def router(rt: Runtime, watch: FirstContactWatch | None = None) -> APIRouter:

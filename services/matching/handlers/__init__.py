@@ -27,6 +27,7 @@ from services.matching.handlers.consultation import (
     assign_duo_by_hand,
     consultation_candidates,
     consultation_queue,
+    ensure_in_area,
     manual_override_reason,
     open_consultation,
 )
@@ -60,6 +61,7 @@ __all__ = [
     "decide",
     "decline",
     "end",
+    "ensure_in_area",
     "let_go",
     "manual_override_reason",
     "match_question",

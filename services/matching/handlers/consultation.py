@@ -29,6 +29,14 @@ def manual_override_reason() -> Reason:
     )
 
 
+async def ensure_in_area(conn: Conn, question_id: str, municipality: str | None) -> None:
+    """NotFound, exactly as for an unknown question, unless a coordinator of ``municipality`` (None: every
+    one) may see the question. Checked before anything about the question (its status, its supporter)
+    is read, so another municipality's question reveals nothing."""
+    if municipality is not None and await store.question_municipality(conn, question_id) != municipality:
+        raise NotFound("unknown_question", f"Vraag {question_id} is onbekend.")
+
+
 async def open_consultation(
     conn: Conn, question_id: str, municipality: str | None, *, for_update: bool = False
 ) -> store.ConsultationRow:
@@ -38,10 +46,11 @@ async def open_consultation(
     Raises NotFound for a question not in the queue of that municipality (another municipality's reads
     the same as an unknown one), Conflict for one that left the queue.
     """
+    await ensure_in_area(conn, question_id, municipality)
     consultation = await store.get_consultation(conn, question_id, for_update=for_update)
-    if consultation is None or (municipality is not None and consultation.municipality != municipality):
+    if consultation is None:
         outcome = await store.question_outcome(conn, question_id)
-        if outcome is None or consultation is not None:
+        if outcome is None:
             raise NotFound("unknown_question", f"Vraag {question_id} staat niet in het gezamenlijk overleg.")
         raise Conflict(
             "not_in_consultation", f"Vraag {question_id} staat niet (meer) in het overleg (status: {outcome})."

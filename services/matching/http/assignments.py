@@ -20,12 +20,17 @@ def router(rt: Runtime, c: Container) -> APIRouter:
     @routes.get("/assignments/{question_id}", response_model=AssignmentOut)
     async def assignment(question_id: str, principal: Coordinator) -> AssignmentOut:
         """The question's current assignment (else its last one), with the reasons for the choice."""
+        unknown = f"no assignment for question {question_id!r}"
         async with rt.db.acquire() as conn:
+            try:
+                # Another municipality's question reads as an unknown one: nothing about it before this.
+                await handlers.ensure_in_area(conn, question_id, principal.municipality)
+            except handlers.NotFound as exc:
+                raise HTTPException(status.HTTP_404_NOT_FOUND, unknown) from exc
             found = await store.get_assignment(conn, question_id)
             outcome = await store.question_outcome(conn, question_id)
-        if found is None or principal.municipality not in (None, found.municipality):
-            state = f" (status: {outcome})" if outcome and found is None else ""
-            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no assignment for question {question_id!r}{state}")
+        if found is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, unknown + (f" (status: {outcome})" if outcome else ""))
         return AssignmentOut.of(found)
 
     @routes.post("/assignments/{question_id}/accept", response_model=StepOut)

@@ -17,7 +17,7 @@ from services.kit.access import Principal
 from services.kit.db import Conn
 from services.kit.http import same_secret
 from services.kit.runtime import Runtime
-from services.matching import store
+from services.matching import handlers
 from services.matching.handlers import errors
 
 log = logging.getLogger(__name__)
@@ -97,9 +97,5 @@ async def command(rt: Runtime, work: Callable[[Conn], Awaitable[T]]) -> T:
 
 
 async def assignment_in_scope(conn: Conn, principal: Principal, question_id: str) -> None:
-    """404 when a municipality-limited key asks about another municipality's question."""
-    if principal.municipality is None:
-        return
-    found = await store.get_assignment(conn, question_id)
-    if found is None or found.municipality != principal.municipality:
-        raise errors.NotFound("unknown_question", f"Vraag {question_id} is onbekend.")
+    """404 when a municipality-limited key asks about another municipality's question (as for an unknown one)."""
+    await handlers.ensure_in_area(conn, question_id, principal.municipality)

@@ -57,6 +57,7 @@ from services.matching.store.questions import (
     insert_question,
     previous_supporters,
     previous_supporters_of,
+    question_municipality,
     question_outcome,
 )
 from services.matching.store.supporters import (
@@ -131,6 +132,7 @@ __all__ = [
     "pool_version",
     "previous_supporters",
     "previous_supporters_of",
+    "question_municipality",
     "question_outcome",
     "record_end",
     "save_view",

@@ -62,6 +62,16 @@ async def get_question(conn: Conn, question_id: str) -> dict[str, Any] | None:
     return json.loads(raw) if raw is not None else None
 
 
+async def question_municipality(conn: Conn, question_id: str) -> str | None:
+    """The municipality of a question matching knows (as received, else of its last assignment), or None."""
+    place: str | None = await conn.fetchval(
+        "SELECT coalesce((SELECT municipality FROM questions WHERE question_id = $1),"
+        " (SELECT municipality FROM assignments WHERE question_id = $1 ORDER BY assigned_at DESC LIMIT 1))",
+        question_id,
+    )
+    return place
+
+
 async def question_outcome(conn: Conn, question_id: str) -> str | None:
     """Where the question stands now (``withdrawn`` or ``closed`` once it ended in intake; else
     ``assigned``, ``accepted``, ``waiting``, ``consultation``, or the status of its last closed
