@@ -34,6 +34,7 @@ from contracts.codes import (
     WithdrawnBy,
 )
 from contracts.labels import STATEMENT_LABELS
+from contracts.references import REFERENCE_PATTERN
 from contracts.text import CleanText, SingleLine
 
 Municipality = Annotated[str, Field(description="CBS municipality code, e.g. GM0505", examples=["GM0505"])]
@@ -227,6 +228,12 @@ class QuestionReceived(Event):
     choose_together: bool = Field(
         default=False,
         description="the resident first wants a short conversation to choose together: the joint consultation",
+    )
+    reference: str | None = Field(
+        default=None,
+        pattern=REFERENCE_PATTERN,
+        description="the question's short reference, the number the resident reads out (K7QM3XPA, shown as"
+        " K7QM-3XPA); random, no personal data; null on questions from before it travelled",
     )
 
     def subject(self) -> str:

@@ -195,4 +195,5 @@ def received_event(q: store.NewQuestion) -> QuestionReceived:
         needs=list(s.needs),
         wants_duo=s.wants_duo,
         choose_together=s.choose_together,
+        reference=q.reference or None,
     )

@@ -24,11 +24,13 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment
+from jinja2 import Environment, pass_context
+from jinja2.runtime import Context
 
 from contracts.bsn import contains_bsn
 from contracts.codes import LIFE_DOMAINS
 from contracts.labels import KIND_PREFERENCE_WORDS, LANGUAGE_LABELS, MEETING_PREFERENCE_LABELS, NEED_WORDS
+from contracts.references import reference_of
 from services.kit.access import Principal
 from services.kit.db import Conn
 from services.kit.runtime import Runtime
@@ -60,6 +62,12 @@ PAGES: Final = PageSet(
 BLOCKING = handlers.NOT_OVERRIDABLE
 
 
+@pass_context
+def short_reference(context: Context, question_id: str) -> str:
+    """The number people read for a question: the reference from the page's ``references``."""
+    return reference_of(str(question_id), context.get("references", {}).get(str(question_id)))
+
+
 @lru_cache(maxsize=1)
 def environment() -> Environment:
     return page_environment(
@@ -71,7 +79,7 @@ def environment() -> Environment:
             "language_name": lambda code: LANGUAGE_LABELS.get(code, code),
             "need_name": lambda code: NEED_WORDS.get(code, code),
             "meeting_name": lambda code: MEETING_PREFERENCE_LABELS.get(code, code),
-            "short": lambda question_id: str(question_id)[:8].upper(),
+            "short": short_reference,
         },
     )
 
@@ -103,6 +111,8 @@ class Pages(StaffPages):
             chosen = await store.get_supporter_row(conn, done.supporter_id) if done else None
             partner = await store.get_supporter_row(conn, done.partner_id) if done and done.partner_id else None
             meetings = await store.meetings_of(conn, [i.consultation.question_id for i in items])
+            shown = [i.consultation.question_id for i in items] + [a.assignment.question_id for a in late]
+            references = await store.references_of(conn, shown + ([done.question_id] if done else []))
         title = "Gezamenlijk overleg"
         if errors:
             title = f"Fout: {title}"
@@ -122,6 +132,7 @@ class Pages(StaffPages):
             chosen_name=chosen.name if chosen else "",
             partner=partner,
             meetings=meetings,
+            references=references,
         )
 
     @staticmethod

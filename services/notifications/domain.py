@@ -40,6 +40,7 @@ from contracts.labels import (
     SIGNAL_THEME_LABELS,
     SUPPORTER_KIND_WORDS,
 )
+from contracts.references import reference_of
 from services.kit.dutch import DUTCH_TIME, dutch_date
 from services.kit.http import same_secret
 from services.kit.workdays import CONSULTATION_WITHIN_WORKING_DAYS, CONTACT_WITHIN_WORKING_DAYS
@@ -143,6 +144,8 @@ class QuestionFacts:
     languages: tuple[str, ...] = ()
     meeting_preference: str | None = None
     needs: tuple[str, ...] = ()
+    #: The short reference the resident reads out (``QuestionReceived.reference``), when it travelled.
+    reference: str | None = None
 
 
 @dataclass(frozen=True)
@@ -254,6 +257,7 @@ def supporter_new_case_context(
     return {
         "supporter_name": supporter.name,
         "question_id": assignment.question_id,
+        "question_ref": reference_of(assignment.question_id, facts.reference if facts else None),
         "municipality_name": municipality_name(assignment.municipality),
         "life_domains": life_domain_words(facts.life_domains) if facts else [],
         "languages": language_words(facts.languages) if facts else [],
@@ -343,6 +347,7 @@ def coordinator_consultation_context(
     consultation: ConsultationRequired,
     matching_url: str,
     names: Mapping[str, SupporterContact] | None = None,
+    reference: str | None = None,
 ) -> dict[str, Any]:
     """What coordinators need to prepare the consultation: the reason, which rules ruled out whom (supporters
     and organisations by name, from ``names`` by supporter id; the id only when matching knows none), and the
@@ -359,6 +364,7 @@ def coordinator_consultation_context(
 
     return {
         "question_id": consultation.question_id,
+        "question_ref": reference_of(consultation.question_id, reference),
         "municipality_name": municipality_name(consultation.municipality),
         "reason": consultation.reason.text,
         "candidates": [candidate(c) for c in consultation.candidates],
@@ -378,7 +384,8 @@ def plan_consultation_required(
     """Coordinators (when an address is configured) and the resident (address and consent) hear of it."""
     planned = []
     if coordinator_email:
-        context = coordinator_consultation_context(consultation, matching_url, names)
+        reference = resident.reference if resident else None
+        context = coordinator_consultation_context(consultation, matching_url, names, reference)
         planned.append(PlannedDelivery("coordinator", "email", "coordinator_consultation", coordinator_email, context))
     if resident is not None and resident_may_be_mailed(resident, sms):
         context = resident_consultation_context(consultation, resident)

@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from contracts.envelope import CloudEvent
 from contracts.events import FirstContactOverdue
+from contracts.references import reference_of
 from services.kit.dutch import dutch_date
 from services.kit.messaging import PermanentError
 from services.kit.settings import Settings
@@ -70,7 +71,7 @@ def case_url(base: str, question_id: str) -> str:
 def _common(overdue: FirstContactOverdue, facts: QuestionFacts | None, base: str, loket_name: str) -> dict[str, Any]:
     return {
         "question_id": overdue.question_id,
-        "question_ref": overdue.question_id[:8].upper(),
+        "question_ref": reference_of(overdue.question_id, facts.reference if facts else None),
         "municipality_name": municipality_name(overdue.municipality),
         "life_domains": life_domain_words(facts.life_domains) if facts else [],
         "assigned_on": dutch_date(overdue.assigned_at),

@@ -85,6 +85,7 @@ async def on_question_received(conn: Conn, event: CloudEvent, payload: QuestionR
         tuple(payload.languages),
         payload.meeting_preference,
         tuple(payload.needs),
+        payload.reference,
     )
     await store.save_question(conn, facts, payload.received_at)
 

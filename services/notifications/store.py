@@ -15,11 +15,11 @@ from services.notifications.domain import DeliveryStatus, PlannedDelivery, Quest
 async def save_question(conn: Conn, facts: QuestionFacts, received_at: datetime) -> None:
     await conn.execute(
         "INSERT INTO questions (question_id, municipality, life_domains, languages, meeting_preference, needs,"
-        " received_at) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+        " received_at, reference) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
         " ON CONFLICT (question_id) DO UPDATE SET municipality = EXCLUDED.municipality,"
         " life_domains = EXCLUDED.life_domains, languages = EXCLUDED.languages,"
         " meeting_preference = EXCLUDED.meeting_preference, needs = EXCLUDED.needs,"
-        " received_at = EXCLUDED.received_at",
+        " received_at = EXCLUDED.received_at, reference = EXCLUDED.reference",
         facts.question_id,
         facts.municipality,
         list(facts.life_domains),
@@ -27,12 +27,13 @@ async def save_question(conn: Conn, facts: QuestionFacts, received_at: datetime)
         facts.meeting_preference,
         list(facts.needs),
         received_at,
+        facts.reference,
     )
 
 
 async def question_facts(conn: Conn, question_id: str) -> QuestionFacts | None:
     row = await conn.fetchrow(
-        "SELECT question_id, municipality, life_domains, languages, meeting_preference, needs"
+        "SELECT question_id, municipality, life_domains, languages, meeting_preference, needs, reference"
         " FROM questions WHERE question_id = $1",
         question_id,
     )
@@ -45,6 +46,7 @@ async def question_facts(conn: Conn, question_id: str) -> QuestionFacts | None:
         tuple(row["languages"]),
         row["meeting_preference"],
         tuple(row["needs"]),
+        row["reference"],
     )
 
 

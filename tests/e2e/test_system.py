@@ -557,11 +557,13 @@ async def test_a_resident_withdraws_from_their_own_page_and_every_service_lets_g
         f"{system.url('matching')}/internal/v1/supporters/{supporter_id}/contact", headers=system.auth
     )
     supporter_email = supporter.json()["email"]
-    await wait_for(
+    new_case = await wait_for(
         lambda: [m for m in mails(system.mail_folder) if supporter_email in str(m["To"]) and qid in text_of(m)],
         timeout=30,
         what="the supporter's new-case mail",
     )
+    # One number for everyone: the supporter's mail names the question by the resident's reference.
+    assert f"Nummer: {reference.group(1)}" in text_of(new_case[0])
     await wait_for(lambda: len(to_resident()) >= 2, timeout=30, what="the resident's mail about their supporter")
     before_withdrawal = len(to_resident())
     report_before = await ingest(http, system)

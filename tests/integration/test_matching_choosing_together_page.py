@@ -195,7 +195,7 @@ async def test_the_appointment_form_answers_dutch_field_errors(p: Platform) -> N
     async with coordinator(p, await coordinator_key(p)) as browser:
         empty = await post_on_page(browser, page_of(question_id), action, {"datum": "", "tijd": ""})
         assert empty.status_code == 422
-        assert "<title>Fout: " in empty.text and 'class="error-summary"' in empty.text
+        assert "<title>Fout: " in empty.text and 'error-summary" role="alert"' in empty.text
         assert 'href="#datum"' in empty.text and 'href="#tijd"' in empty.text
         assert "Vul de datum van de afspraak in" in empty.text and "Vul de tijd van de afspraak in" in empty.text
         assert 'aria-invalid="true"' in empty.text

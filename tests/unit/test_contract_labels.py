@@ -162,3 +162,33 @@ def test_the_supporters_own_reason_labels_name_known_reasons_only() -> None:
     assert set(DECLINE_REASON_SUPPORTER_LABELS) <= set(DECLINE_REASON_TEXTS)
     assert set(END_REASON_SUPPORTER_LABELS) <= set(END_REASON_TEXTS)
     assert "transferred" not in END_REASON_SUPPORTER_LABELS
+
+
+def test_a_reference_reads_in_two_groups_of_four_and_an_old_question_by_its_id() -> None:
+    from contracts.references import format_reference, reference_of
+
+    assert format_reference("K7QM3XPA") == "K7QM-3XPA"
+    assert reference_of("3f2a9c1b-0000-4000-8000-000000000001", "K7QM3XPA") == "K7QM-3XPA"
+    assert reference_of("3f2a9c1b-0000-4000-8000-000000000001", None) == "3F2A9C1B"
+
+
+def test_question_received_carries_only_a_well_formed_reference() -> None:
+    import pydantic
+    import pytest
+
+    from contracts.events import QuestionReceived
+
+    payload = {
+        "question_id": "3f2a9c1b-0000-4000-8000-000000000001",
+        "resident_ref": "6f1f3c5e-0000-4000-8000-000000000000",
+        "municipality": "GM0505",
+        "life_domains": ["wmo"],
+        "preferred_supporter_kind": "any",
+        "languages": ["nl"],
+        "postcode": "3311",
+        "channel": "web",
+        "received_at": "2026-12-01T10:00:00+00:00",
+    }
+    assert QuestionReceived.model_validate(payload | {"reference": "K7QM3XPA"}).reference == "K7QM3XPA"
+    with pytest.raises(pydantic.ValidationError, match="reference"):
+        QuestionReceived.model_validate(payload | {"reference": "Anna de Vries"})

@@ -109,3 +109,14 @@ def test_redact_removes_addresses_and_shortens() -> None:
     assert "@" not in redacted
     assert redacted.startswith("550 5.1.1 <<adres>>")
     assert len(redact("x" * 2000)) == 500
+
+
+def test_the_supporters_mail_names_the_question_by_the_residents_reference() -> None:
+    from services.notifications.domain import QuestionFacts, supporter_new_case_context
+
+    assigned = ASSIGNMENT
+    facts = QuestionFacts(assigned.question_id, "GM0505", ("wmo",), reference="K7QM3XPA")
+    context = supporter_new_case_context(assigned, SUPPORTER, facts, "http://matching")
+    assert context["question_ref"] == "K7QM-3XPA"
+    without = supporter_new_case_context(assigned, SUPPORTER, None, "http://matching")
+    assert without["question_ref"] == assigned.question_id[:8].upper()

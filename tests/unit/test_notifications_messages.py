@@ -124,12 +124,21 @@ def test_consultation_tells_the_coordinator_the_reason_and_who_fell_off() -> Non
     subject, text, html = render(coordinator.template, coordinator.context)
 
     assert (coordinator.role, coordinator.address) == ("coordinator", "coord@example.nl")
-    assert subject == "Gezamenlijk overleg nodig: vraag q-1 (Dordrecht)"
+    assert subject == "Gezamenlijk overleg nodig: vraag Q-1 (Dordrecht)"
     assert "Reden: Niemand spreekt de taal van de inwoner." in text
     assert "- Bram Visser (MEE Plus): Geen Tigrinya." in text
     assert "s-9" not in text and "org-x" not in text
     assert 'href="http://matching.test/overleg#vraag-q-1"' in html
     assert "/api/v1/questions" not in text + html
+
+
+def test_the_coordinators_mail_names_the_question_by_the_residents_reference() -> None:
+    resident = ResidentContact("q-1", "r-1", "Anna de Vries", "anna@example.nl", None, True, reference="K7QM3XPA")
+    planned = plan_consultation_required(CONSULTATION, resident, "coord@example.nl", "http://matching.test")
+    coordinator = next(p for p in planned if p.role == "coordinator")
+    subject, text, _ = render(coordinator.template, coordinator.context)
+    assert subject == "Gezamenlijk overleg nodig: vraag K7QM-3XPA (Dordrecht)"
+    assert "K7QM-3XPA" in text
 
 
 def test_a_candidate_matching_does_not_know_is_still_listed() -> None:

@@ -15,20 +15,19 @@ from typing import Final
 from contracts.codes import WithdrawnBy
 from contracts.events import Reason
 from contracts.labels import WITHDRAWAL_REASON_RESIDENT_LABELS, WITHDRAWAL_REASON_TEXTS
+from contracts.references import REFERENCE_ALPHABET, REFERENCE_LENGTH, format_reference
 from services.intake.domain import QuestionStatus
 from services.intake.signals.domain import looks_like_token, new_status_token, token_digest
 from services.kit.dutch import DUTCH_TIME, dutch_date
 from services.kit.workdays import CONSULTATION_WITHIN_WORKING_DAYS, CONTACT_WITHIN_WORKING_DAYS, add_working_days
 
 __all__ = [
+    "format_reference",
     "looks_like_token",
     "new_status_token",
     "token_digest",
 ]
 
-#: Characters of a new reference: capitals and digits without look-alikes (no 0/O, 1/I/L, U/V).
-REFERENCE_ALPHABET: Final = "ABCDEFGHJKMNPQRSTWXYZ23456789"
-REFERENCE_LENGTH: Final = 8
 #: What staff may type as a reference: letters and digits, with spaces or dashes anywhere.
 _REFERENCE_INPUT: Final = re.compile(r"^[A-Za-z0-9 \-]{4,30}$")
 
@@ -48,13 +47,6 @@ LINK_REQUEST_QUESTIONS: Final = 5
 def new_reference() -> str:
     """A fresh reference: 8 characters, about 5 * 10^11 possibilities (uniqueness is checked on store)."""
     return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
-
-
-def format_reference(reference: str) -> str:
-    """How people read a reference: in two groups of four (``K7QM-3XPA``); older ones as they are."""
-    if len(reference) == REFERENCE_LENGTH and all(c in REFERENCE_ALPHABET for c in reference):
-        return f"{reference[:4]}-{reference[4:]}"
-    return reference
 
 
 def normalise_reference(value: str) -> str | None:

@@ -24,6 +24,7 @@ from typing import Final
 import asyncpg
 from pydantic import BaseModel
 
+from contracts.references import format_reference
 from services.intake import audit
 from services.intake.closedloop.http import note_place
 from services.intake.domain import Identifiers
@@ -95,6 +96,8 @@ class QuestionItem(BaseModel):
     channel: str
     referrer: str | None
     partner_reference: str | None
+    #: The number the resident reads on their mails and page (``K7QM-3XPA``).
+    reference: str | None = None
     share_with_supporter: bool
     age_band: str | None
     status: str
@@ -252,6 +255,7 @@ async def _questions(conn: Conn, vault: Vault, key: DataKey | None, ref: uuid.UU
             channel=q["channel"],
             referrer=q["referrer"],
             partner_reference=q["partner_reference"],
+            reference=format_reference(q["reference"]) if q["reference"] else None,
             share_with_supporter=q["share_with_supporter"],
             age_band=q["age_band"],
             status=q["status"],

@@ -24,6 +24,7 @@ from contracts.labels import (
     STATEMENT_LABELS,
     SUPPORTER_KIND_LABELS,
 )
+from contracts.references import reference_of
 from services.intake import web
 from services.intake.privacy_officer.export import ResidentExport
 from services.kit.settings import Settings
@@ -119,10 +120,11 @@ def _loket(settings: Settings) -> dict[str, str]:
 
 
 def render(export: ResidentExport, settings: Settings) -> HTMLResponse:
+    references = {q.question_id: q.reference for q in export.questions}
     context: dict[str, Any] = {
         "title": "Uw gegevens bij het Samenloket",
         "export": export,
-        "reference_of": lambda question_id: question_id[:8].upper(),
+        "reference_of": lambda question_id: reference_of(question_id, references.get(question_id)),
         "labels": LABELS,
         "label": label,
         "yes_no": YES_NO,

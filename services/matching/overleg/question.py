@@ -28,6 +28,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 
 from contracts.events import QuestionReceived
+from contracts.references import reference_of
 from services.kit.access import Principal
 from services.kit.db import Conn
 from services.kit.dutch import today
@@ -113,7 +114,8 @@ class QuestionPage:
         except handlers.CommandError as exc:
             return self.refusal(request, principal, exc)
         person = await self.intake.for_consultation(question_id, who(principal), principal.municipality)
-        title = f"Vraag {question_id[:8].upper()} – Gezamenlijk overleg"
+        received = context["q"]
+        title = f"Vraag {reference_of(question_id, received.reference if received else None)} – Gezamenlijk overleg"
         return self.pages.render(
             request,
             "overleg_vraag.html",
@@ -167,6 +169,7 @@ class QuestionPage:
             "suggestions": suggestions,
             "organisation_names": names,
             "blocking": handlers.NOT_OVERRIDABLE,
+            "references": {question_id: received.reference} if received and received.reference else {},
         }
 
 

@@ -59,6 +59,7 @@ from services.matching.store.questions import (
     previous_supporters_of,
     question_municipality,
     question_outcome,
+    references_of,
 )
 from services.matching.store.supporters import (
     AVAILABLE,
@@ -135,6 +136,7 @@ __all__ = [
     "question_municipality",
     "question_outcome",
     "record_end",
+    "references_of",
     "save_view",
     "update_supporter",
     "upsert_organisation",

@@ -23,6 +23,16 @@ async def insert_question(conn: Conn, question_id: str, municipality: str, paylo
     )
 
 
+async def references_of(conn: Conn, question_ids: Sequence[str]) -> dict[str, str]:
+    """The short references intake gave these questions (``QuestionReceived.reference``), where known."""
+    rows = await conn.fetch(
+        "SELECT question_id, question->>'reference' AS reference FROM questions"
+        " WHERE question_id = ANY($1::text[]) AND question ? 'reference'",
+        list(question_ids),
+    )
+    return {r["question_id"]: r["reference"] for r in rows if r["reference"]}
+
+
 async def previous_supporters(conn: Conn, resident_ref: str, question_id: str) -> list[str]:
     """Who supported this resident on earlier questions (accepted or ended, not declined), latest first."""
     rows = await conn.fetch(

@@ -25,6 +25,7 @@ from contracts.labels import (
     SUPPORTER_KIND_WORDS,
     WITHDRAWAL_REASON_TEXTS,
 )
+from contracts.references import reference_of
 from services.matching.store.workspace import CaseRow
 from services.matching.workspace.clients import CaseData, Missing, Unavailable
 
@@ -130,7 +131,7 @@ def case_view(case: CaseRow, organisation_names: dict[str, str], partner: tuple[
     meeting = q.get("meeting_preference")
     return CaseView(
         question_id=case.question_id,
-        reference=case.question_id[:8].upper(),
+        reference=reference_of(case.question_id, q.get("reference")),
         stage=stage,
         stage_label=STAGE_LABELS[stage],
         municipality=MUNICIPALITIES.get(municipality, municipality or "onbekend"),
