@@ -56,6 +56,7 @@ COORDINATOR = key("coordinator", internal=True)
 OPERATOR = key("operator", internal=True)
 SIGNAL_READERS = ("municipality", "council", "staff", "submit", "read-own", "coordinator")
 OFFICER = key("privacy-officer")
+DESKS = ("municipality", "council")
 REPORT_READERS = key("analyst", "council", "municipality")
 
 #: Every route's door, per service: (method, path) -> Access. The kit's own routes come first.
@@ -286,6 +287,10 @@ class Owned:
     allowed: Callable[[Credential], bool]
     body: dict[str, Any] | None = None
     refused: int = 404
+    #: The first admitted caller removes the resource (erasure): later ones may find it gone (404).
+    removes: bool = False
+    #: What a key of the resource's own organisation gets when it is refused (None: ``refused``).
+    own_elsewhere: int | None = None
 
 
 def here(who: Credential) -> bool:
@@ -298,11 +303,25 @@ def own(who: Credential) -> bool:
 
 
 async def resources(apps: dict[str, Served]) -> dict[str, str]:
-    """A question referred by organisation A in HERE (intake); organisation A's supporter serving HERE, a
+    """A question referred by organisation A in HERE and a signal its staff raised there (intake);
+    organisation A's supporter serving HERE, a
     question assigned to them and one in the joint consultation (matching)."""
     intake, matching = apps["intake"], apps["matching"]
     async with intake.runtime.db.acquire() as conn:
         submit = await access.create_key(conn, ORG_A, ["submit"], municipality=HERE)
+        staff = await access.create_key(conn, ORG_A, ["staff"], municipality=HERE)
+    raised = await intake.client.post(
+        "/api/v1/signals",
+        headers={"Authorization": f"Bearer {staff}"},
+        json={
+            "theme": "waiting_times",
+            "life_domain": "youth",
+            "municipality": HERE,
+            "level": "local",
+            "text": "Gezinnen wachten maanden op jeugdhulp.",
+        },
+    )
+    assert raised.status_code == 202, raised.text
     asked = await intake.client.post(
         "/api/v1/questions",
         headers={"Authorization": f"Bearer {submit}", "Idempotency-Key": uuid.uuid4().hex},
@@ -351,6 +370,7 @@ async def resources(apps: dict[str, Served]) -> dict[str, str]:
         "assigned": assigned.question_id,
         "consulted": consulted.question_id,
         "organisation": ORG_A,
+        "signal_id": raised.json()["signal_id"],
     }
 
 
@@ -360,6 +380,21 @@ OWNED: list[Owned] = [
     Owned("intake", "GET", "/api/v1/questions/{question_id}", lambda w: here(w) and (w.scope == "staff" or own(w))),
     Owned("intake", "GET", "/api/v1/residents/{resident_ref}/export", here),
     Owned("intake", "GET", "/api/v1/residents/{resident_ref}/export.html", here),
+    # A local signal: the desk and the council of its municipality (or the region's), and the organisation
+    # that raised it; the desk acknowledges and answers it.
+    Owned("intake", "GET", "/api/v1/signals/{signal_id}", lambda w: here(w) and (w.scope in DESKS or own(w))),
+    Owned("intake", "POST", "/api/v1/signals/{signal_id}/acknowledge", here),
+    Owned("intake", "POST", "/api/v1/signals/{signal_id}/answer", here, {"text": "We kijken ernaar."}),
+    # Its referrer or staff withdraw a question, staff close it, the privacy officer erases its resident.
+    Owned(
+        "intake",
+        "POST",
+        "/api/v1/questions/{question_id}/withdraw",
+        lambda w: here(w) and (w.scope == "staff" or own(w)),
+        {"reason": "Niet meer nodig."},
+    ),
+    Owned("intake", "POST", "/api/v1/questions/{question_id}/close", here),
+    Owned("intake", "DELETE", "/api/v1/residents/{resident_ref}", here, removes=True),
     # matching: a coordinator's key has its own organisation's supporters serving its municipality.
     Owned("matching", "GET", "/api/v1/supporters/{supporter_id}", lambda w: here(w) and own(w)),
     Owned("matching", "GET", "/api/v1/supporters/{supporter_id}/audit", lambda w: here(w) and own(w)),
@@ -381,6 +416,16 @@ OWNED: list[Owned] = [
         "GET",
         "/api/v1/organisations/{organisation}/coordinator",
         lambda w: own(w) and w.municipality is None,
+        own_elsewhere=403,
+    ),
+    # Organisations are regional: a municipality's key registers none.
+    Owned(
+        "matching",
+        "POST",
+        "/api/v1/organisations",
+        lambda w: w.municipality is None,
+        {"id": "tenant-c", "name": "Organisatie C", "decides_on_provisions": False},
+        refused=403,
     ),
     # reporting: a municipality's figures for its own keys and the regional ones.
     Owned("reporting", "GET", "/api/v1/reports?municipality=" + HERE, here, refused=403),
@@ -401,16 +446,18 @@ async def test_own_organisation_and_own_municipality(apps: dict[str, Served], ca
         assert (owned.service, owned.method, template) in routes, template
         rule = DOORS[owned.service][(owned.method, template)]
         svc = apps[owned.service]
-        for who in callers:
+        done = False
+        for who in sorted(callers, key=owned.allowed):  # the refused first, while the resource is there
             if who.scope is None or expected(rule, who) != "in":
                 continue  # the door test covers those
             answer = await svc.client.request(owned.method, path, json=owned.body, headers=who.headers)
             calls += 1
             got = answer.status_code
             if owned.allowed(who):
-                fine = got < 500 and got not in (401, 403, 404)
-            elif owned.refused == 404 and template.endswith("/coordinator") and own(who):
-                fine = got == 403  # its organisation's key, of one municipality
+                fine = (got < 500 and got not in (401, 403, 404)) or (owned.removes and done and got == 404)
+                done = True
+            elif owned.own_elsewhere is not None and own(who):
+                fine = got == owned.own_elsewhere
             else:
                 fine = got == owned.refused
             if not fine:

@@ -36,14 +36,12 @@ class Access:
     ``kind``: ``public`` (anyone, the credential changes nothing), ``page`` (a browser's session: a
     bearer credential changes nothing and never shows the content, unless it is a key with one of
     ``scopes``, which such a page also takes), ``internal`` (the internal token
-    only) or ``key`` (a key with one of ``scopes``; the internal token too when ``internal``; only a key
-    without a municipality when ``regional``).
+    only) or ``key`` (a key with one of ``scopes``; the internal token too when ``internal``).
     """
 
     kind: str
     scopes: frozenset[str] = frozenset()
     internal: bool = False
-    regional: bool = False
 
 
 PUBLIC = Access("public")
@@ -55,8 +53,8 @@ def page_or_key(*scopes: str) -> Access:
     return Access("page", frozenset(scopes))
 
 
-def key(*scopes: str, internal: bool = False, regional: bool = False) -> Access:
-    return Access("key", frozenset(scopes), internal, regional)
+def key(*scopes: str, internal: bool = False) -> Access:
+    return Access("key", frozenset(scopes), internal)
 
 
 @dataclass(frozen=True)
@@ -105,8 +103,6 @@ def expected(rule: Access, who: Credential) -> str:
     if rule.kind == "internal":
         return "401"
     if who.scope not in rule.scopes:
-        return "403"
-    if rule.regional and who.municipality is not None:
         return "403"
     return "in"
 
