@@ -57,6 +57,7 @@ from tests.support.faults.poison import Poison, burst, send
 
 pytestmark = [
     pytest.mark.integration,
+    pytest.mark.serial,
     pytest.mark.skipif(
         os.environ.get("SAMENLOKET_TEST_INFRA", "embedded") != "embedded",
         reason="the fault suite stops and freezes infrastructure of its own, whatever the mode: it runs once,"
