@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 from aiosmtpd.controller import Controller
 
+from tests.support import fuzzing
 from tests.support.notifications import ContactServer, MailBox, serving
 
 
@@ -37,6 +38,10 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         for name, value in getattr(report, "user_properties", ())
         if name == "fault_figures"
     ]
+    if fuzzing.CASES:
+        terminalreporter.write_sep("-", "schemathesis cases sent")
+        for service, count in sorted(fuzzing.CASES.items()):
+            terminalreporter.write_line(f"{service}: {count}")
     if lines:
         terminalreporter.write_sep("-", "fault suite figures")
         for line in lines:
