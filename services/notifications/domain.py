@@ -19,7 +19,6 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, Final, Literal
 from urllib.parse import quote
 
-from contracts.codes import MUNICIPALITIES
 from contracts.events import (
     CandidateVerdict,
     ConsultationRequired,
@@ -42,6 +41,7 @@ from contracts.labels import (
 )
 from services.kit.dutch import DUTCH_TIME, dutch_date
 from services.kit.http import same_secret
+from services.kit.region import current_region
 from services.kit.workdays import CONSULTATION_WITHIN_WORKING_DAYS, CONTACT_WITHIN_WORKING_DAYS
 
 #: Namespace of the UUIDv5 notification ids (a fixed random UUID; never change it).
@@ -196,7 +196,7 @@ def life_domain_words(codes: list[str] | tuple[str, ...]) -> list[str]:
 
 
 def municipality_name(code: str) -> str:
-    return MUNICIPALITIES.get(code, code)
+    return current_region().municipality_name(code)
 
 
 def case_url(matching_url: str, question_id: str) -> str:

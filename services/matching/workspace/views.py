@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Final, Literal
 
-from contracts.codes import MUNICIPALITIES
 from contracts.labels import (
     CONTACT_METHOD_WORDS,
     DECLINE_REASON_TEXTS,
@@ -25,6 +24,7 @@ from contracts.labels import (
     SUPPORTER_KIND_WORDS,
     WITHDRAWAL_REASON_TEXTS,
 )
+from services.kit.region import current_region
 from services.matching.store.workspace import CaseRow
 from services.matching.workspace.clients import CaseData, Missing, Unavailable
 
@@ -133,7 +133,7 @@ def case_view(case: CaseRow, organisation_names: dict[str, str], partner: tuple[
         reference=case.question_id[:8].upper(),
         stage=stage,
         stage_label=STAGE_LABELS[stage],
-        municipality=MUNICIPALITIES.get(municipality, municipality or "onbekend"),
+        municipality=current_region().municipality_name(municipality),
         life_domains=_labels(q.get("life_domains"), LIFE_DOMAIN_LABELS),
         assigned_at=case.assigned_at,
         accepted_at=case.accepted_at,
