@@ -112,8 +112,8 @@ class SupporterContact:
 
     @property
     def organisation_label(self) -> str:
-        """The organisation as people read it: its display name, else (matching gave none) its id."""
-        return self.organisation_name or self.organisation
+        """The organisation as people read it: matching's display name, else the region file's."""
+        return self.organisation_name or current_region().organisation_name(self.organisation)
 
 
 @dataclass(frozen=True)
@@ -352,8 +352,8 @@ def coordinator_consultation_context(
     def candidate(c: CandidateVerdict) -> dict[str, Any]:
         known = names.get(c.supporter_id)
         return {
-            "name": known.name if known else f"Ondersteuner {c.supporter_id}",
-            "organisation": known.organisation_label if known else c.organisation,
+            "name": known.name if known else "Een ondersteuner (naam nu niet bekend)",
+            "organisation": known.organisation_label if known else current_region().organisation_name(c.organisation),
             "failed_rules": [r.text for r in c.failed_rules],
         }
 

@@ -26,6 +26,7 @@ from contracts.envelope import CloudEvent
 from contracts.events import FirstContactOverdue
 from services.kit.dutch import dutch_date
 from services.kit.messaging import PermanentError
+from services.kit.region import current_region
 from services.kit.settings import Settings
 from services.kit.workdays import CONTACT_WITHIN_WORKING_DAYS
 from services.notifications import store
@@ -97,8 +98,10 @@ def escalation_context(
 ) -> dict[str, Any]:
     return {
         **_common(overdue, facts, base, loket_name),
-        "supporter_name": supporter.name if supporter else overdue.supporter_id,
-        "organisation_name": organisation.name if organisation else overdue.organisation,
+        "supporter_name": supporter.name if supporter else "een cliëntondersteuner (naam nu niet bekend)",
+        "organisation_name": organisation.name
+        if organisation
+        else current_region().organisation_name(overdue.organisation),
         "overleg_url": f"{base}/overleg#te-laat",
     }
 

@@ -126,7 +126,8 @@ def case_view(case: CaseRow, organisation_names: dict[str, str], partner: tuple[
     partner_text = ""
     if partner is not None:
         name, organisation = partner
-        partner_text = f"{name} ({organisation_names.get(organisation, organisation)})"
+        named = organisation_names.get(organisation) or current_region().organisation_name(organisation)
+        partner_text = f"{name} ({named})"
     meeting = q.get("meeting_preference")
     return CaseView(
         question_id=case.question_id,
