@@ -13,7 +13,7 @@ from contracts.codes import LIFE_DOMAINS
 from contracts.events import SupporterRegistered
 from services.kit import db
 from services.kit.outbox import publish
-from services.kit.region import Demo, Organisation, Region
+from services.kit.region import Demo, Organisation, Region, use_region
 from services.matching import store
 from services.matching.domain import SupporterRecord
 
@@ -124,6 +124,7 @@ def demo_supporters(rng: random.Random, region: Region) -> list[SupporterRecord]
 
 async def load_demo(database_url: str, region: Region) -> dict[str, int]:
     """Write the region's organisations and its demo supporters (idempotent: live case counts are kept)."""
+    use_region(region)  # matching's store checks supporters against the region served
     await db.migrate(database_url, "matching")
     pool = await db.create_pool(database_url, "matching", max_size=2)
     try:
