@@ -37,17 +37,6 @@ CONTACT_METHODS: Final[tuple[ContactMethod, ...]] = ("phone", "visit", "video", 
 WITHDRAWN_BY: Final[tuple[WithdrawnBy, ...]] = ("resident", "staff", "partner", "erasure")
 OVERDUE_STAGES: Final[tuple[OverdueStage, ...]] = ("reminder", "escalation")
 
-#: The municipalities this installation serves, by CBS code. The demo region is Drechtsteden.
-MUNICIPALITIES: Final[dict[str, str]] = {
-    "GM0505": "Dordrecht",
-    "GM0642": "Zwijndrecht",
-    "GM0590": "Papendrecht",
-    "GM0610": "Sliedrecht",
-    "GM0482": "Alblasserdam",
-    "GM0531": "Hendrik-Ido-Ambacht",
-    "GM1978": "Molenlanden",
-}
-
 #: ISO 639-1 language codes residents may ask for (plus ``ngt``, Dutch sign language).
 LANGUAGES: Final = (
     "nl",

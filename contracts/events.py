@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, ClassVar, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
@@ -22,7 +22,6 @@ from contracts import topics
 from contracts.bsn import BSN_MESSAGE, contains_bsn
 from contracts.codes import (
     LANGUAGES,
-    MUNICIPALITIES,
     AgeBand,
     Channel,
     ContactMethod,
@@ -47,11 +46,14 @@ MeetingPreference = Literal["home", "phone", "video", "office", "no_preference"]
 PreferredChannel = Literal["email", "sms", "none"]
 
 
+MUNICIPALITY_CODE: Final = re.compile(r"^GM[0-9]{4}$")
+
+
 def check_municipality(value: str) -> str:
-    """Refuse unknown municipality codes, naming the allowed ones."""
-    if value not in MUNICIPALITIES:
-        allowed = ", ".join(sorted(MUNICIPALITIES))
-        raise ValueError(f"unknown municipality code {value!r}; allowed: {allowed}")
+    """Refuse what is not a CBS municipality code (GM and 4 digits). Which municipalities a deployment
+    serves is its region's business (``services.kit.region``), not the contract's."""
+    if not MUNICIPALITY_CODE.fullmatch(value):
+        raise ValueError(f"{value!r} is not a CBS municipality code (GM and 4 digits, e.g. GM0505)")
     return value
 
 

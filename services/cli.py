@@ -13,9 +13,12 @@ import json
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from services.kit.settings import SERVICE_NAMES
+
+if TYPE_CHECKING:
+    from services.kit.region import Region
 
 T = TypeVar("T")
 
@@ -32,7 +35,10 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     up = commands.add_parser("up", help="start everything locally (embedded infrastructure unless configured)")
-    up.add_argument("--demo", action="store_true", help="load the Drechtsteden demo region and a trickle of questions")
+    up.add_argument("--demo", action="store_true", help="load the region's demo and a trickle of questions")
+    up.add_argument(
+        "--region", type=Path, default=None, help="the region file to serve (default: regions/drechtsteden.toml)"
+    )
     up.add_argument("--base-port", type=int, default=8001, help="intake's port; the others follow (default 8001)")
     up.add_argument("--data-dir", type=Path, default=None, help="where embedded data lives (default .samenloket)")
     up.add_argument("--trickle-seconds", type=float, default=5.0, help="seconds between demo questions")
@@ -127,7 +133,11 @@ def _up(args: argparse.Namespace) -> int:
     from services.local.launcher import Launcher
 
     return Launcher(
-        demo=args.demo, base_port=args.base_port, data_dir=args.data_dir, trickle_seconds=args.trickle_seconds
+        demo=args.demo,
+        base_port=args.base_port,
+        data_dir=args.data_dir,
+        trickle_seconds=args.trickle_seconds,
+        region_file=args.region,
     ).run()
 
 
@@ -170,13 +180,17 @@ def _bench(args: argparse.Namespace) -> int:
 
 
 def _apikey_create(args: argparse.Namespace) -> int:
-    from contracts.events import check_municipality
     from services.kit import access
 
     try:
         scopes = access.check_scopes([s for value in args.scope for s in value.split(",") if s])
         if args.municipality:
-            check_municipality(args.municipality)
+            region = served_region(args.data_dir)
+            if not region.serves(args.municipality):
+                served = ", ".join(f"{m.code} ({m.name})" for m in region.municipalities)
+                raise ValueError(
+                    f"municipality {args.municipality!r} is not served by region {region.name}; it serves {served}"
+                )
     except ValueError as exc:
         print(f"samenloket apikey: {exc}", file=sys.stderr)
         return 2
@@ -229,6 +243,19 @@ async def _with_access(data_dir: Path | None, work: Callable[[Any], Awaitable[T]
         return await work(conn)
     finally:
         await conn.close()
+
+
+def served_region(data_dir: Path | None) -> Region:
+    """The region of the settings (``SAMENLOKET_REGION_FILE``), else of a running `samenloket up`."""
+    from services.kit.region import load_region
+    from services.kit.settings import load_settings
+
+    settings = load_settings()
+    path = settings.region_file
+    state = (data_dir or settings.data_dir) / "run.json"
+    if not path and state.exists():
+        path = json.loads(state.read_text()).get("region_file") or ""
+    return load_region(Path(path) if path else None)
 
 
 def database_url(data_dir: Path | None) -> str:

@@ -68,7 +68,7 @@ def container(rt: Runtime) -> IntakeContainer:
     assert isinstance(settings, IntakeSettings)
     keys = intake_secrets(settings)
     vault = Vault(keys.ring)
-    intake = Intake(domain.index_key(keys.index_key), rt.source, vault)
+    intake = Intake(domain.index_key(keys.index_key), rt.source, vault, rt.region)
     supporters = HttpSupporters(settings)
     rt.closing(supporters.aclose)
     return IntakeContainer(
@@ -79,8 +79,8 @@ def container(rt: Runtime) -> IntakeContainer:
         participation=Participation(intake, settings.public_url or settings.intake_url),
         signals=Signals(vault, rt.source),
         mine=Mine(intake, settings.public_url or settings.intake_url, supporters),
-        pages=web.Pages(settings),
-        experience_pages=web.Pages(settings),
+        pages=web.Pages(settings, rt.region),
+        experience_pages=web.Pages(settings, rt.region),
         privacy_officer=privacy_officer.build(rt, settings, vault, intake.index_key),
     )
 

@@ -29,7 +29,9 @@ from services.intake.mine import domain as mine
 from services.intake.vault import Vault
 from services.kit.crypto import DataKey
 from services.kit.db import Conn
+from services.kit.messaging.subscriber import PermanentError
 from services.kit.outbox import publish
+from services.kit.region import Region
 
 log = logging.getLogger(__name__)
 
@@ -41,13 +43,25 @@ class Accepted:
     reference: str = ""
 
 
-class Intake:
-    """Intake's use cases, bound to the blind-index key and the CloudEvents source."""
+class NotServed(Exception):
+    """A question for a municipality the region does not serve (API and inbound topic: ``municipality_not_served``)."""
 
-    def __init__(self, index_key: bytes, source: str, vault: Vault) -> None:
+    code = "municipality_not_served"
+
+    def __init__(self, municipality: str, region: Region) -> None:
+        self.municipality = municipality
+        served = ", ".join(f"{m.code} ({m.name})" for m in region.municipalities)
+        super().__init__(f"{self.code}: {municipality} is not served by region {region.name}; it serves {served}")
+
+
+class Intake:
+    """Intake's use cases, bound to the blind-index key, the CloudEvents source and the region served."""
+
+    def __init__(self, index_key: bytes, source: str, vault: Vault, region: Region) -> None:
         self.index_key = index_key
         self.source = source
         self.vault = vault
+        self.region = region
 
     # --- questions --------------------------------------------------------------------------------
 
@@ -60,7 +74,11 @@ class Intake:
         referrer: str | None = None,
         partner_reference: str | None = None,
     ) -> Accepted:
-        """Store the resident and the question, record 'received' and announce QuestionReceived."""
+        """Store the resident and the question, record 'received' and announce QuestionReceived.
+
+        NotServed (before anything is stored) when the region does not serve its municipality."""
+        if not self.region.serves(submission.municipality):
+            raise NotServed(submission.municipality, self.region)
         resident_ref, key = await self.resident_with_key(conn, submission)
         question_id = str(uuid.uuid4())
         question = store.NewQuestion(
@@ -113,6 +131,9 @@ class Intake:
         Partners may resend a referral under a new ``ce_id``, which the inbox cannot recognise;
         the unique index on (referrer, partner_reference) can. Channel is always ``partner``.
         """
+        if not self.region.serves(payload.municipality):
+            # Retrying can never help: dead-lettered (sealed) at once, the reason naming the code.
+            raise PermanentError(str(NotServed(payload.municipality, self.region)))
         existing = await store.find_referral(conn, payload.referrer, payload.partner_reference)
         if existing:
             log.info("referral already received", extra={"event_id": event.id, "question_id": existing})

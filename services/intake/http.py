@@ -14,7 +14,7 @@ from contracts.events import PreferredChannel, QuestionSubmission
 from services.intake import audit, privacy, store
 from services.intake.closedloop import http as closed_loop_http
 from services.intake.domain import QuestionStatus
-from services.intake.handlers import Intake
+from services.intake.handlers import Intake, NotServed
 from services.intake.mine.domain import format_reference
 from services.intake.tenancy import domain as tenancy
 from services.intake.tenancy import handlers as tenancy_handlers
@@ -121,6 +121,8 @@ def public_router(rt: Runtime, intake: Intake) -> APIRouter:
                 )
         except tenancy.EntryRefused as exc:
             tenancy_http.refuse(exc)
+        except NotServed as exc:
+            tenancy_http.not_served(exc)
         except tenancy_handlers.KeyReused:
             tenancy_http.key_reused()
         response.status_code = answer.status_code

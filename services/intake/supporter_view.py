@@ -38,7 +38,6 @@ import asyncpg
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, status
 from pydantic import BaseModel
 
-from contracts.codes import MUNICIPALITIES
 from services.intake import audit
 from services.intake.mine.domain import format_reference
 from services.intake.vault import Vault
@@ -273,7 +272,7 @@ def router(rt: Runtime, vault: Vault) -> APIRouter:
     ) -> QuestionForCoordinator:
         """The question in the joint consultation for a coordinator: the reference, and with the resident's
         consent the text and the contact (to call them for the conversation). Audited."""
-        if municipality is not None and municipality not in MUNICIPALITIES:
+        if municipality is not None and not rt.region.serves(municipality):
             raise refused(status.HTTP_422_UNPROCESSABLE_ENTITY, "municipality", "Onbekende gemeentecode.")
         async with rt.db.acquire() as conn, conn.transaction():
             return await read_for_coordinator(

@@ -33,6 +33,7 @@ from services.intake.mine.domain import format_reference
 from services.intake.mine.handlers import Mine
 from services.intake.settings import IntakeSettings
 from services.intake.webforms import FieldError, QuestionForm
+from services.kit.region import Region
 from services.kit.runtime import Runtime
 from services.kit.web.clients import client_address, parse_networks
 from services.kit.web.csrf import CSRF_FIELD, CsrfCookie, CsrfTokens, csrf_key
@@ -59,7 +60,6 @@ CHOICES: Final[dict[str, Any]] = {
     "contact_channel_choices": webforms.CONTACT_CHANNEL_CHOICES,
     "found_via_choices": webforms.FOUND_VIA_CHOICES,
     "age_band_choices": webforms.AGE_BAND_CHOICES,
-    "municipality_choices": webforms.MUNICIPALITY_CHOICES,
     "theme_choices": webforms.THEME_CHOICES,
     "level_choices": webforms.LEVEL_CHOICES,
     "raised_by_choices": webforms.RAISED_BY_CHOICES,
@@ -97,7 +97,7 @@ class Loket:
 class Pages:
     """Rendering and guarding of the resident pages of one intake process."""
 
-    def __init__(self, settings: IntakeSettings) -> None:
+    def __init__(self, settings: IntakeSettings, region: Region) -> None:
         tokens = CsrfTokens(csrf_key(settings.internal_token.get_secret_value()), CSRF_MAX_AGE_SECONDS)
         self.secure = settings.web_cookie_secure
         # The __Host- prefix binds a Secure cookie to this exact host and path.
@@ -105,7 +105,11 @@ class Pages:
         self.limiter = RateLimiter(settings.web_rate_limit, settings.web_rate_window_seconds)
         #: Views of a resident's own page (a private link): a budget per client against guessing.
         self.views = RateLimiter(settings.status_view_limit, settings.web_rate_window_seconds)
-        self.loket = Loket(settings.loket_name, settings.loket_phone, settings.loket_email)
+        #: The region served: which municipalities the forms offer, and the loket (settings ``loket_*`` win).
+        self.region = region
+        self.municipality_choices = webforms.municipality_choices(region)
+        loket = region.loket_with(settings.loket_name, settings.loket_phone, settings.loket_email)
+        self.loket = Loket(loket.name, loket.phone, loket.email)
         self.trusted_proxies = parse_networks(settings.trusted_proxies)
 
     def render(self, template: str, status: int = 200, token: str | None = None, **context: Any) -> HTMLResponse:
@@ -121,7 +125,16 @@ class Pages:
     ) -> HTMLResponse:
         err: defaultdict[str, str] = defaultdict(str, {e.field: e.message for e in errors})
         return self.render(
-            template, status, token, title=title, form=form, errors=errors, err=err, csrf_token=token, **CHOICES
+            template,
+            status,
+            token,
+            title=title,
+            form=form,
+            errors=errors,
+            err=err,
+            csrf_token=token,
+            municipality_choices=self.municipality_choices,
+            **CHOICES,
         )
 
     def error(
@@ -218,7 +231,7 @@ def router(rt: Runtime, intake: Intake, pages: Pages, mine: Mine) -> APIRouter:
             return admitted
         values, token = admitted
         form = QuestionForm.parse(values)
-        submission, errors = form.validate()
+        submission, errors = form.validate(pages.region)
         if submission is None:
             return pages.form_page("question.html", "Vraag een cliëntondersteuner", token, form, errors, 422)
         try:

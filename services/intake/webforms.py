@@ -17,7 +17,7 @@ from typing import Any, ClassVar, Final
 from pydantic import ValidationError
 
 from contracts.bsn import BSN_MESSAGE
-from contracts.codes import LANGUAGES, MUNICIPALITIES
+from contracts.codes import LANGUAGES
 from contracts.events import QuestionSubmission
 from contracts.labels import (
     AGE_BAND_LABELS,
@@ -33,6 +33,7 @@ from contracts.labels import (
     SIGNAL_THEME_RESIDENT_LABELS,
 )
 from services.intake.domain import SignalSubmission
+from services.kit.region import Region
 from services.kit.web.forms import first
 
 #: A choice in a list: (code, label, hint or "").
@@ -107,9 +108,21 @@ FOUND_VIA_CHOICES: Final[tuple[Choice, ...]] = choices(
 #: The resident's age band (optional; leaving the select at "Zeg ik liever niet" sends none).
 AGE_BAND_CHOICES: Final[tuple[Choice, ...]] = choices(AGE_BAND_LABELS)
 
-MUNICIPALITY_CHOICES: Final[tuple[Choice, ...]] = tuple(
-    (code, name, "") for code, name in sorted(MUNICIPALITIES.items(), key=lambda item: item[1])
-)
+
+def municipality_choices(region: Region) -> tuple[Choice, ...]:
+    """The municipalities the region serves, by name (the forms offer no other)."""
+    return tuple((m.code, m.name, "") for m in sorted(region.municipalities, key=lambda m: m.name))
+
+
+def not_served_message(region: Region) -> str:
+    """What a resident reads when they chose a municipality the region does not serve (B1)."""
+    names = [m.name for m in sorted(region.municipalities, key=lambda m: m.name)]
+    listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} en {names[-1]}"
+    return (
+        f"{region.loket.name} helpt alleen inwoners van {listed}. Woont u ergens anders?"
+        " Vraag dan bij uw eigen gemeente naar gratis cliëntondersteuning."
+    )
+
 
 THEME_CHOICES: Final[tuple[Choice, ...]] = choices(
     SIGNAL_THEME_RESIDENT_LABELS,
@@ -358,8 +371,8 @@ class QuestionForm:
             "age_band": self.age_band or None,
         }
 
-    def validate(self) -> tuple[QuestionSubmission | None, list[FieldError]]:
-        """The submission, or the errors to show (in page order)."""
+    def validate(self, region: Region) -> tuple[QuestionSubmission | None, list[FieldError]]:
+        """The submission, or the errors to show (in page order); only for a municipality ``region`` serves."""
         errors: dict[str, str] = {}
         submission: QuestionSubmission | None = None
         try:
@@ -370,6 +383,8 @@ class QuestionForm:
             errors.setdefault("email", REACH_ME)
         if not self.consent:
             errors.setdefault("consent", QUESTION_MESSAGES["consent"])
+        if submission is not None and not region.serves(submission.municipality):
+            errors["municipality"] = not_served_message(region)
         if errors:
             return None, ordered(errors, self.ORDER, QUESTION_ANCHORS)
         return submission, []
@@ -410,9 +425,13 @@ class SignalForm:
             "text": self.text,
         }
 
-    def validate(self) -> tuple[SignalSubmission | None, list[FieldError]]:
+    def validate(self, region: Region) -> tuple[SignalSubmission | None, list[FieldError]]:
+        """The signal, or the errors to show; only about a municipality ``region`` serves."""
         try:
-            return SignalSubmission.model_validate(self.payload()), []
+            signal = SignalSubmission.model_validate(self.payload())
         except ValidationError as exc:
             errors = translate(exc, {}, SIGNAL_MESSAGES, SIGNAL_TOO_LONG)
             return None, ordered(errors, self.ORDER, SIGNAL_ANCHORS)
+        if not region.serves(signal.municipality):
+            return None, ordered({"municipality": not_served_message(region)}, self.ORDER, SIGNAL_ANCHORS)
+        return signal, []

@@ -15,12 +15,16 @@ ReadinessCheck = Callable[[], Awaitable[dict[str, str]]]
 
 
 def field_errors(errors: list[Any]) -> list[dict[str, str]]:
-    """Pydantic errors as ``{"field": "contact.email", "reason": "..."}``, without the 'body' prefix."""
+    """Pydantic errors as ``{"field": "contact.email", "reason": "..."}``, without the 'body' prefix; an error
+    a program should tell apart (e.g. ``municipality_not_served``) keeps its ``code``."""
     result = []
     for err in errors:
         loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "header")]
         reason = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
-        result.append({"field": ".".join(loc) or "body", "reason": reason})
+        entry = {"field": ".".join(loc) or "body", "reason": reason}
+        if err.get("code"):
+            entry["code"] = str(err["code"])
+        result.append(entry)
     return result
 
 

@@ -37,6 +37,7 @@ from services.kit.messaging.deadletters import KafkaDeadLetters
 from services.kit.messaging.reliability import Consumption
 from services.kit.messaging.subscriber import EventSubscriber
 from services.kit.outbox import OutboxRelay
+from services.kit.region import Loket, Region, region_of, use_region
 from services.kit.settings import S, Settings, as_settings, load_settings
 from services.kit.telemetry import setup_tracing
 
@@ -82,6 +83,8 @@ class Runtime(Generic[S]):
     def __init__(self, spec: ServiceSpec[Any], settings: Settings) -> None:
         self.spec = spec
         self.settings: S = cast(S, as_settings(spec.settings, settings))
+        #: The region this deployment serves (its municipalities, organisations, loket): the region file's.
+        self.region: Region = region_of(self.settings.region_file)
         self.pool: asyncpg.Pool | None = None
         self.producer: AIOKafkaProducer | None = None
         self.broker: KafkaBroker | None = None
@@ -95,6 +98,12 @@ class Runtime(Generic[S]):
         #: What happens when a part stops by itself (see :meth:`watchdog`): the process ends.
         self.on_fatal: Callable[[str], None] = _terminate
         self.container: Any = spec.container(self)
+
+    @property
+    def loket(self) -> Loket:
+        """The loket people can reach: the region file's, with the settings' ``loket_*`` over it."""
+        s = self.settings
+        return self.region.loket_with(s.loket_name, s.loket_phone, s.loket_email)
 
     @property
     def source(self) -> str:
@@ -216,6 +225,7 @@ def create_app(spec: ServiceSpec[Any], settings: Settings | None = None) -> Fast
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        use_region(runtime.region)  # the consumers and loops started here inherit it
         await runtime.start()
         try:
             yield

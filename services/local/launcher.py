@@ -24,9 +24,10 @@ from types import FrameType
 
 import httpx
 
+from services.kit.region import Region, RegionFileError, load_region
 from services.kit.settings import SERVICE_NAMES, load_settings
 from services.local.demo.keys import all_demo_keys
-from services.local.demo.region import load_demo, with_demo_loket
+from services.local.demo.region import demo_of, load_demo
 from services.local.demo.trickle import Trickle
 from services.local.embedded import spawn_child
 from services.local.infrastructure import start_infrastructure
@@ -78,11 +79,15 @@ class Launcher:
     children: list[Child] = field(default_factory=list)
     demo_api_key: str | None = None
     demo_keys: dict[str, str] = field(default_factory=dict)
+    #: The region file to serve (``--region``); None: the shipped demo region Drechtsteden.
+    region_file: Path | None = None
     _stopping: bool = False
 
     def run(self) -> int:
         started = time.monotonic()
         settings = load_settings()
+        if self.region_file is None and settings.region_file:
+            self.region_file = Path(settings.region_file)
         data_dir = (self.data_dir or settings.data_dir).resolve()
         data_dir.mkdir(parents=True, exist_ok=True)
         signal.signal(signal.SIGTERM, self._on_signal)
@@ -91,16 +96,17 @@ class Launcher:
             try:
                 infrastructure = start_infrastructure(settings, data_dir, self.base_port, stack)
                 env = infrastructure.env
-                if self.demo:
-                    env = with_demo_loket(env)
+                region = self._region()
+                if self.region_file is not None:
+                    env = env | {"SAMENLOKET_REGION_FILE": str(self.region_file.resolve())}
                 self._start_services(env, data_dir)
                 stack.callback(self._stop_services)
                 self._wait_ready()
-                demo_counts = asyncio.run(load_demo(env["SAMENLOKET_DATABASE_URL"])) if self.demo else {}
+                demo_counts = asyncio.run(load_demo(env["SAMENLOKET_DATABASE_URL"], region)) if self.demo else {}
                 if self.demo:
                     previous = _previous_state(data_dir)
                     self.demo_api_key, self.demo_keys = asyncio.run(
-                        all_demo_keys(env["SAMENLOKET_DATABASE_URL"], previous)
+                        all_demo_keys(env["SAMENLOKET_DATABASE_URL"], previous, demo_of(region).desk)
                     )
                 self._announce(env, data_dir, time.monotonic() - started, demo_counts)
                 self._supervise(infrastructure.mail)
@@ -108,6 +114,16 @@ class Launcher:
                 pass
         print("samenloket: stopped", flush=True)
         return 0
+
+    def _region(self) -> Region:
+        """The region served: the region file's (checked before anything starts), or the demo region."""
+        try:
+            region = load_region(self.region_file)
+        except RegionFileError as exc:
+            raise SystemExit(f"samenloket: {exc}") from None
+        if self.demo:
+            demo_of(region)
+        return region
 
     def _start_services(self, env: dict[str, str], data_dir: Path) -> None:
         logs = data_dir / "logs"
@@ -145,6 +161,7 @@ class Launcher:
             "internal_token": env["SAMENLOKET_INTERNAL_TOKEN"],
             "mail_folder": env.get("SAMENLOKET_MAIL_FOLDER"),
             "demo": demo,
+            "region_file": str(self.region_file.resolve()) if self.region_file else "",
         }
         if self.demo_api_key:
             state["demo_api_key"] = self.demo_api_key
@@ -184,6 +201,7 @@ class Launcher:
                 self.demo_api_key,
                 mail.inbox if mail is not None else None,
                 desk_key=self.demo_keys.get("desk"),
+                region=self._region(),
             )
         try:
             self._watch(trickle)

@@ -25,7 +25,8 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from contracts.codes import LIFE_DOMAINS, MUNICIPALITIES
+from contracts.codes import LIFE_DOMAINS
+from services.kit.region import region_of
 from services.matching import optimise
 from services.matching.domain import Organisation, Question, SupporterIndex, SupporterRecord
 from services.matching.postcodes import region_places
@@ -72,7 +73,7 @@ def synthetic_supporters(n: int, seed: int = 1, busy: float = 0.7) -> list[Suppo
     for i in range(n):
         kind = rng.choices(["professional", "volunteer", "experience_expert"], weights=[5, 3, 2])[0]
         home = _municipality(rng)
-        served = sorted({home, *rng.sample(list(MUNICIPALITIES), rng.choice([0, 0, 1, 1, 2]))})
+        served = sorted({home, *rng.sample(list(region_of().municipality_names), rng.choice([0, 0, 1, 1, 2]))})
         capacity = {"professional": rng.randint(8, 25), "volunteer": rng.randint(2, 5)}.get(kind, rng.randint(3, 8))
         used = min(capacity, round(capacity * rng.uniform(busy - 0.3, busy + 0.3)))
         out.append(

@@ -46,7 +46,9 @@ class MatchingContainer:
 
 def container(rt: Runtime[MatchingSettings]) -> MatchingContainer:
     watch = FirstContactWatch(rt, rt.source, interval=rt.settings.first_contact_pass_seconds)
-    return MatchingContainer(rt=rt, settings=rt.settings, matching=Container.build(rt.source), first_contact=watch)
+    return MatchingContainer(
+        rt=rt, settings=rt.settings, matching=Container.build(rt.source, rt.region), first_contact=watch
+    )
 
 
 def subscribers(c: MatchingContainer) -> list[EventSubscriber]:

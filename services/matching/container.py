@@ -9,6 +9,7 @@ from typing import TypeVar
 from contracts.envelope import CloudEvent
 from contracts.events import Event
 from services.kit.db import Conn
+from services.kit.region import Region
 from services.matching.domain.scoring import Scoring
 from services.matching.live import LivePool
 from services.matching.postcodes import region_places
@@ -28,6 +29,6 @@ class Container:
     live: LivePool = field(default_factory=LivePool)
 
     @classmethod
-    def build(cls, source: str) -> Container:
-        """The container of a running service: reads the region's postcode table now."""
-        return cls(source=source, scoring=Scoring(places=region_places()))
+    def build(cls, source: str, region: Region | None = None) -> Container:
+        """The container of a running service: the postcode table of ``region`` (its region file's)."""
+        return cls(source=source, scoring=Scoring(places=region_places(region)))

@@ -1,4 +1,6 @@
-"""The region's postcode table (``data/pc4_drechtsteden.json``), read when the service is wired.
+"""The region's postcode table, read when the service is wired: the region file's ``[postcodes]``, or
+without one the Drechtsteden table ``data/pc4_drechtsteden.json``; postcodes in neither fall back to the
+numeric postcode proxy (see :class:`~services.matching.domain.places.Places`).
 
 The domain computes distances from whatever :class:`~services.matching.domain.places.Places` it is
 given; this module is the one place that reads the file. :func:`region_places` reads it once per
@@ -13,6 +15,7 @@ import logging
 from functools import cache
 from pathlib import Path
 
+from services.kit.region import Region
 from services.matching.domain.places import Places
 from services.matching.domain.scoring import Scoring
 
@@ -32,9 +35,15 @@ def load_places(path: Path = PC4_FILE) -> Places:
 
 
 @cache
-def region_places() -> Places:
-    """The region's table, read on first use."""
+def _file_places() -> Places:
     return load_places()
+
+
+def region_places(region: Region | None = None) -> Places:
+    """The table of ``region`` (its ``[postcodes]``), or the shipped file's when it lists none."""
+    if region is not None and region.postcodes:
+        return Places({int(pc): (lat, lon) for pc, (lat, lon) in region.postcodes.items()})
+    return _file_places()
 
 
 def region_scoring(scoring: Scoring | None = None) -> Scoring:

@@ -71,7 +71,7 @@ def container(rt: Runtime) -> NotificationsContainer:
         source=rt.source,
         intake_url=settings.intake_url,
         matching_url=settings.matching_public_url or settings.matching_url,
-        loket=Loket(settings.loket_name, settings.loket_phone, settings.loket_email),
+        loket=Loket(rt.loket.name, rt.loket.phone, rt.loket.email),
         max_attempts=settings.consumer_max_attempts,
         coordinator_email=settings.coordinator_email,
         public_url=settings.notifications_url,
@@ -89,7 +89,7 @@ def container(rt: Runtime) -> NotificationsContainer:
         notifier,
         HttpOrganisationDirectory(settings),
         pages_base(settings),
-        settings.loket_name,
+        rt.loket.name,
         settings.coordinator_email,
     )
     for sender in senders.values():

@@ -19,7 +19,6 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, Final, Literal
 from urllib.parse import quote
 
-from contracts.codes import MUNICIPALITIES
 from contracts.events import (
     CandidateVerdict,
     ConsultationRequired,
@@ -43,6 +42,7 @@ from contracts.labels import (
 from contracts.references import reference_of
 from services.kit.dutch import DUTCH_TIME, dutch_date
 from services.kit.http import same_secret
+from services.kit.region import current_region
 from services.kit.workdays import CONSULTATION_WITHIN_WORKING_DAYS, CONTACT_WITHIN_WORKING_DAYS
 
 #: Namespace of the UUIDv5 notification ids (a fixed random UUID; never change it).
@@ -113,8 +113,8 @@ class SupporterContact:
 
     @property
     def organisation_label(self) -> str:
-        """The organisation as people read it: its display name, else (matching gave none) its id."""
-        return self.organisation_name or self.organisation
+        """The organisation as people read it: matching's display name, else the region file's."""
+        return self.organisation_name or current_region().organisation_name(self.organisation)
 
 
 @dataclass(frozen=True)
@@ -199,7 +199,7 @@ def life_domain_words(codes: list[str] | tuple[str, ...]) -> list[str]:
 
 
 def municipality_name(code: str) -> str:
-    return MUNICIPALITIES.get(code, code)
+    return current_region().municipality_name(code)
 
 
 def case_url(matching_url: str, question_id: str) -> str:
@@ -357,8 +357,8 @@ def coordinator_consultation_context(
     def candidate(c: CandidateVerdict) -> dict[str, Any]:
         known = names.get(c.supporter_id)
         return {
-            "name": known.name if known else f"Ondersteuner {c.supporter_id}",
-            "organisation": known.organisation_label if known else c.organisation,
+            "name": known.name if known else "Een ondersteuner (naam nu niet bekend)",
+            "organisation": known.organisation_label if known else current_region().organisation_name(c.organisation),
             "failed_rules": [r.text for r in c.failed_rules],
         }
 

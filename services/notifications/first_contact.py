@@ -27,6 +27,7 @@ from contracts.events import FirstContactOverdue
 from contracts.references import reference_of
 from services.kit.dutch import dutch_date
 from services.kit.messaging import PermanentError
+from services.kit.region import current_region
 from services.kit.settings import Settings
 from services.kit.workdays import CONTACT_WITHIN_WORKING_DAYS
 from services.notifications import store
@@ -98,8 +99,10 @@ def escalation_context(
 ) -> dict[str, Any]:
     return {
         **_common(overdue, facts, base, loket_name),
-        "supporter_name": supporter.name if supporter else overdue.supporter_id,
-        "organisation_name": organisation.name if organisation else overdue.organisation,
+        "supporter_name": supporter.name if supporter else "een cliëntondersteuner (naam nu niet bekend)",
+        "organisation_name": organisation.name
+        if organisation
+        else current_region().organisation_name(overdue.organisation),
         "overleg_url": f"{base}/overleg#te-laat",
     }
 

@@ -19,6 +19,7 @@ from pydantic import BaseModel
 from contracts.events import NotificationChannel, RecipientRole
 from services.kit import access
 from services.kit.http import internal_auth
+from services.kit.region import current_region
 from services.kit.runtime import Runtime
 from services.kit.web.headers import NOINDEX, page
 from services.kit.web.templates import environment as page_environment
@@ -139,7 +140,8 @@ def router(rt: Runtime, notifier: Notifier) -> APIRouter:
         if name not in TEMPLATES:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"unknown template {name!r}")
         # The configured loket, so the preview shows what a recipient of this installation reads.
-        context = example_context(name, Loket(settings.loket_name, settings.loket_phone, settings.loket_email))
+        loket = current_region().loket_with(settings.loket_name, settings.loket_phone, settings.loket_email)
+        context = example_context(name, Loket(loket.name, loket.phone, loket.email))
         subject, text, html = render(name, context)
         sms = render_sms(name, context) if name in SMS_TEMPLATES else None
         return Preview(template=name, subject=subject, text=text, html=html, sms=sms)

@@ -20,6 +20,7 @@ from pydantic import ConfigDict, Field
 
 from contracts.text import CleanText
 from services.kit.http import internal_auth
+from services.kit.region import current_region
 from services.kit.runtime import Runtime
 from services.notifications.contacts import ContactsUnavailable
 from services.notifications.domain import PlannedDelivery, TransientDeliveryError
@@ -56,7 +57,8 @@ def router(rt: Runtime, notifier: Notifier) -> APIRouter:
             raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "matching could not be reached") from exc
         if supporter is None or not supporter.email:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"no address for supporter {body.supporter_id!r}")
-        context = sign_in_context(supporter.name, body.url, body.expires_at, notifier.clock(), settings.loket_name)
+        loket = current_region().loket_with(settings.loket_name).name
+        context = sign_in_context(supporter.name, body.url, body.expires_at, notifier.clock(), loket)
         planned = PlannedDelivery("supporter", "email", TEMPLATE, supporter.email, context)
         try:
             result = await notifier.deliver_cause(str(body.request_id), None, planned)

@@ -41,7 +41,7 @@ class ReportingContainer:
 def container(rt: Runtime) -> ReportingContainer:
     settings = rt.settings
     assert isinstance(settings, ReportingSettings)
-    organisations = OrganisationNames(settings)
+    organisations = OrganisationNames(settings, rt.region)
     rt.closing(organisations.aclose)
     return ReportingContainer(rt, settings, organisations)
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 from fastapi import HTTPException, status
 from fastapi.exceptions import RequestValidationError
 
-from contracts.codes import MUNICIPALITIES
 from services.kit.access import Principal
+from services.kit.region import current_region
 
 #: The scopes that may read reports.
 READERS = ("analyst", "council", "municipality")
@@ -23,8 +23,9 @@ def resolve_area(principal: Principal, requested: str | None) -> str | None:
 
     An unknown code is a 422 naming ``municipality``; a key tied to another municipality gets 403.
     """
-    if requested is not None and requested not in MUNICIPALITIES:
-        allowed = ", ".join(sorted(MUNICIPALITIES))
+    region = current_region()
+    if requested is not None and not region.serves(requested):
+        allowed = ", ".join(sorted(region.municipality_names))
         message = f"unknown municipality code {requested!r}; allowed: {allowed}"
         raise RequestValidationError([{"loc": ("query", "municipality"), "msg": message, "type": "value_error"}])
     own = principal.municipality
@@ -34,6 +35,6 @@ def resolve_area(principal: Principal, requested: str | None) -> str | None:
         return own
     raise HTTPException(
         status.HTTP_403_FORBIDDEN,
-        f"Deze sleutel hoort bij {MUNICIPALITIES.get(own, own)} ({own}): u ziet alleen de cijfers van die gemeente."
+        f"Deze sleutel hoort bij {region.municipality_name(own)} ({own}): u ziet alleen de cijfers van die gemeente."
         f" / This key is limited to municipality {own}.",
     )

@@ -3,8 +3,9 @@
 Matching owns organisations; reporting asks its internal list (``GET /internal/v1/organisations`` with the
 internal token) and keeps the answer for a few minutes: a region has tens of organisations and their names
 rarely change. Names are presentation only: ids stay the codes of the API, the CSV and StatisticsPublished.
-When matching cannot answer, the last names known are used, and before any are known the ids are shown
-(with a warning in the log); the next try waits a little, so a page is never held up by a matching that is
+The region file's names (its organisations and referrers) are the base: matching's names win over them,
+and when matching cannot answer the last names known are used, else the region file's alone (with a
+warning in the log); the next try waits a little, so a page is never held up by a matching that is
 down.
 """
 
@@ -18,6 +19,7 @@ from collections.abc import Callable
 import httpx
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
+from services.kit.region import Region
 from services.kit.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -44,6 +46,7 @@ class OrganisationNames:
     def __init__(
         self,
         settings: Settings,
+        region: Region | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         *,
         fresh: float = FRESH_SECONDS,
@@ -56,13 +59,18 @@ class OrganisationNames:
             headers={"Authorization": f"Bearer {token}"}, timeout=TIMEOUT, transport=transport
         )
         self.fresh, self.retry, self.clock = fresh, retry, clock
+        #: Names from the region file: referrers are no organisations of matching's, and matching may be down.
+        self.known: dict[str, str] = dict(region.organisation_names) if region is not None else {}
         self._names: dict[str, str] | None = None
         self._fresh_until = 0.0
         self._next_try = 0.0
         self._lock = asyncio.Lock()
 
     async def names(self) -> dict[str, str]:
-        """Names by id: fresh ones, else the last known ones, else none (the ids are shown)."""
+        """Names by id: the region file's, with matching's fresh (else last known) ones over them."""
+        return {**self.known, **await self._matching_names()}
+
+    async def _matching_names(self) -> dict[str, str]:
         if self._names is not None and self.clock() < self._fresh_until:
             return self._names
         if self.clock() < self._next_try:

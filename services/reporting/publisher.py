@@ -15,7 +15,6 @@ import logging
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from contracts.codes import MUNICIPALITIES
 from contracts.envelope import from_model
 from contracts.events import StatisticsPublished
 from services.kit import outbox
@@ -36,7 +35,7 @@ async def statistics_for(rt: Runtime, now: datetime) -> list[StatisticsPublished
     threshold = rt.settings.suppression_threshold
     published = await report.published_reports(rt.db, period, threshold, now=now)
     found = []
-    for area in (*MUNICIPALITIES, None):
+    for area in (*rt.region.municipality_names, None):
         found.append(
             StatisticsPublished(
                 statistics_id=str(uuid.uuid4()),

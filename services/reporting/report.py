@@ -18,8 +18,8 @@ from datetime import UTC, datetime
 
 import asyncpg
 
-from contracts.codes import MUNICIPALITIES
 from services.kit.db import Conn
+from services.kit.region import current_region
 from services.reporting import suppression
 from services.reporting.figures import assignments as assignment_figures
 from services.reporting.figures import outcomes as outcome_figures
@@ -138,7 +138,10 @@ async def build_reports(
     """The raw reports of the region (``None``) and every municipality, from one snapshot."""
     moment = now or datetime.now(UTC)
     async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
-        return {area: await report_of(conn, window(area, period, moment), names) for area in (None, *MUNICIPALITIES)}
+        return {
+            area: await report_of(conn, window(area, period, moment), names)
+            for area in (None, *current_region().municipality_names)
+        }
 
 
 async def build_report(
@@ -228,7 +231,7 @@ async def overviews(pool: asyncpg.Pool) -> dict[str | None, OverviewFigures]:
     """All-time figures of the region (``None``) and every municipality, from one snapshot: what linked
     suppression of the overview needs (the region's figures are the sum of the municipalities')."""
     async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
-        return {area: await overview_of(conn, area) for area in (None, *MUNICIPALITIES)}
+        return {area: await overview_of(conn, area) for area in (None, *current_region().municipality_names)}
 
 
 async def overview_of(conn: Conn, area: str | None) -> OverviewFigures:

@@ -21,9 +21,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment
 
-from contracts.codes import MUNICIPALITIES
 from services.kit.access import Principal, bearer
 from services.kit.dutch import dutch_date, today
+from services.kit.region import current_region
 from services.kit.runtime import Runtime
 from services.kit.web.staff import PageSet, StaffPages
 from services.kit.web.templates import environment as page_environment
@@ -55,7 +55,7 @@ def page_set(threshold: int) -> PageSet:
 
 
 def place_name(area: str | None) -> str:
-    return MUNICIPALITIES.get(area, area) if area else REGION_NAME
+    return current_region().municipality_name(area) if area else REGION_NAME
 
 
 @lru_cache(maxsize=1)
@@ -72,14 +72,15 @@ def choices(principal: Principal) -> list[tuple[str, str]]:
     """The areas this key may choose: its own municipality, or the region and every municipality."""
     if principal.municipality:
         return [(principal.municipality, place_name(principal.municipality))]
-    return [("", "Hele regio"), *sorted(MUNICIPALITIES.items(), key=lambda item: item[1])]
+    served = current_region().municipality_names
+    return [("", "Hele regio"), *sorted(served.items(), key=lambda item: item[1])]
 
 
 def requested_area(gemeente: str | None) -> str | None:
     """The municipality asked for (``None`` or ``""``: the region); an unknown code is a filter error."""
     if not gemeente:
         return None
-    if gemeente not in MUNICIPALITIES:
+    if not current_region().serves(gemeente):
         raise views.FilterError("gemeente", "Kies een gemeente uit de lijst.")
     return gemeente
 

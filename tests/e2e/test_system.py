@@ -40,8 +40,10 @@ from contracts.events import (
     SupporterAssigned,
 )
 from services.kit import broker
+from services.kit.region import region_of
 from services.kit.settings import SERVICE_NAMES, Settings, as_settings
 from services.local.demo.activity import demo_question
+from services.local.demo.region import demo_of
 from services.notifications.domain import delivery_key, message_id
 from services.reporting.settings import ReportingSettings
 from tests.support.system import RunningSystem, Seen, TopicTail, start_system, stop_system, wait_for
@@ -737,7 +739,8 @@ async def test_crash_and_restart_lose_nothing_and_duplicate_nothing(system: Runn
     events = [
         partner_event(
             ReferralSubmitted.model_validate(
-                demo_question(rng) | {"channel": "partner", "partner_reference": f"p{i:04d}", "referrer": referrer}
+                demo_question(rng, demo_of(region_of()))
+                | {"channel": "partner", "partner_reference": f"p{i:04d}", "referrer": referrer}
             )
         )
         for i in range(CRASH_QUESTIONS)

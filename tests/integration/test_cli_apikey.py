@@ -16,7 +16,7 @@ import asyncpg
 import pytest
 
 from services.kit import access, db
-from services.local.demo.keys import DEMO_ORG, DEMO_READERS, DEMO_SCOPES, all_demo_keys, demo_key
+from services.local.demo.keys import DEMO_ORG, DEMO_SCOPES, all_demo_keys, demo_key, demo_readers
 
 pytestmark = pytest.mark.integration
 
@@ -158,7 +158,8 @@ async def test_revoke_ends_a_key(database_url: str, pool: asyncpg.Pool) -> None:
     [
         (["--scope", "admin"], "unknown scope(s) ['admin']; allowed: submit, read-own, staff"),
         (["--scope", "submit,superuser"], "unknown scope(s) ['superuser']"),
-        (["--scope", "submit", "--municipality", "GM9999"], "GM9999"),
+        (["--scope", "submit", "--municipality", "GM9999"], "not served by region Drechtsteden"),
+        (["--scope", "submit", "--municipality", "GM0363"], "it serves GM0505 (Dordrecht)"),
     ],
 )
 async def test_bad_input_exits_2_with_one_clear_line(
@@ -210,7 +211,7 @@ async def test_the_demo_key_is_reused_while_it_works_and_replaced_when_not(
 async def test_the_dashboard_keys_of_the_demo_are_the_readers_and_reused_while_they_work(
     database_url: str, pool: asyncpg.Pool
 ) -> None:
-    partner, readers = await all_demo_keys(database_url, {})
+    partner, readers = await all_demo_keys(database_url, {}, "GM0505")
     assert set(readers) == {"analyst", "desk", "council"}
     store = access.KeyStore(pool)
     found = {name: await store.authenticate(key) for name, key in readers.items()}
@@ -221,13 +222,15 @@ async def test_the_dashboard_keys_of_the_demo_are_the_readers_and_reused_while_t
     assert partner not in readers.values()
 
     state: dict[str, object] = {"demo_api_key": partner, "demo_keys": readers}
-    assert await all_demo_keys(database_url, state) == (partner, readers)
+    assert await all_demo_keys(database_url, state, "GM0505") == (partner, readers)
 
     # A revoked desk key is replaced; the others stay. A key of another audience is not taken over.
     async with pool.acquire() as conn:
         await access.revoke_key(conn, readers["desk"].split("_")[1])
-    again, renewed = await all_demo_keys(database_url, state | {"demo_keys": readers | {"council": readers["analyst"]}})
+    again, renewed = await all_demo_keys(
+        database_url, state | {"demo_keys": readers | {"council": readers["analyst"]}}, "GM0505"
+    )
     assert again == partner and renewed["analyst"] == readers["analyst"]
     assert renewed["desk"] != readers["desk"] and renewed["council"] != readers["analyst"]
-    assert DEMO_READERS["desk"].fits(await access.KeyStore(pool).authenticate(renewed["desk"]))
-    assert DEMO_READERS["council"].fits(await access.KeyStore(pool).authenticate(renewed["council"]))
+    assert demo_readers("GM0505")["desk"].fits(await access.KeyStore(pool).authenticate(renewed["desk"]))
+    assert demo_readers("GM0505")["council"].fits(await access.KeyStore(pool).authenticate(renewed["council"]))

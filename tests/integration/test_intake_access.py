@@ -20,9 +20,11 @@ import pytest
 from fastapi.routing import APIRoute
 
 from services.kit import access
+from services.kit.region import region_of
 from services.kit.settings import Settings
 from services.local.demo.activity import demo_question
 from services.local.demo.keys import DEMO_SCOPES
+from services.local.demo.region import demo_of
 from tests.support.harness import RunningService, run_service
 
 pytestmark = pytest.mark.integration
@@ -279,7 +281,7 @@ async def test_the_demo_key_takes_every_demo_question(intake: RunningService) ->
     organisation = org("demo-loket")
     headers = await key_for(intake, organisation, *DEMO_SCOPES)
     rng = random.Random(7)
-    bodies = [demo_question(rng) for _ in range(12)]
+    bodies = [demo_question(rng, demo_of(region_of())) for _ in range(12)]
     ids = [await submit(intake, headers, body) for body in bodies]
     rows = [await stored(intake, qid) for qid in ids]
     for body, row in zip(bodies, rows, strict=True):

@@ -104,3 +104,23 @@ async def test_keys_of_sealed_letters_expire_after_the_retention(intake: Running
     later = datetime.now(UTC) + deadletters.RETENTION + timedelta(minutes=1)
     assert await deadletters.expire(intake.runtime, now=lambda: later) >= 1
     assert await open_letter(letter) is None
+
+
+async def test_a_referral_for_a_municipality_the_region_does_not_serve_is_dead_lettered_at_once_naming_why(
+    intake: RunningService, settings: Settings
+) -> None:
+    """GM0375 (Beverwijk) is no municipality of Drechtsteden: no question, a sealed letter, reason and code."""
+    tag = uuid.uuid4().hex[:8]
+    contact = {"name": f"Kees Elders {tag}", "email": f"kees.{tag}@example.nl"}
+    elsewhere = referral(contact, "Hulp bij de Wmo-aanvraag.")
+    elsewhere.data["municipality"] = "GM0375"
+    await publish(settings, REFERRALS_INBOUND, elsewhere)
+    records = await read_topic(settings, dlq(REFERRALS_INBOUND), until=with_id(elsewhere.id))
+    [letter] = [r for r in records if dict(r.headers).get("ce_id") == elsewhere.id.encode()]
+    headers = dict(letter.headers)
+    assert headers["dlq_exception_type"] == b"PermanentError" and headers["dlq_attempts"] == b"1"
+    assert headers["dlq_reason"].startswith(b"municipality_not_served: GM0375 is not served by region Drechtsteden")
+    assert deadletters.SEALED_HEADER in headers
+    assert not any(contact["email"].encode() in value for value in headers.values())
+    taken = "SELECT count(*) FROM questions WHERE partner_reference = $1"
+    assert await intake.runtime.db.fetchval(taken, elsewhere.subject) == 0

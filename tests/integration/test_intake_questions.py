@@ -121,7 +121,7 @@ async def test_question_is_accepted_and_announced_without_personal_data(
 
 
 async def test_invalid_question_names_each_bad_field(intake: RunningService) -> None:
-    body = submission(municipality="GM9999", life_domains=["cars"])
+    body = submission(municipality="GM99", life_domains=["cars"])
     body["contact"]["email"] = "not-an-email"
 
     response = await intake.client.post("/api/v1/questions", json=body)
@@ -129,9 +129,24 @@ async def test_invalid_question_names_each_bad_field(intake: RunningService) -> 
     assert response.status_code == 422
     errors = {e["field"]: e["reason"] for e in response.json()["errors"]}
     assert set(errors) == {"municipality", "life_domains.0", "contact.email"}
-    assert "GM9999" in errors["municipality"] and "GM0505" in errors["municipality"]
+    assert "GM9999" not in errors["municipality"] and "GM and 4 digits" in errors["municipality"]
     assert "'wmo'" in errors["life_domains.0"] and "'wlz'" in errors["life_domains.0"]
     assert "municipality" in response.json()["detail"]
+
+
+async def test_a_question_for_a_municipality_the_region_does_not_serve_is_refused_with_its_own_code(
+    intake: RunningService,
+) -> None:
+    """GM0375 (Beverwijk) is a municipality, but not one of Drechtsteden: 422 municipality_not_served."""
+    response = await intake.client.post("/api/v1/questions", json=submission(municipality="GM0375"))
+
+    assert response.status_code == 422
+    (error,) = response.json()["errors"]
+    assert error["field"] == "municipality" and error["code"] == "municipality_not_served"
+    assert "GM0375" in error["reason"] and "GM0505 (Dordrecht)" in error["reason"]
+    signal = {"theme": "waiting_times", "municipality": "GM0375", "level": "local", "text": "Lang wachten."}
+    response = await intake.client.post("/api/v1/signals", json=signal)
+    assert response.status_code == 422 and response.json()["errors"][0]["code"] == "municipality_not_served"
 
 
 async def test_needs_languages_and_a_duo_travel_with_the_question(intake: RunningService, settings: Settings) -> None:

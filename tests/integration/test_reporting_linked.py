@@ -19,13 +19,15 @@ import numpy as np
 import pytest
 from scipy.optimize import linprog
 
-from contracts.codes import MUNICIPALITIES
 from services.kit import access
+from services.kit.region import region_of
 from services.kit.settings import Settings
 from services.reporting import report, suppression
 from services.reporting.tables import Period
 from tests.support.harness import RunningService, run_service
 from tests.support.reporting import new_id, question, send, stored
+
+MUNICIPALITIES = region_of().municipality_names
 
 pytestmark = pytest.mark.integration
 

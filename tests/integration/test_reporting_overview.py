@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from prometheus_client import REGISTRY
 
-from contracts.codes import LIFE_DOMAINS, MUNICIPALITIES
+from contracts.codes import LIFE_DOMAINS
 from contracts.envelope import CloudEvent, from_model
 from contracts.events import (
     ConsultationRequired,
@@ -34,9 +34,12 @@ from contracts.events import (
 from contracts.topics import ASSIGNMENTS, QUESTIONS, SIGNALS
 from services.kit import access
 from services.kit.erasure import TOMBSTONE
+from services.kit.region import region_of
 from services.kit.settings import Settings
 from services.reporting import report
 from tests.support.harness import RunningService, eventually, publish, run_service
+
+MUNICIPALITIES = region_of().municipality_names
 
 pytestmark = pytest.mark.integration
 

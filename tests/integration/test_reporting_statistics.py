@@ -15,16 +15,18 @@ from typing import Any
 import pytest
 from aiokafka import ConsumerRecord
 
-from contracts.codes import MUNICIPALITIES
 from contracts.envelope import CloudEvent, decode
 from contracts.events import Event, StatisticsPublished
 from contracts.topics import STATISTICS
+from services.kit.region import region_of
 from services.kit.runtime import Runtime
 from services.kit.settings import Settings
 from services.reporting import app, periods, publisher
 from services.reporting.settings import ReportingSettings
 from tests.support.harness import RunningService, read_topic, run_service
 from tests.support.reporting import new_id, question, send, signal, stored, supporter
+
+MUNICIPALITIES = region_of().municipality_names
 
 pytestmark = pytest.mark.integration
 

@@ -110,11 +110,15 @@ class RunningSystem:
         return "\n".join(parts)
 
 
-def start_system(data_dir: Path, *, timeout: float = 90.0, trickle_seconds: float = 3600.0) -> RunningSystem:
-    """Start ``samenloket up --demo`` and wait for its ``ready in`` line; fail with its output and logs."""
+def start_system(
+    data_dir: Path, *, timeout: float = 90.0, trickle_seconds: float = 3600.0, region: Path | None = None
+) -> RunningSystem:
+    """Start ``samenloket up --demo`` (``--region region`` when given) and wait for its ``ready in`` line;
+    fail with its output and logs."""
     base = free_base_port(len(SERVICE_NAMES))
     command = [sys.executable, "-m", "services.cli", "up", "--demo", "--data-dir", str(data_dir)]
     command += ["--base-port", str(base), "--trickle-seconds", str(trickle_seconds)]
+    command += ["--region", str(region)] if region is not None else []
     process = subprocess.Popen(
         command,
         stdout=subprocess.PIPE,

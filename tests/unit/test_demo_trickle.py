@@ -8,6 +8,7 @@ import random
 from collections import Counter
 from dataclasses import dataclass, field
 from email.message import EmailMessage
+from pathlib import Path
 from urllib.parse import parse_qs
 
 import httpx
@@ -17,6 +18,7 @@ from contracts.labels import DECLINE_REASON_TEXTS as DECLINE_REASONS
 from contracts.labels import END_REASON_TEXTS as END_REASONS
 from services.intake.domain import SignalSubmission
 from services.intake.experiences.form import ExperienceForm
+from services.kit.region import load_region, region_of
 from services.local.demo.activity import (
     demo_decline_reason,
     demo_end_reason,
@@ -25,17 +27,18 @@ from services.local.demo.activity import (
     demo_signal,
 )
 from services.local.demo.keys import DEMO_SCOPES
-from services.local.demo.region import demo_supporters, registered
+from services.local.demo.region import demo_of, demo_supporters, registered
 from services.local.demo.trickle import Trickle
 from services.local.mailsink import Inbox
 
+DEMO = demo_of(region_of())
 INTAKE = "http://intake.test"
 MATCHING = "http://matching.test"
 
 
 def test_every_demo_supporter_is_announced_with_its_public_profile_only() -> None:
     """Reporting counts capacity per organisation from SupporterRegistered; no name or e-mail goes out."""
-    supporters = demo_supporters(random.Random(2026))
+    supporters = demo_supporters(random.Random(2026), region_of())
     events = [registered(s) for s in supporters]
     assert sum(e.capacity for e in events) == sum(s.capacity for s in supporters) > 0
     assert {e.organisation for e in events} == {s.organisation for s in supporters}
@@ -46,7 +49,7 @@ def test_every_demo_supporter_is_announced_with_its_public_profile_only() -> Non
 
 def test_demo_questions_carry_age_band_and_how_the_resident_found_us() -> None:
     rng = random.Random(1)
-    bodies = [demo_question(rng) for _ in range(300)]
+    bodies = [demo_question(rng, DEMO) for _ in range(300)]
     for body in bodies:
         QuestionSubmission.model_validate(body)
     ages = Counter(b.get("age_band") for b in bodies)
@@ -58,7 +61,7 @@ def test_demo_questions_carry_age_band_and_how_the_resident_found_us() -> None:
 
 def test_demo_signals_and_reasons_are_what_intake_and_matching_accept() -> None:
     rng = random.Random(2)
-    signals = [SignalSubmission.model_validate(demo_signal(rng)) for _ in range(100)]
+    signals = [SignalSubmission.model_validate(demo_signal(rng, DEMO)) for _ in range(100)]
     themes = Counter(s.theme for s in signals)
     assert themes.most_common(1)[0][0] == "waiting_times" and len(themes) == 6
     assert {s.level for s in signals} == {"local", "regional"} and {s.raised_by for s in signals} == {"supporter"}
@@ -226,3 +229,21 @@ def test_the_demo_desk_acknowledges_new_signals_first_then_answers_them() -> Non
         ("s-2", "answer"),
         ("s-3", "answer"),
     ]
+
+
+def test_each_shipped_region_has_a_demo_of_its_own_organisations_places_and_postcodes() -> None:
+    """`samenloket up --demo --region regions/ijmond.toml` loads IJmond's supporters, not Drechtsteden's."""
+    regions = Path(__file__).parents[2] / "regions"
+    for name, places in (("drechtsteden.toml", 7), ("ijmond.toml", 3)):
+        region = load_region(regions / name)
+        supporters = demo_supporters(random.Random(2026), region)
+        assert {s.organisation for s in supporters} == {o.id for o in region.organisations}
+        assert {m for s in supporters for m in s.municipalities} <= set(region.municipality_names)
+        assert len(region.municipality_names) == places
+        demo = demo_of(region)
+        rng = random.Random(7)
+        asked = [QuestionSubmission.model_validate(demo_question(rng, demo)) for _ in range(50)]
+        assert {q.municipality for q in asked} <= set(region.municipality_names)
+        assert all(
+            region.serves(SignalSubmission.model_validate(demo_signal(rng, demo)).municipality) for _ in range(20)
+        )

@@ -143,7 +143,7 @@ def test_each_service_runs_serve_with_probes_on_its_port(target: str) -> None:
 def test_settings_come_from_the_config_map_and_secret_references(target: str) -> None:
     manifests = rendered(target)
     assert "Secret" not in {m["kind"] for m in manifests}, "secrets are referenced, never shipped"
-    (config,) = of_kind(manifests, "ConfigMap").values()
+    config = of_kind(manifests, "ConfigMap")["samenloket-config"]
     values = {k: v for k, v in config["data"].items() if k.startswith("SAMENLOKET_")}
     assert set(values) - {"SAMENLOKET_" + f.upper() for f in KNOWN_FIELDS} == set()
     placeholders = {
@@ -408,3 +408,26 @@ def test_behind_the_ingress_forwarded_addresses_are_believed_from_the_pod_range_
 
 def test_compose_believes_no_forwarded_address() -> None:
     assert _env_file(COMPOSE / "samenloket.env")["SAMENLOKET_TRUSTED_PROXIES"] == ""
+
+
+def test_every_service_reads_the_region_file_from_the_region_configmap_in_kubernetes_and_compose() -> None:
+    """SAMENLOKET_REGION_FILE names the mounted ConfigMap's file; its text is the shipped demo region's."""
+    root = Path(__file__).parents[2]
+    base = root / "deploy" / "k8s" / "base"
+    docs = [d for f in sorted(base.glob("*.yaml")) for d in yaml.safe_load_all(f.read_text()) if d]
+    config = next(d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"] == "samenloket-config")
+    region = next(d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"] == "samenloket-region")
+    assert config["data"]["SAMENLOKET_REGION_FILE"] == "/etc/samenloket/region/region.toml"
+    assert region["data"]["region.toml"] == (root / "regions" / "drechtsteden.toml").read_text()
+    deployments = [d for d in docs if d["kind"] == "Deployment"]
+    assert {d["metadata"]["name"] for d in deployments} == set(SERVICE_NAMES)
+    for deployment in deployments:
+        pod = deployment["spec"]["template"]["spec"]
+        volume = next(v for v in pod["volumes"] if v["name"] == "region")
+        assert volume["configMap"]["name"] == "samenloket-region"
+        (mount,) = [m for c in pod["containers"] for m in c["volumeMounts"] if m["name"] == "region"]
+        assert mount == {"name": "region", "mountPath": "/etc/samenloket/region", "readOnly": True}
+    env = (root / "deploy" / "compose" / "samenloket.env").read_text()
+    assert "SAMENLOKET_REGION_FILE=/etc/samenloket/regions/drechtsteden.toml" in env
+    compose = yaml.safe_load((root / "deploy" / "compose" / "compose.yaml").read_text())
+    assert "../../regions:/etc/samenloket/regions:ro" in compose["x-samenloket"]["volumes"]

@@ -21,6 +21,7 @@ from services.intake.experiences.domain import (
 )
 from services.intake.experiences.form import ExperienceForm
 from services.intake.webforms import QuestionForm
+from services.kit.region import region_of
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -220,14 +221,14 @@ def question_values(**changes: list[str]) -> dict[str, list[str]]:
 
 
 def test_the_question_form_sends_the_age_band_when_given_and_none_otherwise() -> None:
-    submission, errors = QuestionForm.parse(question_values(age_band=["65_74"])).validate()
+    submission, errors = QuestionForm.parse(question_values(age_band=["65_74"])).validate(region_of())
     assert errors == [] and submission is not None and submission.age_band == "65_74"
-    submission, errors = QuestionForm.parse(question_values(age_band=[""])).validate()
+    submission, errors = QuestionForm.parse(question_values(age_band=[""])).validate(region_of())
     assert errors == [] and submission is not None and submission.age_band is None
 
 
 def test_an_unknown_age_band_is_explained_in_dutch() -> None:
-    submission, errors = QuestionForm.parse(question_values(age_band=["40"])).validate()
+    submission, errors = QuestionForm.parse(question_values(age_band=["40"])).validate(region_of())
     assert submission is None
     assert [(e.field, e.message) for e in errors] == [
         ("age_band", "Kies uw leeftijd uit de lijst, of kies 'Zeg ik liever niet'.")

@@ -195,7 +195,6 @@ def test_supporter_input_normalises_codes_and_postcode() -> None:
 @pytest.mark.parametrize(
     ("field", "value", "says"),
     [
-        ("municipalities", ["GM0505", "GM9999"], "GM0642"),
         ("life_domains", ["cooking"], "housing"),
         ("languages", ["klingon"], "pap"),
         ("specialisms", ["astrology"], "sign_language"),

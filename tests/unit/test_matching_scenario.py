@@ -92,7 +92,7 @@ def errors(data: Any) -> list[str]:
 def test_schema_errors_name_each_path() -> None:
     data = base()
     data["supporters"][1]["kind"] = "doctor"
-    data["supporters"][2]["municipalities"] = ["GM9999"]
+    data["supporters"][2]["municipalities"] = ["GM99"]
     data["questions"][0]["waiting_since"] = "yesterday"
     data["questions"][3]["colour"] = "red"
     del data["organisations"][0]["decides_on_provisions"]

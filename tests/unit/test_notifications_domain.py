@@ -93,9 +93,11 @@ def test_supporter_mail_says_languages_meeting_and_needs_in_words_and_holds_no_r
     assert "Anna" not in repr(without) and "anna@example.nl" not in repr(without)
 
 
-def test_the_organisation_is_named_by_its_display_name_and_by_its_id_only_when_matching_gives_none() -> None:
+def test_the_organisation_is_named_by_its_display_name_and_by_the_region_file_when_matching_gives_none() -> None:
     assert SUPPORTER.organisation_label == "MEE Plus"
-    assert SupporterContact("s-2", "Kees", None, "org-x").organisation_label == "org-x"
+    humanitas = SupporterContact("s-2", "Kees", None, "humanitas-drechtsteden")
+    assert humanitas.organisation_label == "Humanitas Drechtsteden"
+    assert SupporterContact("s-2", "Kees", None, "org-x").organisation_label == "Org X"  # never the bare id
 
 
 def test_links_lead_to_matching_pages_and_escape_the_id() -> None:

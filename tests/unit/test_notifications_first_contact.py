@@ -97,7 +97,8 @@ def test_without_an_organisation_address_the_general_coordinator_address_is_used
     [unknown] = plan(ESCALATION, organisation=None, supporter=None)
     assert unknown.address == "overleg@loket.example"
     _, text, _ = render(unknown.template, unknown.context)
-    assert "Beste coördinator van mee," in text and "s-1 van uw organisatie" in text
+    assert "Beste coördinator van Mee," in text and "een cliëntondersteuner (naam nu niet bekend) van uw" in text
+    assert "s-1" not in text  # people read names, never ids
     assert plan(ESCALATION, organisation=no_address, fallback_coordinator=None) == []
 
 

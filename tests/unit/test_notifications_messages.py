@@ -144,7 +144,8 @@ def test_the_coordinators_mail_names_the_question_by_the_residents_reference() -
 def test_a_candidate_matching_does_not_know_is_still_listed() -> None:
     [coordinator] = plan_consultation_required(CONSULTATION, None, "coord@example.nl", "http://matching.test")
     _, text, _ = render(coordinator.template, coordinator.context)
-    assert "- Ondersteuner s-9 (org-x): Geen Tigrinya." in text
+    assert "- Een ondersteuner (naam nu niet bekend) (Org X): Geen Tigrinya." in text
+    assert "s-9" not in text and "org-x" not in text  # people read names, never ids
 
 
 def test_no_coordinator_address_means_no_coordinator_mail() -> None:

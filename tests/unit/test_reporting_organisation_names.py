@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pydantic import SecretStr
 
+from services.kit.region import region_of
 from services.kit.settings import Settings
 from services.reporting.organisations import OrganisationNames
 from tests.support.reporting_names import names_server
@@ -70,3 +71,21 @@ async def test_without_names_the_ids_are_shown() -> None:
     nobody = directory(url, clock)  # the server is gone: connection refused
     assert await nobody.names() == {}
     await nobody.aclose()
+
+
+async def test_the_region_files_names_and_referrers_are_the_base_and_serve_while_matching_is_down() -> None:
+    """Referrers are no organisations of matching's: their names come from the region file alone."""
+    clock = Clock()
+    settings = Settings(matching_url="http://127.0.0.1:9", internal_token=SecretStr(TOKEN))
+    names = OrganisationNames(settings, region_of(), fresh=300, retry=30, clock=clock)
+    known = await names.names()
+    assert known["huisarts-dordrecht"] == "Huisartsenpraktijk Dordrecht"
+    assert known["humanitas-drechtsteden"] == "Humanitas Drechtsteden"
+    with names_server(TOKEN) as matching:
+        matching.names["mee-plus"] = "MEE Plus Drechtsteden"
+        names = OrganisationNames(
+            Settings(matching_url=matching.url, internal_token=SecretStr(TOKEN)), region_of(), clock=clock
+        )
+        both = await names.names()
+        assert both["mee-plus"] == "MEE Plus Drechtsteden"  # matching's name wins
+        assert both["huisarts-dordrecht"] == "Huisartsenpraktijk Dordrecht"

@@ -19,10 +19,12 @@ from pydantic import AfterValidator, BaseModel
 from contracts.codes import LifeDomain
 from contracts.events import SignalLevel, SignalSource, SignalTheme, check_municipality
 from services.intake.domain import SignalSubmission
+from services.intake.handlers import NotServed
 from services.intake.signals import domain, store
 from services.intake.signals.domain import AnswerBody, SignalRefused, SignalStatus
 from services.intake.signals.handlers import OpenSignal, Signals
 from services.intake.tenancy import domain as tenancy
+from services.intake.tenancy.http import not_served
 from services.kit.access import Principal, require
 from services.kit.db import Conn
 from services.kit.runtime import Runtime
@@ -138,6 +140,8 @@ def router(rt: Runtime, signals: Signals) -> APIRouter:
         only (403 otherwise). The key's organisation is recorded, so it can read its own signals and
         their answers; it is never shown to others.
         """
+        if not rt.region.serves(body.municipality):
+            not_served(NotServed(body.municipality, rt.region))
         try:
             tenancy.check_municipality(principal, body.municipality)
             raised_by = domain.source_for(principal, body.raised_by)

@@ -16,7 +16,6 @@ from typing import Final
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 
-from contracts.codes import MUNICIPALITIES
 from contracts.labels import SIGNAL_THEME_RESIDENT_LABELS
 from services.intake import web
 from services.intake.signals import domain, store
@@ -59,7 +58,7 @@ def router(rt: Runtime, signals: Signals, pages: web.Pages) -> APIRouter:
             return admitted
         values, token = admitted
         form = SignalForm.parse(values)
-        body, errors = form.validate()
+        body, errors = form.validate(pages.region)
         if body is None:
             return pages.form_page("signal.html", FORM_TITLE, token, form, errors, 422)
         status_token, digest = domain.new_status_token()
@@ -114,7 +113,7 @@ def router(rt: Runtime, signals: Signals, pages: web.Pages) -> APIRouter:
             title="Uw signaal",
             state=domain.RESIDENT_STATUS[signal.status],
             theme=SIGNAL_THEME_RESIDENT_LABELS.get(signal.theme, signal.theme),
-            municipality=MUNICIPALITIES.get(signal.municipality, signal.municipality),
+            municipality=pages.region.municipality_name(signal.municipality),
             raised_on=dutch_date(signal.raised_at),
             answer=paragraphs(signal.answer.text) if signal.answer else [],
             answered_on=dutch_date(signal.answer.answered_at) if signal.answer else None,

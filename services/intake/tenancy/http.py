@@ -12,6 +12,7 @@ from pydantic import AfterValidator, BaseModel
 
 from contracts.codes import Channel, LifeDomain
 from services.intake.domain import QuestionStatus
+from services.intake.handlers import NotServed
 from services.intake.mine.domain import format_reference, normalise_reference
 from services.intake.tenancy import domain, store
 from services.kit.access import Principal, require
@@ -56,6 +57,13 @@ def refuse(exc: domain.EntryRefused) -> NoReturn:
     if exc.field is None:
         raise HTTPException(status.HTTP_403_FORBIDDEN, exc.message)
     raise RequestValidationError([{"loc": ("body", exc.field), "msg": exc.message, "type": "value_error"}])
+
+
+def not_served(exc: NotServed) -> NoReturn:
+    """422 naming ``municipality``, with its own ``type`` and ``code``: the region does not serve it."""
+    raise RequestValidationError(
+        [{"loc": ("body", "municipality"), "msg": str(exc), "type": exc.code, "code": exc.code}]
+    )
 
 
 def key_reused() -> NoReturn:

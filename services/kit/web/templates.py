@@ -3,9 +3,10 @@
 An environment loads a service's own templates first and then the kit's shared ones (``base.html``,
 the staff layout, login, message and error pages, form macros), autoescapes, and refuses a missing
 value instead of printing a blank (StrictUndefined). Every environment has the same filters (Dutch
-dates, place names), the ``asset()`` global that links the stylesheets, and ``current_look()``: the
-region's look (loket, statements, theme, logo) that ``base.html`` shows (:mod:`.theme`). ``layout`` is the template
-the kit's shared pages extend: ``base.html``, or a service's own layout that extends it.
+dates; place and organisation names of the region served), the ``asset()`` global that links the
+stylesheets, and ``current_look()``: the region's look (loket, statements, theme, logo) that
+``base.html`` shows (:mod:`.theme`). ``layout`` is the template the kit's shared pages extend:
+``base.html``, or a service's own layout that extends it.
 """
 
 from __future__ import annotations
@@ -16,15 +17,20 @@ from typing import Any, Final
 
 from jinja2 import ChoiceLoader, Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from contracts.codes import MUNICIPALITIES
 from services.kit.dutch import DUTCH_TIME, dutch_date
+from services.kit.region import current_region
 from services.kit.web.static import KIT, assets
 from services.kit.web.theme import current as current_look
 
 
 def place_name(code: str | None, empty: str = "onbekend") -> str:
-    """A municipality's name for its CBS code; ``empty`` for none."""
-    return MUNICIPALITIES.get(code, code) if code else empty
+    """A municipality's name for its CBS code (from the region served); ``empty`` for none."""
+    return current_region().municipality_name(code, empty)
+
+
+def organisation_name(org_id: str | None, empty: str = "") -> str:
+    """An organisation's (or referrer's) display name from the region file, never its id."""
+    return current_region().organisation_name(org_id, empty)
 
 
 def dutch_datetime(moment: datetime | None) -> str:
@@ -42,6 +48,7 @@ FILTERS: Final[dict[str, Callable[..., Any]]] = {
     "dutch_date": optional_date,
     "dutch_datetime": dutch_datetime,
     "place_name": place_name,
+    "organisation_name": organisation_name,
 }
 
 

@@ -30,7 +30,7 @@ from typing import Final
 from fastapi import APIRouter, HTTPException, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from services.kit.region import Loket, Region, Statements, region_of
+from services.kit.region import Loket, Region, Statements, region_of, use_region
 
 CSS_PATH: Final = "/static/regio.css"
 LOGO_PATH: Final = "/static/regio-logo.svg"
@@ -238,6 +238,7 @@ class LookScope:
             # Not reset afterwards: each request runs in a context of its own, and an error page
             # rendered by the outermost middleware after a crash must still see the region.
             _current.set(self.look)
+            use_region(self.look.region)
         await self.app(scope, receive, send)
 
 

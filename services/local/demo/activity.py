@@ -11,7 +11,8 @@ import random
 from typing import Any
 
 from contracts.codes import LIFE_DOMAINS
-from services.local.demo.region import FIRST_NAMES, LAST_NAMES, POSTCODES
+from services.kit.region import Demo
+from services.local.demo.region import FIRST_NAMES, LAST_NAMES
 
 DESCRIPTIONS = [
     "Ik heb brieven van de gemeente die ik niet begrijp en wil graag dat iemand met mij meekijkt.",
@@ -52,9 +53,15 @@ def _weighted(rng: random.Random, weights: dict[str | None, int]) -> str | None:
     return rng.choices(list(weights), weights=list(weights.values()))[0]
 
 
-def demo_question(rng: random.Random) -> dict[str, Any]:
+def demo_place(rng: random.Random, demo: Demo) -> str:
+    """A municipality of the demo region, the larger ones more often (the region file's ``demo.weights``)."""
+    places = list(demo.postcodes)
+    return rng.choices(places, weights=[demo.weights.get(code, 1) for code in places])[0]
+
+
+def demo_question(rng: random.Random, demo: Demo) -> dict[str, Any]:
     """One realistic question as a resident would submit it (fictional contact details)."""
-    municipality = rng.choices(list(POSTCODES), weights=[50, 10, 10, 6, 6, 8, 10])[0]
+    municipality = demo_place(rng, demo)
     first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
     number = rng.randint(1000, 9999)
     optional = {"found_via": _weighted(rng, FOUND_VIA_WEIGHTS), "age_band": _weighted(rng, AGE_BAND_WEIGHTS)}
@@ -65,7 +72,7 @@ def demo_question(rng: random.Random) -> dict[str, Any]:
         "description": rng.choice(DESCRIPTIONS),
         "preferred_supporter_kind": rng.choice(["any", "any", "professional", "volunteer", "experience_expert"]),
         "languages": rng.choice([["nl"], ["nl"], ["nl"], ["nl", "en"], ["ar", "nl"], ["tr", "nl"]]),
-        "postcode": rng.choice(POSTCODES[municipality]),
+        "postcode": rng.choice(demo.postcodes[municipality]),
         "channel": rng.choice(["web", "web", "phone", "walk_in"]),
         "contact": {
             "name": f"{first} {last}",
@@ -106,10 +113,10 @@ DECLINE_REASON_WEIGHTS: dict[str, int] = {"no_time": 60, "expertise": 20, "dista
 END_REASON_WEIGHTS: dict[str, int] = {"completed": 80, "resident_stopped": 10, "moved": 5, "other": 5}
 
 
-def demo_signal(rng: random.Random) -> dict[str, Any]:
+def demo_signal(rng: random.Random, demo: Demo) -> dict[str, Any]:
     """One signal as a supporter raises it through ``POST /api/v1/signals``; waiting times come up most."""
     theme, life_domain, level, text = rng.choice(SIGNALS + SIGNALS[:3])
-    municipality = rng.choices(list(POSTCODES), weights=[50, 10, 10, 6, 6, 8, 10])[0]
+    municipality = demo_place(rng, demo)
     body: dict[str, Any] = {
         "theme": theme,
         "municipality": municipality,

@@ -35,13 +35,16 @@ class DemoKey:
 
 #: The demo partner's key (intake, matching, the trickle).
 DEMO_PARTNER = DemoKey(DEMO_ORG, DEMO_SCOPES)
-#: Keys of the report readers, to sign in to the dashboard: the region's analyst, Dordrecht's signal
-#: desk (scope municipality, GM0505 only) and the region's council (aggregates of the whole region).
-DEMO_READERS = {
-    "analyst": DemoKey("demo-regio-analyse", ("analyst",)),
-    "desk": DemoKey("demo-gemeente-dordrecht", ("municipality",), "GM0505"),
-    "council": DemoKey("demo-adviesraad", ("council",)),
-}
+
+
+def demo_readers(desk: str) -> dict[str, DemoKey]:
+    """Keys of the report readers, to sign in to the dashboard: the region's analyst, one municipality's
+    signal desk (scope municipality, ``desk`` only) and the region's council (the whole region)."""
+    return {
+        "analyst": DemoKey("demo-regio-analyse", ("analyst",)),
+        "desk": DemoKey("demo-gemeente", ("municipality",), desk),
+        "council": DemoKey("demo-adviesraad", ("council",)),
+    }
 
 
 async def demo_key(database_url: str, previous: object, spec: DemoKey = DEMO_PARTNER) -> str:
@@ -58,15 +61,15 @@ async def demo_key(database_url: str, previous: object, spec: DemoKey = DEMO_PAR
         await pool.close()
 
 
-async def all_demo_keys(database_url: str, previous: dict[str, object]) -> tuple[str, dict[str, str]]:
-    """The demo partner's key and the report readers' keys (:data:`DEMO_READERS`), reused where they work."""
+async def all_demo_keys(database_url: str, previous: dict[str, object], desk: str) -> tuple[str, dict[str, str]]:
+    """The demo partner's key and the report readers' keys (:func:`demo_readers`), reused where they work."""
     pool = await asyncpg.create_pool(database_url, min_size=1, max_size=1)
     assert pool is not None
     before = previous.get("demo_keys")
     readers = before if isinstance(before, dict) else {}
     try:
         partner = await _reused_or_new(pool, previous.get("demo_api_key"), DEMO_PARTNER)
-        keys = {name: await _reused_or_new(pool, readers.get(name), spec) for name, spec in DEMO_READERS.items()}
+        keys = {name: await _reused_or_new(pool, readers.get(name), spec) for name, spec in demo_readers(desk).items()}
         return partner, keys
     finally:
         await pool.close()

@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 
+from services.kit.region import Region, region_of
 from services.local.demo.activity import (
     demo_decline_reason,
     demo_end_reason,
@@ -23,6 +24,7 @@ from services.local.demo.activity import (
     demo_signal,
     demo_signal_answer,
 )
+from services.local.demo.region import demo_of
 from services.local.mailsink import Inbox
 
 #: Where intake serves the experience form a resident's invitation links to.
@@ -61,7 +63,10 @@ class Trickle:
         inbox: Inbox | None = None,
         transport: httpx.BaseTransport | None = None,
         desk_key: str | None = None,
+        region: Region | None = None,
     ) -> None:
+        #: The demo of the region served (the shipped demo region when none is given).
+        self.demo = demo_of(region or region_of())
         self.intake_url = intake_url
         self.matching_url = matching_url
         self.inbox = inbox
@@ -78,7 +83,7 @@ class Trickle:
         self.invited: deque[tuple[int, str]] = deque(maxlen=500)
         #: A client of its own for the resident's side: the form's CSRF cookie, and no demo key.
         self.browser = httpx.Client(timeout=2.0, transport=transport)
-        #: The municipality's signal desk (GM0505), which reads and answers signals; None: nobody answers.
+        #: The signal desk of the region's ``demo.desk``, which reads and answers signals; None: nobody answers.
         self.desk = (
             httpx.Client(headers={"Authorization": f"Bearer {desk_key}"}, timeout=2.0, transport=transport)
             if desk_key
@@ -105,7 +110,7 @@ class Trickle:
             self.desk.close()
 
     def _ask(self) -> None:
-        body = demo_question(self.rng)
+        body = demo_question(self.rng, self.demo)
         answer = self._post(f"{self.intake_url}/api/v1/questions", body, "question", 202)
         if answer is not None:
             self.asked.append((self.steps, answer["question_id"]))
@@ -158,7 +163,7 @@ class Trickle:
             print(f"samenloket: demo experience refused ({shared.status_code})", flush=True)
 
     def _signal(self) -> None:
-        self._post(f"{self.intake_url}/api/v1/signals", demo_signal(self.rng), "signal", 202)
+        self._post(f"{self.intake_url}/api/v1/signals", demo_signal(self.rng, self.demo), "signal", 202)
 
     def _desk_step(self, desk: httpx.Client) -> None:
         """The desk acknowledges the oldest new signal it sees, or else answers the oldest acknowledged one."""

@@ -7,8 +7,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from contracts.codes import LIFE_DOMAINS, MUNICIPALITIES, SUPPORTER_KINDS
+from contracts.codes import LIFE_DOMAINS, SUPPORTER_KINDS
 from contracts.events import QuestionReceived
+from services.kit.region import current_region
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +59,7 @@ def supporter_problems(s: SupporterRecord) -> list[str]:
     unknown_domains = [d for d in s.life_domains if d not in LIFE_DOMAINS]
     if unknown_domains:
         problems.append(f"unknown life domain(s) {unknown_domains}")
-    unknown_places = [m for m in s.municipalities if m not in MUNICIPALITIES]
+    unknown_places = [m for m in s.municipalities if not current_region().serves(m)]
     if unknown_places:
         problems.append(f"unknown municipality code(s) {unknown_places}")
     if s.capacity < 0 or not 0 <= s.active_cases <= s.capacity:

@@ -16,8 +16,8 @@ from enum import StrEnum
 
 import numpy as np
 
-from contracts.codes import MUNICIPALITIES
 from contracts.events import Reason
+from services.kit.region import current_region
 from services.matching.domain.columns import I64, B, Block, Columns, QuestionMasks, Term, candidates_block
 from services.matching.domain.labels import domain_names, kind_name, language_names, specialism_names
 from services.matching.domain.model import Organisation, Question, SupporterRecord
@@ -127,7 +127,7 @@ def _serves(q: QuestionMasks, s: Columns) -> B | bool:
 
 
 def _why_elsewhere(v: View, s: SupporterRecord) -> Reason:
-    place = MUNICIPALITIES.get(v.q.municipality, v.q.municipality)
+    place = current_region().municipality_name(v.q.municipality)
     return Reason(code=MUNICIPALITY_NOT_SERVED, text=f"Deze ondersteuner werkt niet in de gemeente {place}.")
 
 

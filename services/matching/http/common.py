@@ -11,11 +11,11 @@ from fastapi import Depends, Header, HTTPException, Request, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import Field
 
-from contracts.codes import MUNICIPALITIES
 from services.kit import access
 from services.kit.access import Principal
 from services.kit.db import Conn
 from services.kit.http import same_secret
+from services.kit.region import Region
 from services.kit.runtime import Runtime
 from services.matching import handlers
 from services.matching.handlers import errors
@@ -65,10 +65,11 @@ def who(principal: Principal) -> str:
     return f"{principal.organisation}/{principal.key_id}"
 
 
-def check_municipality_query(principal: Principal, municipality: str | None) -> str | None:
-    """The municipality a listing is limited to: the query's, or the key's own; 403 for another one."""
-    if municipality is not None and municipality not in MUNICIPALITIES:
-        allowed = ", ".join(sorted(MUNICIPALITIES))
+def check_municipality_query(region: Region, principal: Principal, municipality: str | None) -> str | None:
+    """The municipality a listing is limited to: the query's, or the key's own; 403 for another one.
+    A municipality ``region`` does not serve is refused (422 naming the ones it does)."""
+    if municipality is not None and not region.serves(municipality):
+        allowed = ", ".join(sorted(region.municipality_names))
         raise invalid("municipality", f"unknown municipality code {municipality!r}; allowed: {allowed}", "query")
     if principal.municipality is None:
         return municipality

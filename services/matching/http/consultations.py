@@ -118,7 +118,7 @@ def router(rt: Runtime, c: Container) -> APIRouter:
         municipality: str | None = Query(default=None, description="CBS code, e.g. GM0505"),
     ) -> list[ConsultationOut]:
         """Questions no supporter fits, oldest first, with the candidates now and the rules each fails."""
-        municipality = check_municipality_query(principal, municipality)
+        municipality = check_municipality_query(rt.region, principal, municipality)
         async with rt.db.acquire() as conn:
             queue = await handlers.consultation_queue(conn, municipality, c.scoring)
         return [ConsultationOut.of(item) for item in queue]

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, HTTPException, status
 from pydantic import BaseModel, Field
 
 from services.kit.http import internal_auth
+from services.kit.region import current_region
 from services.kit.runtime import Runtime
 from services.matching import store
 from services.matching.store.organisations import organisation_coordinator
@@ -63,7 +64,9 @@ def router(rt: Runtime) -> APIRouter:
             name=supporter.name,
             email=supporter.email,
             organisation=supporter.organisation,
-            organisation_name=organisation.name if organisation else supporter.organisation,
+            organisation_name=organisation.name
+            if organisation
+            else current_region().organisation_name(supporter.organisation),
         )
 
     @routes.get("/organisations/{organisation}/coordinator", response_model=OrganisationCoordinator)

@@ -10,6 +10,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment
 
+from services.kit.region import current_region
 from services.kit.runtime import Runtime
 from services.kit.web.csrf import CSRF_FIELD, CsrfCookie, CsrfTokens, csrf_key
 from services.kit.web.forms import FormValues, first, read_form
@@ -81,7 +82,7 @@ class Workspace:
                 csrf_token=token,
                 me=me,
                 organisation=organisation,
-                loket={"name": s.loket_name, "phone": s.loket_phone, "email": s.loket_email},
+                loket=current_region().loket_with(s.loket_name, s.loket_phone, s.loket_email).model_dump(),
                 **context,
             )
         )

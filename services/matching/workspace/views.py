@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Final, Literal
 
-from contracts.codes import MUNICIPALITIES
 from contracts.labels import (
     CONTACT_METHOD_WORDS,
     DECLINE_REASON_TEXTS,
@@ -26,6 +25,7 @@ from contracts.labels import (
     WITHDRAWAL_REASON_TEXTS,
 )
 from contracts.references import reference_of
+from services.kit.region import current_region
 from services.matching.store.workspace import CaseRow
 from services.matching.workspace.clients import CaseData, Missing, Unavailable
 
@@ -127,14 +127,15 @@ def case_view(case: CaseRow, organisation_names: dict[str, str], partner: tuple[
     partner_text = ""
     if partner is not None:
         name, organisation = partner
-        partner_text = f"{name} ({organisation_names.get(organisation, organisation)})"
+        named = organisation_names.get(organisation) or current_region().organisation_name(organisation)
+        partner_text = f"{name} ({named})"
     meeting = q.get("meeting_preference")
     return CaseView(
         question_id=case.question_id,
         reference=reference_of(case.question_id, q.get("reference")),
         stage=stage,
         stage_label=STAGE_LABELS[stage],
-        municipality=MUNICIPALITIES.get(municipality, municipality or "onbekend"),
+        municipality=current_region().municipality_name(municipality),
         life_domains=_labels(q.get("life_domains"), LIFE_DOMAIN_LABELS),
         assigned_at=case.assigned_at,
         accepted_at=case.accepted_at,

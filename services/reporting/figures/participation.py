@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
-from contracts.codes import AGE_BANDS, LIFE_DOMAINS, MUNICIPALITIES, SIGNAL_STATUSES
+from contracts.codes import AGE_BANDS, LIFE_DOMAINS, SIGNAL_STATUSES
 from contracts.labels import (
     AGE_BAND_LABELS,
     AGREEMENT_LABELS,
@@ -15,6 +15,7 @@ from contracts.labels import (
     SIGNAL_THEME_LABELS,
     STATEMENT_LABELS,
 )
+from services.kit.region import current_region
 from services.reporting.figures.categories import (
     AGREEMENT,
     NOT_KNOWN,
@@ -99,7 +100,8 @@ def representativeness(area: str | None, supported: list[Person], took_part: lis
     """The people supported and the people who took part (experiences, council meetings), by age band, life
     domain and municipality."""
     groups = {"supported": supported, "took_part": took_part}
-    areas = [area] if area else list(MUNICIPALITIES)
+    served = current_region().municipality_names
+    areas = [area] if area else list(served)
     return [
         participation_table(
             "representativeness_by_age_band",
@@ -124,7 +126,7 @@ def representativeness(area: str | None, supported: list[Person], took_part: lis
             "Wie deden mee, naar gemeente",
             "Gemeente",
             tuple(areas),
-            MUNICIPALITIES,
+            served,
             groups,
             lambda p: (p.municipality,) if p.municipality else (),
         ),

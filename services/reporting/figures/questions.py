@@ -13,8 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from contracts.codes import CHANNELS, LIFE_DOMAINS, MUNICIPALITIES
+from contracts.codes import CHANNELS, LIFE_DOMAINS
 from contracts.labels import CHANNEL_LABELS, FOUND_VIA_LABELS, LIFE_DOMAIN_LABELS, QUESTION_STATUS_LABELS
+from services.kit.region import current_region
 from services.reporting.domain import STATUSES
 from services.reporting.figures.categories import (
     NOT_KNOWN,
@@ -56,7 +57,8 @@ def question_tables(win: Window, counts: QuestionCounts, names: Mapping[str, str
     """The tables of what came in; referring organisations are named by their display name (``names``, by id)."""
     names = names or {}
     referrers = [*sorted(set(counts.by_referrer) - {SELF}, key=lambda r: (names.get(r, r).lower(), r)), SELF]
-    areas = [win.area] if win.area else list(MUNICIPALITIES)
+    served = current_region().municipality_names
+    areas = [win.area] if win.area else list(served)
     return [
         one_dimensional("questions_by_month", "Vragen per maand", "Maand", months_in(win.period), counts.by_month, {}),
         CountTable(
@@ -96,7 +98,7 @@ def question_tables(win: Window, counts: QuestionCounts, names: Mapping[str, str
             "Gemeente",
             areas,
             counts.by_municipality,
-            MUNICIPALITIES,
+            served,
         ),
         one_dimensional(
             "questions_by_status",
