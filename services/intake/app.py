@@ -21,6 +21,7 @@ from contracts.topics import ASSIGNMENTS, REFERRALS_INBOUND
 from services.intake import deadletters, domain, http, privacy, supporter_view, web
 from services.intake.councils import http as councils
 from services.intake.deadletters import SealedDeadLetters
+from services.intake.experiences import council as experiences_council
 from services.intake.experiences import http as experiences_http
 from services.intake.experiences import web as experiences_web
 from services.intake.experiences.handlers import Participation
@@ -119,6 +120,7 @@ def routers(c: IntakeContainer) -> list[APIRouter]:
         supporter_view.router(rt, c.intake.vault),
         privacy_officer_http.router(c.privacy_officer),
         experiences_http.router(rt, c.participation),
+        experiences_council.router(rt, c.participation),
         experiences_web.router(rt, c.participation, c.experience_pages),
     ]
 
