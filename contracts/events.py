@@ -518,6 +518,53 @@ class CouncilMeetingHeld(Event):
         return self.meeting_id
 
 
+# --- advice: a council's advice and what became of it ---------------------------------------------
+
+AdviceAddressee = Literal["college", "board"]
+AdviceDecision = Literal["adopted", "partly_adopted", "not_adopted"]
+
+
+class AdviceGiven(Event):
+    """A council gave an advice to the College (B&W) or to an organisation's board. No text: subject,
+    text and response stay in intake; reporting lists advices by date, addressee, themes and outcome."""
+
+    ce_type: ClassVar[str] = "nl.samenloket.advice.given.v1"
+    topic: ClassVar[str] = topics.EXPERIENCES
+
+    advice_id: str
+    council: str = Field(description="the council's organisation id")
+    municipality: Municipality | None = Field(default=None, description="null: a regional advice")
+    recipient: AdviceAddressee = Field(description="college: the municipality's College; board: an organisation's")
+    recipient_organisation: str | None = Field(default=None, description="the organisation id when recipient=board")
+    given_on: date
+    response_due: date = Field(description="the day the response is due (working days after given_on)")
+    themes: list[SignalTheme] = Field(default_factory=list)
+    life_domains: list[LifeDomain] = Field(default_factory=list, description="the experience themes it draws on")
+    signal_count: int = Field(ge=0, description="how many signals the advice links")
+    recorded_at: datetime
+
+    def subject(self) -> str:
+        return self.advice_id
+
+
+class AdviceAnswered(Event):
+    """The addressee decided on an advice and responded. Recording again corrects it (latest wins)."""
+
+    ce_type: ClassVar[str] = "nl.samenloket.advice.answered.v1"
+    topic: ClassVar[str] = topics.EXPERIENCES
+
+    advice_id: str
+    council: str
+    municipality: Municipality | None = None
+    decision: AdviceDecision
+    decided_on: date
+    responded_on: date
+    answered_at: datetime
+
+    def subject(self) -> str:
+        return self.advice_id
+
+
 # --- statistics for outside consumers --------------------------------------------------------------
 
 
@@ -812,6 +859,8 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     ExperienceShared,
     CouncilMeetingPlanned,
     CouncilMeetingHeld,
+    AdviceGiven,
+    AdviceAnswered,
     StatisticsPublished,
 )
 

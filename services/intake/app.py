@@ -19,6 +19,7 @@ from contracts.events import (
 )
 from contracts.topics import ASSIGNMENTS, REFERRALS_INBOUND
 from services.intake import deadletters, domain, http, privacy, supporter_view, web
+from services.intake.advice import http as advice_http
 from services.intake.councils import http as councils
 from services.intake.deadletters import SealedDeadLetters
 from services.intake.experiences import council as experiences_council
@@ -117,6 +118,7 @@ def routers(c: IntakeContainer) -> list[APIRouter]:
         desk_pages.router(rt, c.signals),
         council_pages.router(rt, council_pages.CouncilPages(rt, c.signals, c.participation)),
         councils.router(rt),
+        advice_http.router(rt),
         web.router(rt, c.intake, c.pages, c.mine),
         mine_web.router(rt, c.mine, c.pages),
         mine_http.internal_router(rt, c.mine),

@@ -9,6 +9,8 @@ import pytest
 
 from contracts import codes, events
 from contracts.labels import (
+    ADVICE_ADDRESSEE_LABELS,
+    ADVICE_DECISION_LABELS,
     AGE_BAND_LABELS,
     AGREEMENT_LABELS,
     CHANNEL_LABELS,
@@ -83,6 +85,8 @@ LABELLED: dict[str, tuple[Collection[str], tuple[Mapping[str, str], ...]]] = {
     "WithdrawnBy": (get_args(codes.WithdrawnBy), (WITHDRAWN_BY_LABELS,)),
     "OverdueStage": (get_args(codes.OverdueStage), (OVERDUE_STAGE_LABELS,)),
     "withdrawal reasons": (tuple(WITHDRAWAL_REASON_TEXTS), (WITHDRAWAL_REASON_TEXTS,)),
+    "AdviceAddressee": (get_args(events.AdviceAddressee), (ADVICE_ADDRESSEE_LABELS,)),
+    "AdviceDecision": (get_args(events.AdviceDecision), (ADVICE_DECISION_LABELS,)),
 }
 
 #: Code lists of the contracts that people never read: machines route and filter on them.
