@@ -37,8 +37,7 @@ from services.intake.settings import IntakeSettings
 from services.intake.signals import http as signals_http
 from services.intake.signals import web as signals_web
 from services.intake.signals.handlers import Signals
-from services.intake.staffpages import council as council_pages
-from services.intake.staffpages import desk as desk_pages
+from services.intake.staffpages import wiring as staff_pages
 from services.intake.vault import Vault, intake_secrets
 from services.kit.crypto import KeyRing
 from services.kit.messaging import EventSubscriber
@@ -115,8 +114,7 @@ def routers(c: IntakeContainer) -> list[APIRouter]:
         *http.routers(rt, c.intake, c.key_ring),
         signals_http.router(rt, c.signals),
         signals_web.router(rt, c.signals, c.pages),
-        desk_pages.router(rt, c.signals),
-        council_pages.router(rt, council_pages.CouncilPages(rt, c.signals, c.participation)),
+        *staff_pages.routers(rt, c.signals, c.participation),
         councils.router(rt),
         advice_http.router(rt),
         web.router(rt, c.intake, c.pages, c.mine),

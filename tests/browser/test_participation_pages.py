@@ -126,3 +126,37 @@ async def test_the_council_reads_signals_answers_and_large_groups_of_experiences
     assert await fits(page, SIZES[size]["width"])
     await page.screenshot(path=str(SCREENSHOTS / f"adviesraad-{size}.png"), full_page=True)
     await page.context.close()
+
+
+async def test_the_council_records_an_advice_and_its_response_on_its_page(intake: Served, browser: Browser) -> None:
+    page = await new_page(browser, "phone")
+    await sign_in(page, intake.url, "/adviesraad", intake.council_key)
+    # Sent without a subject: the form comes back with a Dutch error, axe-clean.
+    async with page.expect_navigation():
+        await page.click("form.nieuw-advies button[type=submit]")
+    assert "Schrijf het onderwerp in één regel" in await page.inner_text("#fouten")
+    assert await serious_violations(page) == [], "the register with an error"
+
+    await page.fill("#subject", "Sneller een keukentafelgesprek")
+    await page.check("#themes-waiting_times")
+    await page.check("#life_domains-wmo")
+    await page.locator("form.nieuw-advies input[name=signal_ids]").first.check()
+    await page.fill("#text", "Wij adviseren het college om binnen vier weken een gesprek te voeren.")
+    async with page.expect_navigation():
+        await page.click("form.nieuw-advies button[type=submit]")
+    assert "Het advies staat in het register." in await page.inner_text("#klaar")
+    card = page.locator("article.advies").first
+    assert "Sneller een keukentafelgesprek" in await card.inner_text()
+
+    await card.locator("summary", has_text="Reactie vastleggen").click()
+    await card.locator("input[name=decision][value=adopted]").check()
+    await card.locator("textarea[name=response]").fill("Het college neemt het advies over.")
+    async with page.expect_navigation():
+        await card.locator("form.reactie button").click()
+    assert "De reactie op het advies is vastgelegd." in await page.inner_text("#klaar")
+    card = page.locator("article.advies").first
+    assert "Overgenomen" in await card.locator(".besluit").inner_text()
+    assert await serious_violations(page) == [], "the register"
+    assert await fits(page, PHONE["width"])
+    await page.locator("#adviezen").screenshot(path=str(SCREENSHOTS / "adviesraad-adviezen-phone.png"))
+    await page.context.close()

@@ -44,6 +44,12 @@ PAGES: Final = PageSet(
     back_text="Terug naar het overzicht",
 )
 _PERIOD: Final = re.compile(PERIOD_PATTERN)
+#: What the page says after a form was sent (``?klaar=…``).
+DONE: Final[dict[str, str]] = {
+    "advies": "Het advies staat in het register.",
+    "reactie": "De reactie op het advies is vastgelegd.",
+    "bijeenkomst": "De bijeenkomst is vastgelegd.",
+}
 
 
 def previous_periods(current: str, count: int = 4) -> list[str]:
@@ -67,6 +73,9 @@ class CouncilPages(StaffPages):
         self.organisation_names = dict(region_of(settings.region_file).organisation_names)
         self.sections: list[Any] = []  #: more parts of the page (the advice register adds itself)
 
+    def current_period(self) -> str:
+        return period_of(today())
+
     async def overview(self, request: Request, principal: Principal, period: str, **extra: Any) -> HTMLResponse:
         now = datetime.now(UTC)
         rows = await store.visible(self.rt.db, domain.reach_of(principal), store.Filters())
@@ -81,13 +90,15 @@ class CouncilPages(StaffPages):
         own = await meetings.meetings_of(self.rt.db, principal.organisation, principal.municipality)
         year = today().year
         held = sum(1 for m in own if m["held_on"] is not None and m["held_on"].year == year)
-        context: dict[str, Any] = {}
+        context: dict[str, Any] = {"problems": {}, "typed": {}, "done": None}
         for section in self.sections:
             context |= await section(principal)
+        status_code = extra.pop("status_code", 200)
+        context |= extra
         return self.render(
             request,
             "council.html",
-            extra.pop("status_code", 200),
+            status_code,
             title="Overzicht – Adviesraad en cliëntenraad",
             principal=principal,
             signals=signals,
@@ -102,7 +113,6 @@ class CouncilPages(StaffPages):
             organisation_names=self.organisation_names,
             planned=self.settings.council_meetings_per_year,
             **context,
-            **extra,
         )
 
 
@@ -111,11 +121,11 @@ def router(rt: Runtime, pages: CouncilPages) -> APIRouter:
     web.include_router(pages.router())
 
     @web.get(PATH, response_class=HTMLResponse)
-    async def overview(request: Request, kwartaal: str | None = None) -> HTMLResponse:
+    async def overview(request: Request, kwartaal: str | None = None, klaar: str | None = None) -> HTMLResponse:
         principal = await pages.principal(request)
         if principal is None:
             return pages.login(request)
         period = kwartaal if kwartaal and _PERIOD.match(kwartaal) else period_of(today())
-        return await pages.overview(request, principal, period)
+        return await pages.overview(request, principal, period, done=DONE.get(klaar or ""))
 
     return web
