@@ -495,6 +495,9 @@ class CouncilMeetingPlanned(Event):
     planned_for: date
     themes: list[SignalTheme] = Field(default_factory=list)
     invited_organisations: list[str] = Field(default_factory=list)
+    co_organisers: list[str] = Field(
+        default_factory=list, description="other councils organising the meeting together with `council`"
+    )
     planned_at: datetime
 
     def subject(self) -> str:
