@@ -23,6 +23,7 @@ from services.kit.db import Conn
 from services.kit.dutch import today
 from services.reporting import suppression
 from services.reporting.figures import assignments as assignment_figures
+from services.reporting.figures import by_organisation as organisation_figures
 from services.reporting.figures import outcomes as outcome_figures
 from services.reporting.figures import participation as participation_figures
 from services.reporting.figures import questions as question_figures
@@ -189,6 +190,11 @@ async def report_of(conn: Conn, win: Window, names: Names | None = None) -> Repo
             await participation.answers(conn, *args),
             await participation.sharing_answer(conn, *args),
             await participation.answering(conn, *args),
+        ),
+        *organisation_figures.experience_tables(
+            await participation.scores_by_organisation(conn, *args),
+            await participation.statements_by_organisation(conn, *args),
+            names,
         ),
         *participation_figures.representativeness(
             area,
