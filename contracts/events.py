@@ -568,6 +568,35 @@ class AdviceAnswered(Event):
         return self.advice_id
 
 
+# --- the panel: residents who want to think along ("Ik wil meedenken") -------------------------------
+
+PanelInvitationKind = Literal["meeting", "poll"]
+
+
+class PanelMemberInvited(Event):
+    """A council invites a panel member (a resident who opted in) to a meeting or a short poll.
+
+    Notifications mails the resident, reading their contact from intake by ``question_id`` like any
+    resident message; the council never learns who was invited. No contact data, no free text.
+    """
+
+    ce_type: ClassVar[str] = "nl.samenloket.panel_member.invited.v1"
+    topic: ClassVar[str] = topics.EXPERIENCES
+
+    invitation_id: str
+    question_id: str = Field(description="the question through which the resident joined the panel")
+    council: str = Field(description="the inviting council's organisation id")
+    municipality: Municipality
+    kind: PanelInvitationKind
+    meeting_on: date | None = Field(default=None, description="the meeting's date (kind=meeting)")
+    poll_id: str | None = Field(default=None, description="the poll (kind=poll)")
+    life_domains: list[LifeDomain] = Field(default_factory=list, description="what the meeting or poll is about")
+    invited_at: datetime
+
+    def subject(self) -> str:
+        return self.invitation_id
+
+
 # --- statistics for outside consumers --------------------------------------------------------------
 
 
@@ -864,6 +893,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     CouncilMeetingHeld,
     AdviceGiven,
     AdviceAnswered,
+    PanelMemberInvited,
     StatisticsPublished,
 )
 

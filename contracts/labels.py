@@ -376,3 +376,6 @@ ADVICE_DECISION_LABELS: Final[dict[str, str]] = {
     "partly_adopted": "Deels overgenomen",
     "not_adopted": "Niet overgenomen",
 }
+
+#: What a council invites panel members to (``PanelInvitationKind``).
+PANEL_INVITATION_KIND_LABELS: Final[dict[str, str]] = {"meeting": "Een bijeenkomst", "poll": "Een korte vragenlijst"}

@@ -31,6 +31,8 @@ from services.intake.mine import http as mine_http
 from services.intake.mine import web as mine_web
 from services.intake.mine.handlers import Mine
 from services.intake.mine.supporters import HttpSupporters
+from services.intake.panel import http as panel_http
+from services.intake.panel import web as panel_web
 from services.intake.privacy_officer import http as privacy_officer_http
 from services.intake.privacy_officer import service as privacy_officer
 from services.intake.settings import IntakeSettings
@@ -119,6 +121,8 @@ def routers(c: IntakeContainer) -> list[APIRouter]:
         advice_http.router(rt),
         web.router(rt, c.intake, c.pages, c.mine),
         mine_web.router(rt, c.mine, c.pages),
+        panel_web.router(rt, c.mine, c.pages),
+        panel_http.router(rt),
         mine_http.internal_router(rt, c.mine),
         privacy.router(rt),
         supporter_view.router(rt, c.intake.vault),

@@ -33,6 +33,7 @@ from contracts.labels import (
     NEED_RESIDENT_LABELS,
     NEED_WORDS,
     OVERDUE_STAGE_LABELS,
+    PANEL_INVITATION_KIND_LABELS,
     PREFERRED_CHANNEL_RESIDENT_LABELS,
     QUESTION_STATUS_LABELS,
     SIGNAL_LEVEL_LABELS,
@@ -87,6 +88,7 @@ LABELLED: dict[str, tuple[Collection[str], tuple[Mapping[str, str], ...]]] = {
     "withdrawal reasons": (tuple(WITHDRAWAL_REASON_TEXTS), (WITHDRAWAL_REASON_TEXTS,)),
     "AdviceAddressee": (get_args(events.AdviceAddressee), (ADVICE_ADDRESSEE_LABELS,)),
     "AdviceDecision": (get_args(events.AdviceDecision), (ADVICE_DECISION_LABELS,)),
+    "PanelInvitationKind": (get_args(events.PanelInvitationKind), (PANEL_INVITATION_KIND_LABELS,)),
 }
 
 #: Code lists of the contracts that people never read: machines route and filter on them.
