@@ -33,6 +33,8 @@ from services.intake.mine.handlers import Mine
 from services.intake.mine.supporters import HttpSupporters
 from services.intake.panel import http as panel_http
 from services.intake.panel import web as panel_web
+from services.intake.polls import http as polls_http
+from services.intake.polls import web as polls_web
 from services.intake.privacy_officer import http as privacy_officer_http
 from services.intake.privacy_officer import service as privacy_officer
 from services.intake.settings import IntakeSettings
@@ -123,6 +125,8 @@ def routers(c: IntakeContainer) -> list[APIRouter]:
         mine_web.router(rt, c.mine, c.pages),
         panel_web.router(rt, c.mine, c.pages),
         panel_http.router(rt),
+        polls_http.router(rt),
+        polls_web.router(rt, c.experience_pages),
         mine_http.internal_router(rt, c.mine),
         privacy.router(rt),
         supporter_view.router(rt, c.intake.vault),

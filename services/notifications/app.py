@@ -132,7 +132,12 @@ def subscribers(c: NotificationsContainer) -> list[EventSubscriber]:
         question_mail,
         # Residents on the councils' panel, invited to a meeting (the council never sees who).
         subscriber("panel", topics.EXPERIENCES, transactional=False, workers=workers).handle(
-            PanelMemberInvited, PanelInvitations(c.notifier).on_panel_member_invited
+            PanelMemberInvited,
+            PanelInvitations(
+                c.notifier,
+                c.settings.public_url or c.settings.intake_url,
+                c.settings.internal_token.get_secret_value(),
+            ).on_panel_member_invited,
         ),
     ]
 

@@ -176,3 +176,75 @@ async def test_a_council_invites_its_panel_and_never_sees_who(system: System) ->
     officer = await key(system.intake, "privacy", "privacy-officer")
     assert (await system.intake.client.delete(f"/api/v1/residents/{ref}", headers=officer)).status_code == 202
     assert await system.intake.runtime.db.fetchval("SELECT count(*) FROM panel_members") == 0
+
+
+def browser(system: System) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=system.intake.app), base_url="http://intake.test")
+
+
+async def answer(client: httpx.AsyncClient, path: str, **choices: str) -> httpx.Response:
+    loaded = await client.get(path)
+    assert loaded.status_code == 200, loaded.text
+    token = CSRF.search(loaded.text)
+    assert token
+    return await client.post(path, data={"csrf_token": token.group(1), **choices})
+
+
+async def test_a_council_polls_its_panel_and_the_public_anonymously_counting_each_invitation_once(
+    system: System,
+) -> None:
+    staff = await key(system.intake, "loket", "staff")
+    council = await key(system.intake, "adviesraad-dordrecht", "council", "GM0505")
+    _, member, page = await resident(system, staff)
+    assert (await opt_in(system, page, life_domains="wmo", consent="yes")).status_code == 303
+    poll = {
+        "title": "Hoe vindt u het Wmo-loket?",
+        "life_domain": "wmo",
+        "audience": "panel",
+        "questions": [{"text": "Kon u het loket goed bereiken?", "choices": ["Ja", "Nee"]}],
+    }
+    created = await system.intake.client.post("/api/v1/council/polls", json=poll, headers=council)
+    assert created.status_code == 201, created.text
+    poll_id = created.json()["poll_id"]
+    invited = await system.intake.client.post(
+        "/api/v1/council/panel/invitations", json={"poll_id": poll_id}, headers=council
+    )
+    assert invited.json() == {"invited": 1, "invited_before": 0}, invited.text
+
+    async def arrived() -> list[Any]:
+        return [m for m in system.mailbox.to(member["email"]) if m["Subject"] == SUBJECT]
+
+    found = await eventually(arrived, timeout=30)
+    assert isinstance(found, list)
+    text = found[0].get_body(preferencelist=("plain",)).get_content()
+    link = re.search(r"https?://\S+/peiling/\S+", text)
+    assert link, text
+    path = link.group()[link.group().index("/peiling/") :]
+
+    async with browser(system) as client:
+        first = await answer(client, path, q0="0")
+        assert first.status_code == 200 and "Bedankt voor uw antwoorden" in first.text
+        second = await answer(client, path, q0="1")
+        assert "U heeft deze vragen al beantwoord" in second.text
+        forged = await client.get(path[: path.rindex("/")] + "/niet-het-goede-token")
+        assert forged.status_code == 404
+    assert await system.intake.runtime.db.fetchval("SELECT count(*) FROM poll_answers") == 1
+    results = (await system.intake.client.get(f"/api/v1/council/polls/{poll_id}", headers=council)).json()
+    assert results["results"]["answers"] == "minder dan 2"  # one answer: nothing to read yet
+    assert results["results"]["questions"][0]["choices"][0]["count"] == "verborgen"
+
+    public = await system.intake.client.post(
+        "/api/v1/council/polls", json=poll | {"audience": "public"}, headers=council
+    )
+    public_page = public.json()["page"]
+    for _ in range(2):
+        async with browser(system) as client:
+            missing = await answer(client, public_page)
+            assert missing.status_code == 422 and "Kies bij elke vraag één antwoord." in missing.text
+            assert "Bedankt voor uw antwoorden" in (await answer(client, public_page, q0="0")).text
+            assert "al beantwoord" in (await client.get(public_page)).text  # one browser, one answer
+    counted = await system.intake.client.get(f"/api/v1/council/polls/{public.json()['poll_id']}", headers=council)
+    choices = counted.json()["results"]["questions"][0]["choices"]
+    assert counted.json()["results"]["answers"] == "2" and [c["count"] for c in choices] == ["2", "0"]
+    other = await key(system.intake, "clientenraad-mee", "council", "GM0505")
+    assert (await system.intake.client.get(f"/api/v1/council/polls/{poll_id}", headers=other)).status_code == 404

@@ -8,17 +8,20 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from contracts.codes import LIFE_DOMAINS, LifeDomain
-from contracts.events import PanelMemberInvited
+from contracts.events import PanelInvitationKind, PanelMemberInvited
 from services.intake.councils import domain as councils
 from services.intake.councils import store as meetings
 from services.intake.panel import domain, store
+from services.intake.polls import http as poll_http
+from services.intake.polls import store as polls
 from services.intake.settings import IntakeSettings
 from services.kit.access import Principal, require
 from services.kit.db import Conn
@@ -31,10 +34,20 @@ Council = Annotated[Principal, Depends(require("council"))]
 class InvitationBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    meeting_id: uuid.UUID = Field(description="one of the council's meetings")
+    meeting_id: uuid.UUID | None = Field(default=None, description="one of the council's meetings")
+    poll_id: uuid.UUID | None = Field(
+        default=None, validate_default=True, description="or one of its panel polls (exactly one of the two)"
+    )
     life_domains: list[LifeDomain] = Field(
         default_factory=list, max_length=8, description="invite members on these themes; empty: every member"
     )
+
+    @field_validator("poll_id")
+    @classmethod
+    def _one_subject(cls, value: uuid.UUID | None, info: ValidationInfo) -> uuid.UUID | None:
+        if (value is None) == (info.data.get("meeting_id") is None):
+            raise ValueError("give either meeting_id or poll_id")
+        return value
 
 
 class InvitationsSent(BaseModel):
@@ -53,25 +66,48 @@ class PanelView(BaseModel):
     themes: list[PanelTheme]
 
 
-async def invite_to_meeting(
-    conn: Conn, source: str, principal: Principal, body: InvitationBody
-) -> InvitationsSent | None:
-    """Invite the matching members of the meeting's area; None when the meeting is not the council's."""
-    meeting = await meetings.one(conn, body.meeting_id, lock=True)
-    if meeting is None or not councils.may_see(
-        principal, meeting["council"], meeting["municipality"], meeting["co_organisers"]
-    ):
+@dataclass(frozen=True)
+class Subject:
+    """What members are invited to: a meeting or a poll, its area and themes."""
+
+    kind: PanelInvitationKind
+    subject_id: str
+    area: str | None
+    themes: list[str]
+    meeting_on: date | None = None
+    poll_id: str | None = None
+
+
+async def subject_of(conn: Conn, principal: Principal, body: InvitationBody) -> Subject | None:
+    """The council's own meeting, or its own panel poll; None for anything else (404)."""
+    if body.meeting_id is not None:
+        meeting = await meetings.one(conn, body.meeting_id, lock=True)
+        if meeting is None or not councils.may_see(
+            principal, meeting["council"], meeting["municipality"], meeting["co_organisers"]
+        ):
+            return None
+        area = meeting["municipality"] or principal.municipality
+        return Subject(
+            "meeting", str(body.meeting_id), area, list(body.life_domains), meeting_on=meeting["planned_for"]
+        )
+    assert body.poll_id is not None
+    poll = await polls.one(conn, body.poll_id)
+    if poll is None or poll["audience"] != "panel" or not poll_http.may_see(principal, poll):
         return None
-    area = meeting["municipality"] or principal.municipality
-    wanted = list(body.life_domains)
+    themes = [str(d) for d in body.life_domains] or [poll["life_domain"]]
+    return Subject("poll", str(body.poll_id), poll["municipality"], themes, poll_id=str(body.poll_id))
+
+
+async def invite_members(conn: Conn, source: str, principal: Principal, subject: Subject) -> InvitationsSent:
+    """Invite the matching members of the subject's area, each once; announce each new invitation."""
     invited = before = 0
     now = datetime.now(UTC)
-    for member in await store.members_in(conn, area):
-        if not domain.matches(member["life_domains"], wanted):
+    for member in await store.members_in(conn, subject.area):
+        if not domain.matches(member["life_domains"], subject.themes):
             continue
         invitation_id = uuid.uuid4()
         if not await store.invite(
-            conn, invitation_id, member["question_id"], principal.organisation, "meeting", str(body.meeting_id), now
+            conn, invitation_id, member["question_id"], principal.organisation, subject.kind, subject.subject_id, now
         ):
             before += 1
             continue
@@ -81,9 +117,10 @@ async def invite_to_meeting(
             question_id=str(member["question_id"]),
             council=principal.organisation,
             municipality=member["municipality"],
-            kind="meeting",
-            meeting_on=meeting["planned_for"],
-            life_domains=[d for d in member["life_domains"] if not wanted or d in wanted],
+            kind=subject.kind,
+            meeting_on=subject.meeting_on,
+            poll_id=subject.poll_id,
+            life_domains=[d for d in member["life_domains"] if not subject.themes or d in subject.themes],
             invited_at=now,
         )
         await publish(conn, event, source)
@@ -97,13 +134,13 @@ def router(rt: Runtime) -> APIRouter:
 
     @api.post("/invitations", response_model=InvitationsSent)
     async def invite(body: InvitationBody, principal: Council) -> InvitationsSent:
-        """Invite the panel members of the meeting's area (on the given themes) to one of the council's
-        meetings; each member once per meeting. The answer says how many, never who."""
+        """Invite the panel members of the area (on the given themes) to one of the council's meetings or
+        panel polls; each member once per meeting or poll. The answer says how many, never who."""
         async with rt.db.acquire() as conn, conn.transaction():
-            sent = await invite_to_meeting(conn, rt.source, principal, body)
-        if sent is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, councils.NOT_FOUND)
-        return sent
+            subject = await subject_of(conn, principal, body)
+            if subject is None:
+                raise HTTPException(status.HTTP_404_NOT_FOUND, councils.NOT_FOUND)
+            return await invite_members(conn, rt.source, principal, subject)
 
     @api.get("", response_model=PanelView)
     async def panel(principal: Council) -> PanelView:
