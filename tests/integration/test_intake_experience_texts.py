@@ -62,7 +62,12 @@ async def staff(intake: RunningService) -> dict[str, str]:
 
 
 async def share(
-    intake: RunningService, staff: dict[str, str], settings: Settings, text: str, contact: dict[str, Any] | None = None
+    intake: RunningService,
+    staff: dict[str, str],
+    settings: Settings,
+    text: str,
+    contact: dict[str, Any] | None = None,
+    **more: str,
 ) -> tuple[str, str]:
     """A resident on debts in GM0590 shares ``text``; the form's redirect and the question id."""
     question_id = await submit(intake, staff, question(contact or person(), life_domains=["debts"]))
@@ -71,7 +76,7 @@ async def share(
     link = path_of((await invite(intake, question_id)).json()["url"])
     async with resident_client(intake) as browser:
         csrf = await open_form(browser, link)
-        shared = await post_form(browser, link, csrf, score="6", text=text)
+        shared = await post_form(browser, link, csrf, score="6", text=text, **more)
         assert shared.status_code == 303, shared.text
         return shared.headers["location"], question_id
 
@@ -143,3 +148,17 @@ async def test_a_council_reads_texts_of_its_area_only_in_groups_at_the_threshold
     assert (await intake.client.delete(f"/api/v1/residents/{ref}", headers=officer)).status_code == 202
     after = (await intake.client.get(URL, headers=council)).json()
     assert debts_texts(after) == []
+
+
+async def test_ticking_ik_wil_meedenken_on_the_experience_form_joins_the_panel(
+    intake: RunningService, staff: dict[str, str], settings: Settings
+) -> None:
+    _, quiet = await share(intake, staff, settings, "Prima geholpen.")
+    _, joining = await share(intake, staff, settings, "Ik denk graag mee.", meedenken="yes")
+    members = await intake.runtime.db.fetch(
+        "SELECT question_id::text AS q, municipality, life_domains, consent_version FROM panel_members"
+        " WHERE question_id = ANY($1::uuid[])",
+        [quiet, joining],
+    )
+    assert [(m["q"], m["municipality"], list(m["life_domains"])) for m in members] == [(joining, "GM0590", ["debts"])]
+    assert members[0]["consent_version"]

@@ -18,6 +18,8 @@ from contracts.events import AssignmentAccepted, AssignmentDeclined, SupportEnde
 from services.intake.experiences import domain, reading, screening, store
 from services.intake.experiences.domain import ExperienceAnswers, Refusal
 from services.intake.handlers import Intake
+from services.intake.panel import store as panel
+from services.intake.panel.domain import CONSENT_VERSION
 from services.kit.db import Conn
 from services.kit.outbox import publish
 
@@ -118,8 +120,20 @@ class Participation:
 
     # --- sharing -------------------------------------------------------------------------------------
 
-    async def share(self, conn: Conn, token: str, answers: ExperienceAnswers, now: datetime | None = None) -> Shared:
-        """Store the experience (text sealed), spend the link and announce ExperienceShared without the text."""
+    async def share(
+        self,
+        conn: Conn,
+        token: str,
+        answers: ExperienceAnswers,
+        now: datetime | None = None,
+        *,
+        join_panel: bool = False,
+    ) -> Shared:
+        """Store the experience (text sealed), spend the link and announce ExperienceShared without the text.
+
+        ``join_panel``: the resident also ticked "Ik wil meedenken" (explicit consent): they join the panel
+        on their question's themes, like on their own page (:mod:`services.intake.panel`).
+        """
         now = now or datetime.now(UTC)
         question_id = await self.usable_link(conn, token, now, lock=True)
         question = await store.lock_question(conn, question_id)
@@ -132,6 +146,15 @@ class Participation:
             self.intake.vault.seal_text("experiences", "text", str(experience_id), screened.text) if screened else None
         )
         await store.insert_experience(conn, experience_id, question_id, question.facts, support, answers, sealed, now)
+        if join_panel:
+            await panel.join(
+                conn,
+                question_id,
+                question.facts.municipality,
+                list(question.facts.life_domains),
+                CONSENT_VERSION,
+                now,
+            )
         event = domain.shared_event(experience_id, question.facts, support, answers, now)
         await publish(conn, event, self.intake.source)
         return Shared(str(experience_id), screened.masked if screened else ())

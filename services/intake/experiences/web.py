@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse
 from contracts.labels import STATEMENT_LABELS
 from services.intake.experiences.form import AGREEMENT_CHOICES, SCORE_CHOICES, ExperienceForm
 from services.intake.experiences.handlers import LinkNotUsable, Participation
+from services.intake.panel.domain import CONSENT_TEXT
 from services.intake.web import Pages
 from services.intake.webforms import FieldError
 from services.kit.runtime import Runtime
@@ -46,6 +47,9 @@ def form_page(pages: Pages, token: str, link: str, form: ExperienceForm, errors:
         statement_labels=STATEMENT_LABELS,
         agreement_choices=AGREEMENT_CHOICES,
         score_choices=SCORE_CHOICES,
+        panel_choices=(
+            ("yes", CONSENT_TEXT, "Over dezelfde onderwerpen als uw vraag. Stoppen kan altijd, op uw eigen pagina."),
+        ),
     )
 
 
@@ -113,7 +117,7 @@ def router(rt: Runtime, participation: Participation, pages: Pages) -> APIRouter
                 if answers is None:
                     await participation.usable_link(conn, link, now())
                 else:
-                    shared = await participation.share(conn, link, answers)
+                    shared = await participation.share(conn, link, answers, join_panel=form.joins_panel)
         except LinkNotUsable as problem:
             return link_problem(pages, problem)
         except Exception:
