@@ -76,8 +76,8 @@ TOPICS: dict[str, Topic] = {
     topics.SIGNALS: Topic("intake", "signal id", "Systemic problems signalled to the municipality, and its replies."),
     topics.EXPERIENCES: Topic(
         "intake",
-        "experience id (meeting id for council meetings)",
-        "Residents' experiences and client council meetings.",
+        "experience id (meeting id for council meetings, advice id for advices)",
+        "Residents' experiences, client council meetings and councils' advices with their outcome.",
     ),
     topics.PRIVACY: Topic("intake", "resident ref", "Erasure of a resident's personal data in every service."),
     topics.STATISTICS: Topic(

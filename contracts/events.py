@@ -504,6 +504,9 @@ class CouncilMeetingPlanned(Event):
     planned_for: date
     themes: list[SignalTheme] = Field(default_factory=list)
     invited_organisations: list[str] = Field(default_factory=list)
+    co_organisers: list[str] = Field(
+        default_factory=list, description="other councils organising the meeting together with `council`"
+    )
     planned_at: datetime
 
     def subject(self) -> str:
@@ -525,6 +528,82 @@ class CouncilMeetingHeld(Event):
 
     def subject(self) -> str:
         return self.meeting_id
+
+
+# --- advice: a council's advice and what became of it ---------------------------------------------
+
+AdviceAddressee = Literal["college", "board"]
+AdviceDecision = Literal["adopted", "partly_adopted", "not_adopted"]
+
+
+class AdviceGiven(Event):
+    """A council gave an advice to the College (B&W) or to an organisation's board. No text: subject,
+    text and response stay in intake; reporting lists advices by date, addressee, themes and outcome."""
+
+    ce_type: ClassVar[str] = "nl.samenloket.advice.given.v1"
+    topic: ClassVar[str] = topics.EXPERIENCES
+
+    advice_id: str
+    council: str = Field(description="the council's organisation id")
+    municipality: Municipality | None = Field(default=None, description="null: a regional advice")
+    recipient: AdviceAddressee = Field(description="college: the municipality's College; board: an organisation's")
+    recipient_organisation: str | None = Field(default=None, description="the organisation id when recipient=board")
+    given_on: date
+    response_due: date = Field(description="the day the response is due (working days after given_on)")
+    themes: list[SignalTheme] = Field(default_factory=list)
+    life_domains: list[LifeDomain] = Field(default_factory=list, description="the experience themes it draws on")
+    signal_count: int = Field(ge=0, description="how many signals the advice links")
+    recorded_at: datetime
+
+    def subject(self) -> str:
+        return self.advice_id
+
+
+class AdviceAnswered(Event):
+    """The addressee decided on an advice and responded. Recording again corrects it (latest wins)."""
+
+    ce_type: ClassVar[str] = "nl.samenloket.advice.answered.v1"
+    topic: ClassVar[str] = topics.EXPERIENCES
+
+    advice_id: str
+    council: str
+    municipality: Municipality | None = None
+    decision: AdviceDecision
+    decided_on: date
+    responded_on: date
+    answered_at: datetime
+
+    def subject(self) -> str:
+        return self.advice_id
+
+
+# --- the panel: residents who want to think along ("Ik wil meedenken") -------------------------------
+
+PanelInvitationKind = Literal["meeting", "poll"]
+
+
+class PanelMemberInvited(Event):
+    """A council invites a panel member (a resident who opted in) to a meeting or a short poll.
+
+    Notifications mails the resident, reading their contact from intake by ``question_id`` like any
+    resident message; the council never learns who was invited. No contact data, no free text.
+    """
+
+    ce_type: ClassVar[str] = "nl.samenloket.panel_member.invited.v1"
+    topic: ClassVar[str] = topics.EXPERIENCES
+
+    invitation_id: str
+    question_id: str = Field(description="the question through which the resident joined the panel")
+    council: str = Field(description="the inviting council's organisation id")
+    municipality: Municipality
+    kind: PanelInvitationKind
+    meeting_on: date | None = Field(default=None, description="the meeting's date (kind=meeting)")
+    poll_id: str | None = Field(default=None, description="the poll (kind=poll)")
+    life_domains: list[LifeDomain] = Field(default_factory=list, description="what the meeting or poll is about")
+    invited_at: datetime
+
+    def subject(self) -> str:
+        return self.invitation_id
 
 
 # --- statistics for outside consumers --------------------------------------------------------------
@@ -821,6 +900,9 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     ExperienceShared,
     CouncilMeetingPlanned,
     CouncilMeetingHeld,
+    AdviceGiven,
+    AdviceAnswered,
+    PanelMemberInvited,
     StatisticsPublished,
 )
 

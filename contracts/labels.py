@@ -362,3 +362,20 @@ STATEMENT_LABELS: Final[dict[str, str]] = {
 
 #: Answers to a statement (``Agreement``).
 AGREEMENT_LABELS: Final[dict[str, str]] = {"agree": "Eens", "neutral": "Neutraal", "disagree": "Oneens"}
+
+# --- advices (contracts.events.AdviceGiven, AdviceAnswered) ------------------------------------------
+
+#: To whom a council gives an advice (``AdviceAddressee``).
+ADVICE_ADDRESSEE_LABELS: Final[dict[str, str]] = {
+    "college": "Het college van burgemeester en wethouders",
+    "board": "Het bestuur van een organisatie",
+}
+#: What the addressee decided (``AdviceDecision``).
+ADVICE_DECISION_LABELS: Final[dict[str, str]] = {
+    "adopted": "Overgenomen",
+    "partly_adopted": "Deels overgenomen",
+    "not_adopted": "Niet overgenomen",
+}
+
+#: What a council invites panel members to (``PanelInvitationKind``).
+PANEL_INVITATION_KIND_LABELS: Final[dict[str, str]] = {"meeting": "Een bijeenkomst", "poll": "Een korte vragenlijst"}

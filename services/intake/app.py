@@ -19,8 +19,10 @@ from contracts.events import (
 )
 from contracts.topics import ASSIGNMENTS, REFERRALS_INBOUND
 from services.intake import deadletters, domain, http, privacy, supporter_view, web
+from services.intake.advice import http as advice_http
 from services.intake.councils import http as councils
 from services.intake.deadletters import SealedDeadLetters
+from services.intake.experiences import council as experiences_council
 from services.intake.experiences import http as experiences_http
 from services.intake.experiences import web as experiences_web
 from services.intake.experiences.handlers import Participation
@@ -29,12 +31,17 @@ from services.intake.mine import http as mine_http
 from services.intake.mine import web as mine_web
 from services.intake.mine.handlers import Mine
 from services.intake.mine.supporters import HttpSupporters
+from services.intake.panel import http as panel_http
+from services.intake.panel import web as panel_web
+from services.intake.polls import http as polls_http
+from services.intake.polls import web as polls_web
 from services.intake.privacy_officer import http as privacy_officer_http
 from services.intake.privacy_officer import service as privacy_officer
 from services.intake.settings import IntakeSettings
 from services.intake.signals import http as signals_http
 from services.intake.signals import web as signals_web
 from services.intake.signals.handlers import Signals
+from services.intake.staffpages import wiring as staff_pages
 from services.intake.vault import Vault, intake_secrets
 from services.kit.crypto import KeyRing
 from services.kit.messaging import EventSubscriber
@@ -111,14 +118,21 @@ def routers(c: IntakeContainer) -> list[APIRouter]:
         *http.routers(rt, c.intake, c.key_ring),
         signals_http.router(rt, c.signals),
         signals_web.router(rt, c.signals, c.pages),
+        *staff_pages.routers(rt, c.signals, c.participation),
         councils.router(rt),
+        advice_http.router(rt),
         web.router(rt, c.intake, c.pages, c.mine),
         mine_web.router(rt, c.mine, c.pages),
+        panel_web.router(rt, c.mine, c.pages),
+        panel_http.router(rt),
+        polls_http.router(rt),
+        polls_web.router(rt, c.experience_pages),
         mine_http.internal_router(rt, c.mine),
         privacy.router(rt),
         supporter_view.router(rt, c.intake.vault),
         privacy_officer_http.router(c.privacy_officer),
         experiences_http.router(rt, c.participation),
+        experiences_council.router(rt, c.participation),
         experiences_web.router(rt, c.participation, c.experience_pages),
     ]
 

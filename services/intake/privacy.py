@@ -38,6 +38,7 @@ from services.intake.closedloop import handlers as closed_loop
 from services.intake.domain import TERMINAL, Identifiers, QuestionStatus
 from services.intake.experiences import store as experiences
 from services.intake.mine.domain import withdrawal_reason
+from services.intake.panel import store as panel
 from services.intake.privacy_officer import scope
 from services.intake.vault import OpenContact, Vault
 from services.kit import erasure
@@ -191,6 +192,8 @@ async def erase_resident(
     await conn.execute("DELETE FROM idempotency_keys WHERE question_id = ANY($1::uuid[])", erased_ids)
     # The personal links to the experience form stop working; texts of shared experiences go.
     await experiences.forget(conn, erased_ids)
+    # The resident leaves the councils' panel ("Ik wil meedenken"), with their invitations.
+    await panel.forget(conn, erased_ids)
     # The private links to the resident's own page stop working.
     await conn.execute("DELETE FROM question_links WHERE question_id = ANY($1::uuid[])", erased_ids)
     await conn.execute("DELETE FROM residents WHERE resident_ref = $1", ref)

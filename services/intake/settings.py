@@ -24,6 +24,21 @@ class IntakeSettings(Settings):
         default=3600, gt=0, le=7 * 86_400, description="how often intake looks for residents whose retention passed"
     )
 
+    # Participation (services/intake/experiences/reading.py, signals/overdue.py, advice/): councils read
+    # experience texts only in groups this large, and the desk and the addressee of an advice answer in time.
+    suppression_threshold: int = Field(
+        default=10, ge=2, le=1000, description="experience texts are shown only in groups of at least this many"
+    )
+    signal_answer_weeks: int = Field(
+        default=6, ge=1, le=52, description="weeks (of working days) the desk has to answer a signal before it is late"
+    )
+    advice_response_weeks: int = Field(
+        default=6, ge=1, le=52, description="weeks (of working days) the addressee has to respond to an advice"
+    )
+    council_meetings_per_year: int = Field(
+        default=2, ge=0, le=52, description="how many meetings a council plans to hold each year"
+    )
+
     # Encryption at rest (services/kit/crypto.py). Empty: the keys in <data_dir>/secrets.json (made once).
     encryption_keys: SecretStr = Field(
         default=SecretStr(""), description="key ring id1:base64key[,id2:base64key]: first encrypts, all decrypt"

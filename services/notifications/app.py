@@ -11,6 +11,7 @@ from contracts import topics
 from contracts.events import (
     ConsultationRequired,
     FirstContactOverdue,
+    PanelMemberInvited,
     QuestionClosed,
     QuestionReceived,
     QuestionWaiting,
@@ -31,6 +32,7 @@ from services.notifications.first_contact import FirstContactMails, HttpOrganisa
 from services.notifications.handlers import Notifier, on_question_received
 from services.notifications.invitations import HttpInvitationLinks
 from services.notifications.mailer import Sender, SmtpSender
+from services.notifications.panel import PanelInvitations
 from services.notifications.participation import Participation
 from services.notifications.partner_webhooks import HttpPartnerDirectory, WebhookNotifier, WebhookPoster
 from services.notifications.question_mail import QuestionMail
@@ -128,6 +130,15 @@ def subscribers(c: NotificationsContainer) -> list[EventSubscriber]:
         erasure_subscriber(NAME, c.rt.source, erasure.erase),
         referral_status,
         question_mail,
+        # Residents on the councils' panel, invited to a meeting (the council never sees who).
+        subscriber("panel", topics.EXPERIENCES, transactional=False, workers=workers).handle(
+            PanelMemberInvited,
+            PanelInvitations(
+                c.notifier,
+                c.settings.public_url or c.settings.intake_url,
+                c.settings.internal_token.get_secret_value(),
+            ).on_panel_member_invited,
+        ),
     ]
 
 

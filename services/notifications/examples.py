@@ -176,6 +176,15 @@ EXAMPLES: Final[dict[str, Callable[[], dict[str, Any]]]] = {
         "withdrawn_by": "De inwoner",
         "supporter_name": _SUPPORTER.name,
     },
+    "resident_panel_invitation": lambda: _resident(
+        {
+            "resident_name": _RESIDENT.name,
+            "question_id": "q-voorbeeld",
+            "meeting_on": "10 september 2025",
+            "themes": ["Hulp en zorg thuis (Wmo)"],
+            "kind": "meeting",
+        }
+    ),
 }
 
 

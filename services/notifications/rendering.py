@@ -31,6 +31,7 @@ TEMPLATES: Final = (
     "resident_received",
     "resident_status_link",
     "supporter_question_withdrawn",
+    "resident_panel_invitation",
 )
 
 
@@ -65,6 +66,7 @@ SMS_TEMPLATES: Final = (
     "resident_waiting",
     "resident_consultation",
     "resident_experience_invitation",
+    "resident_panel_invitation",
 )
 SMS_MAX_CHARS: Final = 160
 

@@ -27,6 +27,7 @@ from services.kit.http import same_secret
 from services.kit.runtime import Runtime
 from services.reporting import periods, report, suppression
 from services.reporting.audience import READERS, resolve_area
+from services.reporting.figures.advices import AdviceLine
 from services.reporting.figures.overview import OverviewFigures
 from services.reporting.ingest import Ingest, ingest
 from services.reporting.organisations import OrganisationNames
@@ -96,6 +97,7 @@ class ReportOut(BaseModel):
     tables: list[TableOut]
     statistics: list[StatisticOut]
     trends: dict[str, list[StatisticOut]]
+    advices: list[AdviceLine] = Field(default_factory=list, description="councils' advices given or answered")
 
 
 class QuestionFigures(BaseModel):
@@ -159,7 +161,7 @@ def statistic_out(statistic: Statistic, threshold: int) -> StatisticOut:
     )
 
 
-def report_out(published: suppression.PublishedReport) -> ReportOut:
+def report_out(published: suppression.PublishedReport, advices: list[AdviceLine] | None = None) -> ReportOut:
     source, threshold = published.report, published.threshold
     return ReportOut(
         municipality=source.area,
@@ -168,6 +170,7 @@ def report_out(published: suppression.PublishedReport) -> ReportOut:
         tables=[table_out(t) for t in published.tables],
         statistics=[statistic_out(s, threshold) for s in source.statistics],
         trends={key: [statistic_out(s, threshold) for s in series] for key, series in source.trends.items()},
+        advices=advices or [],
     )
 
 
@@ -306,7 +309,8 @@ def router(runtime: Runtime, organisations: OrganisationNames | None = None) -> 
         area = resolve_area(principal, municipality)
         period = requested_period(start, end)
         names = await organisations.names() if organisations else {}
-        return report_out(await report.published_report(runtime.db, area, period, threshold, names=names))
+        published = await report.published_report(runtime.db, area, period, threshold, names=names)
+        return report_out(published, await report.advices(runtime.db, area, period, names))
 
     @api.get("/overview", response_model=Overview, summary="A few all-time figures, suppressed")
     async def overview(principal: Reader, municipality: MunicipalityParam = None) -> Overview:

@@ -19,14 +19,18 @@ from datetime import UTC, datetime
 import asyncpg
 
 from services.kit.db import Conn
+from services.kit.dutch import today
 from services.kit.region import current_region
 from services.reporting import suppression
 from services.reporting.figures import assignments as assignment_figures
+from services.reporting.figures import by_organisation as organisation_figures
 from services.reporting.figures import outcomes as outcome_figures
 from services.reporting.figures import participation as participation_figures
 from services.reporting.figures import questions as question_figures
+from services.reporting.figures.advices import AdviceLine, advice_lines
 from services.reporting.figures.overview import OverviewFigures, overview_figures
 from services.reporting.periods import Window, window
+from services.reporting.store import advice as advice_store
 from services.reporting.store import assignments, outcomes, participation, questions
 from services.reporting.store import overview as overview_store
 from services.reporting.suppression import PublishedReport
@@ -190,6 +194,11 @@ async def report_of(conn: Conn, win: Window, names: Names | None = None) -> Repo
             await participation.sharing_answer(conn, *args),
             await participation.answering(conn, *args),
         ),
+        *organisation_figures.experience_tables(
+            await participation.scores_by_organisation(conn, *args),
+            await participation.statements_by_organisation(conn, *args),
+            names,
+        ),
         *participation_figures.representativeness(
             area,
             await questions.supported_people(conn, *args),
@@ -240,3 +249,12 @@ async def overview_of(conn: Conn, area: str | None) -> OverviewFigures:
         await overview_store.by_life_domain(conn, area),
         await overview_store.signals(conn, area),
     )
+
+
+# --- councils' advices (listed, not counted) ---------------------------------------------------------
+
+
+async def advices(pool: asyncpg.Pool, area: str | None, period: Period, names: Names | None = None) -> list[AdviceLine]:
+    """The advices given or answered in ``period`` in ``area`` (a municipality: with the region's)."""
+    rows = await advice_store.advices_of(pool, area, period.start, period.end)
+    return advice_lines(rows, names or {}, today())

@@ -322,6 +322,8 @@ COUNT_TABLES = (
     "declines_by_reason",
     "withdrawals_by_reason",
     "experience_statements",
+    "experience_scores_by_organisation",
+    "experience_statements_by_organisation",
 )
 #: The tables of how assignments went (first contact, declines, the end of support), in their own section.
 OUTCOME_TABLES = (*FIRST_CONTACT_TABLES, *DECLINE_TABLES, *OUTCOME_TABLE_KEYS)

@@ -30,6 +30,7 @@ from services.kit.web.templates import environment as page_environment
 from services.reporting import export, views
 from services.reporting.audience import READERS, resolve_area
 from services.reporting.organisations import OrganisationNames
+from services.reporting.report import advices as report_advices
 from services.reporting.report import published_report
 from services.reporting.suppression import PublishedReport
 from services.reporting.tables import Period, suppressed_text
@@ -213,6 +214,8 @@ def router(rt: Runtime, organisations: OrganisationNames | None = None) -> APIRo
             message = f"Met deze sleutel ziet u alleen de cijfers van {place_name(principal.municipality)}."
             return pages.refuse(request, exc.status_code, message, principal)
         published = await pages.published(area, views.quarter_period(year, quarter))
+        names = await pages.organisations.names() if pages.organisations else {}
+        advices = await report_advices(pages.rt.db, area, views.quarter_period(year, quarter), names)
         place = place_name(area)
         return pages.render(
             request,
@@ -233,6 +236,7 @@ def router(rt: Runtime, organisations: OrganisationNames | None = None) -> APIRo
             outcomes=views.outcome_tables(published),
             shares=views.share_tables(published),
             statistics=views.statistics_view(published),
+            advices=advices,
         )
 
     return web

@@ -166,7 +166,8 @@ async def test_the_quarterly_report_renders_for_print(reporting: Served, page: P
     summary = await page.locator("#samenvatting").inner_text()
     assert "In het 2e kwartaal 2026 kwamen 19 vragen binnen in Dordrecht." in summary
     assert "De helft van de inwoners had binnen" in summary
-    assert await page.locator("section.sheet").count() == 7
+    assert await page.locator("section.sheet").count() == 8  # the councils' advices have a chapter of their own
+    assert "In dit kwartaal zijn er geen adviezen gegeven of beantwoord." in await page.inner_text("#adviezen")
     assert await page.locator("svg.chart").count() == 5
     contact = await page.locator("#kop-contact").locator("xpath=..").inner_text()
     assert "Binnen 3 werkdagen" in contact and "MEE Plus" in contact

@@ -180,3 +180,38 @@ async def test_meetings_need_a_council_key(intake: RunningService) -> None:
         headers = await key_for(intake, org("x"), scope)
         assert (await intake.client.post(URL, json=plan(), headers=headers)).status_code == 403, scope
         assert (await intake.client.get(URL, headers=headers)).status_code == 403, scope
+
+
+async def test_two_councils_organise_a_meeting_together_and_record_what_came_of_it(intake: RunningService) -> None:
+    adviesraad_org, clientenraad_org = org("adviesraad"), org("clientenraad")
+    adviesraad = await key_for(intake, adviesraad_org, "council")
+    clientenraad = await key_for(intake, clientenraad_org, "council")
+    stranger = await key_for(intake, org("jeugdraad"), "council")
+
+    planned = await intake.client.post(URL, json=plan(co_organisers=[clientenraad_org]), headers=adviesraad)
+    assert planned.status_code == 201, planned.text
+    meeting_id = planned.json()["meeting_id"]
+    assert planned.json()["co_organisers"] == [clientenraad_org]
+
+    # Both organisers see it; a third council does not, and may not touch it.
+    for headers in (adviesraad, clientenraad):
+        listed = (await intake.client.get(URL, headers=headers)).json()["meetings"]
+        assert [m["meeting_id"] for m in listed] == [meeting_id]
+    assert (await intake.client.get(URL, headers=stranger)).json()["meetings"] == []
+    outcome = {"outcomes": "Wachttijden zijn het grootste punt.", "follow_up": ["Advies aan het college in juni"]}
+    refused = await intake.client.post(f"{URL}/{meeting_id}/outcome", json=outcome, headers=stranger)
+    assert refused.status_code == 404
+
+    recorded = await intake.client.post(f"{URL}/{meeting_id}/outcome", json=outcome, headers=clientenraad)
+    assert recorded.status_code == 200, recorded.text
+    assert recorded.json()["outcomes"] == outcome["outcomes"] and recorded.json()["follow_up"] == outcome["follow_up"]
+    bsn = await intake.client.post(
+        f"{URL}/{meeting_id}/outcome", json={"outcomes": "BSN 111222333"}, headers=adviesraad
+    )
+    assert bsn.status_code == 422 and [e["field"] for e in bsn.json()["errors"]] == ["outcomes"]
+
+    records = await read_topic(
+        intake.runtime.settings, EXPERIENCES, until=about(meeting_id, CouncilMeetingPlanned.ce_type)
+    )
+    [event] = [e for e in events_of(records, CouncilMeetingPlanned.ce_type) if e.subject == meeting_id]
+    assert CouncilMeetingPlanned.model_validate(event.data).co_organisers == [clientenraad_org]

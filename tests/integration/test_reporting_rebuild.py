@@ -139,7 +139,7 @@ async def test_a_rebuild_gives_the_same_tables_as_the_incremental_state(reportin
     assert await dump(reporting) == before
     assert summary.events == total and summary.skipped == 0 and summary.changes > total
     assert seen[-1] == (total, total) and len(seen) == -(-total // 4)
-    assert "7 projections" in summary.line() and f"{total} events" in summary.line()
+    assert "8 projections" in summary.line() and f"{total} events" in summary.line()
 
 
 async def test_the_rebuild_command_prints_progress_and_a_summary(reporting: RunningService, database_url: str) -> None:
@@ -162,7 +162,7 @@ async def test_the_rebuild_command_prints_progress_and_a_summary(reporting: Runn
     out, err = await asyncio.wait_for(process.communicate(), timeout=120)
     assert process.returncode == 0, err.decode()
     [line] = out.decode().splitlines()
-    assert line.startswith("reporting rebuilt: 7 projections from ") and " events " in line
+    assert line.startswith("reporting rebuilt: 8 projections from ") and " events " in line
     assert "events replayed" in err.decode()
     assert await dump(reporting) == before
 

@@ -340,3 +340,26 @@ async def test_the_overview_is_suppressed_for_keys_and_refused_to_the_internal_t
     assert refused.status_code == 401  # no raw figures for anyone: the services' token is not a report key
     other_scope = await client.get(f"{REPORTS}/overview", headers=await key(scene, "staff"))
     assert other_scope.status_code == 403
+
+
+def statements_people(report: Report) -> bool:
+    return report.table("experience_statements_by_organisation").people
+
+
+async def test_experiences_per_organisation_are_counted_and_suppressed_like_every_figure(scene: Scene) -> None:
+    town = scene.town
+    scores = town.table("experience_scores_by_organisation")
+    assert scores.rows == ("mee-plus",) and scores.count("mee-plus", "high") == 11
+    assert scores.label("high") == "8 tot en met 10" and scores.people and statements_people(town)
+    statements = town.table("experience_statements_by_organisation")
+    assert statements.count("mee-plus", "knew_where_to_go:agree") == 9
+    assert statements.count("mee-plus", "knew_where_to_go:disagree") == 2
+    assert statements.label("knew_where_to_go:agree") == "Ik wist waar ik terecht kon: Eens"
+
+    quarter = {"from": "2025-01-01", "to": "2025-03-31"}
+    body = (await get(scene, await key(scene, "council"), municipality=TOWN, **quarter)).json()
+    shown = cells(body, "experience_statements_by_organisation")
+    for answer in ("agree", "disagree"):  # 9 and 2: below the threshold of 10
+        assert shown[("mee-plus", f"knew_where_to_go:{answer}")]["display"] == "<10"
+    assert shown[("mee-plus", "helped_quickly:neutral")]["value"] == 11
+    assert cells(body, "experience_scores_by_organisation")[("mee-plus", "high")]["value"] == 11

@@ -9,6 +9,8 @@ import pytest
 
 from contracts import codes, events
 from contracts.labels import (
+    ADVICE_ADDRESSEE_LABELS,
+    ADVICE_DECISION_LABELS,
     AGE_BAND_LABELS,
     AGREEMENT_LABELS,
     CHANNEL_LABELS,
@@ -31,6 +33,7 @@ from contracts.labels import (
     NEED_RESIDENT_LABELS,
     NEED_WORDS,
     OVERDUE_STAGE_LABELS,
+    PANEL_INVITATION_KIND_LABELS,
     PREFERRED_CHANNEL_RESIDENT_LABELS,
     QUESTION_STATUS_LABELS,
     SIGNAL_LEVEL_LABELS,
@@ -83,6 +86,9 @@ LABELLED: dict[str, tuple[Collection[str], tuple[Mapping[str, str], ...]]] = {
     "WithdrawnBy": (get_args(codes.WithdrawnBy), (WITHDRAWN_BY_LABELS,)),
     "OverdueStage": (get_args(codes.OverdueStage), (OVERDUE_STAGE_LABELS,)),
     "withdrawal reasons": (tuple(WITHDRAWAL_REASON_TEXTS), (WITHDRAWAL_REASON_TEXTS,)),
+    "AdviceAddressee": (get_args(events.AdviceAddressee), (ADVICE_ADDRESSEE_LABELS,)),
+    "AdviceDecision": (get_args(events.AdviceDecision), (ADVICE_DECISION_LABELS,)),
+    "PanelInvitationKind": (get_args(events.PanelInvitationKind), (PANEL_INVITATION_KIND_LABELS,)),
 }
 
 #: Code lists of the contracts that people never read: machines route and filter on them.

@@ -16,7 +16,7 @@ from typing import Annotated, Final
 from pydantic import ConfigDict, Field, StringConstraints, field_validator
 
 from contracts.codes import LifeDomain
-from contracts.events import Participant, SignalTheme, check_municipality
+from contracts.events import Participant, SignalTheme, check_municipality, refuse_bsn
 from contracts.text import CleanText, MunicipalityCode
 from services.kit.access import Principal
 
@@ -62,10 +62,31 @@ class MeetingPlan(CleanText):
     invited_organisations: list[OrganisationId] = Field(
         default_factory=list, max_length=MAX_INVITED, description="ids of the invited partner organisations"
     )
+    co_organisers: list[OrganisationId] = Field(
+        default_factory=list, max_length=10, description="other councils organising the meeting together"
+    )
 
     _municipality = field_validator("municipality")(_known_municipality)
     _themes = field_validator("themes")(_unique)
-    _invited = field_validator("invited_organisations")(_unique)
+    _invited = field_validator("invited_organisations", "co_organisers")(_unique)
+
+
+class MeetingOutcome(CleanText):
+    """``POST /api/v1/council/meetings/{id}/outcome``: what came of the meeting. Never a resident's name."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    outcomes: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=8000)]
+    follow_up: list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]] = Field(
+        default_factory=list, max_length=30, description="follow-up actions, one line each"
+    )
+
+    _outcomes = field_validator("outcomes")(refuse_bsn)
+
+    @field_validator("follow_up")
+    @classmethod
+    def _no_bsn(cls, values: list[str]) -> list[str]:
+        return [refuse_bsn(v) for v in values]
 
 
 class ParticipantEntry(Participant, CleanText):
@@ -103,6 +124,10 @@ def check_held(held: MeetingHeld, today: date) -> None:
         raise MeetingRefused(IN_THE_FUTURE, field="held_on")
 
 
-def may_see(principal: Principal, council: str, municipality: str | None) -> bool:
-    """A council sees its own meetings; a key tied to a municipality only that municipality's."""
-    return council == principal.organisation and principal.may_see_municipality(municipality)
+def may_see(
+    principal: Principal, council: str, municipality: str | None, co_organisers: list[str] | None = None
+) -> bool:
+    """A council sees the meetings it organises (alone or together); a key tied to a municipality only
+    that municipality's."""
+    organises = council == principal.organisation or principal.organisation in (co_organisers or [])
+    return organises and principal.may_see_municipality(municipality)

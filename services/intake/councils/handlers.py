@@ -22,6 +22,7 @@ async def plan(conn: Conn, source: str, council: str, body: MeetingPlan) -> str:
         themes=list(body.themes),
         invited_organisations=list(body.invited_organisations),
         planned_at=datetime.now(UTC),
+        co_organisers=tuple(o for o in body.co_organisers if o != council),
     )
     await store.insert_meeting(conn, meeting)
     event = CouncilMeetingPlanned(
@@ -31,6 +32,7 @@ async def plan(conn: Conn, source: str, council: str, body: MeetingPlan) -> str:
         planned_for=meeting.planned_for,
         themes=list(body.themes),
         invited_organisations=meeting.invited_organisations,
+        co_organisers=list(meeting.co_organisers),
         planned_at=meeting.planned_at,
     )
     await publish(conn, event, source)

@@ -14,7 +14,7 @@ from pydantic import BaseModel
 
 from contracts.events import Participant, SignalTheme
 from services.intake.councils import domain, handlers, store
-from services.intake.councils.domain import MeetingHeld, MeetingPlan, MeetingRefused
+from services.intake.councils.domain import MeetingHeld, MeetingOutcome, MeetingPlan, MeetingRefused
 from services.kit.access import Principal, require
 from services.kit.db import Conn
 from services.kit.dutch import today
@@ -33,6 +33,9 @@ class MeetingView(BaseModel):
     held_on: date | None
     participants: list[Participant] | None
     recorded_at: datetime | None
+    co_organisers: list[str]
+    outcomes: str | None
+    follow_up: list[str]
 
 
 class MeetingList(BaseModel):
@@ -50,6 +53,9 @@ def view_of(row: asyncpg.Record) -> MeetingView:
         held_on=row["held_on"],
         participants=store.participants_of(row),
         recorded_at=row["recorded_at"],
+        co_organisers=row["co_organisers"],
+        outcomes=row["outcomes"],
+        follow_up=row["follow_up"],
     )
 
 
@@ -63,7 +69,7 @@ def refuse(exc: MeetingRefused) -> NoReturn:
 async def own_meeting(conn: Conn, meeting_id: uuid.UUID, principal: Principal) -> asyncpg.Record:
     """The council's own meeting, locked; 404 for any other."""
     row = await store.one(conn, meeting_id, lock=True)
-    if row is None or not domain.may_see(principal, row["council"], row["municipality"]):
+    if row is None or not domain.may_see(principal, row["council"], row["municipality"], row["co_organisers"]):
         raise HTTPException(status.HTTP_404_NOT_FOUND, domain.NOT_FOUND)
     return row
 
@@ -101,6 +107,17 @@ def router(rt: Runtime) -> APIRouter:
         async with rt.db.acquire() as conn, conn.transaction():
             row = await own_meeting(conn, meeting_id, principal)
             await handlers.record_held(conn, rt.source, meeting_id, row["council"], row["municipality"], body)
+            fresh = await store.one(conn, meeting_id)
+        assert fresh is not None
+        return view_of(fresh)
+
+    @api.post("/meetings/{meeting_id}/outcome", response_model=MeetingView)
+    async def record_outcome(meeting_id: uuid.UUID, body: MeetingOutcome, principal: Council) -> MeetingView:
+        """Record what came of a meeting and its follow-up actions (any of its organisers); again: a correction.
+        The words stay in intake; no event carries them."""
+        async with rt.db.acquire() as conn, conn.transaction():
+            await own_meeting(conn, meeting_id, principal)
+            await store.record_outcome(conn, meeting_id, body.outcomes, list(body.follow_up))
             fresh = await store.one(conn, meeting_id)
         assert fresh is not None
         return view_of(fresh)

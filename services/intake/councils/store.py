@@ -14,7 +14,7 @@ from services.kit.db import Conn
 
 _COLUMNS = (
     "meeting_id::text AS meeting_id, council, municipality, planned_for, themes, invited_organisations,"
-    " planned_at, held_on, participants, recorded_at"
+    " planned_at, held_on, participants, recorded_at, co_organisers, outcomes, follow_up"
 )
 
 
@@ -27,12 +27,13 @@ class NewMeeting:
     themes: list[str]
     invited_organisations: list[str]
     planned_at: datetime
+    co_organisers: tuple[str, ...] = ()
 
 
 async def insert_meeting(conn: Conn, m: NewMeeting) -> None:
     await conn.execute(
         "INSERT INTO council_meetings (meeting_id, council, municipality, planned_for, themes,"
-        " invited_organisations, planned_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        " invited_organisations, planned_at, co_organisers) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         m.meeting_id,
         m.council,
         m.municipality,
@@ -40,13 +41,15 @@ async def insert_meeting(conn: Conn, m: NewMeeting) -> None:
         m.themes,
         m.invited_organisations,
         m.planned_at,
+        list(m.co_organisers),
     )
 
 
 async def meetings_of(conn: Conn | asyncpg.Pool, council: str, municipality: str | None) -> list[asyncpg.Record]:
-    """A council's meetings (of one municipality when given), the next first."""
+    """The meetings a council organises, alone or together (of one municipality when given), the next first."""
     return await conn.fetch(
-        f"SELECT {_COLUMNS} FROM council_meetings WHERE council = $1 AND ($2::text IS NULL OR municipality = $2)"
+        f"SELECT {_COLUMNS} FROM council_meetings WHERE (council = $1 OR $1 = ANY(co_organisers))"
+        " AND ($2::text IS NULL OR municipality = $2)"
         " ORDER BY planned_for, planned_at",
         council,
         municipality,
@@ -76,3 +79,12 @@ def participants_of(row: asyncpg.Record) -> list[Participant] | None:
     if raw is None:
         return None
     return [Participant.model_validate(p) for p in json.loads(raw)]
+
+
+async def record_outcome(conn: Conn, meeting_id: uuid.UUID, outcomes: str, follow_up: list[str]) -> None:
+    await conn.execute(
+        "UPDATE council_meetings SET outcomes = $2, follow_up = $3 WHERE meeting_id = $1",
+        meeting_id,
+        outcomes,
+        follow_up,
+    )

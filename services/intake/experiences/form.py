@@ -47,12 +47,18 @@ class ExperienceForm:
     supporter_on_my_side: str = ""
     score: str = ""
     text: str = ""
+    #: "yes": the resident ticked "Ik wil meedenken" (the panel's consent, in the box's own words).
+    meedenken: str = ""
 
     ORDER: ClassVar[tuple[str, ...]] = (*STATEMENTS, "score", "text")
 
     @classmethod
     def parse(cls, values: Mapping[str, Sequence[str]]) -> ExperienceForm:
-        return cls(**{name: _first(values, name) for name in cls.ORDER})
+        return cls(**{name: _first(values, name) for name in (*cls.ORDER, "meedenken")})
+
+    @property
+    def joins_panel(self) -> bool:
+        return self.meedenken == "yes"
 
     def statements(self) -> tuple[dict[str, Any], dict[str, str]]:
         """The statements' answers by name, and the Dutch error of each one that is not a choice."""

@@ -9,13 +9,17 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
+
+import asyncpg
 
 from contracts.envelope import CloudEvent
 from contracts.events import AssignmentAccepted, AssignmentDeclined, SupportEnded, SupporterAssigned
-from services.intake.experiences import domain, store
+from services.intake.experiences import domain, reading, screening, store
 from services.intake.experiences.domain import ExperienceAnswers, Refusal
 from services.intake.handlers import Intake
+from services.intake.panel import store as panel
+from services.intake.panel.domain import CONSENT_VERSION
 from services.kit.db import Conn
 from services.kit.outbox import publish
 
@@ -31,6 +35,8 @@ class Issued:
 @dataclass(frozen=True)
 class Shared:
     experience_id: str
+    #: What screening masked in the text (names, phone numbers, e-mail addresses): the resident is told.
+    masked: tuple[screening.Masked, ...] = ()
 
 
 class LinkNotUsable(Exception):
@@ -114,8 +120,20 @@ class Participation:
 
     # --- sharing -------------------------------------------------------------------------------------
 
-    async def share(self, conn: Conn, token: str, answers: ExperienceAnswers, now: datetime | None = None) -> Shared:
-        """Store the experience (text sealed), spend the link and announce ExperienceShared without the text."""
+    async def share(
+        self,
+        conn: Conn,
+        token: str,
+        answers: ExperienceAnswers,
+        now: datetime | None = None,
+        *,
+        join_panel: bool = False,
+    ) -> Shared:
+        """Store the experience (text sealed), spend the link and announce ExperienceShared without the text.
+
+        ``join_panel``: the resident also ticked "Ik wil meedenken" (explicit consent): they join the panel
+        on their question's themes, like on their own page (:mod:`services.intake.panel`).
+        """
         now = now or datetime.now(UTC)
         question_id = await self.usable_link(conn, token, now, lock=True)
         question = await store.lock_question(conn, question_id)
@@ -123,15 +141,43 @@ class Participation:
             raise LinkNotUsable("used" if question and question.already_shared else None)
         support = domain.support_of_experience(await store.supports_of(conn, question_id))
         experience_id = uuid.uuid4()
+        screened = screening.screen(answers.text) if answers.text else None
         sealed = (
-            self.intake.vault.seal_text("experiences", "text", str(experience_id), answers.text)
-            if answers.text
-            else None
+            self.intake.vault.seal_text("experiences", "text", str(experience_id), screened.text) if screened else None
         )
         await store.insert_experience(conn, experience_id, question_id, question.facts, support, answers, sealed, now)
+        if join_panel:
+            await panel.join(
+                conn,
+                question_id,
+                question.facts.municipality,
+                list(question.facts.life_domains),
+                CONSENT_VERSION,
+                now,
+            )
         event = domain.shared_event(experience_id, question.facts, support, answers, now)
         await publish(conn, event, self.intake.source)
-        return Shared(str(experience_id))
+        return Shared(str(experience_id), screened.masked if screened else ())
+
+    # --- reading (councils) --------------------------------------------------------------------------
+
+    async def readable(
+        self, conn: Conn | asyncpg.Pool, municipality: str | None, period: str, threshold: int
+    ) -> reading.Reading:
+        """The texts of one period a council of ``municipality`` (None: the region) may read, grouped."""
+        start, end = reading.period_bounds(period)
+        rows = await store.sealed_texts(conn, municipality, _midnight(start), _midnight(end))
+        vault = self.intake.vault
+        texts = [
+            reading.OpenedText(
+                r["experience_id"],
+                tuple(r["life_domains"]),
+                r["shared_at"],
+                vault.open_text("experiences", "text", r["experience_id"], r["text"]),
+            )
+            for r in rows
+        ]
+        return reading.readable_groups(texts, threshold)
 
     async def usable_link(self, conn: Conn, token: str, now: datetime, *, lock: bool = False) -> uuid.UUID:
         """The question behind an open link, else LinkNotUsable saying why."""
@@ -145,3 +191,7 @@ class Participation:
         if state != "open":
             raise LinkNotUsable(state)
         return question_id
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=UTC)

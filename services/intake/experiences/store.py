@@ -176,6 +176,19 @@ async def insert_experience(
     await conn.execute("UPDATE experience_invitations SET used_at = $2 WHERE question_id = $1", question_id, shared_at)
 
 
+async def sealed_texts(
+    conn: Conn | asyncpg.Pool, municipality: str | None, since: datetime, until: datetime
+) -> list[asyncpg.Record]:
+    """The (sealed) texts shared in [since, until), of one municipality or (None) the whole region."""
+    return await conn.fetch(
+        "SELECT experience_id::text AS experience_id, life_domains, shared_at, text FROM experiences"
+        " WHERE text IS NOT NULL AND shared_at >= $2 AND shared_at < $3 AND ($1::text IS NULL OR municipality = $1)",
+        municipality,
+        since,
+        until,
+    )
+
+
 # --- erasure -------------------------------------------------------------------------------------------
 
 

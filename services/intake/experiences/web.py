@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse
 from contracts.labels import STATEMENT_LABELS
 from services.intake.experiences.form import AGREEMENT_CHOICES, SCORE_CHOICES, ExperienceForm
 from services.intake.experiences.handlers import LinkNotUsable, Participation
+from services.intake.panel.domain import CONSENT_TEXT
 from services.intake.web import Pages
 from services.intake.webforms import FieldError
 from services.kit.runtime import Runtime
@@ -27,6 +28,8 @@ log = logging.getLogger(__name__)
 
 TITLE: Final = "Hoe ging de hulp?"
 THANKS_PATH: Final = "/ervaring/bedankt"
+#: What screening masked, as the thank-you page tells the resident (the address says only the kinds).
+MASKED_WORDS: Final[dict[str, str]] = {"name": "namen", "phone": "telefoonnummers", "email": "e-mailadressen"}
 
 
 def form_page(pages: Pages, token: str, link: str, form: ExperienceForm, errors: list[FieldError]) -> HTMLResponse:
@@ -44,6 +47,9 @@ def form_page(pages: Pages, token: str, link: str, form: ExperienceForm, errors:
         statement_labels=STATEMENT_LABELS,
         agreement_choices=AGREEMENT_CHOICES,
         score_choices=SCORE_CHOICES,
+        panel_choices=(
+            ("yes", CONSENT_TEXT, "Over dezelfde onderwerpen als uw vraag. Stoppen kan altijd, op uw eigen pagina."),
+        ),
     )
 
 
@@ -84,8 +90,9 @@ def router(rt: Runtime, participation: Participation, pages: Pages) -> APIRouter
     r = APIRouter(include_in_schema=False)
 
     @r.get(THANKS_PATH, response_class=HTMLResponse)
-    async def thanks() -> Response:
-        return pages.render("experience_thanks.html", title="Bedankt voor uw ervaring")
+    async def thanks(afgeschermd: str = "") -> Response:
+        masked = [MASKED_WORDS[k] for k in MASKED_WORDS if k in afgeschermd.split(",")[:3]]
+        return pages.render("experience_thanks.html", title="Bedankt voor uw ervaring", masked=masked)
 
     @r.get("/ervaring/{link}", response_class=HTMLResponse)
     async def experience_form(link: str, request: Request) -> Response:
@@ -104,19 +111,22 @@ def router(rt: Runtime, participation: Participation, pages: Pages) -> APIRouter
         values, token = admitted
         form = ExperienceForm.parse(values)
         answers, errors = form.validate()
+        shared = None
         try:
             async with rt.db.acquire() as conn, conn.transaction():
                 if answers is None:
                     await participation.usable_link(conn, link, now())
                 else:
-                    await participation.share(conn, link, answers)
+                    shared = await participation.share(conn, link, answers, join_panel=form.joins_panel)
         except LinkNotUsable as problem:
             return link_problem(pages, problem)
         except Exception:
             log.exception("web form: storing an experience failed")
             return pages.unavailable(f"/ervaring/{link}")
-        if answers is None:
+        if answers is None or shared is None:
             return form_page(pages, token, link, form, errors)
+        if shared.masked:
+            return redirect(f"{THANKS_PATH}?afgeschermd={','.join(shared.masked)}")
         return redirect(THANKS_PATH)
 
     return r

@@ -28,6 +28,7 @@ attendance are "last written wins" by the moment the event says it was made (tie
 never by arrival). Nothing here holds a resident reference: projections count, they do not identify.
 """
 
+from services.reporting.domain.advice import AdviceFact, merge_advice
 from services.reporting.domain.assignments import AssignmentFact, AssignmentState, merge_assignment
 from services.reporting.domain.changes import PERSONAL_DATA_TYPES, Change, changes_of, storable
 from services.reporting.domain.participation import (
@@ -53,6 +54,7 @@ from services.reporting.domain.withdrawals import WithdrawalFact, merge_withdraw
 __all__ = [
     "PERSONAL_DATA_TYPES",
     "STATUSES",
+    "AdviceFact",
     "AssignmentFact",
     "AssignmentState",
     "Change",
@@ -66,6 +68,7 @@ __all__ = [
     "SupporterFact",
     "WithdrawalFact",
     "changes_of",
+    "merge_advice",
     "merge_assignment",
     "merge_experience",
     "merge_meeting",

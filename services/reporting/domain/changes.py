@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from contracts.events import (
+    AdviceAnswered,
+    AdviceGiven,
     AssignmentAccepted,
     AssignmentDeclined,
     ConsultationRequired,
@@ -25,6 +27,7 @@ from contracts.events import (
     SupporterRegistered,
     SupporterUpdated,
 )
+from services.reporting.domain.advice import AdviceFact
 from services.reporting.domain.assignments import AssignmentFact
 from services.reporting.domain.participation import ExperienceFact, MeetingFact, ParticipantFact
 from services.reporting.domain.questions import QuestionChange, QuestionFact, received_fact
@@ -36,7 +39,16 @@ from services.reporting.domain.withdrawals import WithdrawalFact, withdrawal_fac
 PERSONAL_DATA_TYPES: frozenset[str] = frozenset({ReferralSubmitted.ce_type})
 
 
-Change = QuestionChange | AssignmentFact | SupporterFact | SignalFact | ExperienceFact | MeetingFact | WithdrawalFact
+Change = (
+    QuestionChange
+    | AssignmentFact
+    | SupporterFact
+    | SignalFact
+    | ExperienceFact
+    | MeetingFact
+    | WithdrawalFact
+    | AdviceFact
+)
 
 
 def storable(ce_type: str) -> bool:
@@ -91,6 +103,18 @@ def changes_of(payload: Event) -> list[Change]:
             return [held_fact(payload)]
         case QuestionWithdrawn():
             return [withdrawal_fact(payload)]
+        case AdviceGiven():
+            return [advice_fact(payload)]
+        case AdviceAnswered():
+            return [
+                AdviceFact(
+                    payload.advice_id,
+                    decision=payload.decision,
+                    decided_on=payload.decided_on,
+                    responded_on=payload.responded_on,
+                    answered_at=payload.answered_at,
+                )
+            ]
     return []
 
 
@@ -227,4 +251,20 @@ def held_fact(payload: CouncilMeetingHeld) -> MeetingFact:
         held_on=payload.held_on,
         recorded_at=payload.recorded_at,
         participants=participants,
+    )
+
+
+def advice_fact(payload: AdviceGiven) -> AdviceFact:
+    return AdviceFact(
+        payload.advice_id,
+        council=payload.council,
+        municipality=payload.municipality,
+        addressee=payload.recipient,
+        addressee_organisation=payload.recipient_organisation,
+        given_on=payload.given_on,
+        response_due=payload.response_due,
+        themes=tuple(payload.themes),
+        life_domains=tuple(payload.life_domains),
+        signal_count=payload.signal_count,
+        recorded_at=payload.recorded_at,
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from services.kit.db import Conn
+from services.reporting.figures.categories import UNKNOWN
 from services.reporting.figures.participation import Person
 from services.reporting.store.counting import counts, pair_counts
 
@@ -58,6 +59,27 @@ _SCORE = """
 SELECT count(*) AS n, avg(e.score) AS average
   FROM experience_facts e
  WHERE ($1::text IS NULL OR e.municipality = $1) AND e.shared_at >= $2 AND e.shared_at < $3
+"""
+
+#: Experiences per supporting organisation by score band ($4: the code of an unknown organisation).
+_SCORES_BY_ORGANISATION = """
+SELECT coalesce(e.organisation, $4) AS r,
+       CASE WHEN e.score <= 5 THEN 'low' WHEN e.score <= 7 THEN 'middle' ELSE 'high' END AS c, count(*) AS n
+  FROM experience_facts e
+ WHERE ($1::text IS NULL OR e.municipality = $1) AND e.shared_at >= $2 AND e.shared_at < $3
+ GROUP BY 1, 2
+"""
+
+#: Statement answers per supporting organisation, the column named ``<statement>:<answer>``.
+_STATEMENTS_BY_ORGANISATION = """
+SELECT coalesce(e.organisation, $4) AS r, a.statement || ':' || a.answer AS c, count(*) AS n
+  FROM experience_facts e
+ CROSS JOIN LATERAL (VALUES ('knew_where_to_go', e.knew_where_to_go),
+                            ('helped_quickly', e.helped_quickly),
+                            ('supporter_on_my_side', e.supporter_on_my_side)) AS a(statement, answer)
+ WHERE ($1::text IS NULL OR e.municipality = $1) AND e.shared_at >= $2 AND e.shared_at < $3
+   AND a.answer IS NOT NULL
+ GROUP BY 1, 2
 """
 
 #: The residents who shared an experience, coarsely (representativeness).
@@ -117,3 +139,15 @@ async def sharing_people(conn: Conn, area: str | None, start: datetime, end: dat
 async def meeting_residents(conn: Conn, area: str | None, first_day: date, last_day: date) -> list[Person]:
     rows = await conn.fetch(_MEETING_RESIDENTS, area, first_day, last_day)
     return [Person(r["age_band"], tuple(r["life_domains"]), r["municipality"]) for r in rows]
+
+
+async def scores_by_organisation(
+    conn: Conn, area: str | None, start: datetime, end: datetime
+) -> dict[tuple[str, str], int]:
+    return pair_counts(await conn.fetch(_SCORES_BY_ORGANISATION, area, start, end, UNKNOWN))
+
+
+async def statements_by_organisation(
+    conn: Conn, area: str | None, start: datetime, end: datetime
+) -> dict[tuple[str, str], int]:
+    return pair_counts(await conn.fetch(_STATEMENTS_BY_ORGANISATION, area, start, end, UNKNOWN))

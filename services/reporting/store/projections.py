@@ -21,6 +21,7 @@ import asyncpg
 from services.kit.db import Conn
 from services.reporting import domain
 from services.reporting.domain import (
+    AdviceFact,
     AssignmentFact,
     Change,
     ExperienceFact,
@@ -37,7 +38,7 @@ F = TypeVar("F")
 C = TypeVar("C")
 
 #: Columns held as PostgreSQL arrays (tuples in the facts).
-_ARRAY_COLUMNS = frozenset({"life_domains", "municipalities"})
+_ARRAY_COLUMNS = frozenset({"life_domains", "municipalities", "themes"})
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,7 @@ SIGNALS = Projection("signal_facts", SignalFact, domain.merge_signal, derived=("
 EXPERIENCES = Projection("experience_facts", ExperienceFact, domain.merge_experience)
 MEETINGS = Projection("meeting_facts", MeetingFact, domain.merge_meeting)
 WITHDRAWALS = Projection("withdrawal_facts", WithdrawalFact, domain.merge_withdrawal)
+ADVICES = Projection("advice_facts", AdviceFact, domain.merge_advice)
 
 #: Every read model, in the order a rebuild empties them.
 PROJECTIONS: tuple[Projection[Any, Any], ...] = (
@@ -113,6 +115,7 @@ PROJECTIONS: tuple[Projection[Any, Any], ...] = (
     EXPERIENCES,
     MEETINGS,
     WITHDRAWALS,
+    ADVICES,
 )
 
 _TRUNCATE = f"TRUNCATE {', '.join(p.table for p in PROJECTIONS)}"
@@ -125,6 +128,7 @@ _BY_CHANGE: dict[type, Projection[Any, Any]] = {
     ExperienceFact: EXPERIENCES,
     MeetingFact: MEETINGS,
     WithdrawalFact: WITHDRAWALS,
+    AdviceFact: ADVICES,
 }
 
 
