@@ -6,12 +6,15 @@ with every scope and no municipality, and, on every other case (and on ``/intern
 the internal token, which matching and reporting also take as an unlimited caller. Generated auth
 headers are replaced, so cases reach the handlers and the database instead of stopping at 401.
 
-schemathesis runs the app in-process (ASGI) on an event loop of its own: the first request starts the
-service there (its lifespan), against the module's database and broker, and schemathesis's pytest
-plugin ends that lifespan after each operation's test (``asgi.shutdown_lifespans``). So every
-operation gets a fresh service, without its consumers and loops: joining a consumer group takes
-seconds, and no HTTP answer depends on them. The schema is read at import from an app that is never
-started (the OpenAPI description does not depend on settings).
+Each operation is its own pytest test (:func:`operations`, one parametrized id per operation, so
+pytest-xdist schedules and reports every one; schemathesis's own ``parametrize`` gives them all one
+node id under pytest 9, and xdist then runs only the first), and :func:`fuzz` sends it hypothesis's
+cases, valid and invalid ones. schemathesis runs the app in-process (ASGI) on an event loop of its
+own: the first request starts the service there (its lifespan), against the module's database and
+broker, and the app fixture ends that lifespan after each operation's test
+(``asgi.shutdown_lifespans``). So every operation gets a fresh service, without its consumers and
+loops: joining a consumer group takes seconds, and no HTTP answer depends on them. The schema is read
+at import from an app that is never started (the OpenAPI description does not depend on settings).
 """
 
 from __future__ import annotations
@@ -23,8 +26,12 @@ from dataclasses import replace
 from typing import Any
 
 import asyncpg
+import pytest
 import schemathesis
 from fastapi import FastAPI
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.python import asgi
 
@@ -84,6 +91,23 @@ class Credentials:
 
     def for_path(self, path: str) -> str:
         return INTERNAL_TOKEN if path.startswith("/internal/") else next(self.turns)
+
+
+def operations(schema: Any) -> list[Any]:
+    """Every operation of ``schema``, as ``pytest.param`` with the operation's label as id."""
+    return [pytest.param(found.ok(), id=found.ok().label) for found in schema.get_all_operations()]
+
+
+def fuzz(operation: Any, app: FastAPI, credentials: Credentials, max_examples: int) -> None:
+    """Up to ``max_examples`` valid and invalid cases of ``operation``, each sent as :func:`send` does."""
+    strategy = st.one_of(operation.as_strategy(GenerationMode.POSITIVE), operation.as_strategy(GenerationMode.NEGATIVE))
+
+    @settings(max_examples=max_examples, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @given(case=strategy)
+    def each(case: schemathesis.Case) -> None:
+        send(case, app, credentials)
+
+    each()
 
 
 def send(case: schemathesis.Case, app: FastAPI, credentials: Credentials) -> None:
