@@ -220,6 +220,16 @@ def region_of(path: str = "") -> Region:
 _active: ContextVar[Region | None] = ContextVar("samenloket_region", default=None)
 
 
+def check_served(code: str) -> str:
+    """``code`` when the region at work serves it; else ValueError naming the ones it does (a 422 in a
+    request model: services' request models use it after the contract's format check)."""
+    region = current_region()
+    if not region.serves(code):
+        served = ", ".join(sorted(region.municipality_names))
+        raise ValueError(f"municipality {code!r} is not served by region {region.name}; allowed: {served}")
+    return code
+
+
 def use_region(region: Region) -> None:
     """Serve ``region`` in this context and the tasks it starts (an app's requests and its consumers)."""
     _active.set(region)
