@@ -169,6 +169,12 @@ class Region(_Section):
         )
 
 
+def _problem(loc: tuple[int | str, ...], message: str) -> str:
+    """``municipalities.2.code: …``; a rule on the whole file without a place."""
+    message = message.removeprefix("Value error, ")
+    return f"{'.'.join(str(p) for p in loc)}: {message}" if loc else message
+
+
 def readable_id(org_id: str) -> str:
     """``huisarts-dordrecht`` → ``Huisarts Dordrecht``: the last resort for an organisation not listed."""
     words = re.split(r"[-_.:]+", org_id)
@@ -200,7 +206,7 @@ def load_region(path: Path | None = None) -> Region:
     try:
         return Region.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        problems = "; ".join(_problem(e["loc"], e["msg"]) for e in exc.errors())
         raise RegionFileError(f"{where}: {problems}") from None
 
 
@@ -212,6 +218,16 @@ def region_of(path: str = "") -> Region:
 
 #: The region of the service handling this request or event (set per app: :func:`use_region`).
 _active: ContextVar[Region | None] = ContextVar("samenloket_region", default=None)
+
+
+def check_served(code: str) -> str:
+    """``code`` when the region at work serves it; else ValueError naming the ones it does (a 422 in a
+    request model: services' request models use it after the contract's format check)."""
+    region = current_region()
+    if not region.serves(code):
+        served = ", ".join(sorted(region.municipality_names))
+        raise ValueError(f"municipality {code!r} is not served by region {region.name}; allowed: {served}")
+    return code
 
 
 def use_region(region: Region) -> None:

@@ -1,11 +1,13 @@
-"""Every page of every service, in the demo region's look, in headless Chromium at 390×844 and 1280×900:
-nothing wider than the screen (no sideways scrolling) and no serious or critical axe-core violation.
+"""Every page of every service, in the look of each shipped region (Drechtsteden and IJmond, from their
+region files), in headless Chromium at 390×844 and 1280×900: nothing wider than the screen (no sideways
+scrolling) and no serious or critical axe-core violation.
 
 Intake, matching and notifications run in this process on real ports, wired to each other and to a real
 SMTP receiver (tests.support.workspace); reporting is served beside them. Each page is reached as a
 person reaches it, so it shows its real state: the resident fills in the form, opens the link from the
 confirmation, the supporter signs in with the link from their mail, the coordinator and the analyst sign
-in with their keys. With ``SAMENLOKET_SCREENSHOTS`` set, every page is photographed at both widths.
+in with their keys. With ``SAMENLOKET_SCREENSHOTS`` set, every page is photographed at both widths
+(``<region>-<page>-<width>.png``).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from contracts import topics
 from contracts.envelope import from_model
 from contracts.events import ConsultationRequired, Reason, SupportEnded, SupporterAssigned
 from services.kit import access
+from services.kit.region import Region, load_region
 from services.kit.settings import Settings
 from tests.support.browser import CHROMIUM, PHONE, serious_violations, serve_app
 from tests.support.harness import eventually, publish, run_service
@@ -41,13 +44,39 @@ pytestmark = [
 
 DESKTOP = {"width": 1280, "height": 900}
 SHOTS = os.environ.get("SAMENLOKET_SCREENSHOTS", "")
+REGION_VARIABLE = "SAMENLOKET_REGION_FILE"
 INTERNAL = {"Authorization": "Bearer test-internal-token", "X-Purpose": "support", "X-Caller": "tests"}
 EXPERIENCE = re.compile(r"https?://[^\s\"<>]+/ervaring/[A-Za-z0-9_-]{20,}")
 OPT_OUT = re.compile(r"https?://[^\s\"<>]+/opt-out\?[^\s\"<>]+")
 
 
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class Place:
+    """A shipped region and where in it the pages are reached: the home municipality the supporter serves
+    (with a postcode there), and one no supporter serves (a question there waits)."""
+
+    file: Path
+    home: str
+    postcode: str
+    unserved: str
+
+    @property
+    def region(self) -> Region:
+        return load_region(self.file)
+
+
+REGIONS = {
+    "drechtsteden": Place(ROOT / "regions" / "drechtsteden.toml", "GM0505", "3311", "GM0482"),
+    "ijmond": Place(ROOT / "regions" / "ijmond.toml", "GM0453", "1971", "GM0396"),
+}
+
+
 @dataclass
 class Site:
+    place: Place
     p: Platform
     mailbox: MailBox
     reporting: str
@@ -73,10 +102,27 @@ def mailbox() -> Iterator[MailBox]:
         controller.stop()
 
 
+@pytest.fixture(scope="module", params=list(REGIONS))
+def place(request: pytest.FixtureRequest) -> Iterator[Place]:
+    """The region served; the test process's own look-ups (matching's store) follow it too."""
+    chosen = REGIONS[request.param]
+    before = os.environ.get(REGION_VARIABLE)
+    os.environ[REGION_VARIABLE] = str(chosen.file)
+    try:
+        yield chosen
+    finally:
+        if before is None:
+            os.environ.pop(REGION_VARIABLE, None)
+        else:
+            os.environ[REGION_VARIABLE] = before
+
+
 @pytest.fixture(scope="module")
-async def site(settings: Settings, mailbox: MailBox) -> AsyncIterator[Site]:
-    async with platform(settings, mailbox) as p:
-        supporter = await add_supporter(p, name="Fatima el Amrani", capacity=50)
+async def site(settings: Settings, mailbox: MailBox, place: Place) -> AsyncIterator[Site]:
+    async with platform(settings, mailbox, region_file=str(place.file)) as p:
+        supporter = await add_supporter(
+            p, name="Fatima el Amrani", capacity=50, municipalities=[place.home], postcode=place.postcode
+        )
         async with p.matching.runtime.db.acquire() as conn:
             coordinator = await access.create_key(conn, "regio-overleg", ["coordinator"])
         async with p.intake.runtime.db.acquire() as conn:
@@ -87,13 +133,13 @@ async def site(settings: Settings, mailbox: MailBox) -> AsyncIterator[Site]:
                 analyst = await access.create_key(conn, "regio-analyse", ["analyst"])
             # Something to count, to consult on and to be late with: a question that is assigned, and one
             # that no supporter can take (Arabic) and waits for the joint consultation.
-            question_id, _ = await ask(p)
+            question_id, _ = await ask(p, municipality=place.home)
             await assigned_to(p, question_id)
-            consulted = question("GM0505", languages=["ar"])
+            consulted = question(place.home, languages=["ar"])
             await publish(p.settings, topics.QUESTIONS, envelope(consulted))
             await events_about(p.settings, consulted.question_id, ConsultationRequired.ce_type)
             async with serve_app(reporting.app) as url:
-                yield Site(p, mailbox, url, supporter.email, coordinator, analyst, officer, staff)
+                yield Site(place, p, mailbox, url, supporter.email, coordinator, analyst, officer, staff)
 
 
 @pytest.fixture
@@ -132,8 +178,8 @@ async def resident_asks(page: Page, s: Site) -> None:
     await page.check("#meeting_preference-home")
     await page.fill("#name", f"Anna de Vries {tag}")
     await page.fill("#email", f"anna.{tag}@example.nl")
-    await page.fill("#postcode", "3311 AB")
-    await page.select_option("#municipality", "GM0505")
+    await page.fill("#postcode", f"{s.place.postcode} AB")
+    await page.select_option("#municipality", s.place.home)
     await page.check("#consent")
     await submit(page)
     assert "/bevestiging/" in page.url
@@ -149,7 +195,7 @@ async def status_page(page: Page, s: Site) -> None:
 async def signal_sent(page: Page, s: Site) -> None:
     await page.goto(s.url("intake", "/signaal"))
     await page.locator("input[name=theme]").first.check()
-    await page.select_option("#municipality", "GM0505")
+    await page.select_option("#municipality", s.place.home)
     await page.locator("input[name=level]").first.check()
     await page.locator("input[name=raised_by]").first.check()
     await page.fill("#text", "De wachttijd voor een gesprek met de gemeente is erg lang.")
@@ -158,16 +204,16 @@ async def signal_sent(page: Page, s: Site) -> None:
 
 
 async def experience_link(s: Site) -> str:
-    """A question whose support ended (no supporter can take it in Alblasserdam; the assignment and its end
+    """A question whose support ended (no supporter can take it where it was asked; the assignment and its end
     are published as matching would), and the invitation link from the mail the resident then gets."""
-    question_id, person = await ask(s.p, municipality="GM0482")
+    question_id, person = await ask(s.p, municipality=s.place.unserved)
     now = datetime.now(UTC)
     common: dict[str, Any] = {
         "question_id": question_id,
         "assignment_id": str(uuid.uuid4()),
         "supporter_id": str(uuid.uuid4()),
         "organisation": "ouders",
-        "municipality": "GM0482",
+        "municipality": s.place.unserved,
     }
     for event in (
         SupporterAssigned(**common, supporter_kind="volunteer", score=0.7, received_at=now, assigned_at=now),
@@ -200,7 +246,7 @@ async def staff_sign_in(page: Page, url: str, key: str) -> None:
 
 
 async def opt_out_link(s: Site) -> str:
-    _, person = await ask(s.p)
+    _, person = await ask(s.p, municipality=s.place.home)
 
     def link() -> str | None:
         for message in s.mailbox.to(person["email"]):
@@ -290,7 +336,7 @@ async def _experience_thanks(page: Page, s: Site) -> None:
 
 @visit("intake-privacy-overzicht")
 async def _export(page: Page, s: Site) -> None:
-    question_id, _ = await ask(s.p)
+    question_id, _ = await ask(s.p, municipality=s.place.home)
     contact = await s.p.intake.client.get(
         f"/internal/v1/questions/{question_id}/contact",
         headers=INTERNAL,
@@ -408,7 +454,7 @@ async def _reporting_404(page: Page, s: Site) -> None:
 async def test_every_page_fits_the_screen_and_passes_axe(site: Site, page: Page, name: str) -> None:
     await PAGES[name](page, site)
     header = await page.locator("header.page-header").inner_text()
-    assert "Samenloket Drechtsteden" in header, name  # the region's loket, on every page
+    assert site.place.region.loket.name in header, name  # the region's loket, on every page
     footer = await page.locator("footer.page-footer").inner_text()
     assert "Privacyverklaring" in footer and "Toegankelijkheidsverklaring" in footer, name
     for size in (PHONE, DESKTOP):
@@ -418,4 +464,5 @@ async def test_every_page_fits_the_screen_and_passes_axe(site: Site, page: Page,
         assert await serious_violations(page) == [], f"{name} at {size['width']}px"
         if SHOTS:
             Path(SHOTS).mkdir(parents=True, exist_ok=True)
-            await page.screenshot(path=f"{SHOTS}/{name}-{size['width']}.png", full_page=True)
+            region = site.place.file.stem
+            await page.screenshot(path=f"{SHOTS}/{region}-{name}-{size['width']}.png", full_page=True)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
 
-from services.kit.region import RegionFileError, load_region, region_of
+from services.kit.region import RegionFileError, current_region, load_region, region_of, use_region
 
 
 def test_the_shipped_demo_region_is_drechtsteden_with_its_seven_municipalities() -> None:
@@ -41,3 +42,46 @@ def test_a_bad_value_names_the_field(tmp_path: Path) -> None:
 def test_a_missing_file_says_so(tmp_path: Path) -> None:
     with pytest.raises(RegionFileError, match="cannot be read"):
         load_region(tmp_path / "nergens.toml")
+
+
+def test_ijmond_is_a_region_of_its_own_with_its_loket_organisations_referrers_and_theme() -> None:
+    region = load_region(Path(__file__).parents[2] / "regions" / "ijmond.toml")
+    assert region.municipality_names == {"GM0375": "Beverwijk", "GM0396": "Heemskerk", "GM0453": "Velsen"}
+    assert not region.serves("GM0505") and region.serves("GM0453")
+    assert region.organisation_name("mee-de-wering") == "MEE & de Wering"
+    assert region.organisation_name("huisarts-ijmuiden") == "Huisartsenpraktijk IJmuiden"
+    assert region.organisation("wijkteam-beverwijk") is not None
+    assert not region.organisation("wijkteam-beverwijk").independent  # type: ignore[union-attr]
+    assert (region.theme.brand_color, region.theme.accent_color) == ("#0b5563", "#f39200")
+    assert region.loket.name == "Samenloket IJmond" and region.demo is not None and region.demo.desk == "GM0453"
+
+
+def test_an_id_the_region_file_does_not_list_is_shown_as_words_never_bare() -> None:
+    region = region_of("")
+    assert region.organisation_name("huisarts-haarlem") == "Huisarts Haarlem"
+    assert region.organisation_name(None, "onbekend") == "onbekend"
+    assert region.municipality_name("GM0363") == "GM0363" and region.municipality_name(None) == "onbekend"
+
+
+def test_a_demo_naming_what_the_region_does_not_have_is_refused(tmp_path: Path) -> None:
+    shipped = (Path(__file__).parents[2] / "regions" / "ijmond.toml").read_text(encoding="utf-8")
+    bad = tmp_path / "regio.toml"
+    bad.write_text(shipped.replace('id = "welzijn-velsen"\nsupporters', 'id = "nergens"\nsupporters'))
+    with pytest.raises(RegionFileError, match=r"regio\.toml: demo names organisations not listed.*nergens"):
+        load_region(bad)
+    bad.write_text(shipped.replace('desk = "GM0453"', 'desk = "GM0505"'))
+    with pytest.raises(RegionFileError, match=r"does not serve: \['GM0505'\]"):
+        load_region(bad)
+
+
+async def test_the_region_at_work_is_the_apps_and_else_the_environments(monkeypatch: pytest.MonkeyPatch) -> None:
+    ijmond = Path(__file__).parents[2] / "regions" / "ijmond.toml"
+    monkeypatch.setenv("SAMENLOKET_REGION_FILE", str(ijmond))
+    assert current_region().name == "IJmond"
+
+    async def in_an_app() -> str:
+        use_region(region_of(""))
+        return current_region().name
+
+    assert await asyncio.create_task(in_an_app()) == "Drechtsteden"
+    assert current_region().name == "IJmond"  # a task's region stays in its own context

@@ -19,6 +19,7 @@ from contracts.codes import LifeDomain
 from contracts.events import Participant, SignalTheme, check_municipality, refuse_bsn
 from contracts.text import CleanText, MunicipalityCode
 from services.kit.access import Principal
+from services.kit.region import check_served
 
 #: Organisation ids as API keys have them: 2-100 lower-case letters, digits, '.', '_' or '-'.
 OrganisationId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]{1,99}$")]
@@ -48,7 +49,7 @@ def _unique(values: list[str]) -> list[str]:
 
 
 def _known_municipality(value: str | None) -> str | None:
-    return value if value is None else check_municipality(value)
+    return value if value is None else check_served(check_municipality(value))
 
 
 class MeetingPlan(CleanText):

@@ -27,6 +27,7 @@ from services.intake.tenancy import domain as tenancy
 from services.intake.tenancy.http import not_served
 from services.kit.access import Principal, require
 from services.kit.db import Conn
+from services.kit.region import check_served
 from services.kit.runtime import Runtime
 
 Reader = Annotated[Principal, Depends(require(*domain.READERS))]
@@ -108,7 +109,9 @@ def not_found() -> NoReturn:
     raise HTTPException(status.HTTP_404_NOT_FOUND, domain.NOT_FOUND)
 
 
-MunicipalityFilter = Annotated[str | None, AfterValidator(lambda v: v if v is None else check_municipality(v))]
+MunicipalityFilter = Annotated[
+    str | None, AfterValidator(lambda v: v if v is None else check_served(check_municipality(v)))
+]
 
 
 def filters(

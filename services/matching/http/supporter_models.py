@@ -12,6 +12,7 @@ from contracts.events import check_languages, check_municipality
 from contracts.labels import EXPERIENCE_THEME_LABELS, SPECIALISM_LABELS
 from contracts.text import CleanText, MunicipalityCode, ShortCode, SingleLine
 from services.kit.dutch import today
+from services.kit.region import check_served
 from services.matching import store
 from services.matching.http.common import Identifier, codes
 
@@ -42,7 +43,7 @@ class _SupporterChecks(CleanText):
     @field_validator("municipalities", check_fields=False)
     @classmethod
     def _municipalities(cls, values: list[str] | None) -> list[str] | None:
-        return None if values is None else list(dict.fromkeys(check_municipality(v) for v in values))
+        return None if values is None else list(dict.fromkeys(check_served(check_municipality(v)) for v in values))
 
     @field_validator("life_domains", check_fields=False)
     @classmethod

@@ -66,10 +66,6 @@ def router(rt: Runtime, c: Container) -> APIRouter:
             raise invalid("organisation", f"must be {organisation}: this key manages only that organisation")
         if principal.municipality is not None and body.municipalities != [principal.municipality]:
             raise invalid("municipalities", f"must be {principal.municipality} only: this key manages only that one")
-        elsewhere = [code for code in body.municipalities if not rt.region.serves(code)]
-        if elsewhere:
-            served = ", ".join(sorted(rt.region.municipality_names))
-            raise invalid("municipalities", f"not served by region {rt.region.name}: {elsewhere}; it serves {served}")
         values = body.model_dump(exclude={"supporter_id", "availability", "paused_until"})
         values |= {"id": body.supporter_id or f"s-{uuid.uuid4().hex[:12]}"}
         values |= availability_columns(body.availability, body.paused_until)
