@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from contracts.codes import LIFE_DOMAINS, LifeDomain
 from contracts.events import PanelInvitationKind, PanelMemberInvited
+from contracts.text import CleanText
 from services.intake.councils import domain as councils
 from services.intake.councils import store as meetings
 from services.intake.panel import domain, store
@@ -31,7 +32,7 @@ from services.kit.runtime import Runtime
 Council = Annotated[Principal, Depends(require("council"))]
 
 
-class InvitationBody(BaseModel):
+class InvitationBody(CleanText):
     model_config = ConfigDict(extra="forbid")
 
     meeting_id: uuid.UUID | None = Field(default=None, description="one of the council's meetings")
