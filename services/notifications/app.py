@@ -27,7 +27,7 @@ from services.kit.messaging.subscriber import subscriber
 from services.kit.runtime import Loop, Runtime, ServiceSpec
 from services.notifications import digest, erasure, http, privacy, sign_in
 from services.notifications.contacts import HttpContactDirectory
-from services.notifications.domain import Loket, opt_out_key
+from services.notifications.domain import Loket
 from services.notifications.first_contact import FirstContactMails, HttpOrganisationDirectory, pages_base
 from services.notifications.handlers import Notifier, on_question_received
 from services.notifications.invitations import HttpInvitationLinks
@@ -35,6 +35,7 @@ from services.notifications.mailer import Sender, SmtpSender
 from services.notifications.panel import PanelInvitations
 from services.notifications.participation import Participation
 from services.notifications.partner_webhooks import HttpPartnerDirectory, WebhookNotifier, WebhookPoster
+from services.notifications.preferences import opt_out_key
 from services.notifications.question_mail import QuestionMail
 from services.notifications.settings import NotificationsSettings
 from services.notifications.sms import SmsGatewaySender, SmsQueue

@@ -24,15 +24,9 @@ from contracts.envelope import CloudEvent
 from contracts.events import SignalRaised
 from services.kit.db import Conn
 from services.notifications import store
-from services.notifications.domain import (
-    LOCAL_TZ,
-    PlannedDelivery,
-    TransientDeliveryError,
-    digest_context,
-    next_digest_time,
-    signal_fact,
-)
+from services.notifications.domain import LOCAL_TZ, PlannedDelivery, TransientDeliveryError
 from services.notifications.handlers import Notifier, Result
+from services.notifications.signal_digest import digest_context, next_digest_time, signal_fact
 
 log = logging.getLogger(__name__)
 

@@ -8,14 +8,12 @@ same ``notification_id``.
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import hmac
 import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time
 from typing import Any, Final, Literal
 from urllib.parse import quote
 
@@ -26,7 +24,6 @@ from contracts.events import (
     PreferredChannel,
     QuestionWaiting,
     RecipientRole,
-    SignalRaised,
     SupportEnded,
     SupporterAssigned,
 )
@@ -35,13 +32,10 @@ from contracts.labels import (
     LIFE_DOMAIN_LABELS,
     MEETING_PREFERENCE_LABELS,
     NEED_LABELS,
-    SIGNAL_LEVEL_WORDS,
-    SIGNAL_THEME_LABELS,
     SUPPORTER_KIND_WORDS,
 )
 from contracts.references import reference_of
 from services.kit.dutch import DUTCH_TIME, dutch_date
-from services.kit.http import same_secret
 from services.kit.region import current_region
 from services.kit.workdays import CONSULTATION_WITHIN_WORKING_DAYS, CONTACT_WITHIN_WORKING_DAYS
 
@@ -450,59 +444,7 @@ def plan_experience_invitation(ended: SupportEnded, resident: ResidentContact, l
     )
 
 
-# --- the daily digest of signals ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SignalFact:
-    """What the digest keeps of a SignalRaised: no free text, no personal data."""
-
-    signal_id: str
-    theme: str
-    municipality: str
-    level: str
-    raised_at: datetime
-
-
-def signal_fact(signal: SignalRaised) -> SignalFact:
-    return SignalFact(signal.signal_id, signal.theme, signal.municipality, signal.level, signal.raised_at)
-
-
-def digest_context(signals: list[SignalFact], day: date) -> dict[str, Any]:
-    """The signals grouped by theme (themes in a fixed order, signals by time within a theme)."""
-    order = list(SIGNAL_THEME_LABELS)
-    themes: dict[str, list[dict[str, Any]]] = {}
-    for fact in sorted(signals, key=lambda f: (order.index(f.theme) if f.theme in order else len(order), f.raised_at)):
-        themes.setdefault(fact.theme, []).append(
-            {
-                "signal_id": fact.signal_id,
-                "municipality_name": municipality_name(fact.municipality),
-                "level": SIGNAL_LEVEL_WORDS.get(fact.level, fact.level),
-                "time": fact.raised_at.astimezone(LOCAL_TZ).strftime("%d-%m-%Y %H:%M"),
-            }
-        )
-    return {
-        "day": day.strftime("%d-%m-%Y"),
-        "count": len(signals),
-        "themes": [
-            {"name": SIGNAL_THEME_LABELS.get(theme, theme), "count": len(items), "signals": items}
-            for theme, items in themes.items()
-        ],
-    }
-
-
-def next_digest_time(now: datetime) -> datetime:
-    """The next 08:00 Europe/Amsterdam strictly after ``now`` (an aware datetime), in local time."""
-    local = now.astimezone(LOCAL_TZ)
-    candidate = datetime.combine(local.date(), DIGEST_AT, tzinfo=LOCAL_TZ)
-    if candidate <= local:
-        candidate = datetime.combine(local.date() + timedelta(days=1), DIGEST_AT, tzinfo=LOCAL_TZ)
-    return candidate
-
-
 # --- preferences and opt-out ----------------------------------------------------------------------
-
-OPT_OUT_PURPOSE: Final = b"samenloket-notifications-opt-out-v1"
 
 
 def preferred_channel(resident: ResidentContact) -> NotificationChannel | None:
@@ -522,52 +464,3 @@ def preferred_channel(resident: ResidentContact) -> NotificationChannel | None:
     if resident.phone:
         return "sms"
     return None
-
-
-def resident_ref_hash(resident_ref: str) -> str:
-    """What the opt-out table keeps of a resident: a hash of the (already pseudonymous) reference."""
-    return hashlib.sha256(resident_ref.encode()).hexdigest()
-
-
-def opt_out_key(internal_token: str) -> bytes:
-    """The HMAC key of opt-out links, derived from the internal token (never the token itself)."""
-    return hmac.new(internal_token.encode(), OPT_OUT_PURPOSE, hashlib.sha256).digest()
-
-
-def _mac(key: bytes, ref_hash: str) -> str:
-    digest = hmac.new(key, ref_hash.encode(), hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
-
-
-def opt_out_token(key: bytes, resident_ref: str) -> str:
-    """``<hash of the resident ref>.<HMAC of it>``: the link names no resident, and cannot be forged."""
-    ref_hash = resident_ref_hash(resident_ref)
-    return f"{ref_hash}.{_mac(key, ref_hash)}"
-
-
-def verify_opt_out_token(key: bytes, token: str) -> str | None:
-    """The resident ref hash of a valid token, else None."""
-    ref_hash, _, mac = token.partition(".")
-    if not re.fullmatch(r"[0-9a-f]{64}", ref_hash) or not same_secret(mac, _mac(key, ref_hash)):
-        return None
-    return ref_hash
-
-
-def opt_out_url(base_url: str, key: bytes, resident_ref: str) -> str:
-    return f"{base_url.rstrip('/')}/api/v1/opt-out?token={quote(opt_out_token(key, resident_ref), safe='')}"
-
-
-# --- SMS quiet hours ------------------------------------------------------------------------------
-
-#: No SMS is sent from 21:00 until 08:00 local time.
-QUIET_FROM: Final = time(21, 0)
-QUIET_UNTIL: Final = time(8, 0)
-
-
-def next_send_time(now: datetime) -> datetime:
-    """When an SMS may go out: ``now`` itself outside 21:00-08:00 Europe/Amsterdam, else the next 08:00."""
-    local = now.astimezone(LOCAL_TZ)
-    if QUIET_UNTIL <= local.time() < QUIET_FROM:
-        return now
-    day = local.date() if local.time() < QUIET_UNTIL else local.date() + timedelta(days=1)
-    return datetime.combine(day, QUIET_UNTIL, tzinfo=LOCAL_TZ)

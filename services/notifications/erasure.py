@@ -16,7 +16,7 @@ from __future__ import annotations
 from contracts.events import ResidentErasureRequested
 from services.kit.db import Conn
 from services.notifications import store
-from services.notifications.domain import resident_ref_hash
+from services.notifications.preferences import resident_ref_hash
 
 
 async def erase(conn: Conn, request: ResidentErasureRequested) -> None:

@@ -26,10 +26,8 @@ from services.notifications.domain import (
     Loket,
     QuestionFacts,
     ResidentContact,
-    SignalFact,
     SupporterContact,
     coordinator_consultation_context,
-    digest_context,
     experience_invitation_context,
     resident_assigned_context,
     resident_consultation_context,
@@ -40,6 +38,7 @@ from services.notifications.domain import (
 from services.notifications.first_contact import OrganisationContact, escalation_context, reminder_context
 from services.notifications.question_mail import ended_context, received_context, status_link_context
 from services.notifications.sign_in_mail import sign_in_context
+from services.notifications.signal_digest import SignalFact, digest_context
 
 EXAMPLE_TIME: Final = datetime(2025, 3, 3, 9, 30, tzinfo=UTC)
 EXAMPLE_INTAKE_URL: Final = "https://samenloket.example.nl"

@@ -49,16 +49,14 @@ from services.notifications.domain import (
     SupporterContact,
     TransientDeliveryError,
     delivery_key,
-    next_send_time,
     notification_id,
-    opt_out_url,
     plan_consultation_required,
     plan_question_waiting,
     plan_supporter_assigned,
-    resident_ref_hash,
     with_loket,
 )
 from services.notifications.mailer import Sender
+from services.notifications.preferences import next_send_time, opt_out_url, resident_ref_hash
 from services.notifications.rendering import render, render_sms
 from services.notifications.status_links import StatusLinks
 

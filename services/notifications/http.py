@@ -25,9 +25,10 @@ from services.kit.web.headers import NOINDEX, page
 from services.kit.web.templates import environment as page_environment
 from services.notifications import store
 from services.notifications.digest import run_digest
-from services.notifications.domain import DeliveryStatus, Loket, notification_id, opt_out_key, verify_opt_out_token
+from services.notifications.domain import DeliveryStatus, Loket, notification_id
 from services.notifications.examples import example_context
 from services.notifications.handlers import Notifier
+from services.notifications.preferences import opt_out_key, verify_opt_out_token
 from services.notifications.rendering import SMS_TEMPLATES, TEMPLATES, render, render_sms
 from services.notifications.settings import NotificationsSettings
 

@@ -37,10 +37,10 @@ from services.notifications.domain import (
     plan_experience_invitation,
     resident_delivery,
     resident_may_be_mailed,
-    resident_ref_hash,
 )
 from services.notifications.handlers import Notifier, Result
 from services.notifications.invitations import InvitationLinks, InvitationRefused
+from services.notifications.preferences import resident_ref_hash
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,8 @@ from datetime import date, datetime
 from typing import Any
 
 from services.kit.db import Conn
-from services.notifications.domain import DeliveryStatus, PlannedDelivery, QuestionFacts, SignalFact, message_id
+from services.notifications.domain import DeliveryStatus, PlannedDelivery, QuestionFacts, message_id
+from services.notifications.signal_digest import SignalFact
 
 # --- question facts -------------------------------------------------------------------------------
 

@@ -27,7 +27,7 @@ from services.kit.region import current_region
 from services.kit.runtime import Runtime
 from services.kit.web.staff import PageSet, StaffPages
 from services.kit.web.templates import environment as page_environment
-from services.reporting import export, views
+from services.reporting import export, filters, views
 from services.reporting.audience import READERS, resolve_area
 from services.reporting.organisations import OrganisationNames
 from services.reporting.report import advices as report_advices
@@ -82,7 +82,7 @@ def requested_area(gemeente: str | None) -> str | None:
     if not gemeente:
         return None
     if not current_region().serves(gemeente):
-        raise views.FilterError("gemeente", "Kies een gemeente uit de lijst.")
+        raise filters.FilterError("gemeente", "Kies een gemeente uit de lijst.")
     return gemeente
 
 
@@ -136,14 +136,14 @@ def router(rt: Runtime, organisations: OrganisationNames | None = None) -> APIRo
         context: dict[str, Any] = {
             "principal": principal,
             "areas": choices(principal),
-            "quarters": views.recent_quarters(today()),
+            "quarters": filters.recent_quarters(today()),
             "typed": typed,
             "errors": {},
         }
         try:
             area = resolve_area(principal, requested_area(gemeente))
-            period, chosen = views.read_period(kwartaal, van, tot, today())
-        except views.FilterError as exc:
+            period, chosen = filters.read_period(kwartaal, van, tot, today())
+        except filters.FilterError as exc:
             context["errors"] = {exc.field: exc.message}
             return pages.render(request, "dashboard.html", 422, title="Fout: Dashboard – Samenloket", **context)
         except HTTPException as exc:
@@ -153,13 +153,13 @@ def router(rt: Runtime, organisations: OrganisationNames | None = None) -> APIRo
         typed.update(gemeente=area or "", kwartaal=chosen, van="" if chosen else typed["van"])
         typed["tot"] = "" if chosen else typed["tot"]
         query = urlencode({k: v for k, v in typed.items() if v})
-        year, quarter = views.quarter_of(period.start)
+        year, quarter = filters.quarter_of(period.start)
         return pages.render(
             request,
             "dashboard.html",
             title="Dashboard – Samenloket",
             place=place_name(area),
-            period_name=views.period_name(period),
+            period_name=filters.period_name(period),
             threshold=published.threshold,
             tiles=views.tiles(published, today()),
             charts=views.all_charts(published, today()),
@@ -185,8 +185,8 @@ def router(rt: Runtime, organisations: OrganisationNames | None = None) -> APIRo
         principal = await api_reader(pages, request)
         try:
             area = resolve_area(principal, requested_area(gemeente))
-            period, _ = views.read_period(kwartaal, van, tot, today())
-        except views.FilterError as exc:
+            period, _ = filters.read_period(kwartaal, van, tot, today())
+        except filters.FilterError as exc:
             raise RequestValidationError(
                 [{"loc": ("query", exc.field), "msg": exc.message, "type": "value_error"}]
             ) from None
@@ -208,22 +208,22 @@ def router(rt: Runtime, organisations: OrganisationNames | None = None) -> APIRo
         try:
             year, quarter = read_quarter(jaar, kwartaal)
             area = resolve_area(principal, requested_area(gemeente))
-        except views.FilterError as exc:
+        except filters.FilterError as exc:
             return pages.refuse(request, 422, f"{exc.message} ({exc.field})", principal)
         except HTTPException as exc:
             message = f"Met deze sleutel ziet u alleen de cijfers van {place_name(principal.municipality)}."
             return pages.refuse(request, exc.status_code, message, principal)
-        published = await pages.published(area, views.quarter_period(year, quarter))
+        published = await pages.published(area, filters.quarter_period(year, quarter))
         names = await pages.organisations.names() if pages.organisations else {}
-        advices = await report_advices(pages.rt.db, area, views.quarter_period(year, quarter), names)
+        advices = await report_advices(pages.rt.db, area, filters.quarter_period(year, quarter), names)
         place = place_name(area)
         return pages.render(
             request,
             "report.html",
-            title=f"Kwartaalrapportage {views.quarter_name(year, quarter)} – {place}",
+            title=f"Kwartaalrapportage {filters.quarter_name(year, quarter)} – {place}",
             principal=principal,
             place=place,
-            period_name=views.quarter_name(year, quarter),
+            period_name=filters.quarter_name(year, quarter),
             made_on=dutch_date(today()),
             threshold=published.threshold,
             summary=views.summary(published, place),
@@ -231,7 +231,7 @@ def router(rt: Runtime, organisations: OrganisationNames | None = None) -> APIRo
             charts={c.key: c for c in views.all_charts(published, today())},
             markers=views.markers(published.threshold),
             dashboard_url=f"{PATH}?"
-            + urlencode({"kwartaal": views.quarter_code(year, quarter), **({"gemeente": area} if area else {})}),
+            + urlencode({"kwartaal": filters.quarter_code(year, quarter), **({"gemeente": area} if area else {})}),
             tables={t.key: t for t in views.count_tables(published)},
             outcomes=views.outcome_tables(published),
             shares=views.share_tables(published),
@@ -264,9 +264,9 @@ async def api_reader(pages: Pages, request: Request) -> Principal:
 def read_quarter(jaar: str | None, kwartaal: str | None) -> tuple[int, int]:
     """The report's ``jaar`` (2000–2100) and ``kwartaal`` (1–4); the current quarter when both are left out."""
     if not jaar and not kwartaal:
-        return views.quarter_of(today())
+        return filters.quarter_of(today())
     if not jaar or not jaar.isdigit() or not 2000 <= int(jaar) <= 2100:
-        raise views.FilterError("jaar", "Vul een jaar in, bijvoorbeeld 2026.")
+        raise filters.FilterError("jaar", "Vul een jaar in, bijvoorbeeld 2026.")
     if not kwartaal or kwartaal not in ("1", "2", "3", "4"):
-        raise views.FilterError("kwartaal", "Kies kwartaal 1, 2, 3 of 4.")
+        raise filters.FilterError("kwartaal", "Kies kwartaal 1, 2, 3 of 4.")
     return int(jaar), int(kwartaal)

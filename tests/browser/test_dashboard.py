@@ -15,7 +15,7 @@ from playwright.async_api import Browser, BrowserContext, Page
 from services.kit import access
 from services.kit.settings import Settings
 from services.reporting import report
-from services.reporting.views import quarter_period
+from services.reporting.filters import quarter_period
 from tests.support.browser import CHROMIUM, serious_violations, serve_app
 from tests.support.harness import RunningService, eventually, run_service
 from tests.support.reporting_events import EXPECTED, seed_quarters

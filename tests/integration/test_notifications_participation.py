@@ -16,9 +16,10 @@ from contracts import topics
 from contracts.envelope import CloudEvent, from_model
 from contracts.events import Reason, SupportEnded
 from services.kit.settings import Settings
-from services.notifications.domain import EXPERIENCE_INVITATION_TEMPLATE, delivery_key, message_id, opt_out_token
+from services.notifications.domain import EXPERIENCE_INVITATION_TEMPLATE, delivery_key, message_id
 from services.notifications.handlers import Notifier
 from services.notifications.participation import Participation
+from services.notifications.preferences import opt_out_token
 from services.notifications.sms import SmsQueue
 from tests.integration.test_notifications_delivery import Case, parts
 from tests.integration.test_notifications_sms import MORNING, NIGHT, Gateway

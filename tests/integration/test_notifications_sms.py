@@ -20,8 +20,9 @@ from contracts import topics
 from contracts.envelope import CloudEvent, from_model
 from contracts.events import QuestionWaiting, ResidentErasureRequested
 from services.kit.settings import Settings
-from services.notifications.domain import delivery_key, resident_ref_hash
+from services.notifications.domain import delivery_key
 from services.notifications.handlers import Notifier
+from services.notifications.preferences import resident_ref_hash
 from services.notifications.sms import SmsQueue
 from tests.integration.test_notifications_delivery import Case
 from tests.support.harness import RunningService, eventually, publish, run_service

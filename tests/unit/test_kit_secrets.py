@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from services.kit.http import internal_auth, same_secret
 from services.kit.web.csrf import CsrfTokens
-from services.notifications.domain import opt_out_key, opt_out_token, verify_opt_out_token
+from services.notifications.preferences import opt_out_key, opt_out_token, verify_opt_out_token
 from services.notifications.webhooks import signature, verify
 
 ODD = ["é", "Bearer tökén", "\u202e", "😀.😀.😀", "\udcff"]

@@ -11,10 +11,7 @@ from contracts.events import CandidateVerdict, ConsultationRequired, QuestionWai
 from services.notifications.domain import (
     Loket,
     ResidentContact,
-    SignalFact,
     SupporterContact,
-    digest_context,
-    next_digest_time,
     plan_consultation_required,
     plan_question_waiting,
     plan_supporter_assigned,
@@ -23,6 +20,7 @@ from services.notifications.domain import (
 )
 from services.notifications.examples import EXAMPLES, example_context
 from services.notifications.rendering import TEMPLATES, render
+from services.notifications.signal_digest import SignalFact, digest_context, next_digest_time
 
 AMS = ZoneInfo("Europe/Amsterdam")
 NOW = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)

@@ -5,14 +5,11 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlparse
 
 from contracts.events import PreferredChannel
-from services.notifications.domain import (
-    ResidentContact,
+from services.notifications.domain import ResidentContact, preferred_channel, resident_delivery, resident_may_be_mailed
+from services.notifications.preferences import (
     opt_out_key,
     opt_out_token,
     opt_out_url,
-    preferred_channel,
-    resident_delivery,
-    resident_may_be_mailed,
     resident_ref_hash,
     verify_opt_out_token,
 )

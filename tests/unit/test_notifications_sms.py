@@ -16,11 +16,11 @@ from services.notifications.domain import (
     ResidentContact,
     SupporterContact,
     TransientDeliveryError,
-    next_send_time,
     plan_question_waiting,
     resident_assigned_context,
 )
 from services.notifications.examples import example_context
+from services.notifications.preferences import next_send_time
 from services.notifications.rendering import SMS_MAX_CHARS, SMS_TEMPLATES, render_sms
 from services.notifications.settings import NotificationsSettings
 from services.notifications.sms import SmsGatewaySender

@@ -8,7 +8,7 @@ import pytest
 
 from contracts.codes import LIFE_DOMAINS
 from services.kit.access import Principal
-from services.reporting import views, web
+from services.reporting import filters, views, web
 from services.reporting.suppression import publish
 from services.reporting.tables import Period, Statistic
 from tests.support.reporting_sample import SMALL_COUNTS, sample_report
@@ -17,22 +17,22 @@ TODAY = date(2026, 11, 23)
 
 
 def test_a_quarter_wins_then_own_dates_then_the_current_quarter() -> None:
-    assert views.read_period("2026-K3", "2026-01-01", "2026-01-31", TODAY) == (
+    assert filters.read_period("2026-K3", "2026-01-01", "2026-01-31", TODAY) == (
         Period(date(2026, 7, 1), date(2026, 9, 30)),
         "2026-K3",
     )
-    assert views.read_period("", "2026-01-01", "2026-02-28", TODAY) == (
+    assert filters.read_period("", "2026-01-01", "2026-02-28", TODAY) == (
         Period(date(2026, 1, 1), date(2026, 2, 28)),
         "",
     )
-    assert views.read_period(None, None, None, TODAY) == (Period(date(2026, 10, 1), date(2026, 12, 31)), "2026-K4")
-    assert views.quarter_period(2024, 1) == Period(date(2024, 1, 1), date(2024, 3, 31))
-    assert views.recent_quarters(TODAY, 3) == [
+    assert filters.read_period(None, None, None, TODAY) == (Period(date(2026, 10, 1), date(2026, 12, 31)), "2026-K4")
+    assert filters.quarter_period(2024, 1) == Period(date(2024, 1, 1), date(2024, 3, 31))
+    assert filters.recent_quarters(TODAY, 3) == [
         ("2026-K4", "4e kwartaal 2026"),
         ("2026-K3", "3e kwartaal 2026"),
         ("2026-K2", "2e kwartaal 2026"),
     ]
-    assert views.recent_quarters(date(2026, 2, 1), 2)[1] == ("2025-K4", "4e kwartaal 2025")
+    assert filters.recent_quarters(date(2026, 2, 1), 2)[1] == ("2025-K4", "4e kwartaal 2025")
 
 
 @pytest.mark.parametrize(
@@ -51,8 +51,8 @@ def test_a_quarter_wins_then_own_dates_then_the_current_quarter() -> None:
     ],
 )
 def test_a_bad_filter_names_its_field_in_dutch(kwartaal: str, van: str | None, tot: str | None, field: str) -> None:
-    with pytest.raises(views.FilterError) as caught:
-        views.read_period(kwartaal, van, tot, TODAY)
+    with pytest.raises(filters.FilterError) as caught:
+        filters.read_period(kwartaal, van, tot, TODAY)
     assert caught.value.field == field
     assert caught.value.message.endswith(".")
 
@@ -112,7 +112,8 @@ def test_the_summary_says_it_in_words_and_small_numbers_as_less_than() -> None:
     assert "Minder dan 10 inwoners deelden hun ervaring" in text and "7,8" not in text
     assert "Er kwamen 7 signalen binnen, waarvan 2 beantwoord." in lines
     assert (
-        views.period_name(Period(date(2026, 1, 15), date(2026, 2, 20))) == "15 januari 2026 tot en met 20 februari 2026"
+        filters.period_name(Period(date(2026, 1, 15), date(2026, 2, 20)))
+        == "15 januari 2026 tot en met 20 februari 2026"
     )
 
 
@@ -122,10 +123,10 @@ def test_the_pages_go_back_only_to_the_dashboard_and_read_the_quarter_strictly()
         assert web.page_set(10).safe_return(elsewhere) == "/dashboard"
     assert web.read_quarter("2026", "3") == (2026, 3)
     for jaar, kwartaal, field in (("26", "3", "jaar"), ("2026", "5", "kwartaal"), ("2026", None, "kwartaal")):
-        with pytest.raises(views.FilterError) as caught:
+        with pytest.raises(filters.FilterError) as caught:
             web.read_quarter(jaar, kwartaal)
         assert caught.value.field == field
-    with pytest.raises(views.FilterError):
+    with pytest.raises(filters.FilterError):
         web.requested_area("GM9999")
     assert web.requested_area("") is None and web.requested_area("GM0505") == "GM0505"
 
