@@ -19,12 +19,18 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from services.kit import db
 from services.kit.settings import Settings
 from services.local.embedded import EmbeddedKafka, EmbeddedPostgres
 
 INFRA = os.environ.get("SAMENLOKET_TEST_INFRA", "embedded")
+
+# No timing in tests, hypothesis's per-example deadline included: on a busy two-core CI machine an
+# example may take longer than 200 ms without anything being wrong.
+hypothesis_settings.register_profile("samenloket", deadline=None)
+hypothesis_settings.load_profile("samenloket")
 
 
 #: Images of the containers mode (Confluent's build of Apache Kafka runs in KRaft mode here).
