@@ -68,7 +68,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench = commands.add_parser("bench", help="load-test the running system; prints JSON")
     bench.add_argument("-n", "--questions", type=int, default=5000, help="how many referrals to publish")
-    bench.add_argument("--rate", type=float, default=0.0, help="referrals per second (0 = as fast as possible)")
+    bench.add_argument(
+        "--rate",
+        type=float,
+        default=100.0,
+        help="offered referrals/s of the latency pass after the full-speed one (0: none)",
+    )
+    bench.add_argument("--rate-questions", type=int, default=0, help="questions of that pass (default: 20 s of --rate)")
+    bench.add_argument("--http", action="store_true", help="also load POST /api/v1/questions (needs `up --demo`)")
+    bench.add_argument("--http-requests", type=int, default=2000, help="requests of the full-speed HTTP pass")
+    bench.add_argument("--http-rate", type=float, default=200.0, help="offered requests/s of the second HTTP pass")
+    bench.add_argument("--http-concurrency", type=int, default=16, help="keep-alive connections of the HTTP passes")
     bench.add_argument("--timeout", type=float, default=300.0, help="give up waiting after this many seconds")
     bench.add_argument("--data-dir", type=Path, default=None, help="data dir of a running `samenloket up`")
     bench.set_defaults(run=_bench)
@@ -162,9 +172,19 @@ def _topics(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from services.local.bench import run_bench
+    from services.local.bench import Options, run_bench
 
-    result = asyncio.run(run_bench(args.questions, args.rate, args.timeout, args.data_dir))
+    options = Options(
+        questions=args.questions,
+        rate=args.rate,
+        rate_questions=args.rate_questions,
+        wait_seconds=args.timeout,
+        http=args.http,
+        http_requests=args.http_requests,
+        http_rate=args.http_rate,
+        http_concurrency=args.http_concurrency,
+    )
+    result = asyncio.run(run_bench(options, args.data_dir))
     print(json.dumps(result, indent=2))
     return 0
 
