@@ -19,7 +19,7 @@ bench_args=("$@")
 py_spy="$here/.venv/bin/py-spy"
 samenloket="$here/.venv/bin/samenloket"
 mkdir -p "$out_dir"
-pids=$("$here/.venv/bin/python" -c 'import json,sys; s=json.load(open(sys.argv[1]))["services"]; print(" ".join(f"{n}:{v[\"pid\"]}" for n,v in s.items()))' "$data_dir/run.json")
+pids=$("$here/.venv/bin/python" -c 'import json,sys; s=json.load(open(sys.argv[1]))["services"]; print(" ".join(n + ":" + str(v["pid"]) for n,v in s.items()))' "$data_dir/run.json")
 spies=()
 for entry in $pids; do
   name="${entry%%:*}"; pid="${entry##*:}"

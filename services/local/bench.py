@@ -32,7 +32,7 @@ from contracts.envelope import decode, encode, from_model
 from contracts.events import Consent, Contact, ReferralSubmitted, SupporterAssigned
 from services.kit import broker, db
 from services.kit.settings import Settings, load_settings
-from services.local import bench_http
+from services.local import bench_http, bench_reporting
 from services.local.bench_procs import cpu_between, percentiles, snapshot
 from services.matching import store as matching_store
 from services.matching.domain import SupporterRecord
@@ -111,6 +111,8 @@ class Options:
     http_requests: int = 2000
     http_rate: float = 200.0
     http_concurrency: int = 16
+    reporting: bool = False
+    reporting_requests: int = 50
 
     @property
     def at_rate(self) -> int:
@@ -147,6 +149,8 @@ async def run_bench(options: Options, data_dir: Path | None) -> dict[str, Any]:
             )
         if options.http:
             result["http"] = await bench_http.run(target, run_id, options)
+        if options.reporting:
+            result["reporting"] = await bench_reporting.run(target, options.reporting_requests)
     finally:
         await retire_supporters(settings, run_id)
     return result

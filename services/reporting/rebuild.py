@@ -28,7 +28,8 @@ from services.reporting.store import events, projections
 
 log = logging.getLogger(__name__)
 
-BATCH = 1000
+#: Events per batch: their changes are merged in memory and each touched row is written once.
+BATCH = 5000
 
 #: Called after every batch with (events replayed so far, events in total).
 Progress = Callable[[int, int], None]
@@ -58,18 +59,23 @@ async def rebuild(conn: Conn, progress: Progress | None = None, batch: int = BAT
         await projections.truncate_projections(conn)
         replayed = changes = skipped = 0
         async for rows in events.in_stored_order(conn, batch):
+            found: list[domain.Change] = []
             for row in rows:
-                applied = await replay(conn, row)
-                changes += applied or 0
-                skipped += applied is None
+                row_changes = changes_of_row(row)
+                if row_changes is None:
+                    skipped += 1
+                    continue
+                found.extend(row_changes)
+            await projections.apply_many(conn, found)
+            changes += len(found)
             replayed += len(rows)
             if progress:
                 progress(replayed, total)
     return Summary(replayed, changes, skipped, time.perf_counter() - started)
 
 
-async def replay(conn: Conn, row: asyncpg.Record) -> int | None:
-    """Apply one stored event; the number of changes, or None when it cannot be read any more."""
+def changes_of_row(row: asyncpg.Record) -> list[domain.Change] | None:
+    """The projection changes of one stored event, or None when it cannot be read any more."""
     model = REGISTRY.get(row["type"])
     if model is None:
         return None
@@ -78,7 +84,4 @@ async def replay(conn: Conn, row: asyncpg.Record) -> int | None:
     except ValidationError as exc:
         log.warning("stored event no longer valid, skipped", extra={"ce_type": row["type"], "error": str(exc)})
         return None
-    found = domain.changes_of(payload)
-    for change in found:
-        await projections.apply(conn, change)
-    return len(found)
+    return domain.changes_of(payload)
