@@ -1,9 +1,11 @@
 """Rebuild every projection from the event store (``samenloket reporting rebuild``).
 
 The embedded broker keeps no history, so reporting keeps its own durable store of every event it
-read (``events``). A rebuild empties the read models and replays that store in the order events were
-stored, in batches, through the very same rules the live handler uses (:func:`projections.apply`). Since
-those rules are order-independent merges, the result equals the incrementally built state.
+read (``events``). A rebuild empties the read models and replays that store, grouped by subject and
+in stored order within it, in batches, through the very same merge rules the live handler uses: a
+batch's changes are merged in memory and each touched row is written once
+(:func:`projections.apply_many`). Since those rules are order-independent merges, the result equals
+the incrementally built state.
 
 It all happens in one transaction that first takes a SHARE lock on ``events``: live handlers (which
 append to ``events`` before they project) wait until the rebuild commits, and readers keep seeing
