@@ -186,5 +186,7 @@ async def seed(database_url: str, questions: int, years: float = 10.0) -> dict[s
             "changes": summary.changes,
             "seconds": round(summary.seconds, 1),
             "events_per_s": round(summary.events / summary.seconds, 1) if summary.seconds else None,
+            "cpu_seconds": round(summary.cpu_seconds, 1),
+            "events_per_cpu_s": round(summary.events / summary.cpu_seconds, 1) if summary.cpu_seconds else None,
         },
     }
