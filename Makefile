@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test lint unit contract integration e2e bench clean vendor-css
+.PHONY: install run test lint unit contract integration e2e bench profile clean vendor-css
 
 install: $(STAMP)
 
@@ -38,6 +38,10 @@ unit contract integration e2e: install
 
 bench: install
 	$(BIN)/samenloket bench
+
+## Sample every service of a running `make run` with py-spy under the bench (docs/performance.md).
+profile: install
+	scripts/profile.sh .samenloket
 
 ## Refresh the vendored NL Design System CSS (services/kit/web/static/vendor/) from npm. Needs Node.js;
 ## running and testing Samenloket does not (the built CSS is checked in).

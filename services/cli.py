@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from services.kit.settings import SERVICE_NAMES
+from services.local import commands as local_commands
 
 if TYPE_CHECKING:
     from services.kit.region import Region
@@ -72,61 +73,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_keys_commands(commands)
 
-    bench = commands.add_parser("bench", help="load-test the running system; prints JSON")
-    bench.add_argument("-n", "--questions", type=int, default=5000, help="how many referrals to publish")
-    bench.add_argument("--rate", type=float, default=0.0, help="referrals per second (0 = as fast as possible)")
-    bench.add_argument("--timeout", type=float, default=300.0, help="give up waiting after this many seconds")
-    bench.add_argument("--data-dir", type=Path, default=None, help="data dir of a running `samenloket up`")
-    bench.set_defaults(run=_bench)
+    local_commands.add_bench(commands)
 
-    _add_matching_commands(commands)
+    local_commands.add_matching(commands)
     _add_dlq_commands(commands)
     _add_reporting_commands(commands)
     return parser
-
-
-# --- matching: scenario evaluation and the engine's own benchmark (services/local) ----------------
-
-
-def _add_matching_commands(commands: Any) -> None:
-    evaluate = commands.add_parser("match-eval", help="print, as JSON, the assignments a matching scenario gets")
-    evaluate.add_argument("file", type=Path, help="scenario JSON (format: services/local/match_eval.py)")
-    evaluate.add_argument("--now", default=None, help="RFC 3339 moment to age questions to (default: newest one)")
-    evaluate.set_defaults(run=_match_eval)
-    bench = commands.add_parser("match-bench", help="benchmark the matching engine in process; prints JSON")
-    bench.add_argument("--supporters", type=int, default=50_000, help="pool size for decision latency")
-    bench.add_argument("--decisions", type=int, default=2_000, help="decisions to time")
-    bench.add_argument("--waiting", type=int, default=10_000, help="waiting questions to re-optimise")
-    bench.add_argument("--batch-supporters", type=int, default=5_000, help="supporters in the re-optimisation")
-    bench.set_defaults(run=_match_bench)
-
-
-def _match_eval(args: argparse.Namespace) -> int:
-    from datetime import datetime
-
-    from services.local import match_eval
-
-    try:
-        now = datetime.fromisoformat(args.now) if args.now else None
-    except ValueError:
-        print(f"samenloket match-eval: --now: not an RFC 3339 moment: {args.now!r}", file=sys.stderr)
-        return 2
-    try:
-        result = match_eval.run(args.file, now)
-    except match_eval.ScenarioError as exc:
-        for line in exc.lines:
-            print(f"{args.file}: {line}", file=sys.stderr)
-        return 2
-    print(json.dumps(result, ensure_ascii=False, indent=2))
-    return 0
-
-
-def _match_bench(args: argparse.Namespace) -> int:
-    from services.local import match_bench
-
-    result = match_bench.run(args.supporters, args.decisions, args.waiting, args.batch_supporters)
-    print(json.dumps(result, indent=2))
-    return 0
 
 
 def _up(args: argparse.Namespace) -> int:
@@ -168,14 +120,6 @@ def _topics(args: argparse.Namespace) -> int:
     _require(settings.kafka_bootstrap_servers, "SAMENLOKET_KAFKA_BOOTSTRAP_SERVERS")
     created = asyncio.run(broker.create_topics(settings))
     print(json.dumps({"created": created}))
-    return 0
-
-
-def _bench(args: argparse.Namespace) -> int:
-    from services.local.bench import run_bench
-
-    result = asyncio.run(run_bench(args.questions, args.rate, args.timeout, args.data_dir))
-    print(json.dumps(result, indent=2))
     return 0
 
 
@@ -499,9 +443,10 @@ def _add_reporting_commands(commands: Any) -> None:
     reporting = commands.add_parser("reporting", help="reporting's read models")
     sub = reporting.add_subparsers(dest="reporting_command", required=True)
     rebuild = sub.add_parser("rebuild", help="empty every projection and replay reporting's event store into it")
-    rebuild.add_argument("--batch-size", type=int, default=1000, help="events read per batch (default 1000)")
+    rebuild.add_argument("--batch-size", type=int, default=5000, help="events read per batch (default 5000)")
     rebuild.add_argument("--data-dir", type=Path, default=None, help="data dir of a running `samenloket up`")
     rebuild.set_defaults(run=_reporting_rebuild)
+    local_commands.add_reporting_seed(sub)
 
 
 def _reporting_rebuild(args: argparse.Namespace) -> int:

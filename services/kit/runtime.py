@@ -254,11 +254,39 @@ def load_spec(name: str) -> ServiceSpec[Any]:
     return spec
 
 
+#: The service a worker process of :func:`serve` builds (``SAMENLOKET_HTTP_WORKERS`` > 1).
+SERVE_ENV = "SAMENLOKET_SERVING"
+
+
 def serve(name: str) -> None:
-    """Run one service in this process until SIGTERM/SIGINT (what containers run)."""
+    """Run one service until SIGTERM/SIGINT (what containers run): in this process, or with
+    ``SAMENLOKET_HTTP_WORKERS`` > 1 in that many worker processes sharing the port (uvicorn's
+    supervisor restarts a worker that dies)."""
     spec = load_spec(name)
     settings = load_settings(spec.settings)
-    setup_logging(name, settings.log_level)
-    setup_tracing(name, settings.otlp_endpoint)
-    app = create_app(spec, settings)
-    uvicorn.run(app, host=settings.host, port=settings.http_port(name), **UVICORN_OPTIONS)
+    port = settings.http_port(name)
+    if settings.http_workers > 1:
+        setup_logging(name, settings.log_level)
+        os.environ[SERVE_ENV] = name
+        uvicorn.run(
+            f"{__name__}:worker_app",
+            factory=True,
+            workers=settings.http_workers,
+            host=settings.host,
+            port=port,
+            **UVICORN_OPTIONS,
+        )
+        return
+    uvicorn.run(_configured_app(spec, settings), host=settings.host, port=port, **UVICORN_OPTIONS)
+
+
+def worker_app() -> FastAPI:
+    """The app of one worker process of :func:`serve` (uvicorn calls this in each worker)."""
+    spec = load_spec(os.environ[SERVE_ENV])
+    return _configured_app(spec, load_settings(spec.settings))
+
+
+def _configured_app(spec: ServiceSpec[Any], settings: Settings) -> FastAPI:
+    setup_logging(spec.name, settings.log_level)
+    setup_tracing(spec.name, settings.otlp_endpoint)
+    return create_app(spec, settings)

@@ -89,6 +89,13 @@ class Settings(BaseSettings):
         default=3, ge=1, le=64, description="consumers per busy group, each handling its partitions in order"
     )
     db_pool_max: int = Field(default=10, ge=1, le=200)
+    http_workers: int = Field(
+        default=1,
+        ge=1,
+        le=32,
+        description="processes serving one service (uvicorn workers); each is a full instance of the"
+        " service (its own pool, consumers of the same groups, relay), as several replicas would be",
+    )
 
     # Observability
     otlp_endpoint: str | None = None

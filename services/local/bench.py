@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-import statistics
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -33,6 +32,8 @@ from contracts.envelope import decode, encode, from_model
 from contracts.events import Consent, Contact, ReferralSubmitted, SupporterAssigned
 from services.kit import broker, db
 from services.kit.settings import Settings, load_settings
+from services.local import bench_http, bench_reporting
+from services.local.bench_procs import cpu_between, percentiles, snapshot
 from services.matching import store as matching_store
 from services.matching.domain import SupporterRecord
 from services.reporting.ingest import Ingest
@@ -51,6 +52,8 @@ class Target:
     intake_url: str
     reporting_url: str
     token: str
+    #: `samenloket up`'s state file (pids, the demo partner key), None when the system runs otherwise.
+    state: dict[str, Any] | None = None
 
     @classmethod
     def find(cls, data_dir: Path | None) -> Target:
@@ -65,7 +68,9 @@ class Target:
                 }
             )
             services = state["services"]
-            return cls(settings, services["intake"]["url"], services["reporting"]["url"], state["internal_token"])
+            return cls(
+                settings, services["intake"]["url"], services["reporting"]["url"], state["internal_token"], state
+            )
         if not settings.database_url or not settings.kafka_bootstrap_servers:
             raise SystemExit(f"no running system: {state_path} not found and SAMENLOKET_* not set (run `make run`)")
         token = settings.internal_token.get_secret_value()
@@ -94,40 +99,89 @@ class Follow:
         return len(self.assigned_at) + len(self.waiting) + len(self.consultation)
 
 
-async def run_bench(n: int, rate: float, wait_seconds: float, data_dir: Path | None) -> dict[str, Any]:
+@dataclass
+class Options:
+    """What one `samenloket bench` run does."""
+
+    questions: int
+    rate: float = 100.0
+    rate_questions: int = 0
+    wait_seconds: float = 300.0
+    http: bool = False
+    http_requests: int = 2000
+    http_rate: float = 200.0
+    http_concurrency: int = 16
+    reporting: bool = False
+    reporting_requests: int = 50
+
+    @property
+    def at_rate(self) -> int:
+        """Questions of the offered-rate pass (0: no such pass)."""
+        if not self.rate:
+            return 0
+        return self.rate_questions or min(self.questions, int(self.rate * 20))
+
+    @property
+    def http_at_rate(self) -> int:
+        return min(self.http_requests, int(self.http_rate * 10)) if self.http and self.http_rate else 0
+
+
+async def run_bench(options: Options, data_dir: Path | None) -> dict[str, Any]:
     target = Target.find(data_dir)
     settings = target.settings
     run_id = uuid.uuid4().hex[:8]
-    result: dict[str, Any] = {"run_id": run_id, "questions": n, "rate_target_per_s": rate or "max"}
+    n = options.questions
+    result: dict[str, Any] = {
+        "run_id": run_id,
+        "questions": n,
+        "rate_target_per_s": options.rate or None,
+        "note": "a shared machine: rates vary with other load; CPU-seconds per question vary less",
+    }
     result["raw_broker"] = await raw_broker(settings, max(n, 20_000))
     result["raw_database"] = await raw_database(settings, max(n // 2, 5_000))
-    await seed_supporters(settings, run_id, n)
+    http_total = (options.http_requests + options.http_at_rate) if options.http else 0
+    await seed_supporters(settings, run_id, n + options.at_rate + http_total)
     try:
-        result["system"] = await through_the_system(target, run_id, n, rate, wait_seconds)
+        result["system"] = await through_the_system(target, run_id, 0, n, 0.0, options.wait_seconds)
+        if options.at_rate:
+            result["system_at_rate"] = await through_the_system(
+                target, run_id, n, options.at_rate, options.rate, options.wait_seconds
+            )
+        if options.http:
+            result["http"] = await bench_http.run(target, run_id, options)
+        if options.reporting:
+            result["reporting"] = await bench_reporting.run(target, options.reporting_requests)
     finally:
         await retire_supporters(settings, run_id)
     return result
 
 
-async def through_the_system(target: Target, run_id: str, n: int, rate: float, wait_seconds: float) -> dict[str, Any]:
+async def through_the_system(
+    target: Target, run_id: str, first: int, n: int, rate: float, wait_seconds: float
+) -> dict[str, Any]:
     settings = target.settings
     follow = Follow(run_id)
     report_before = await report_assigned(target)
     readers = [await end_reader(settings, topics.ASSIGNMENTS), await end_reader(settings, topics.NOTIFICATIONS)]
     stop = asyncio.Event()
     tasks = [asyncio.create_task(watch(r, follow, stop)) for r in readers]
+    cpu_before = snapshot(target.state)
     started = time.perf_counter()
-    publish_seconds = await publish_referrals(settings, run_id, n, rate)
+    publish_seconds = await publish_referrals(settings, run_id, first, n, rate)
     deadline = started + wait_seconds
     while not follow.done(n) and time.perf_counter() < deadline:
         await asyncio.sleep(0.05)
     await wait_for_report(target, report_before + len(follow.assigned_at), deadline)
     report_seconds = time.perf_counter() - started if time.perf_counter() < deadline else None
+    cpu_after = snapshot(target.state)
     stop.set()
     await asyncio.gather(*tasks)
     for reader in readers:
         await reader.stop()
-    return summarise(follow, n, started, publish_seconds, report_seconds)
+    summary = summarise(follow, n, started, publish_seconds, report_seconds)
+    summary["offered_per_s"] = rate or "max"
+    summary["cpu"] = cpu_between(cpu_before, cpu_after, n)
+    return summary
 
 
 def summarise(
@@ -153,25 +207,8 @@ def summarise(
     }
 
 
-def percentiles(values: list[float]) -> dict[str, float] | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-
-    def pick(q: float) -> float:
-        return round(ordered[min(len(ordered) - 1, math.ceil(q * len(ordered)) - 1)], 2)
-
-    return {
-        "p50": pick(0.5),
-        "p90": pick(0.9),
-        "p99": pick(0.99),
-        "max": round(ordered[-1], 2),
-        "mean": round(statistics.fmean(ordered), 2),
-    }
-
-
-async def publish_referrals(settings: Settings, run_id: str, n: int, rate: float) -> float:
-    """Publish n referrals from partner ``bench-<run>``; return the seconds it took."""
+async def publish_referrals(settings: Settings, run_id: str, first: int, n: int, rate: float) -> float:
+    """Publish referrals ``first..first+n`` from partner ``bench-<run>``; return the seconds it took."""
     producer = broker.make_producer(settings, linger_ms=5)
     await producer.start()
     started = time.perf_counter()
@@ -182,7 +219,7 @@ async def publish_referrals(settings: Settings, run_id: str, n: int, rate: float
                 ahead = started + i / rate - time.perf_counter()
                 if ahead > 0:
                     await asyncio.sleep(ahead)
-            key, value, headers = encode(from_model(referral(run_id, i), source="/bench"))
+            key, value, headers = encode(from_model(referral(run_id, first + i), source="/bench"))
             futures.append(await producer.send(topics.REFERRALS_INBOUND, value=value, key=key, headers=headers))
         await asyncio.gather(*futures)
     finally:

@@ -246,8 +246,7 @@ class Notifier:
             not_before = next_send_time(now)
             if not_before > now:
                 return await self._queue(conn, key, cause_id, question_id, planned, not_before)
-        async with conn.transaction():
-            claim = await store.claim(conn, key, planned, question_id, cause_id)
+        claim = await store.claim(conn, key, planned, question_id, cause_id)
         if not claim.claimed:
             outcomes = {"sent": Result.ALREADY_SENT, "skipped": Result.SKIPPED, "queued": Result.QUEUED}
             return outcomes.get(claim.status, Result.FAILED)

@@ -77,11 +77,17 @@ async def unlock(conn: Conn, key: str) -> None:
 
 
 async def claim(conn: Conn, key: str, planned: PlannedDelivery, question_id: str | None, cause_event_id: str) -> Claim:
-    """Create the delivery or take it up again, counting the attempt; a sent or failed one stays as it is."""
-    await conn.execute(
+    """Create the delivery or take it up again, counting the attempt; a sent or failed one stays as it is.
+
+    One statement (atomic on its own, no transaction needed): it inserts the row with its first
+    attempt, or counts another attempt on a row still ``sending``, and returns nothing otherwise.
+    """
+    attempts = await conn.fetchval(
         "INSERT INTO deliveries (delivery_key, message_id, status, attempts, recipient_role, channel, template,"
-        " question_id, cause_event_id) VALUES ($1, $2, 'sending', 0, $3, $4, $5, $6, $7)"
-        " ON CONFLICT (delivery_key) DO NOTHING",
+        " question_id, cause_event_id) VALUES ($1, $2, 'sending', 1, $3, $4, $5, $6, $7)"
+        " ON CONFLICT (delivery_key) DO UPDATE SET attempts = deliveries.attempts + 1"
+        " WHERE deliveries.status = 'sending'"
+        " RETURNING attempts",
         key,
         message_id(key),
         planned.role,
@@ -89,11 +95,6 @@ async def claim(conn: Conn, key: str, planned: PlannedDelivery, question_id: str
         planned.template,
         question_id,
         cause_event_id,
-    )
-    attempts = await conn.fetchval(
-        "UPDATE deliveries SET attempts = attempts + 1 WHERE delivery_key = $1 AND status = 'sending'"
-        " RETURNING attempts",
-        key,
     )
     if attempts is not None:
         return Claim(True, "sending", attempts)

@@ -240,7 +240,15 @@ async def overviews(pool: asyncpg.Pool) -> dict[str | None, OverviewFigures]:
     """All-time figures of the region (``None``) and every municipality, from one snapshot: what linked
     suppression of the overview needs (the region's figures are the sum of the municipalities')."""
     async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
-        return {area: await overview_of(conn, area) for area in (None, *current_region().municipality_names)}
+        figures: dict[str | None, OverviewFigures] = {None: await overview_of(conn, None)}
+        questions = await overview_store.questions_by_area(conn)
+        domains = await overview_store.by_life_domain_by_area(conn)
+        signals = await overview_store.signals_by_area(conn)
+    for area in current_region().municipality_names:
+        figures[area] = overview_figures(
+            questions.get(area, overview_store.NO_QUESTIONS), domains.get(area, {}), signals.get(area, 0)
+        )
+    return figures
 
 
 async def overview_of(conn: Conn, area: str | None) -> OverviewFigures:

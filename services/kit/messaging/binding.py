@@ -12,17 +12,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any
+from typing import Any
 
-from faststream import Context
 from faststream.kafka import KafkaBroker, KafkaRouter
 from faststream.middlewares import AckPolicy
 
 from contracts.envelope import CloudEvent
 from contracts.events import Event
-from services.kit.db import Conn
 from services.kit.messaging.cloudevents import decode_payload, event_type, parse_record
-from services.kit.messaging.reliability import CONN, EVENT, Consumption
+from services.kit.messaging.reliability import CURRENT_CONN, CURRENT_EVENT, Consumption
 from services.kit.messaging.subscriber import AnyHandler, EventSubscriber
 
 log = logging.getLogger(__name__)
@@ -80,22 +78,24 @@ async def _not_handled_here(body: Any) -> None:
     """Never called: the middleware acknowledges types its subscriber does not handle."""
 
 
+def _current_event() -> CloudEvent:
+    event = CURRENT_EVENT.get()
+    assert event is not None, "a handler called outside the reliability middleware"
+    return event
+
+
 def typed_handler(model: type[Event], handler: AnyHandler, *, transactional: bool) -> Callable[..., Awaitable[None]]:
     """A FastStream handler whose payload parameter is annotated with ``model`` (its schema in AsyncAPI,
     its instance at run time), calling the service's ``handler`` with the transaction and envelope."""
     if transactional:
 
-        async def call(
-            payload: Any,
-            conn: Annotated[Conn, Context(CONN)],
-            event: Annotated[CloudEvent, Context(EVENT)],
-        ) -> None:
-            await handler(conn, event, payload)
+        async def call(payload: Any) -> None:
+            await handler(CURRENT_CONN.get(), _current_event(), payload)
 
     else:
 
-        async def call(payload: Any, event: Annotated[CloudEvent, Context(EVENT)]) -> None:  # type: ignore[misc]
-            await handler(event, payload)
+        async def call(payload: Any) -> None:
+            await handler(_current_event(), payload)
 
     call.__annotations__["payload"] = model
     call.__name__ = getattr(handler, "__name__", model.__name__)

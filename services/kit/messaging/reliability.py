@@ -20,7 +20,8 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -46,9 +47,11 @@ from services.kit.metrics import (
 
 log = logging.getLogger(__name__)
 
-#: Names under which the middleware puts the transaction and the envelope into FastStream's context.
-CONN: Final = "samenloket_conn"
-EVENT: Final = "samenloket_event"
+#: The transaction and the envelope of the message in hand, set by the middleware around the handler
+#: call (plain context variables: FastStream's ``Context()`` injection resolves each value in a worker
+#: thread, two thread hops per message).
+CURRENT_CONN: ContextVar[Any] = ContextVar("samenloket_conn", default=None)
+CURRENT_EVENT: ContextVar[CloudEvent | None] = ContextVar("samenloket_event", default=None)
 #: How long to wait before reading a message again whose dead letter could not be sent.
 REDELIVERY_PAUSE_SECONDS: Final = 1.0
 #: The longest wait between tries while infrastructure is away.
@@ -86,6 +89,15 @@ class Consumption:
     def backoff(self, attempt: int) -> float:
         base: float = self.retry_base_seconds * 2 ** (attempt - 1)
         return base * (0.5 + random.random())
+
+
+@contextlib.contextmanager
+def _current(variable: ContextVar[Any], value: Any) -> Iterator[None]:
+    token = variable.set(value)
+    try:
+        yield
+    finally:
+        variable.reset(token)
 
 
 class ReliableDelivery(BaseMiddleware):
@@ -149,7 +161,7 @@ class ReliableDelivery(BaseMiddleware):
     ) -> None:
         c = self.consumption
         if not c.subscriber.transactional or c.pool is None:
-            with self.context.scope(EVENT, event):
+            with _current(CURRENT_EVENT, event):
                 await call_next(msg)
             EVENTS_HANDLED.labels(c.service, topic, event.type).inc()
             return
@@ -162,7 +174,7 @@ class ReliableDelivery(BaseMiddleware):
             if not fresh:
                 EVENTS_DUPLICATE.labels(c.service, topic).inc()
                 return
-            with self.context.scope(CONN, conn), self.context.scope(EVENT, event):
+            with _current(CURRENT_CONN, conn), _current(CURRENT_EVENT, event):
                 await call_next(msg)
         EVENTS_HANDLED.labels(c.service, topic, event.type).inc()
 

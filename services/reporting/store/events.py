@@ -38,7 +38,10 @@ SELECT type, count(*) AS events, max(time) AS newest_event_time, max(stored_at) 
 
 _LOCK = "LOCK TABLE events IN SHARE MODE"
 _COUNT = "SELECT count(*) FROM events"
-_IN_STORED_ORDER = "SELECT type, data FROM events ORDER BY stored_at, event_id"
+#: Grouped by subject (a question, mostly), in stored order within it: a batch then holds whole
+#: questions, so a rebuild writes most read-model rows once (the merges do not depend on the order
+#: across subjects; within one the stored order is kept).
+_IN_STORED_ORDER = "SELECT type, data FROM events ORDER BY subject, stored_at, event_id"
 
 
 async def append_event(conn: Conn, event: CloudEvent, topic: str) -> bool:
@@ -76,7 +79,8 @@ async def lock_for_replay(conn: Conn) -> int:
 
 
 async def in_stored_order(conn: Conn, batch: int) -> AsyncIterator[list[asyncpg.Record]]:
-    """Every stored event (``type``, ``data``), in the order it was stored, ``batch`` rows at a time.
+    """Every stored event (``type``, ``data``), grouped by subject and in stored order within it,
+    ``batch`` rows at a time.
 
     Runs in the caller's transaction (a cursor needs one).
     """

@@ -26,6 +26,29 @@ SELECT domain, count(*) AS n
  GROUP BY domain
 """
 
+#: The same figures for every municipality at once (one scan instead of one per municipality).
+_QUESTIONS_BY_AREA = _QUESTIONS.replace("SELECT count(*) AS total", "SELECT municipality, count(*) AS total").replace(
+    " WHERE $1::text IS NULL OR municipality = $1", " GROUP BY municipality"
+)
+_DOMAINS_BY_AREA = """
+SELECT municipality, domain, count(*) AS n
+  FROM question_facts, unnest(life_domains) AS domain
+ GROUP BY municipality, domain
+"""
+_SIGNALS_BY_AREA = (
+    "SELECT municipality, count(*) AS n FROM signal_facts WHERE raised_at IS NOT NULL GROUP BY municipality"
+)
+#: What :func:`questions` answers for an area without questions.
+NO_QUESTIONS: dict[str, Any] = {
+    "total": 0,
+    "with_life_domains": 0,
+    "assigned": 0,
+    "waiting": 0,
+    "consultation": 0,
+    "measured": 0,
+    "median_minutes": None,
+}
+
 _SIGNALS = "SELECT count(*) FROM signal_facts WHERE raised_at IS NOT NULL AND ($1::text IS NULL OR municipality = $1)"
 
 
@@ -43,3 +66,22 @@ async def by_life_domain(conn: Conn, area: str | None) -> dict[str, int]:
 
 async def signals(conn: Conn, area: str | None) -> int:
     return int(await conn.fetchval(_SIGNALS, area))
+
+
+async def questions_by_area(conn: Conn) -> dict[str, dict[str, Any]]:
+    """:func:`questions` of every municipality that has questions, keyed by its code."""
+    return {
+        row["municipality"]: {k: v for k, v in row.items() if k != "municipality"}
+        for row in await conn.fetch(_QUESTIONS_BY_AREA)
+    }
+
+
+async def by_life_domain_by_area(conn: Conn) -> dict[str, dict[str, int]]:
+    found: dict[str, dict[str, int]] = {}
+    for row in await conn.fetch(_DOMAINS_BY_AREA):
+        found.setdefault(row["municipality"], {})[row["domain"]] = row["n"]
+    return found
+
+
+async def signals_by_area(conn: Conn) -> dict[str, int]:
+    return {row["municipality"]: int(row["n"]) for row in await conn.fetch(_SIGNALS_BY_AREA)}
