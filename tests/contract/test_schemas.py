@@ -28,7 +28,7 @@ def test_checked_in_schemas_are_not_stale() -> None:
     reasons = stale_reasons(SCHEMA_DIR)
     listing = "\n".join(f"  {name}: {reason}" for name, reason in reasons.items())
     assert not reasons, (
-        f"the JSON Schemas in {SCHEMA_DIR} do not match the classes in contracts/events.py:\n{listing}\n"
+        f"the JSON Schemas in {SCHEMA_DIR} do not match the classes in contracts/events/:\n{listing}\n"
         f"regenerate them with: {REGENERATE_COMMAND}   (from the repository root, then commit them)"
     )
 
@@ -39,7 +39,7 @@ def test_checked_in_schemas_are_compatible_with_the_models() -> None:
     assert not problems, (
         f"a payload class changed in a way that breaks existing readers:\n{listing}\n"
         "keep the old class and publish a new major version (a new class with .v2 in ce_type); "
-        "see the rules in contracts/events.py"
+        "see the rules in contracts/events/"
     )
 
 
