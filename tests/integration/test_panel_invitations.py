@@ -248,3 +248,41 @@ async def test_a_council_polls_its_panel_and_the_public_anonymously_counting_eac
     assert counted.json()["results"]["answers"] == "2" and [c["count"] for c in choices] == ["2", "0"]
     other = await key(system.intake, "clientenraad-mee", "council", "GM0505")
     assert (await system.intake.client.get(f"/api/v1/council/polls/{poll_id}", headers=other)).status_code == 404
+
+
+async def test_the_council_invites_its_panel_from_its_page(system: System) -> None:
+    staff = await key(system.intake, "loket", "staff")
+    council_key = (await key(system.intake, "adviesraad-dordrecht", "council", "GM0505"))["Authorization"][7:]
+    _, member, page = await resident(system, staff)
+    assert (await opt_in(system, page, life_domains="wmo", consent="yes")).status_code == 303
+    meeting_id = await plan_meeting(system, {"Authorization": f"Bearer {council_key}"})
+    async with browser(system) as client:
+        login = await client.get("/adviesraad/inloggen")
+        token = CSRF.search(login.text)
+        assert token
+        signed = await client.post(
+            "/adviesraad/inloggen", data={"csrf_token": token.group(1), "api_key": council_key, "terug": "/adviesraad"}
+        )
+        assert signed.status_code == 303
+        overview = await client.get("/adviesraad")
+        assert "Meedenken en peilingen" in overview.text and f"meeting:{meeting_id}" in overview.text
+        assert member["email"] not in overview.text and member["name"] not in overview.text
+        token = CSRF.search(overview.text)
+        assert token
+        sent = await client.post(
+            "/adviesraad/meedenken/uitnodigen",
+            data={"csrf_token": token.group(1), "onderwerp": f"meeting:{meeting_id}"},
+        )
+        assert sent.status_code == 303
+        done = await client.get(sent.headers["location"])
+        assert "De uitnodigingen zijn verstuurd." in done.text and member["email"] not in done.text
+        wrong = await client.post(
+            "/adviesraad/meedenken/uitnodigen",
+            data={"csrf_token": token.group(1), "onderwerp": f"meeting:{uuid.uuid4()}"},
+        )
+        assert wrong.status_code == 404
+
+    async def arrived() -> list[Any]:
+        return [m for m in system.mailbox.to(member["email"]) if m["Subject"] == SUBJECT]
+
+    assert await eventually(arrived, timeout=30)

@@ -49,6 +49,7 @@ DONE: Final[dict[str, str]] = {
     "advies": "Het advies staat in het register.",
     "reactie": "De reactie op het advies is vastgelegd.",
     "bijeenkomst": "De bijeenkomst is vastgelegd.",
+    "uitgenodigd": "De uitnodigingen zijn verstuurd. U ziet niet wie een uitnodiging kreeg.",
 }
 
 
