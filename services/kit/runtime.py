@@ -241,7 +241,7 @@ def create_app(spec: ServiceSpec[Any], settings: Settings | None = None) -> Fast
     )
     add_basics(app, runtime.readiness)
     add_asyncapi(app)
-    web.install(app, f"services.{spec.name}", runtime.settings.region_file)
+    web.install(app, f"services.{spec.name}", runtime.settings.region_file, runtime.loket)
     for router in spec.routers(runtime.container):
         app.include_router(router)
     return app
