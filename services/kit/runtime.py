@@ -37,7 +37,7 @@ from services.kit.messaging.deadletters import KafkaDeadLetters
 from services.kit.messaging.reliability import Consumption
 from services.kit.messaging.subscriber import EventSubscriber
 from services.kit.outbox import OutboxRelay
-from services.kit.region import Loket, Region, region_of, use_region
+from services.kit.region import Loket, Region, RegionFileError, region_of, use_region
 from services.kit.settings import S, Settings, as_settings, load_settings
 from services.kit.telemetry import setup_tracing
 
@@ -260,5 +260,8 @@ def serve(name: str) -> None:
     settings = load_settings(spec.settings)
     setup_logging(name, settings.log_level)
     setup_tracing(name, settings.otlp_endpoint)
-    app = create_app(spec, settings)
+    try:
+        app = create_app(spec, settings)
+    except RegionFileError as exc:  # one line naming the file and the place, not a traceback
+        raise SystemExit(f"samenloket {name}: {exc}") from None
     uvicorn.run(app, host=settings.host, port=settings.http_port(name), **UVICORN_OPTIONS)
