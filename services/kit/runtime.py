@@ -37,7 +37,7 @@ from services.kit.messaging.deadletters import KafkaDeadLetters
 from services.kit.messaging.reliability import Consumption
 from services.kit.messaging.subscriber import EventSubscriber
 from services.kit.outbox import OutboxRelay
-from services.kit.region import Loket, Region, region_of, use_region
+from services.kit.region import Loket, Region, RegionFileError, region_of, use_region
 from services.kit.settings import S, Settings, as_settings, load_settings
 from services.kit.telemetry import setup_tracing
 
@@ -241,7 +241,7 @@ def create_app(spec: ServiceSpec[Any], settings: Settings | None = None) -> Fast
     )
     add_basics(app, runtime.readiness)
     add_asyncapi(app)
-    web.install(app, f"services.{spec.name}", runtime.settings.region_file)
+    web.install(app, f"services.{spec.name}", runtime.settings.region_file, runtime.loket)
     for router in spec.routers(runtime.container):
         app.include_router(router)
     return app
@@ -289,4 +289,7 @@ def worker_app() -> FastAPI:
 def _configured_app(spec: ServiceSpec[Any], settings: Settings) -> FastAPI:
     setup_logging(spec.name, settings.log_level)
     setup_tracing(spec.name, settings.otlp_endpoint)
-    return create_app(spec, settings)
+    try:
+        return create_app(spec, settings)
+    except RegionFileError as exc:  # one line naming the file and the place, not a traceback
+        raise SystemExit(f"samenloket {spec.name}: {exc}") from None

@@ -4,7 +4,7 @@
   four services as supervised child processes, and with ``--demo`` the demo;
 - :mod:`.embedded` — embedded PostgreSQL and Tansu broker (also the test fixtures' infrastructure);
 - :mod:`.mailsink` — the local SMTP sink: mail as ``.eml`` files and a readable inbox;
-- :mod:`.demo` — the Drechtsteden demo region, its keys and the trickle that keeps it moving;
+- :mod:`.demo` — the demo of the region served (Drechtsteden or IJmond), its keys and the trickle that keeps it moving;
 - :mod:`.bench` — ``samenloket bench``, the load benchmark of the running system;
 - :mod:`.match_eval`, :mod:`.match_bench` — ``samenloket match-eval`` and ``match-bench``, the
   matching engine's scenario evaluation and in-process benchmark.

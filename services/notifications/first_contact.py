@@ -117,13 +117,19 @@ def plan_first_contact_overdue(
     fallback_coordinator: str | None,
 ) -> list[PlannedDelivery]:
     """The reminder to the supporter (when they have an address), or the escalation to the coordinator
-    of their organisation (else the general coordinator address; none: nobody)."""
+    of their organisation (matching's address, else the region file's, else the general coordinator address;
+    none: nobody)."""
     if overdue.stage == "reminder":
         if supporter is None or not supporter.email:
             return []
         context = reminder_context(overdue, supporter, facts, base, loket_name)
         return [PlannedDelivery("supporter", "email", REMINDER_TEMPLATE, supporter.email, context)]
-    address = (organisation.coordinator_email if organisation else None) or fallback_coordinator
+    listed = current_region().organisation(overdue.organisation)
+    address = (
+        (organisation.coordinator_email if organisation else None)
+        or (listed.coordinator_email if listed else None)
+        or fallback_coordinator
+    )
     if not address:
         return []
     context = escalation_context(overdue, supporter, organisation, facts, base, loket_name)

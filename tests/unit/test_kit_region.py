@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -85,3 +88,16 @@ async def test_the_region_at_work_is_the_apps_and_else_the_environments(monkeypa
 
     assert await asyncio.create_task(in_an_app()) == "Drechtsteden"
     assert current_region().name == "IJmond"  # a task's region stays in its own context
+
+
+def test_a_service_with_a_bad_region_file_stops_at_start_with_one_line_naming_the_place(tmp_path: Path) -> None:
+    bad = tmp_path / "regio.toml"
+    bad.write_text('name = "X"\n[loket]\nname = "L"\n[[municipalities]]\ncode = "GM05"\nname = "Y"\n')
+    env = {**os.environ, "SAMENLOKET_REGION_FILE": str(bad)}
+    ran = subprocess.run(
+        [sys.executable, "-m", "services.cli", "serve", "intake"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert ran.returncode == 1 and "Traceback" not in ran.stderr
+    assert ran.stderr.strip().splitlines()[-1] == (
+        f"samenloket intake: {bad}: municipalities.0.code: String should match pattern '^GM[0-9]{{4}}$'"
+    )

@@ -88,3 +88,15 @@ async def test_a_browser_route_answers_a_bad_query_with_a_dutch_page() -> None:
         assert person.status_code == 422 and "Dit adres klopt niet helemaal" in person.text
         program = await client.get("/dashboard/export.csv?jaar=x")
         assert program.status_code == 422 and [e["field"] for e in program.json()["errors"]] == ["jaar"]
+
+
+def test_the_deployments_loket_settings_are_the_loket_of_every_pages_header_and_footer() -> None:
+    """The region file's loket, with SAMENLOKET_LOKET_* over it: the same on a page's body and its footer."""
+    region = region_of()
+    app = FastAPI()
+    web.install(app, None, "", region.loket_with("Samenloket", "078 123 45 67"))
+    assert app.state.look.loket.phone == "078 123 45 67"
+    assert app.state.look.loket.name == region.loket.name and app.state.look.css == theme.theme_css(region)
+    plain = FastAPI()
+    web.install(plain, None, "", region.loket)
+    assert plain.state.look is theme.look_of("")

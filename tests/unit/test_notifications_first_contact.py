@@ -113,3 +113,13 @@ def test_html_of_the_escalation_is_escaped() -> None:
     [delivery] = plan(ESCALATION, organisation=sneaky)
     _, text, html = render(delivery.template, delivery.context)
     assert "&lt;b&gt;MEE&lt;/b&gt; &amp; co" in html and "<b>MEE</b> & co" in text
+
+
+def test_an_organisation_without_an_address_in_matching_is_escalated_to_its_coordinator_in_the_region_file() -> None:
+    listed = ESCALATION.model_copy(update={"organisation": "humanitas-drechtsteden"})
+    [delivery] = plan(listed, organisation=OrganisationContact("humanitas-drechtsteden", "Humanitas", None))
+    assert delivery.address == "coordinator@humanitas.example"  # regions/drechtsteden.toml
+    [unknown] = plan(listed, organisation=None, supporter=None)
+    assert unknown.address == "coordinator@humanitas.example"
+    _, text, _ = render(unknown.template, unknown.context)
+    assert "Beste coördinator van Humanitas Drechtsteden," in text

@@ -19,16 +19,22 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from fastapi import FastAPI
 
+from services.kit.region import Loket
 from services.kit.web import errors, static, theme
 
 
-def install(app: FastAPI, package: str | None, region_file: str = "") -> None:
+def install(app: FastAPI, package: str | None, region_file: str = "", loket: Loket | None = None) -> None:
     """Serve ``/static/`` (the kit's files, ``package``'s own, the region's theme and logo), render every
-    page in the look of the region of ``region_file`` (empty: the demo region), and answer errors in
-    Dutch to browsers."""
+    page in the look of the region of ``region_file`` (empty: the demo region), with ``loket`` (the
+    deployment's settings over the region file's) in the header and footer, and answer errors in Dutch
+    to browsers."""
     look = theme.look_of(region_file)
+    if loket is not None and loket != look.loket:
+        look = replace(look, region=look.region.model_copy(update={"loket": loket}))
     app.state.look = look
     app.add_middleware(theme.LookScope, look=look)
     app.include_router(theme.router(look))

@@ -16,6 +16,7 @@ from services.kit.outbox import publish
 from services.kit.region import Demo, Organisation, Region, use_region
 from services.matching import store
 from services.matching.domain import SupporterRecord
+from services.matching.store.organisations import set_coordinator_email
 
 #: The CloudEvents source of what the demo announces on matching's behalf.
 MATCHING_SOURCE = "/samenloket/matching"
@@ -131,6 +132,7 @@ async def load_demo(database_url: str, region: Region) -> dict[str, int]:
         async with pool.acquire() as conn, conn.transaction():
             for organisation in region.organisations:
                 await store.upsert_organisation(conn, organisation.id, organisation.name, not organisation.independent)
+                await set_coordinator_email(conn, organisation.id, organisation.coordinator_email or None)
             supporters = demo_supporters(random.Random(2026), region)
             known = {row["id"] for row in await conn.fetch("SELECT id FROM supporters")}
             for supporter in supporters:
