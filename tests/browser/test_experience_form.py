@@ -99,7 +99,7 @@ async def test_a_resident_shares_an_experience_on_a_phone(intake: Served, settin
     link = await invitation_link(intake, settings)
     assert link.startswith(intake.url + "/ervaring/")
     await page.goto(link)
-    assert await page.title() == "Hoe ging de hulp? – Samenloket"
+    assert await page.title() == "Hoe ging de hulp? – Samenloket Drechtsteden"  # the region's loket
     assert await page.inner_text("h1") == "Hoe ging de hulp?"
     assert await serious_violations(page) == []
     # Nothing wider than the phone: no sideways scrolling.

@@ -211,7 +211,7 @@ async def test_resident_fills_in_the_form_by_keyboard_and_gets_a_confirmation(
     intake: Server, page: Page, db: asyncpg.Connection, resident: dict[str, str], settings: Settings
 ) -> None:
     await page.goto(intake.url + "/")
-    assert await page.title() == "Vraag een cliëntondersteuner – Samenloket"
+    assert await page.title() == "Vraag een cliëntondersteuner – Samenloket Drechtsteden"  # the region's loket
     assert await page.locator("h2", has_text="Stap 1 van 5").count() == 1
 
     keyboard = page.keyboard

@@ -126,7 +126,7 @@ async def sign_in(browser: httpx.AsyncClient, key: str, path: str = "/proef") ->
 async def signed_in(browser: httpx.AsyncClient, path: str = "/proef") -> bool:
     page = await browser.get(path)
     assert page.status_code == 200
-    return "Ingelogd als regio-overleg" in page.text
+    return "Ingelogd als Regio Overleg" in page.text  # the organisation by name, never its id
 
 
 async def test_the_cookie_holds_a_random_id_and_only_its_hash_is_stored(site: Site, browser: httpx.AsyncClient) -> None:
