@@ -18,6 +18,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from playwright.async_api import Browser, Page
 
+from contracts.references import format_reference
 from services.kit.dutch import DUTCH_TIME
 from services.kit.settings import Settings
 from tests.support.browser import CHROMIUM, PHONE, serious_violations
@@ -91,7 +92,11 @@ async def test_a_coordinator_plans_the_conversation_and_assigns_a_duo_chosen_tog
     )
     question_id, person, text = await ask_to_choose_together(p)
     await in_consultation(p, question_id)
-    short = question_id[:8].upper()
+    # The number everyone reads: the resident's reference from intake, carried to matching on the event.
+    reference = await p.intake.runtime.db.fetchval(
+        "SELECT reference FROM questions WHERE question_id = $1::uuid", question_id
+    )
+    short = format_reference(reference)
 
     await page.goto(p.matching_url + "/overleg")
     await page.fill("#api_key", await coordinator_key(p))

@@ -14,13 +14,14 @@ import os
 import re
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
 from playwright.async_api import Browser, Page
 
+from services.kit.dutch import DUTCH_TIME
 from services.kit.settings import Settings
 from services.matching.workspace.signin import new_token
 from tests.support.browser import CHROMIUM, PHONE, serious_violations
@@ -155,7 +156,7 @@ async def test_a_supporter_signs_in_from_the_mail_and_takes_the_case_to_its_end(
     await submit(page, "Eerste contact opslaan")
     assert await page.title() == "Fout: Vraag uit Dordrecht – Mijn vragen"
     await check(page, "5b-eerste-contact-fout")
-    await page.fill("#datum", datetime.now(UTC).date().isoformat())
+    await page.fill("#datum", datetime.now(DUTCH_TIME).date().isoformat())
     await page.check("#manier-phone")
     await submit(page, "Eerste contact opslaan")
     assert await page.locator(".case-status .tag").inner_text() == "In contact"

@@ -329,7 +329,7 @@ async def test_the_export_page_is_dutch_and_names_everything(
         "Hulp en zorg thuis (Wmo)",
         "Dordrecht",
         "Turks",
-        "Beroepskracht van mee-plus",
+        "Beroepskracht van MEE Plus",  # the region's name of the organisation, never its id
         "U staat op de wachtlijst",
         "Ingetrokken",
         NOTE,

@@ -18,6 +18,8 @@ import httpx
 import pytest
 
 from contracts.events import AssignmentAccepted, FirstContactMade, SupportEnded
+from contracts.references import format_reference
+from services.kit.dutch import DUTCH_TIME
 from services.kit.settings import Settings
 from services.matching.store import sign_in as sign_in_store
 from services.matching.workspace.signin import new_token, token_hash
@@ -235,7 +237,11 @@ async def test_without_consent_the_page_says_how_to_reach_the_resident(p: Platfo
         page = await client.get(f"/mijn-vragen/{question_id}")
     assert page.status_code == 200 and "begeleiding thuis" in page.text
     assert person["name"] not in page.text and person["phone"] not in page.text and person["email"] not in page.text
-    assert "gaf geen toestemming" in page.text and LOKET_PHONE in page.text and question_id[:8].upper() in page.text
+    # The resident's own reference (from intake, on QuestionReceived): the number they will name on the phone.
+    reference = await p.intake.runtime.db.fetchval(
+        "SELECT reference FROM questions WHERE question_id = $1::uuid", question_id
+    )
+    assert "gaf geen toestemming" in page.text and LOKET_PHONE in page.text and format_reference(reference) in page.text
     assert await intake_audit(p, question_id) == [
         (f"mee/{bram.id}", "supporter", "question.read", "supporter_case_view")
     ]
@@ -259,13 +265,13 @@ async def test_the_supporter_accepts_records_first_contact_and_ends_support(p: P
         assert accepted.status_code == 303 and accepted.headers["location"] == f"{case}?gedaan=aangenomen"
         await events_about(p.settings, question_id, AssignmentAccepted.ce_type)
 
-        tomorrow = (datetime.now(UTC) + timedelta(days=2)).date().isoformat()
+        tomorrow = (datetime.now(DUTCH_TIME) + timedelta(days=2)).date().isoformat()
         future = await post_form(client, case, f"{case}/eerste-contact", {"datum": tomorrow, "manier": "phone"})
         assert future.status_code == 422 and "Kijk dit nog na" in future.text and 'href="#datum"' in future.text
         missing = await post_form(client, case, f"{case}/eerste-contact", {"datum": "", "manier": ""})
         assert missing.status_code == 422 and 'href="#manier-phone"' in missing.text
 
-        today = datetime.now(UTC).date().isoformat()
+        today = datetime.now(DUTCH_TIME).date().isoformat()
         contact = await post_form(client, case, f"{case}/eerste-contact", {"datum": today, "manier": "video"})
         assert contact.status_code == 303
         [made] = await events_about(p.settings, question_id, FirstContactMade.ce_type)
@@ -343,7 +349,7 @@ async def test_another_supporters_case_is_not_found_on_any_route_and_nothing_cha
         forms = {
             "aannemen": {},
             "afwijzen": {"reden": "no_time"},
-            "eerste-contact": {"datum": datetime.now(UTC).date().isoformat(), "manier": "phone"},
+            "eerste-contact": {"datum": datetime.now(DUTCH_TIME).date().isoformat(), "manier": "phone"},
             "stoppen": {"uitkomst": "completed"},
         }
         for action, data in forms.items():
