@@ -19,11 +19,13 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from aiosmtpd.controller import Controller
 from hypothesis import settings as hypothesis_settings
 
 from services.kit import db
 from services.kit.settings import Settings
 from services.local.embedded import EmbeddedKafka, EmbeddedPostgres
+from tests.support.notifications import MailBox
 
 INFRA = os.environ.get("SAMENLOKET_TEST_INFRA", "embedded")
 
@@ -121,3 +123,15 @@ def settings(database_url: str, kafka_bootstrap: str, tmp_path_factory: pytest.T
         consumer_max_attempts=3,
         data_dir=tmp_path_factory.mktemp("data"),
     )
+
+
+@pytest.fixture(scope="module")
+def mailbox() -> Iterator[MailBox]:
+    """A real SMTP server (aiosmtpd) for this module, keeping what it receives."""
+    box = MailBox()
+    controller = Controller(box, hostname="127.0.0.1", port=box.port)
+    controller.start()
+    try:
+        yield box
+    finally:
+        controller.stop()

@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from playwright.async_api import Browser, Page
 
 from contracts import topics
@@ -31,7 +30,7 @@ from contracts.events import ConsultationRequired, Reason, SupportEnded, Support
 from services.kit import access
 from services.kit.region import Region, load_region
 from services.kit.settings import Settings
-from tests.support.browser import CHROMIUM, PHONE, serious_violations, serve_app
+from tests.support.browser import CHROMIUM, DESKTOP, PHONE, SHOTS, serious_violations, serve_app
 from tests.support.harness import eventually, publish, run_service
 from tests.support.matching import envelope, events_about, question
 from tests.support.notifications import MailBox
@@ -42,8 +41,6 @@ pytestmark = [
     pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium (/usr/bin/chromium) is not installed"),
 ]
 
-DESKTOP = {"width": 1280, "height": 900}
-SHOTS = os.environ.get("SAMENLOKET_SCREENSHOTS", "")
 REGION_VARIABLE = "SAMENLOKET_REGION_FILE"
 INTERNAL = {"Authorization": "Bearer test-internal-token", "X-Purpose": "support", "X-Caller": "tests"}
 EXPERIENCE = re.compile(r"https?://[^\s\"<>]+/ervaring/[A-Za-z0-9_-]{20,}")
@@ -89,17 +86,6 @@ class Site:
 
     def url(self, service: str, path: str) -> str:
         return (self.reporting if service == "reporting" else self.p.urls[service]) + path
-
-
-@pytest.fixture(scope="module")
-def mailbox() -> Iterator[MailBox]:
-    box = MailBox()
-    controller = Controller(box, hostname="127.0.0.1", port=box.port)
-    controller.start()
-    try:
-        yield box
-    finally:
-        controller.stop()
 
 
 @pytest.fixture(scope="module", params=list(REGIONS))

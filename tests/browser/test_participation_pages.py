@@ -19,7 +19,7 @@ from playwright.async_api import Browser, Page
 
 from services.kit import access
 from services.kit.settings import Settings
-from tests.support.browser import CHROMIUM, PHONE, serious_violations, serve_app
+from tests.support.browser import CHROMIUM, DESKTOP, PHONE, serious_violations, serve_app
 from tests.support.harness import RunningService, run_service
 
 pytestmark = [
@@ -27,7 +27,6 @@ pytestmark = [
     pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium (/usr/bin/chromium) is not installed"),
 ]
 SCREENSHOTS = Path("/tmp/samenloket-screenshots")
-DESKTOP = {"width": 1280, "height": 900}
 SIZES = {"phone": PHONE, "desktop": DESKTOP}
 
 

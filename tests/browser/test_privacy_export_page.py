@@ -7,12 +7,11 @@ checks the page on a phone and on paper, and the page fits a phone's width.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 from playwright.async_api import Browser
 
 from contracts.envelope import from_model
@@ -31,17 +30,6 @@ pytestmark = [
 
 INTERNAL = {"Authorization": "Bearer test-internal-token", "X-Purpose": "support", "X-Caller": "tests"}
 SCREENSHOTS = Path("/tmp/samenloket-screenshots")
-
-
-@pytest.fixture(scope="module")
-def mailbox() -> Iterator[MailBox]:
-    box = MailBox()
-    controller = Controller(box, hostname="127.0.0.1", port=box.port)
-    controller.start()
-    try:
-        yield box
-    finally:
-        controller.stop()
 
 
 @pytest.fixture(scope="module")

@@ -26,7 +26,7 @@ from contracts.envelope import from_model
 from contracts.events import QuestionWithdrawn, SupporterAssigned
 from contracts.topics import ASSIGNMENTS, QUESTIONS
 from services.kit.settings import Settings
-from tests.support.browser import CHROMIUM, PHONE, free_port, serious_violations, serve_app
+from tests.support.browser import CHROMIUM, DESKTOP, PHONE, free_port, serious_violations, serve_app
 from tests.support.harness import RunningService, events_of, eventually, publish, read_topic, run_service
 
 pytestmark = [
@@ -34,7 +34,6 @@ pytestmark = [
     pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium (/usr/bin/chromium) is not installed"),
 ]
 
-DESKTOP = {"width": 1280, "height": 900}
 LOKET = {"loket_name": "Samenloket Drechtsteden", "loket_phone": "078 770 80 90", "loket_email": "info@sl.example"}
 ENGLISH = re.compile(r"\b(status|withdraw|supporter|field|value|required|invalid|error|token)\b", re.IGNORECASE)
 

@@ -10,21 +10,19 @@ port. axe-core checks every supporters' page at 390×844 and 1280×900, and each
 
 from __future__ import annotations
 
-import os
 import re
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import datetime
-from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 from playwright.async_api import Browser, Page
 
 from services.kit.dutch import DUTCH_TIME
 from services.kit.settings import Settings
 from services.matching.workspace.signin import new_token
-from tests.support.browser import CHROMIUM, PHONE, serious_violations
+from tests.support.browser import CHROMIUM, PHONE
+from tests.support.browser import check_at_both_sizes as check
 from tests.support.harness import eventually
 from tests.support.notifications import MailBox
 from tests.support.workspace import CASE_LINK, Platform, add_supporter, link_in_mail, platform, text_of
@@ -33,20 +31,6 @@ pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium (/usr/bin/chromium) is not installed"),
 ]
-
-DESKTOP = {"width": 1280, "height": 900}
-SHOTS = os.environ.get("SAMENLOKET_SCREENSHOTS", "")
-
-
-@pytest.fixture(scope="module")
-def mailbox() -> Iterator[MailBox]:
-    box = MailBox()
-    controller = Controller(box, hostname="127.0.0.1", port=box.port)
-    controller.start()
-    try:
-        yield box
-    finally:
-        controller.stop()
 
 
 @pytest.fixture(scope="module")
@@ -62,17 +46,6 @@ async def page(browser: Browser) -> AsyncIterator[Page]:
     context = await browser.new_context(viewport=PHONE, locale="nl-NL")
     yield await context.new_page()
     await context.close()
-
-
-async def check(page: Page, name: str) -> None:
-    """No serious or critical axe violation at phone and desktop size; a screenshot of each when asked."""
-    for size in (PHONE, DESKTOP):
-        await page.set_viewport_size(size)
-        assert await serious_violations(page) == [], f"{name} at {size['width']}px"
-        if SHOTS:
-            Path(SHOTS).mkdir(parents=True, exist_ok=True)
-            await page.screenshot(path=f"{SHOTS}/{name}-{size['width']}.png", full_page=True)
-    await page.set_viewport_size(PHONE)
 
 
 async def submit(page: Page, button: str) -> None:

@@ -6,21 +6,9 @@ from collections import Counter
 from collections.abc import Iterator
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from tests.support import fuzzing
-from tests.support.notifications import ContactServer, MailBox, serving
-
-
-@pytest.fixture(scope="module")
-def mailbox() -> Iterator[MailBox]:
-    box = MailBox()
-    controller = Controller(box, hostname="127.0.0.1", port=box.port)
-    controller.start()
-    try:
-        yield box
-    finally:
-        controller.stop()
+from tests.support.notifications import ContactServer, serving
 
 
 @pytest.fixture(scope="module")

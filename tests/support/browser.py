@@ -5,6 +5,7 @@ by uvicorn in the test's event loop, and the axe-core check.
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -16,11 +17,24 @@ from playwright.async_api import Page
 
 from tests.support.notifications import free_port
 
-__all__ = ["CHROMIUM", "CHROMIUM_ARGS", "PHONE", "free_port", "serious_violations", "serve_app"]
+__all__ = [
+    "CHROMIUM",
+    "CHROMIUM_ARGS",
+    "DESKTOP",
+    "PHONE",
+    "SHOTS",
+    "check_at_both_sizes",
+    "free_port",
+    "serious_violations",
+    "serve_app",
+]
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
 PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+#: Where the browser tests save a screenshot of every page they check (empty: none).
+SHOTS = os.environ.get("SAMENLOKET_SCREENSHOTS", "")
 
 
 @asynccontextmanager
@@ -38,6 +52,17 @@ async def serve_app(app: Any, port: int | None = None) -> AsyncIterator[str]:
     finally:
         server.should_exit = True
         await task
+
+
+async def check_at_both_sizes(page: Page, name: str) -> None:
+    """No serious or critical axe violation at phone and desktop size; a screenshot of each when asked."""
+    for size in (PHONE, DESKTOP):
+        await page.set_viewport_size(size)
+        assert await serious_violations(page) == [], f"{name} at {size['width']}px"
+        if SHOTS:
+            Path(SHOTS).mkdir(parents=True, exist_ok=True)
+            await page.screenshot(path=f"{SHOTS}/{name}-{size['width']}.png", full_page=True)
+    await page.set_viewport_size(PHONE)
 
 
 async def serious_violations(page: Page) -> list[str]:

@@ -23,7 +23,7 @@ from typing import Final
 
 from services.intake.experiences.screening import still_reaches_someone
 
-PERIOD_PATTERN: Final = r"^[0-9]{4}-Q[1-4]$"
+PERIOD_PATTERN: Final = r"^20[0-9]{2}-Q[1-4]$"  # this century: year 0 is no date
 
 
 @dataclass(frozen=True)
