@@ -20,9 +20,10 @@ run: install
 	$(BIN)/samenloket up --demo
 
 ## Lint, types, import boundaries, then every test suite (unit, contract, integration, e2e, browser):
-## test files spread over TEST_WORKERS processes (each with its own PostgreSQL and broker), then the
-## tests marked `serial` (the fault suite, which times faults) alone.
-TEST_WORKERS ?= 2
+## test files spread over TEST_WORKERS processes (each with its own PostgreSQL and broker; 3 on two
+## cores, as much of a test is waiting on services), then the tests marked `serial` (the fault suite,
+## which times faults) alone.
+TEST_WORKERS ?= 3
 test: install lint
 	$(BIN)/python -m pytest -p no:cacheprovider -q -n $(TEST_WORKERS) --dist loadfile -m "not serial" tests
 	$(BIN)/python -m pytest -p no:cacheprovider -q -m serial tests
