@@ -69,7 +69,9 @@ _CANDIDATE = SupporterContact("s-1", "Bram Visser", "bram@example.nl", "org-mee"
 _RESIDENT = ResidentContact(
     "q-voorbeeld", "r-voorbeeld", "Anna de Vries", "anna@example.nl", None, True, reference=EXAMPLE_REFERENCE
 )
-_FACTS = QuestionFacts("q-voorbeeld", "GM0505", ("debts", "housing"), ("nl", "ar"), "home", ("interpreter",))
+_FACTS = QuestionFacts(
+    "q-voorbeeld", "GM0505", ("debts", "housing"), ("nl", "ar"), "home", ("interpreter",), EXAMPLE_REFERENCE
+)
 _RECEIVED = QuestionReceived(
     question_id="q-voorbeeld",
     resident_ref="r-voorbeeld",
@@ -150,7 +152,7 @@ EXAMPLES: Final[dict[str, Callable[[], dict[str, Any]]]] = {
     "resident_waiting": lambda: _resident(resident_waiting_context(_WAITING, _RESIDENT)),
     "resident_consultation": lambda: _resident(resident_consultation_context(_CONSULTATION, _RESIDENT)),
     "coordinator_consultation": lambda: coordinator_consultation_context(
-        _CONSULTATION, EXAMPLE_MATCHING_URL, {"s-1": _CANDIDATE}
+        _CONSULTATION, EXAMPLE_MATCHING_URL, {"s-1": _CANDIDATE}, EXAMPLE_REFERENCE
     ),
     "signal_digest": lambda: digest_context(_SIGNALS, date(2025, 3, 3)),
     "resident_experience_invitation": lambda: _resident(experience_invitation_context(_ENDED, _RESIDENT, _LINK)),
