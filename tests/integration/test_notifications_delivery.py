@@ -341,6 +341,8 @@ async def test_a_crash_after_sending_resends_with_the_same_message_id(
 
     await eventually(lambda: mailbox.to(case.supporter_email))
     assert [m["Message-ID"] for m in mailbox.to(case.supporter_email)] == [message_id(key)]
+    # The SMTP server has the mail a moment before the row says "sent": wait for the commit.
+    await eventually(lambda: _statuses(service, event, {"supporter": "sent"}))
     row = (await deliveries_of(service, event))["supporter"]
     assert (row["status"], row["attempts"]) == ("sent", 2)
 
