@@ -16,6 +16,8 @@ from typing import Protocol
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
+from services.kit import session_state
+
 #: A connection as handlers see it: plain, or lent by a pool.
 Conn = asyncpg.Connection | PoolConnectionProxy
 
@@ -43,12 +45,15 @@ def migration_files(package: str) -> list[tuple[int, str, str]]:
 
 
 async def create_pool(database_url: str, schema: str, max_size: int = 10) -> asyncpg.Pool:
-    """A pool whose connections see the service's own schema first."""
+    """A pool whose connections see the service's own schema first, reset when they come back only
+    if they hold session state (:mod:`services.kit.session_state`)."""
     pool = await asyncpg.create_pool(
         database_url,
         min_size=1,
         max_size=max_size,
         server_settings={"search_path": schema, "application_name": f"samenloket-{schema}"},
+        connection_class=session_state.SessionConnection,
+        reset=session_state.reset_if_needed,  # only connections holding session state
     )
     assert pool is not None
     return pool

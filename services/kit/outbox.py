@@ -21,6 +21,7 @@ from asyncpg.pool import PoolConnectionProxy
 
 from contracts.envelope import CloudEvent, encode, from_model
 from contracts.events import Event
+from services.kit import session_state
 from services.kit.db import Conn
 from services.kit.metrics import OUTBOX_DEPTH, OUTBOX_PUBLISHED
 from services.kit.telemetry import current_traceparent, producer_span
@@ -133,7 +134,7 @@ class OutboxRelay:
         listener = None
         try:
             listener = await self.pool.acquire()
-            await listener.add_listener(CHANNEL, self._on_notify)
+            await session_state.listen(listener, CHANNEL, self._on_notify)
             listener.add_termination_listener(self._on_listener_lost)
         except Exception as exc:  # the database away, or no LISTEN (e.g. a pooler): poll only
             log.warning("outbox LISTEN unavailable, polling only", extra={"error": repr(exc)})

@@ -132,6 +132,7 @@ def percentiles(values: list[float]) -> dict[str, float] | None:
     return {
         "p50": pick(0.5),
         "p90": pick(0.9),
+        "p95": pick(0.95),
         "p99": pick(0.99),
         "max": round(ordered[-1], 2),
         "mean": round(statistics.fmean(ordered), 2),

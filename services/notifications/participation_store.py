@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import asyncpg
-
+from services.kit import session_state
 from services.kit.db import Conn
 from services.notifications import store
 from services.notifications.domain import InvitationStatus, PlannedDelivery
@@ -26,12 +25,7 @@ async def wait_for_lock(conn: Conn, key: str, seconds: float) -> bool:
 
     The session's ``lock_timeout`` (and the lock) are reset when the connection goes back to the pool.
     """
-    await conn.execute("SELECT set_config('lock_timeout', $1, false)", f"{int(seconds * 1000)}ms")
-    try:
-        await conn.execute("SELECT pg_advisory_lock(hashtextextended($1, 0))", key)
-    except asyncpg.LockNotAvailableError:
-        return False
-    return True
+    return await session_state.lock(conn, key, seconds)
 
 
 async def begin(conn: Conn, question_id: str, event_id: str) -> InvitationRecord:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from services.kit import session_state
 from services.kit.db import Conn
 from services.notifications.domain import DeliveryStatus, PlannedDelivery, QuestionFacts, message_id
 from services.notifications.signal_digest import SignalFact
@@ -68,12 +69,11 @@ async def try_lock(conn: Conn, key: str) -> bool:
 
     It keeps two instances that got the same event (a rebalance) from sending the same mail at once.
     """
-    locked: bool = await conn.fetchval("SELECT pg_try_advisory_lock(hashtextextended($1, 0))", key)
-    return locked
+    return await session_state.try_lock(conn, key)
 
 
 async def unlock(conn: Conn, key: str) -> None:
-    await conn.execute("SELECT pg_advisory_unlock(hashtextextended($1, 0))", key)
+    await session_state.unlock(conn, key)
 
 
 async def claim(conn: Conn, key: str, planned: PlannedDelivery, question_id: str | None, cause_event_id: str) -> Claim:

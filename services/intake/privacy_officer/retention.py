@@ -25,13 +25,14 @@ from datetime import UTC, datetime
 from typing import Final
 
 from services.intake.privacy import erase_resident
+from services.kit import session_state
 from services.kit.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
 ACTOR: Final = "retention"
-#: The advisory lock of one retention pass at a time (any number; intake's own).
-LOCK: Final = 0x1A7E_0031
+#: The advisory lock of one retention pass at a time.
+LOCK: Final = "intake/retention"
 BATCH: Final = 100
 MAX_PER_PASS: Final = 1000
 
@@ -78,7 +79,7 @@ class Retention:
         limit = cutoff(self.clock(), self.years)
         erased = 0
         async with self.rt.db.acquire() as conn:
-            if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", LOCK):
+            if not await session_state.try_lock(conn, LOCK):
                 return 0  # another instance runs a pass now
             try:
                 while erased < MAX_PER_PASS:
@@ -94,7 +95,7 @@ class Retention:
                     if len(refs) < BATCH:
                         break
             finally:
-                await conn.execute("SELECT pg_advisory_unlock($1)", LOCK)
+                await session_state.unlock(conn, LOCK)
         if erased:
             log.info("residents erased after the retention", extra={"count": erased, "years": self.years})
         return erased
