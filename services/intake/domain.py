@@ -111,6 +111,9 @@ class Candidate:
     resident_ref: str
     email: str | None
     phone: str | None
+    #: The resident's wrapped data key, read with the candidate so reusing it needs no second read
+    #: (None for a resident stored before encryption at rest).
+    data_key: str | None = None
 
 
 def _conflicts(mine: str | None, theirs: str | None) -> bool:

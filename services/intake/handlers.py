@@ -114,8 +114,9 @@ class Intake:
         ids = domain.Identifiers.of(self.index_key, contact.email, contact.phone)
         if ids.values():
             await store.lock_identifiers(conn, ids)
-            ref = domain.choose_resident(ids, await store.find_candidates(conn, ids))
-            wrapped = await store.resident_data_key(conn, ref) if ref else None
+            candidates = await store.find_candidates(conn, ids)
+            ref = domain.choose_resident(ids, candidates)
+            wrapped = next((c.data_key for c in candidates if c.resident_ref == ref), None)
             if ref is not None and wrapped is not None:
                 key = self.vault.resident_key(ref, wrapped)
                 await store.refresh_resident(conn, ref, self.vault.seal_contact(key, ref, contact), ids)

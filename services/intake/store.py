@@ -20,18 +20,23 @@ _RESIDENT_LOCK_CLASS = 0x1A7E
 
 async def lock_identifiers(conn: Conn, ids: Identifiers) -> None:
     """Serialise submissions sharing an identifier, so two at once cannot both create a resident."""
-    for value in sorted(ids.values()):
-        await conn.execute("SELECT pg_advisory_xact_lock($1, hashtext($2))", _RESIDENT_LOCK_CLASS, value)
+    # One statement; the locks are taken in the array's (sorted) order, so two submissions never deadlock.
+    await conn.execute(
+        "SELECT pg_advisory_xact_lock($1, hashtext(v)) FROM unnest($2::text[]) AS v",
+        _RESIDENT_LOCK_CLASS,
+        sorted(ids.values()),
+    )
 
 
 async def find_candidates(conn: Conn, ids: Identifiers) -> list[Candidate]:
+    """The residents sharing an identifier with ``ids``, each with its wrapped data key."""
     rows = await conn.fetch(
-        "SELECT resident_ref::text AS ref, email_index, phone_index FROM residents"
+        "SELECT resident_ref::text AS ref, email_index, phone_index, data_key FROM residents"
         " WHERE email_index = $1 OR phone_index = $2",
         ids.email,
         ids.phone,
     )
-    return [Candidate(r["ref"], r["email_index"], r["phone_index"]) for r in rows]
+    return [Candidate(r["ref"], r["email_index"], r["phone_index"], r["data_key"]) for r in rows]
 
 
 async def insert_resident(conn: Conn, ref: str, contact: SealedContact, ids: Identifiers, data_key: str) -> None:
@@ -48,12 +53,6 @@ async def insert_resident(conn: Conn, ref: str, contact: SealedContact, ids: Ide
         data_key,
         contact.preferred_channel,
     )
-
-
-async def resident_data_key(conn: Conn, ref: str) -> str | None:
-    """The resident's wrapped data key (None for a resident stored before encryption at rest)."""
-    wrapped: str | None = await conn.fetchval("SELECT data_key FROM residents WHERE resident_ref = $1", uuid.UUID(ref))
-    return wrapped
 
 
 async def refresh_resident(conn: Conn, ref: str, contact: SealedContact, ids: Identifiers) -> None:
