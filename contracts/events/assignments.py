@@ -24,6 +24,7 @@ from contracts.events.base import (
     check_languages,
     check_municipality,
 )
+from contracts.references import REFERENCE_PATTERN
 
 # --- assignments ----------------------------------------------------------------------------------
 
@@ -44,6 +45,12 @@ class SupporterAssigned(Event):
     assigned_at: datetime
     partner_supporter_id: str | None = Field(
         default=None, description="a duo: the other supporter, who gets a SupporterAssigned of their own"
+    )
+    reference: str | None = Field(
+        default=None,
+        pattern=REFERENCE_PATTERN,
+        description="the question's short reference (QuestionReceived.reference), so a consumer that has not"
+        " seen QuestionReceived yet still names the question as the resident does; random, no personal data",
     )
 
     def subject(self) -> str:

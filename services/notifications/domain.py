@@ -251,7 +251,9 @@ def supporter_new_case_context(
     return {
         "supporter_name": supporter.name,
         "question_id": assignment.question_id,
-        "question_ref": reference_of(assignment.question_id, facts.reference if facts else None),
+        "question_ref": reference_of(
+            assignment.question_id, (facts.reference if facts else None) or assignment.reference
+        ),
         "municipality_name": municipality_name(assignment.municipality),
         "life_domains": life_domain_words(facts.life_domains) if facts else [],
         "languages": language_words(facts.languages) if facts else [],

@@ -111,13 +111,14 @@ async def test_assigns_the_best_supporter_and_books_capacity(settings: Settings,
     calm = supporter("GM0505", capacity=5, active_cases=0)
     deciding = supporter("GM0505", organisation="wijkteam")
     await seed(matching, busy, calm, deciding)
-    q = question("GM0505")
+    q = question("GM0505", reference="K7QM3XPA")
 
     await publish(settings, topics.QUESTIONS, envelope(q))
     event, headers, key = await outcome_event(settings, q.question_id, SupporterAssigned.ce_type)
 
     assigned = SupporterAssigned.model_validate(event.data)
     assert assigned.supporter_id == calm.id
+    assert assigned.reference == "K7QM3XPA", "the reference travels with the assignment"
     assert assigned.organisation == "mee" and assigned.supporter_kind == "professional"
     assert 0 < assigned.score <= 1
     assert assigned.received_at == q.received_at

@@ -122,3 +122,11 @@ def test_the_supporters_mail_names_the_question_by_the_residents_reference() -> 
     assert context["question_ref"] == "K7QM-3XPA"
     without = supporter_new_case_context(assigned, SUPPORTER, None, "http://matching")
     assert without["question_ref"] == assigned.question_id[:8].upper()
+
+
+def test_the_reference_on_the_assignment_names_the_question_before_its_facts_arrived() -> None:
+    """QuestionReceived and SupporterAssigned travel on different topics: the assignment may come first."""
+    from services.notifications.domain import supporter_new_case_context
+
+    carried = ASSIGNMENT.model_copy(update={"reference": "K7QM3XPA"})
+    assert supporter_new_case_context(carried, SUPPORTER, None, "http://matching")["question_ref"] == "K7QM-3XPA"

@@ -84,6 +84,7 @@ async def record_assignment(
         received_at=received.received_at,
         assigned_at=assigned_at,
         partner_supporter_id=partner_id,
+        reference=received.reference,
     )
     await publish(conn, event, source)
     return assignment_id
