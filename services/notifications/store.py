@@ -65,44 +65,8 @@ class Claim:
     attempts: int
 
 
-async def try_lock(conn: Conn, key: str) -> bool:
-    """A session advisory lock on the delivery: held while sending, released by a crash with the session.
-
-    It keeps two instances that got the same event (a rebalance) from sending the same mail at once.
-    """
-    locked: bool = await conn.fetchval("SELECT pg_try_advisory_lock(hashtextextended($1, 0))", key)
-    return locked
-
-
 async def unlock(conn: Conn, key: str) -> None:
     await conn.execute("SELECT pg_advisory_unlock(hashtextextended($1, 0))", key)
-
-
-async def claim(conn: Conn, key: str, planned: PlannedDelivery, question_id: str | None, cause_event_id: str) -> Claim:
-    """Create the delivery or take it up again, counting the attempt; a sent or failed one stays as it is.
-
-    One statement (atomic on its own, no transaction needed): it inserts the row with its first
-    attempt, or counts another attempt on a row still ``sending``, and returns nothing otherwise.
-    """
-    attempts = await conn.fetchval(
-        "INSERT INTO deliveries (delivery_key, message_id, status, attempts, recipient_role, channel, template,"
-        " question_id, cause_event_id) VALUES ($1, $2, 'sending', 1, $3, $4, $5, $6, $7)"
-        " ON CONFLICT (delivery_key) DO UPDATE SET attempts = deliveries.attempts + 1"
-        " WHERE deliveries.status = 'sending'"
-        " RETURNING attempts",
-        key,
-        message_id(key),
-        planned.role,
-        planned.channel,
-        planned.template,
-        question_id,
-        cause_event_id,
-    )
-    if attempts is not None:
-        return Claim(True, "sending", attempts)
-    row = await conn.fetchrow("SELECT status, attempts FROM deliveries WHERE delivery_key = $1", key)
-    assert row is not None
-    return Claim(False, row["status"], row["attempts"])
 
 
 @dataclass(frozen=True)
@@ -153,9 +117,13 @@ async def open_delivery(
     stopping_ends: tuple[str, ...],
     claim_now: bool,
 ) -> Opening:
-    """Take the delivery's session lock (see :func:`try_lock`; released when the connection goes back to
-    the pool), read the question's end and the resident's opt-out, and claim the delivery (see
-    :func:`claim`) unless one of them stops it: one statement instead of four.
+    """Take the delivery's session advisory lock (held while sending, released when the connection goes
+    back to the pool or by a crash with the session: it keeps two instances that got the same event, a
+    rebalance, from sending the same mail at once), read the question's end and the resident's opt-out,
+    and claim the delivery unless one of them stops it: one statement instead of four.
+
+    The claim creates the delivery or takes it up again, counting the attempt; a sent, failed, skipped
+    or queued one stays as it is (and its status is read: a redelivered event).
 
     ``stopping_ends`` are the ends of the question that hold this message back; ``ref_hash`` the
     resident whose opt-out holds it back (None: none).
@@ -191,13 +159,6 @@ MARK_SENT = "UPDATE deliveries SET status = 'sent', sent_at = $2 WHERE delivery_
 
 async def record_error(conn: Conn, key: str, error: str) -> None:
     await conn.execute("UPDATE deliveries SET last_error = $2 WHERE delivery_key = $1", key, error)
-
-
-async def mark_sent(conn: Conn, key: str) -> datetime:
-    sent_at: datetime = await conn.fetchval(
-        "UPDATE deliveries SET status = 'sent', sent_at = now() WHERE delivery_key = $1 RETURNING sent_at", key
-    )
-    return sent_at
 
 
 async def mark_failed(conn: Conn, key: str, error: str) -> datetime:
@@ -374,7 +335,7 @@ async def delivery_status(conn: Conn, key: str) -> str | None:
 
 
 async def take_due_sms(conn: Conn, now: datetime, limit: int = 100) -> list[QueuedSms]:
-    """Queued SMS due at ``now``, switched to ``sending`` (so :func:`claim` takes them up)."""
+    """Queued SMS due at ``now``, switched to ``sending`` (so :func:`open_delivery` takes them up)."""
     rows = await conn.fetch(
         "UPDATE deliveries SET status = 'sending' WHERE delivery_key IN ("
         " SELECT delivery_key FROM deliveries WHERE status = 'queued' AND not_before <= $1"
