@@ -139,6 +139,7 @@ class SupporterChanges:
 
     async def _listen(self) -> PoolConnectionProxy | None:
         listener = None
+        self._lost.clear()  # before the termination listener is added: a cut right after it counts
         try:
             listener = await self.pool.acquire()
             await listener.add_listener(CHANNEL, self._on_notify)
@@ -149,7 +150,6 @@ class SupporterChanges:
                 with contextlib.suppress(Exception):
                     await self.pool.release(listener)
             return None
-        self._lost.clear()
         self.cache.clear()
         self.cache.listening = True
         return listener
