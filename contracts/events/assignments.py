@@ -174,8 +174,8 @@ class SupporterRegistered(_SupporterProfile):
 
 
 class SupporterUpdated(_SupporterProfile):
-    """The profile after a change; ``changed`` names the profile fields that changed, and ``email`` when
-    the supporter's e-mail address changed (the address itself is never on a topic)."""
+    """The profile after a change; ``changed`` names the profile fields that changed, and ``email`` or
+    ``name`` when the supporter's e-mail address or name changed (the values are never on a topic)."""
 
     ce_type: ClassVar[str] = "nl.samenloket.supporter.updated.v1"
     topic: ClassVar[str] = topics.SUPPORTERS

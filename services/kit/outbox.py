@@ -40,10 +40,12 @@ SELECT pg_notify($5, '') FROM queued
 
 async def enqueue(conn: Conn, topic: str, event: CloudEvent) -> None:
     """Write ``event`` to the outbox in the caller's transaction; it is published after commit."""
+    await conn.execute(_ENQUEUE, *_row(topic, event))
+
+
+def _row(topic: str, event: CloudEvent) -> tuple[object, ...]:
     key, value, headers = encode(event)
-    await conn.execute(
-        _ENQUEUE, topic, key, value, json.dumps([[name, raw.decode()] for name, raw in headers]), CHANNEL
-    )
+    return topic, key, value, json.dumps([[name, raw.decode()] for name, raw in headers]), CHANNEL
 
 
 async def publish(conn: Conn, model: Event, source: str) -> CloudEvent:
@@ -51,6 +53,22 @@ async def publish(conn: Conn, model: Event, source: str) -> CloudEvent:
     event = from_model(model, source=source, traceparent=current_traceparent())
     await enqueue(conn, model.topic, event)
     return event
+
+
+async def execute_then_publish(conn: Conn, statement: str, args: tuple[object, ...], model: Event, source: str) -> bool:
+    """Run ``statement`` (one data-modifying statement with a RETURNING clause, parameters ``$1`` to
+    ``$len(args)``) and publish ``model`` when it returned a row, in ONE statement: atomic without a
+    transaction, one round trip instead of BEGIN, statement, outbox row and COMMIT. True if published.
+    """
+    n = len(args)
+    combined = (
+        f"WITH done AS ({statement}), queued AS (INSERT INTO outbox (topic, key, value, headers)"
+        f" SELECT ${n + 1}, ${n + 2}, ${n + 3}, ${n + 4}::jsonb WHERE EXISTS (SELECT 1 FROM done) RETURNING 1)"
+        f" SELECT pg_notify(${n + 5}, '') FROM queued"
+    )
+    event = from_model(model, source=source, traceparent=current_traceparent())
+    status: str = await conn.execute(combined, *args, *_row(model.topic, event))
+    return status == "SELECT 1"
 
 
 class OutboxRelay:

@@ -21,6 +21,8 @@ from contracts.events import (
     StatusLinkRequested,
     SupportEnded,
     SupporterAssigned,
+    SupporterRegistered,
+    SupporterUpdated,
 )
 from services.kit.messaging import EventSubscriber, erasure_subscriber
 from services.kit.messaging.subscriber import subscriber
@@ -40,6 +42,7 @@ from services.notifications.question_mail import QuestionMail
 from services.notifications.settings import NotificationsSettings
 from services.notifications.sms import SmsGatewaySender, SmsQueue
 from services.notifications.status_links import HttpStatusLinks
+from services.notifications.supporter_cache import CachedContacts, SupporterChanges
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +60,7 @@ class NotificationsContainer:
     participation: Participation
     first_contact: FirstContactMails
     question_mail: QuestionMail
+    contacts: CachedContacts
 
 
 def container(rt: Runtime) -> NotificationsContainer:
@@ -65,7 +69,7 @@ def container(rt: Runtime) -> NotificationsContainer:
     senders: dict[str, Sender] = {"email": SmtpSender(settings)}  # e-mail always; SMS when a gateway is set
     if settings.sms_gateway_url:
         senders["sms"] = SmsGatewaySender(settings)
-    contacts = HttpContactDirectory(settings)
+    contacts = CachedContacts(HttpContactDirectory(settings))
     status_links = HttpStatusLinks(settings)
     notifier = Notifier(
         database=rt,
@@ -103,7 +107,7 @@ def container(rt: Runtime) -> NotificationsContainer:
     rt.closing(participation.aclose)
     rt.closing(first_contact.aclose)
     return NotificationsContainer(
-        rt, settings, notifier, webhooks, participation, first_contact, QuestionMail(notifier)
+        rt, settings, notifier, webhooks, participation, first_contact, QuestionMail(notifier), contacts
     )
 
 
@@ -124,8 +128,13 @@ def subscribers(c: NotificationsContainer) -> list[EventSubscriber]:
     question_mail.handle(QuestionClosed, c.question_mail.on_question_closed)
     referral_status = subscriber("referral-status", topics.REFERRALS_STATUS, transactional=False, workers=workers)
     referral_status.handle(ReferralStatusChanged, c.webhooks.on_referral_status_changed)
+    # A changed supporter is forgotten by the contact cache of every process (see supporter_cache.py).
+    supporters = subscriber("supporters", topics.SUPPORTERS)
+    supporters.handle(SupporterRegistered, c.contacts.on_supporter_changed)
+    supporters.handle(SupporterUpdated, c.contacts.on_supporter_changed)
     return [
         assignments,
+        supporters,
         subscriber("questions", topics.QUESTIONS, workers=workers).handle(QuestionReceived, on_question_received),
         subscriber("signals", topics.SIGNALS).handle(SignalRaised, digest.on_signal_raised),
         erasure_subscriber(NAME, c.rt.source, erasure.erase),
@@ -159,7 +168,7 @@ def background(c: NotificationsContainer) -> list[Loop]:
     async def signal_digest() -> None:
         await digest.schedule(c.notifier, c.rt.db, settings.digest_email)
 
-    loops: list[Loop] = [signal_digest]
+    loops: list[Loop] = [signal_digest, SupporterChanges(c.rt.db, c.contacts).run]
     if settings.sms_gateway_url:
         loops.append(SmsQueue(c.notifier).run)
     return loops

@@ -1,7 +1,9 @@
 """Contact details over authorised internal HTTP calls (intake owns residents', matching supporters').
 
-Addresses are fetched when a delivery needs them and kept in memory only for that delivery; they are
-never written to this service's database, logs or events.
+Residents' contact details are fetched when a delivery needs them and kept in memory only for that
+delivery. Supporters' (a professional's work address and name, owned by matching) are kept in memory
+for a short while by ``supporter_cache.py`` and forgotten as soon as matching announces a change of the
+supporter. Neither is ever written to this service's database, logs or events.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Notifications' part of an erasure (ResidentErasureRequested on samenloket.privacy).
 
-Notifications stores no addresses or names: contact details are fetched from intake per delivery
-and kept in memory only (``contacts.py``), and after the erasure intake no longer has them. What
+Notifications stores no addresses or names: residents' contact details are fetched from intake per
+delivery and kept in memory only for it (``contacts.py``; never cached), and after the erasure intake
+no longer has them. What
 is left about the resident's questions is dropped or cleaned here:
 - ``questions`` (municipality and life domains the mails mention): deleted for those questions;
 - ``deliveries``: the log stays (ids, role, channel, template, status: needed for operations), but

@@ -3,9 +3,11 @@
 A mail is a side effect outside the database, so SupporterAssigned is consumed without the kit's
 transactional inbox. Instead every delivery is guarded by its own row in ``deliveries``:
 
-1. claim the row (status ``sending``, attempts + 1) and COMMIT, holding an advisory lock on its key;
+1. take an advisory lock on its key (a session lock, held until the connection goes back to the
+   pool), read whether the question ended and the resident opted out, and claim the row (status
+   ``sending``, attempts + 1): ONE statement, committed on its own (``store.open_delivery``);
 2. send, with a ``Message-ID`` derived from the key;
-3. in ONE transaction mark it ``sent`` and publish NotificationSent.
+3. in ONE statement mark it ``sent`` and publish NotificationSent (atomic without a transaction).
 
 A redelivered event finds the row ``sent`` and sends nothing. A crash between 2 and 3 re-sends at
 most that one mail, with the same Message-ID (receivers and relays can de-duplicate on it).
@@ -15,7 +17,6 @@ Transient failures raise so the kit retries (then dead-letters); a permanent fai
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
@@ -35,7 +36,7 @@ from contracts.events import (
 )
 from services.kit.db import Conn, Database
 from services.kit.messaging import PermanentError
-from services.kit.outbox import publish
+from services.kit.outbox import execute_then_publish, publish
 from services.notifications import metrics, store
 from services.notifications.contacts import ContactDirectory
 from services.notifications.domain import (
@@ -129,18 +130,20 @@ class Notifier:
         if payload.partner_supporter_id:
             partner = await self.contacts.supporter(payload.partner_supporter_id)
         resident = await self.contacts.resident(payload.question_id)
-        if not await self.case_still_open(payload, resident):
+        still_open, facts = await self.case_still_open(payload, resident)
+        if not still_open:
             return
-        async with self.pool.acquire() as conn:
-            facts = await store.question_facts(conn, payload.question_id)
         planned = plan_supporter_assigned(
             payload, supporter, resident, facts, self.matching_url, partner, self.sms_enabled
         )
         await self.deliver_all(event, payload.question_id, planned)
 
-    async def case_still_open(self, payload: SupporterAssigned, resident: ResidentContact | None) -> bool:
+    async def case_still_open(
+        self, payload: SupporterAssigned, resident: ResidentContact | None
+    ) -> tuple[bool, QuestionFacts | None]:
         """Whether the supporter may hear of this case: not when intake says the question was withdrawn or
-        closed meanwhile (an assignment booked while the withdrawal travelled), nor when its end arrived here.
+        closed meanwhile (an assignment booked while the withdrawal travelled), nor when its end arrived here;
+        and the question's facts the mails mention.
 
         Otherwise the supporter is noted as told, under the same lock as a QuestionWithdrawn's handler
         reads who was told: either that handler finds them and mails them the end, or this one finds the
@@ -148,14 +151,14 @@ class Notifier:
         """
         if resident is not None and resident.status in ("withdrawn", "closed"):
             log.info("new case not told: the question ended", extra={"question_id": payload.question_id})
-            return False
+            return False, None
         async with self.pool.acquire() as conn, conn.transaction():
             await store.lock_question_end(conn, payload.question_id)
-            if await store.question_ended(conn, payload.question_id):
-                log.info("new case not told: the question ended", extra={"question_id": payload.question_id})
-                return False
-            await store.note_supporter_told(conn, payload.question_id, payload.supporter_id)
-        return True
+            ended, facts = await store.tell_supporter_unless_ended(conn, payload.question_id, payload.supporter_id)
+        if ended:
+            log.info("new case not told: the question ended", extra={"question_id": payload.question_id})
+            return False, None
+        return True, facts
 
     async def on_question_waiting(self, event: CloudEvent, payload: QuestionWaiting) -> None:
         """Tell the resident they are on the waiting list and what that means."""
@@ -212,15 +215,10 @@ class Notifier:
         channel; ``send`` replaces both (it raises Transient- or PermanentDeliveryError likewise).
         """
         key = delivery_key(cause_id, planned.role, planned.channel)
+        # Releasing the connection to the pool drops its session locks (asyncpg's reset query): the
+        # delivery's lock is held from open_delivery until then, the sending included.
         async with self.pool.acquire() as conn:
-            if not await store.try_lock(conn, key):
-                raise TransientDeliveryError("another instance is delivering this message")
-            try:
-                return await self._deliver_locked(conn, key, cause_id, question_id, planned, send)
-            finally:
-                # Releasing the connection to the pool also drops session locks (asyncpg's reset query).
-                with contextlib.suppress(Exception):
-                    await store.unlock(conn, key)
+            return await self._deliver_locked(conn, key, cause_id, question_id, planned, send)
 
     async def _deliver_locked(
         self,
@@ -231,22 +229,35 @@ class Notifier:
         planned: PlannedDelivery,
         send: Send | None = None,
     ) -> Result:
-        if planned.role == "resident" and question_id and await self._question_over(conn, question_id, planned):
-            if await store.mark_skipped(conn, key, planned, question_id, cause_id, "question ended"):
-                metrics.SKIPPED.labels(planned.channel).inc()
-                log.info("notification skipped: the question ended", extra={"delivery_key": key})
-            return Result.SKIPPED
-        if planned.resident_ref and await store.opted_out(conn, resident_ref_hash(planned.resident_ref)):
-            if await store.mark_skipped(conn, key, planned, question_id, cause_id, "opted out"):
-                metrics.SKIPPED.labels(planned.channel).inc()
-                log.info("notification skipped: resident opted out", extra={"delivery_key": key})
-            return Result.SKIPPED
+        not_before = None
         if planned.channel == "sms" and send is None:
             now = self.clock()
             not_before = next_send_time(now)
-            if not_before > now:
-                return await self._queue(conn, key, cause_id, question_id, planned, not_before)
-        claim = await store.claim(conn, key, planned, question_id, cause_id)
+            if not_before <= now:
+                not_before = None
+        opening = await store.open_delivery(
+            conn,
+            key,
+            planned,
+            question_id,
+            cause_id,
+            ref_hash=resident_ref_hash(planned.resident_ref) if planned.resident_ref else None,
+            stopping_ends=self._stopping_ends(question_id, planned),
+            claim_now=not_before is None,
+        )
+        if not opening.locked:
+            raise TransientDeliveryError("another instance is delivering this message")
+        if opening.stopped or opening.opted_out:
+            reason = "question ended" if opening.stopped else "opted out"
+            if await store.mark_skipped(conn, key, planned, question_id, cause_id, reason):
+                metrics.SKIPPED.labels(planned.channel).inc()
+                why = "the question ended" if opening.stopped else "resident opted out"
+                log.info("notification skipped: %s", why, extra={"delivery_key": key})
+            return Result.SKIPPED
+        if not_before is not None:
+            return await self._queue(conn, key, cause_id, question_id, planned, not_before)
+        claim = opening.claim
+        assert claim is not None
         if not claim.claimed:
             outcomes = {"sent": Result.ALREADY_SENT, "skipped": Result.SKIPPED, "queued": Result.QUEUED}
             return outcomes.get(claim.status, Result.FAILED)
@@ -260,9 +271,10 @@ class Notifier:
         except PermanentDeliveryError as exc:
             await self._failed(conn, key, cause_id, question_id, planned, claim.attempts, str(exc), permanent=True)
             return Result.FAILED
-        async with conn.transaction():
-            sent_at = await store.mark_sent(conn, key)
-            await publish(conn, self._sent_event(key, cause_id, question_id, planned, sent_at), self.source)
+        # Marked sent and NotificationSent in one statement (atomic: no transaction of four round trips).
+        sent_at = datetime.now(UTC)
+        sent = self._sent_event(key, cause_id, question_id, planned, sent_at)
+        await execute_then_publish(conn, store.MARK_SENT, (key, sent_at), sent, self.source)
         metrics.SENT.labels(planned.channel).inc()
         log.info("notification sent", extra={"delivery_key": key, "template": planned.template})
         return Result.SENT
@@ -332,11 +344,12 @@ class Notifier:
         log.error("notification failed", extra={"delivery_key": key, "permanent": permanent, "error": error})
 
     @staticmethod
-    async def _question_over(conn: Conn, question_id: str, planned: PlannedDelivery) -> bool:
+    def _stopping_ends(question_id: str | None, planned: PlannedDelivery) -> tuple[str, ...]:
         """Nothing more goes to a resident whose question was withdrawn; after a closure only the
         invitation to share their experience (the closing message of support that ended)."""
-        ended = await store.question_ended(conn, question_id)
-        return ended == "withdrawn" or (ended == "closed" and planned.template != EXPERIENCE_INVITATION_TEMPLATE)
+        if planned.role != "resident" or not question_id:
+            return ()
+        return ("withdrawn",) if planned.template == EXPERIENCE_INVITATION_TEMPLATE else ("withdrawn", "closed")
 
     async def _with_status_link(self, planned: PlannedDelivery, question_id: str | None) -> PlannedDelivery:
         """A resident's e-mail carries a new private link to their own page (intake issues it now)."""

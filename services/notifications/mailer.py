@@ -9,11 +9,15 @@ implement the same :class:`Sender` protocol; signed webhooks post the event itse
 from __future__ import annotations
 
 import asyncio
+import binascii
 import contextlib
 import logging
+import secrets
 import time
+from collections.abc import Awaitable, Callable
+from email.header import Header
 from email.message import EmailMessage
-from email.utils import formatdate
+from email.utils import formatdate, parseaddr
 from typing import Protocol
 
 import aiosmtplib
@@ -57,6 +61,63 @@ def compose(outgoing: Outgoing, sender: str) -> EmailMessage:
     message.set_content(outgoing.text)
     message.add_alternative(outgoing.html, subtype="html")
     return message
+
+
+def compose_bytes(outgoing: Outgoing, sender: str) -> bytes | None:
+    """The same message as :func:`compose`, written directly as bytes (None: needs :func:`compose`).
+
+    Building an :class:`EmailMessage` parses every header into objects and the generator folds them
+    again: that was a tenth of notifications' CPU. A plain ASCII sender and address (no line breaks)
+    need none of it; the parts go quoted-printable (UTF-8), and the subject as RFC 2047 encoded words
+    when it is not short ASCII. The boundary starts with ``=_``, which quoted-printable never writes.
+    """
+    if not (_plain_header(sender) and _plain_header(outgoing.address)):
+        return None
+    boundary = f"=_{secrets.token_hex(12)}"
+    head = (
+        f"Subject: {_subject(outgoing.subject)}\r\n"
+        f"From: {sender}\r\n"
+        f"To: {outgoing.address}\r\n"
+        f"Date: {formatdate(localtime=False, usegmt=True)}\r\n"
+        f"Message-ID: {message_id(outgoing.key)}\r\n"
+        "Auto-Submitted: auto-generated\r\n"
+        "MIME-Version: 1.0\r\n"
+        f'Content-Type: multipart/alternative; boundary="{boundary}"\r\n'
+        "\r\n"
+    )
+    return b"".join(
+        (
+            head.encode("ascii"),
+            _part(boundary, "plain", outgoing.text),
+            _part(boundary, "html", outgoing.html),
+            f"--{boundary}--\r\n".encode("ascii"),
+        )
+    )
+
+
+def _plain_header(value: str) -> bool:
+    return value.isascii() and "\r" not in value and "\n" not in value
+
+
+def _subject(subject: str) -> str:
+    if subject.isascii() and len(subject) <= 68 and "\r" not in subject and "\n" not in subject:
+        return subject
+    return Header(subject, "utf-8", header_name="Subject").encode(linesep="\r\n")
+
+
+def _part(boundary: str, subtype: str, content: str) -> bytes:
+    if not content.endswith("\n"):
+        content += "\n"
+    body = binascii.b2a_qp(content.encode("utf-8"), istext=True)
+    header = (
+        f"--{boundary}\r\n"
+        f'Content-Type: text/{subtype}; charset="utf-8"\r\n'
+        "Content-Transfer-Encoding: quoted-printable\r\n"
+        "\r\n"
+    )
+    # The line break before the next boundary belongs to the boundary; aiosmtplib writes every line
+    # ending as CRLF (and dot-stuffs) when it sends the data.
+    return header.encode("ascii") + body + b"\r\n"
 
 
 def _response_error(code: int, text: str) -> TransientDeliveryError | PermanentDeliveryError:
@@ -105,22 +166,40 @@ class SmtpSender:
         self._idle: list[tuple[aiosmtplib.SMTP, float]] = []
         self._slots = asyncio.Semaphore(max_sessions)
         self.sessions_opened = 0
+        self._envelope: tuple[str, str] | None = None
 
     async def send(self, outgoing: Outgoing) -> None:
         s = self.settings
         if not s.smtp_host:
             raise TransientDeliveryError("SMTP is not configured (SAMENLOKET_SMTP_HOST is empty)")
-        message = compose(outgoing, s.smtp_from)
+        raw = compose_bytes(outgoing, s.smtp_from)
+        if raw is None:
+            message = compose(outgoing, s.smtp_from)
+
+            async def transmit(client: aiosmtplib.SMTP) -> object:
+                return await client.send_message(message)
+        else:
+            envelope_from = self._envelope_from(s.smtp_from)
+
+            async def transmit(client: aiosmtplib.SMTP) -> object:
+                return await client.sendmail(envelope_from, [outgoing.address], raw)
+
         async with self._slots:
             try:
-                await self._send_reusing(message)
+                await self._send_reusing(transmit)
             except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
                 raise classify(exc) from exc
 
-    async def _send_reusing(self, message: EmailMessage) -> None:
+    def _envelope_from(self, sender: str) -> str:
+        """The envelope sender: the address in the From header (as ``send_message`` would take it)."""
+        if self._envelope is None or self._envelope[0] != sender:
+            self._envelope = (sender, parseaddr(sender)[1])
+        return self._envelope[1]
+
+    async def _send_reusing(self, transmit: Callable[[aiosmtplib.SMTP], Awaitable[object]]) -> None:
         client, reused = await self._session()
         try:
-            await client.send_message(message)
+            await transmit(client)
         except (aiosmtplib.SMTPServerDisconnected, ConnectionError) as exc:
             self._discard(client)
             if not reused:
@@ -128,7 +207,7 @@ class SmtpSender:
             log.info("reused SMTP session was gone, sending on a new one", extra={"error": repr(exc)})
             client = await self._open()
             try:
-                await client.send_message(message)
+                await transmit(client)
             except BaseException:
                 self._discard(client)
                 raise

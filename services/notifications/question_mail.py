@@ -9,7 +9,7 @@ link they asked for, and the end of the question for the supporters who were tol
   telling a supporter of a new case (:meth:`Notifier.case_still_open`); then every supporter who was
   told of the case hears it ended (a closure only when staff closed it: when the last support ended,
   the supporters ended it themselves). From then on no resident message about it goes out
-  (:meth:`Notifier._question_over`), except the experience invitation after support that ended.
+  (:meth:`Notifier._stopping_ends`), except the experience invitation after support that ended.
 
 Side effects outside the database: each delivery is exactly-once through the delivery log, keyed by
 the event id (and, for supporters, the supporter: a duo's two each get their own).

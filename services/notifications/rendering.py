@@ -53,6 +53,8 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        # Templates change with a deploy, not while running: no stat of the file on every message.
+        auto_reload=False,
     )
     env.globals.update(DEFAULTS)
     return env

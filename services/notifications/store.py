@@ -39,8 +39,10 @@ async def question_facts(conn: Conn, question_id: str) -> QuestionFacts | None:
         " FROM questions WHERE question_id = $1",
         question_id,
     )
-    if row is None:
-        return None
+    return None if row is None else _facts(row)
+
+
+def _facts(row: Any) -> QuestionFacts:
     return QuestionFacts(
         row["question_id"],
         row["municipality"],
@@ -64,30 +66,72 @@ class Claim:
     attempts: int
 
 
-async def try_lock(conn: Conn, key: str) -> bool:
-    """A session advisory lock on the delivery: held while sending, released by a crash with the session.
-
-    It keeps two instances that got the same event (a rebalance) from sending the same mail at once.
-    """
-    return await session_state.try_lock(conn, key)
-
-
 async def unlock(conn: Conn, key: str) -> None:
     await session_state.unlock(conn, key)
 
 
-async def claim(conn: Conn, key: str, planned: PlannedDelivery, question_id: str | None, cause_event_id: str) -> Claim:
-    """Create the delivery or take it up again, counting the attempt; a sent or failed one stays as it is.
+@dataclass(frozen=True)
+class Opening:
+    """What :func:`open_delivery` found, in one round trip: whether this session holds the delivery's
+    lock, how the question ended (if it did), whether the resident opted out, and the claim (None when
+    not locked, when the delivery is to be skipped, or when it was not to be claimed)."""
 
-    One statement (atomic on its own, no transaction needed): it inserts the row with its first
-    attempt, or counts another attempt on a row still ``sending``, and returns nothing otherwise.
+    locked: bool
+    ended: str | None
+    stopped: bool
+    opted_out: bool
+    claim: Claim | None
+
+
+#: Lock, the two reads and the claim of one delivery. The lock's CTE is volatile, so it runs once and
+#: before the claim that reads it; the claim inserts only when locked, not stopped by the question's
+#: end, not opted out, and wanted now ($9: an SMS in quiet hours is queued, not claimed).
+_OPEN = """
+WITH lock AS (SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked),
+facts AS (
+    SELECT lock.locked, ends.ended,
+        COALESCE(ends.ended = ANY($10::text[]), false) AS stopped,
+        ($8::text IS NOT NULL AND EXISTS (SELECT 1 FROM opt_outs WHERE resident_ref_hash = $8)) AS opted_out
+    FROM lock LEFT JOIN question_ends ends ON ends.question_id = $6
+),
+claimed AS (
+    INSERT INTO deliveries (delivery_key, message_id, status, attempts, recipient_role, channel, template,
+        question_id, cause_event_id)
+    SELECT $1, $2, 'sending', 1, $3, $4, $5, $6, $7 FROM facts
+    WHERE $9::bool AND facts.locked AND NOT facts.stopped AND NOT facts.opted_out
+    ON CONFLICT (delivery_key) DO UPDATE SET attempts = deliveries.attempts + 1 WHERE deliveries.status = 'sending'
+    RETURNING attempts
+)
+SELECT facts.locked, facts.ended, facts.stopped, facts.opted_out, (SELECT attempts FROM claimed) AS attempts
+FROM facts
+"""
+
+
+async def open_delivery(
+    conn: Conn,
+    key: str,
+    planned: PlannedDelivery,
+    question_id: str | None,
+    cause_event_id: str,
+    *,
+    ref_hash: str | None,
+    stopping_ends: tuple[str, ...],
+    claim_now: bool,
+) -> Opening:
+    """Take the delivery's session advisory lock (held while sending, released when the connection goes
+    back to the pool or by a crash with the session: it keeps two instances that got the same event, a
+    rebalance, from sending the same mail at once), read the question's end and the resident's opt-out,
+    and claim the delivery unless one of them stops it: one statement instead of four.
+
+    The claim creates the delivery or takes it up again, counting the attempt; a sent, failed, skipped
+    or queued one stays as it is (and its status is read: a redelivered event).
+
+    ``stopping_ends`` are the ends of the question that hold this message back; ``ref_hash`` the
+    resident whose opt-out holds it back (None: none).
     """
-    attempts = await conn.fetchval(
-        "INSERT INTO deliveries (delivery_key, message_id, status, attempts, recipient_role, channel, template,"
-        " question_id, cause_event_id) VALUES ($1, $2, 'sending', 1, $3, $4, $5, $6, $7)"
-        " ON CONFLICT (delivery_key) DO UPDATE SET attempts = deliveries.attempts + 1"
-        " WHERE deliveries.status = 'sending'"
-        " RETURNING attempts",
+    session_state.mark(conn)  # the lock outlives the statement: the pool resets the connection
+    row = await conn.fetchrow(
+        _OPEN,
         key,
         message_id(key),
         planned.role,
@@ -95,23 +139,28 @@ async def claim(conn: Conn, key: str, planned: PlannedDelivery, question_id: str
         planned.template,
         question_id,
         cause_event_id,
+        ref_hash,
+        claim_now,
+        list(stopping_ends),
     )
-    if attempts is not None:
-        return Claim(True, "sending", attempts)
-    row = await conn.fetchrow("SELECT status, attempts FROM deliveries WHERE delivery_key = $1", key)
     assert row is not None
-    return Claim(False, row["status"], row["attempts"])
+    found: Claim | None = None
+    if row["attempts"] is not None:
+        found = Claim(True, "sending", row["attempts"])
+    elif row["locked"] and claim_now and not row["stopped"] and not row["opted_out"]:
+        # Claimed before and no longer sending: its final status (rare: a redelivered event).
+        done = await conn.fetchrow("SELECT status, attempts FROM deliveries WHERE delivery_key = $1", key)
+        assert done is not None
+        found = Claim(False, done["status"], done["attempts"])
+    return Opening(row["locked"], row["ended"], row["stopped"], row["opted_out"], found)
+
+
+#: Marks a claimed delivery sent (with :func:`services.kit.outbox.execute_then_publish`).
+MARK_SENT = "UPDATE deliveries SET status = 'sent', sent_at = $2 WHERE delivery_key = $1 RETURNING 1"
 
 
 async def record_error(conn: Conn, key: str, error: str) -> None:
     await conn.execute("UPDATE deliveries SET last_error = $2 WHERE delivery_key = $1", key, error)
-
-
-async def mark_sent(conn: Conn, key: str) -> datetime:
-    sent_at: datetime = await conn.fetchval(
-        "UPDATE deliveries SET status = 'sent', sent_at = now() WHERE delivery_key = $1 RETURNING sent_at", key
-    )
-    return sent_at
 
 
 async def mark_failed(conn: Conn, key: str, error: str) -> datetime:
@@ -288,7 +337,7 @@ async def delivery_status(conn: Conn, key: str) -> str | None:
 
 
 async def take_due_sms(conn: Conn, now: datetime, limit: int = 100) -> list[QueuedSms]:
-    """Queued SMS due at ``now``, switched to ``sending`` (so :func:`claim` takes them up)."""
+    """Queued SMS due at ``now``, switched to ``sending`` (so :func:`open_delivery` takes them up)."""
     rows = await conn.fetch(
         "UPDATE deliveries SET status = 'sending' WHERE delivery_key IN ("
         " SELECT delivery_key FROM deliveries WHERE status = 'queued' AND not_before <= $1"
@@ -335,12 +384,24 @@ async def question_ended(conn: Conn, question_id: str) -> str | None:
     return ended
 
 
-async def note_supporter_told(conn: Conn, question_id: str, supporter_id: str) -> None:
-    await conn.execute(
-        "INSERT INTO question_supporters (question_id, supporter_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+async def tell_supporter_unless_ended(
+    conn: Conn, question_id: str, supporter_id: str
+) -> tuple[str | None, QuestionFacts | None]:
+    """How the question ended (None: open, and the supporter is now noted as told) and its facts, in
+    one statement. Call it after :func:`lock_question_end`, in its transaction (a statement of its
+    own, so that it reads what an end committed before the lock was had)."""
+    row = await conn.fetchrow(
+        "WITH ended AS (SELECT ended FROM question_ends WHERE question_id = $1),"
+        " told AS (INSERT INTO question_supporters (question_id, supporter_id) SELECT $1, $2"
+        " WHERE NOT EXISTS (SELECT 1 FROM ended) ON CONFLICT DO NOTHING)"
+        " SELECT (SELECT ended FROM ended) AS ended, q.question_id, q.municipality, q.life_domains, q.languages,"
+        " q.meeting_preference, q.needs, q.reference FROM (SELECT 1) AS one"
+        " LEFT JOIN questions q ON q.question_id = $1",
         question_id,
         supporter_id,
     )
+    assert row is not None
+    return row["ended"], _facts(row) if row["question_id"] is not None else None
 
 
 async def end_question(

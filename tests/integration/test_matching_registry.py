@@ -232,7 +232,7 @@ async def test_updating_capacity_and_pausing_announce_what_changed(
     events = await events_about(settings, sid, SupporterUpdated.ce_type, count=2, topic=topics.SUPPORTERS)
     assert set(SupporterUpdated.model_validate(events[1].data).changed) == {"availability", "paused_until"}
 
-    # A change of contact details only is not announced (nothing public changed), but is stored.
+    # A change of contact details only is stored, and announced by the field's name (never the value).
     renamed = await matching.client.put(f"/api/v1/supporters/{sid}", json={"name": "Anna Jansen"}, headers=coordinator)
     assert renamed.json()["name"] == "Anna Jansen"
 

@@ -10,19 +10,27 @@ ROOT = Path(__file__).resolve().parents[2]
 SESSION_SCOPED = re.compile(
     r"pg_advisory_lock\(|pg_try_advisory_lock\(|add_listener\(|set_config\([^)]*,\s*false\)|[\"']LISTEN\s"
 )
-#: Where raw session statements belong: the module itself, and migrations on their own connection.
+#: Where raw session statements belong: the module itself, migrations on their own connection, and
+#: statements that fold a session lock into a larger one and mark the connection themselves.
 ALLOWED = {"services/kit/session_state.py", "services/kit/db.py"}
+MARKING = {"services/notifications/store.py"}
 
 
 def test_session_scoped_statements_only_in_the_session_state_module() -> None:
     found = {
         f"{path.relative_to(ROOT)}:{number}"
         for path in sorted((ROOT / "services").rglob("*.py"))
-        if str(path.relative_to(ROOT)) not in ALLOWED
+        if str(path.relative_to(ROOT)) not in ALLOWED | MARKING
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
         if SESSION_SCOPED.search(line)
     }
     assert found == set(), "use services.kit.session_state for these"
+
+
+def test_a_folded_session_lock_marks_its_connection() -> None:
+    for name in sorted(MARKING):
+        text = (ROOT / name).read_text(encoding="utf-8")
+        assert SESSION_SCOPED.search(text) and "session_state.mark(conn)" in text, name
 
 
 def test_the_guard_sees_what_it_guards() -> None:

@@ -1,13 +1,15 @@
 """The supporter registry: organisations, and supporters registered or changed by coordinators.
 
 Registering or changing a supporter announces what is public of the profile (SupporterRegistered,
-SupporterUpdated; never name or e-mail) and lets the waiting list have any place that came free.
+SupporterUpdated; never the name or e-mail address themselves) and lets the waiting list have any
+place that came free.
 
 A coordinator's key is bound to its organisation (and, when it has one, its municipality): it changes
 only its own organisation's supporters (another's are unknown to it), within its municipality, and
 no supporter moves to another organisation. Every registration and change is audited with the key
-that made it and the names of the fields changed; a change of e-mail address is announced as
-SupporterUpdated with ``changed: ["email"]`` (the address itself stays in matching).
+that made it and the names of the fields changed; a change of e-mail address or name is announced as
+SupporterUpdated with ``changed: ["email"]`` or ``["name"]`` (the values stay in matching; notifications
+forgets the supporter's cached contact details on it).
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ PUBLIC_FIELDS = (
     "paused_until",
     "postcode",
 )
-#: Contact fields: never published; a change of e-mail address is announced by name only.
+#: Contact fields: never published; a change of one is announced by the field's name only.
 CONTACT_FIELDS = ("name", "email")
 #: Who acts when no key is named (the internal token: services and operators' scripts).
 INTERNAL_ACTOR = "samenloket/internal"
@@ -110,8 +112,8 @@ async def update_supporter(
 
     ``organisation`` limits a coordinator to their organisation's supporters (another's is NotFound),
     ``municipality`` to supporters serving it: such a key may give or take that municipality only.
-    Moving a supporter to another organisation is refused for everyone. A change of the name only is
-    not announced (nothing public changed); a change of e-mail address is, by the field's name.
+    Moving a supporter to another organisation is refused for everyone. A change of the name or e-mail
+    address is announced by the field's name (notifications caches contact details until then).
     """
     await store.lock_waiting_pass(conn)
     before = await store.get_supporter_row(conn, supporter_id, for_update=True)
@@ -138,8 +140,8 @@ async def update_supporter(
     old, new = _profile(before), _profile(after)
     changed = [f for f in PUBLIC_FIELDS if old[f] != new[f]]
     contact = [f for f in CONTACT_FIELDS if getattr(before, f) != getattr(after, f)]
-    if changed or "email" in contact:
-        announced = changed + (["email"] if "email" in contact else [])
+    if changed or contact:
+        announced = changed + contact
         event = SupporterUpdated(**new, changed=announced, updated_at=after.updated_at or datetime.now(UTC))
         await publish(conn, event, source)
     if changed or contact:
