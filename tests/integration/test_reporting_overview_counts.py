@@ -46,15 +46,15 @@ START = datetime(2024, 3, 1, 8, 0, tzinfo=UTC)
 
 
 def more_events() -> list[Any]:
-    """Questions in most municipalities, assigned after odd numbers of seconds (medians between two values)."""
+    """Questions in four municipalities, assigned after odd numbers of seconds (medians between two values)."""
     events: list[Any] = []
     for i, town in enumerate(AREAS[1:5]):
         for j in range(6 + i):
             qid = new_id("q")
             at = START + timedelta(days=j, seconds=37 * j)
             events.append(question(qid, town, at, ("wmo", "debts") if j % 2 else ("youth",)))
-            if j % 3:
-                a = assigned(qid, town, at, hours=0.013 * (j + 1) * (i + 2))
+            if j % 3:  # some within the same hour in several towns, some spread over hours
+                a = assigned(qid, town, at, hours=0.5 + 0.001 * (j + 7 * i) if j % 2 else 0.9 * (j + 1) * (i + 2))
                 events += [a, accepted(a, hours=1)]
     return events
 
@@ -87,6 +87,6 @@ async def assert_counts_equal_the_scan(service: RunningService) -> None:
 async def test_kept_counts_equal_the_scan_live_and_after_a_rebuild(reporting: RunningService) -> None:
     await assert_counts_equal_the_scan(reporting)
     async with reporting.runtime.db.acquire() as conn:
-        assert await conn.fetchval("SELECT count(*) FROM question_minute_counts WHERE n <> 0") > 3
+        assert await conn.fetchval("SELECT count(*) FROM question_hour_counts WHERE n <> 0") > 3
         await rebuild.rebuild(conn)
     await assert_counts_equal_the_scan(reporting)

@@ -3,8 +3,9 @@
 -- live handler and a rebuild keep them alike; the overview reads a few hundred rows instead of every fact.
 --
 -- minutes_to_assigned is the value whose median the overview publishes (receipt to first assignment);
--- question_minute_counts counts it per whole minute, so the median is found in one minute's rows
--- (question_facts_minutes*) instead of sorting every question.
+-- question_hour_counts counts it per hour (whole minutes / 60: the values from 60 * hour minutes, up to
+-- 60 more), so the median is found among one hour's values (index question_facts_minutes*) instead of
+-- sorting every question; a few thousand rows per municipality at most, whatever the number of questions.
 ALTER TABLE question_facts ADD COLUMN minutes_to_assigned double precision
     GENERATED ALWAYS AS ((extract(epoch FROM assigned_at - received_at) / 60)::double precision) STORED;
 CREATE INDEX question_facts_minutes ON question_facts (minutes_to_assigned) WHERE minutes_to_assigned IS NOT NULL;
@@ -25,11 +26,11 @@ CREATE TABLE question_domain_counts (
     n             bigint NOT NULL,
     UNIQUE NULLS NOT DISTINCT (municipality, domain)
 );
-CREATE TABLE question_minute_counts (
+CREATE TABLE question_hour_counts (
     municipality  text,
-    minute        bigint NOT NULL,
+    hour          bigint NOT NULL,
     n             bigint NOT NULL,
-    UNIQUE NULLS NOT DISTINCT (municipality, minute)
+    UNIQUE NULLS NOT DISTINCT (municipality, hour)
 );
 
 -- The rows a statement changed, each with +1 (as it is now) or -1 (as it was), counted into the tables.
@@ -54,10 +55,10 @@ BEGIN
         ON CONFLICT (municipality, domain) DO UPDATE SET n = c.n + EXCLUDED.n
     $q$, changed);
     EXECUTE format($q$
-        INSERT INTO question_minute_counts AS c (municipality, minute, n)
-        SELECT municipality, floor(minutes_to_assigned)::bigint, sum(sign) FROM (%s) f
+        INSERT INTO question_hour_counts AS c (municipality, hour, n)
+        SELECT municipality, floor(minutes_to_assigned)::bigint / 60, sum(sign) FROM (%s) f
          WHERE minutes_to_assigned IS NOT NULL GROUP BY 1, 2 HAVING sum(sign) <> 0 ORDER BY 1, 2
-        ON CONFLICT (municipality, minute) DO UPDATE SET n = c.n + EXCLUDED.n
+        ON CONFLICT (municipality, hour) DO UPDATE SET n = c.n + EXCLUDED.n
     $q$, changed);
     RETURN NULL;
 END
@@ -76,6 +77,6 @@ SELECT municipality, status, life_domains IS NOT NULL, minutes_to_assigned IS NO
   FROM question_facts GROUP BY 1, 2, 3, 4;
 INSERT INTO question_domain_counts (municipality, domain, n)
 SELECT municipality, domain, count(*) FROM question_facts, unnest(life_domains) AS domain GROUP BY 1, 2;
-INSERT INTO question_minute_counts (municipality, minute, n)
-SELECT municipality, floor(minutes_to_assigned)::bigint, count(*) FROM question_facts
+INSERT INTO question_hour_counts (municipality, hour, n)
+SELECT municipality, floor(minutes_to_assigned)::bigint / 60, count(*) FROM question_facts
  WHERE minutes_to_assigned IS NOT NULL GROUP BY 1, 2;

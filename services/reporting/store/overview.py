@@ -1,10 +1,10 @@
 """The all-time overview's figures of one area ($1, a CBS code; NULL: the region), from kept counts.
 
-The counts per municipality (``question_counts``, ``question_domain_counts``, ``question_minute_counts``)
+The counts per municipality (``question_counts``, ``question_domain_counts``, ``question_hour_counts``)
 are kept by triggers as question facts change (migration 013), so reading them costs the same at any
 number of questions. The median minutes from receipt to the first assignment is PostgreSQL's
 ``percentile_cont(0.5)`` over ``minutes_to_assigned``, found without sorting every question: the
-minute counts say which whole minute holds the middle, an index gives the one or two middle values.
+hour counts say which hour holds the middle, an index gives the one or two middle values.
 """
 
 from __future__ import annotations
@@ -28,10 +28,8 @@ SELECT {area} AS area,
 _QUESTIONS = _COUNTS.format(area="$1::text") + " WHERE $1::text IS NULL OR municipality = $1"
 _QUESTIONS_BY_AREA = _COUNTS.format(area="municipality") + " WHERE municipality IS NOT NULL GROUP BY municipality"
 
-_MINUTES = "SELECT minute, n FROM question_minute_counts WHERE n <> 0 AND ($1::text IS NULL OR municipality = $1)"
-_MINUTES_BY_AREA = (
-    "SELECT municipality, minute, n FROM question_minute_counts WHERE n <> 0 AND municipality IS NOT NULL"
-)
+_HOURS = "SELECT hour, n FROM question_hour_counts WHERE n <> 0 AND ($1::text IS NULL OR municipality = $1)"
+_HOURS_BY_AREA = "SELECT municipality, hour, n FROM question_hour_counts WHERE n <> 0 AND municipality IS NOT NULL"
 
 #: The values of rank $1 and $1 + 1 (from 0) among those of at least $2 minutes, in the region.
 _MIDDLE = """
@@ -74,41 +72,44 @@ async def questions(conn: Conn, area: str | None) -> dict[str, Any]:
     row = await conn.fetchrow(_QUESTIONS, area)
     assert row is not None
     found = {k: v for k, v in row.items() if k != "area"}
-    minutes = [(r["minute"], r["n"]) for r in await conn.fetch(_MINUTES, area)]
-    return found | {"median_minutes": await median(conn, area, found["measured"], minutes)}
+    hours = [(r["hour"], r["n"]) for r in await conn.fetch(_HOURS, area)]
+    return found | {"median_minutes": await median(conn, area, found["measured"], hours)}
 
 
 async def questions_by_area(conn: Conn) -> dict[str, dict[str, Any]]:
     """:func:`questions` of every municipality that has questions, keyed by its code."""
-    minutes: dict[str, list[tuple[int, int]]] = {}
-    for row in await conn.fetch(_MINUTES_BY_AREA):
-        minutes.setdefault(row["municipality"], []).append((row["minute"], row["n"]))
+    hours: dict[str, list[tuple[int, int]]] = {}
+    for row in await conn.fetch(_HOURS_BY_AREA):
+        hours.setdefault(row["municipality"], []).append((row["hour"], row["n"]))
     found = {}
     for row in await conn.fetch(_QUESTIONS_BY_AREA):
         if row["total"]:
             counts = {k: v for k, v in row.items() if k != "area"}
-            area_minutes = minutes.get(row["area"], [])
+            area_hours = hours.get(row["area"], [])
             found[row["area"]] = counts | {
-                "median_minutes": await median(conn, row["area"], counts["measured"], area_minutes)
+                "median_minutes": await median(conn, row["area"], counts["measured"], area_hours)
             }
     return found
 
 
-async def median(conn: Conn, area: str | None, measured: int, minutes: Iterable[tuple[int, int]]) -> float | None:
+async def median(conn: Conn, area: str | None, measured: int, hours: Iterable[tuple[int, int]]) -> float | None:
     """``percentile_cont(0.5)`` of the ``measured`` values of ``minutes_to_assigned`` in ``area``, whose
-    counts per whole minute are ``minutes``; None when there are none."""
+    counts per hour are ``hours``; None when there are none."""
     if not measured:
         return None
     position = 0.5 * (measured - 1)
     low_rank = math.floor(position)
+    per_hour: dict[int, int] = {}
+    for hour, n in hours:  # the region's: several municipalities' counts of the same hour
+        per_hour[hour] = per_hour.get(hour, 0) + n
     before, start = 0, None
-    for minute, n in sorted(minutes):
+    for hour, n in sorted(per_hour.items()):
         if before + n > low_rank:
-            start = minute
+            start = 60 * hour  # the hour's first whole minute: its values are at least that
             break
         before += n
     if start is None:  # the counts do not hold the rank: cannot happen while the triggers keep them
-        raise AssertionError(f"minute counts of {area!r} do not add up to {measured}")
+        raise AssertionError(f"hour counts of {area!r} do not add up to {measured}")
     rank = low_rank - before
     rows = await (
         conn.fetch(_MIDDLE, rank, float(start))

@@ -128,7 +128,7 @@ PROJECTIONS: tuple[Projection[Any, Any], ...] = (
 )
 
 #: Counts kept beside the read models (by triggers, migration 013): emptied with them.
-COUNTS = ("question_counts", "question_domain_counts", "question_minute_counts")
+COUNTS = ("question_counts", "question_domain_counts", "question_hour_counts")
 
 _TRUNCATE = f"TRUNCATE {', '.join((*(p.table for p in PROJECTIONS), *COUNTS))}"
 
