@@ -48,9 +48,11 @@ class Summary:
     def line(self) -> str:
         tables = len(projections.PROJECTIONS)
         skipped = f", {self.skipped} skipped (unknown type or invalid)" if self.skipped else ""
+        rate = f"; {self.events / self.seconds:,.0f} events/s" if self.seconds else ""
         return (
             f"reporting rebuilt: {tables} projections from {self.events} events"
             f" ({self.changes} changes{skipped}) in {self.seconds:.1f} s"
+            f" ({self.cpu_seconds:.1f} CPU-s of this process{rate})"
         )
 
 
