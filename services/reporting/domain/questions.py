@@ -3,7 +3,7 @@ from its milestones. See the rules for a question fact in :mod:`services.reporti
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
@@ -75,37 +75,41 @@ def merge_question(current: QuestionFact | None, change: QuestionChange) -> Ques
     """Apply ``change`` to ``current`` (``None``: the question is not known yet)."""
     new = change.fact
     base = current or QuestionFact(new.question_id)
+    # One constructor call (no dataclasses.replace): the rebuild merges millions of these.
     if new.complete:
-        intake = replace(
-            base,
-            municipality=new.municipality,
-            life_domains=new.life_domains,
-            channel=new.channel,
-            referrer=new.referrer,
-            found_via=new.found_via,
-            age_band=new.age_band,
-            received_at=new.received_at,
-            complete=True,
-        )
+        intake: QuestionFact = new
     elif base.complete:
         intake = base
     else:
-        intake = replace(
-            base,
+        intake = QuestionFact(
+            base.question_id,
             municipality=least(base.municipality, new.municipality),
             received_at=least(base.received_at, new.received_at),
+            life_domains=base.life_domains,
+            channel=base.channel,
+            referrer=base.referrer,
+            found_via=base.found_via,
+            age_band=base.age_band,
         )
     first = _first_assignment(base, new)
-    return replace(
-        intake,
-        assigned_at=least(base.assigned_at, new.assigned_at),
-        first_assignment_id=first.first_assignment_id,
-        organisation=first.organisation,
-        supporter_kind=first.supporter_kind,
-        accepted_at=least(base.accepted_at, new.accepted_at),
-        waiting_since=least(base.waiting_since, new.waiting_since),
-        consultation_at=least(base.consultation_at, new.consultation_at),
-        ended_at=greatest(base.ended_at, new.ended_at),
+    return QuestionFact(
+        base.question_id,
+        intake.municipality,
+        intake.life_domains,
+        intake.channel,
+        intake.referrer,
+        intake.found_via,
+        intake.age_band,
+        intake.received_at,
+        least(base.assigned_at, new.assigned_at),
+        first.first_assignment_id,
+        first.organisation,
+        first.supporter_kind,
+        least(base.accepted_at, new.accepted_at),
+        least(base.waiting_since, new.waiting_since),
+        least(base.consultation_at, new.consultation_at),
+        greatest(base.ended_at, new.ended_at),
+        intake.complete,
     )
 
 

@@ -127,7 +127,10 @@ PROJECTIONS: tuple[Projection[Any, Any], ...] = (
     ADVICES,
 )
 
-_TRUNCATE = f"TRUNCATE {', '.join(p.table for p in PROJECTIONS)}"
+#: Counts kept beside the read models (by triggers, migration 013): emptied with them.
+COUNTS = ("question_counts", "question_domain_counts", "question_hour_counts")
+
+_TRUNCATE = f"TRUNCATE {', '.join((*(p.table for p in PROJECTIONS), *COUNTS))}"
 
 _BY_CHANGE: dict[type, Projection[Any, Any]] = {
     QuestionChange: QUESTIONS,
@@ -174,19 +177,21 @@ async def apply_many(conn: Conn, changes: Sequence[Change]) -> None:
     is read once, the changes merged into it in memory in their order, and the row written once (its
     old version deleted, the new ones copied in). For bulk work (a rebuild) under a lock that keeps
     concurrent writers out; the live handler uses :func:`apply`."""
-    grouped: dict[Projection[Any, Any], dict[Any, list[tuple[Any, Any]]]] = {}
+    grouped: dict[Projection[Any, Any], dict[Any, list[Any]]] = {}
     for change in changes:
         projection = _BY_CHANGE[type(change)]
-        fresh = projection.merge(None, change)  # the row this change alone makes: its key, and a start
-        grouped.setdefault(projection, {}).setdefault(getattr(fresh, projection.key), []).append((fresh, change))
+        # The row's key: a question change holds a partial fact, every other change is one.
+        key = getattr(change.fact if type(change) is QuestionChange else change, projection.key)
+        grouped.setdefault(projection, {}).setdefault(key, []).append(change)
     for projection, by_key in grouped.items():
         rows = await conn.fetch(projection.select_many, list(by_key))
         current = {row[projection.key]: fact_from_row(projection, row) for row in rows}
         merged = []
+        merge = projection.merge
         for key, pending in by_key.items():
             fact = current.get(key)
-            for fresh, change in pending:
-                fact = fresh if fact is None else projection.merge(fact, change)
+            for change in pending:
+                fact = merge(fact, change)
             merged.append(tuple(row_values(projection, fact)))
         if current:
             await conn.execute(projection.delete_many, list(current))
