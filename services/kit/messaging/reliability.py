@@ -8,7 +8,7 @@ exponential backoff and jitter up to ``max_attempts``, then dead-letter it; whil
 away (database, broker, another service) wait without limit, nothing committed and the partition
 waiting (see :mod:`.faults`). Only then may the offset be committed (``AckPolicy.MANUAL``): the
 message is reported done to :mod:`.offsets`, which commits the explicit offsets of done messages in
-batches (every 200 messages or 0.2 s, on revocation and on shutdown) instead of a broker round trip
+batches (every 200 messages or 0.5 s, on revocation and on shutdown) instead of a broker round trip
 per message. A crash before the commit redelivers, and the inbox (or a side effect's idempotency key)
 makes the redelivery a no-op. FastStream's own ``ack()`` would commit the consumer's position per
 message and its ``nack()`` would seek back forever, so retries happen here, around the handler call.
