@@ -3,7 +3,8 @@
 A consumer commits the offsets of messages whose effect is durable once per batch instead of once per
 message. What must keep holding: a crash between the effects and the batch's commit redelivers
 messages that then change nothing (the inbox), and a rebalance, which commits what is done of the
-revoked partitions, loses nothing and doubles nothing. (Poison dead-lettered and committed past:
+revoked partitions, loses nothing and doubles nothing; stopping commits what is done, so a restart
+redelivers nothing. (Poison dead-lettered and committed past:
 tests/integration/test_kit_consumer.py.)
 """
 
@@ -155,3 +156,21 @@ async def test_a_rebalance_commits_what_is_done_and_loses_and_doubles_nothing(
         await eventually(all_handled(pool, third_batch), timeout=30)
     everything = first_batch + second_batch + third_batch
     assert await times(pool, everything) == [1] * len(everything)
+
+
+async def test_stopping_commits_what_is_done_so_nothing_comes_again(
+    settings: Settings, pool: asyncpg.Pool, producer: AIOKafkaProducer
+) -> None:
+    group = counting()
+    sent = [question() for _ in range(5)]
+    await send_all(producer, sent)
+    never_by_itself = Offsets(SERVICE, every=1_000_000, delay=3600)  # only stopping commits
+    async with consuming(settings, pool, group, producer, service=SERVICE, offsets=never_by_itself):
+        await eventually(all_handled(pool, sent), timeout=30)
+    before = duplicates()
+    after = [question()]
+    await send_all(producer, after)
+    async with consuming(settings, pool, group, producer, service=SERVICE):
+        await eventually(all_handled(pool, after), timeout=30)
+    assert duplicates() == before, "nothing handled before the stop came again"
+    assert await times(pool, sent + after) == [1] * (len(sent) + 1)

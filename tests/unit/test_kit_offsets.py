@@ -9,10 +9,14 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from aiokafka import TopicPartition
+from aiokafka import ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError
+from faststream.kafka.message import KafkaAckableMessage
+from faststream.message import AckStatus
 
 from services.kit.messaging.offsets import Offsets
+from services.kit.messaging.reliability import Consumption, ReliableDelivery
+from services.kit.messaging.subscriber import subscriber
 
 T = "samenloket.questions"
 
@@ -153,3 +157,34 @@ async def test_each_consumer_of_a_concurrent_subscriber_commits_its_own_partitio
 def test_a_consumer_without_explicit_offsets_is_left_to_faststreams_own_ack(consumer: object) -> None:
     assert not Offsets.can_commit(consumer)
     assert Offsets.can_commit(Consumer(0))
+
+
+class NoDeadLetters:
+    async def send(self, record: object, headers: object) -> None:
+        raise AssertionError("not in this test")
+
+
+async def test_the_middleware_reports_a_done_message_instead_of_committing_the_consumers_position() -> None:
+    """FastStream's own ack would call ``consumer.commit()`` (the position, a round trip per message)."""
+    consumer = Consumer(0)
+    record = ConsumerRecord(
+        topic=T,
+        partition=0,
+        offset=7,
+        timestamp=0,
+        timestamp_type=0,
+        key=None,
+        value=b"{}",
+        checksum=None,
+        serialized_key_size=0,
+        serialized_value_size=2,
+        headers=[],
+    )
+    message = KafkaAckableMessage(raw_message=record, body=b"{}", consumer=consumer)
+    consumption = Consumption("unit", subscriber("questions", T), None, NoDeadLetters())
+    consumption.offsets = Offsets("unit", every=1000, delay=3600)
+    await ReliableDelivery(message, context=None, consumption=consumption)._done(message)
+    assert message.committed is AckStatus.ACKED
+    assert consumer.commits == []
+    await consumption.offsets.close()
+    assert consumer.commits == [{tp(0): 8}]
