@@ -98,7 +98,10 @@ class PartitionCommitter:
                 offsets = {tp: self.pending.pop(tp) for tp in set(only) if tp in self.pending}
             if not offsets:
                 return
-            assigned = self.consumer.assignment()
+            try:
+                assigned = self.consumer.assignment()
+            except Exception:  # a consumer that stopped: nothing is its own any more
+                assigned = set()
             ours = {tp: offset for tp, offset in offsets.items() if tp in assigned}
             if len(ours) < len(offsets):  # moved to another consumer: it reads them again, to no effect
                 log.info("offsets of partitions no longer assigned not committed", extra={"offsets": _show(offsets)})
