@@ -3,10 +3,11 @@ one filtered handler per event type, the reliability middleware on each group.
 
 FastStream calls a handler with the decoded payload (the concrete event class, see
 :mod:`services.kit.messaging.cloudevents`; no FastDepends injection, the broker's ``apply_types``
-is off); the transaction and the envelope come from the context variables the middleware sets. A last, unfiltered handler takes the types a group does not act
-on (the middleware acknowledges them without calling it), so FastStream never meets a message it
-has no handler for. Each group's offsets are committed in batches (:mod:`.offsets`): on partition
-revocation through the consumer's rebalance listener, and before FastStream stops its consumers.
+is off); the transaction and the envelope come from the context variables the middleware sets.
+A last, unfiltered handler takes the types a group does not act on (the middleware acknowledges
+them without calling it), so FastStream never meets a message it has no handler for. Each group's
+offsets are committed in batches (:mod:`.offsets`): on partition revocation through the consumer's
+rebalance listener, and before FastStream stops its consumers.
 """
 
 from __future__ import annotations
