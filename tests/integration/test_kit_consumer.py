@@ -24,7 +24,7 @@ from services.kit.messaging import PermanentError
 from services.kit.messaging.subscriber import EventSubscriber, subscriber
 from services.kit.outbox import OutboxRelay, enqueue
 from services.kit.settings import Settings
-from tests.support.consuming import consumers_of, consuming
+from tests.support.consuming import committed_everything, consuming
 from tests.support.harness import eventually, publish_raw, read_topic, run_service
 
 pytestmark = pytest.mark.integration
@@ -179,16 +179,6 @@ async def test_poison_and_exhausted_messages_go_to_dlq_and_the_next_is_processed
         assert headers["dlq_original_topic"] == topics.QUESTIONS
         assert headers["dlq_original_partition"].isdigit()
         assert headers["dlq_original_offset"].isdigit()
-
-
-async def committed_everything(router) -> bool:  # type: ignore[no-untyped-def]
-    """Everything handled (effect or dead letter) was committed: nothing is left to redeliver."""
-    [consumer] = consumers_of(router)
-    assignment = consumer.assignment()
-    committed = {tp: await consumer.committed(tp) for tp in assignment}
-    positions = {tp: await consumer.position(tp) for tp in assignment}
-    handled = {tp: offset for tp, offset in committed.items() if offset is not None}
-    return bool(handled) and all(handled[tp] == positions[tp] for tp in handled)
 
 
 async def test_unknown_event_type_is_dead_lettered(settings: Settings, pool: asyncpg.Pool, producer: AIOKafkaProducer):

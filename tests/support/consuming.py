@@ -12,6 +12,7 @@ from faststream.kafka import KafkaRouter
 from services.kit import broker
 from services.kit.messaging.binding import bind
 from services.kit.messaging.deadletters import KafkaDeadLetters
+from services.kit.messaging.offsets import Offsets
 from services.kit.messaging.reliability import Consumption
 from services.kit.messaging.subscriber import EventSubscriber
 from services.kit.settings import Settings
@@ -26,10 +27,14 @@ async def consuming(
     *,
     service: str = "kittest",
     max_attempts: int = 3,
+    offsets: Offsets | None = None,
 ) -> AsyncIterator[KafkaRouter]:
-    """Consume with ``subscriber`` (its own consumer group, from the earliest offset) until the block ends."""
+    """Consume with ``subscriber`` (its own consumer group, from the earliest offset) until the block ends;
+    ``offsets``: commit with these instead of the kit's own."""
     kafka = broker.make_broker(settings, service)
     consumption = Consumption(service, subscriber, pool, KafkaDeadLetters(producer, service), max_attempts, 0.01)
+    if offsets is not None:
+        consumption.offsets = offsets
     router = bind(kafka, consumption)
     await kafka.start()
     try:
@@ -44,3 +49,17 @@ def consumers_of(router: KafkaRouter) -> list[AIOKafkaConsumer]:
     for sub in router.subscribers:
         found.extend(getattr(sub, "consumer_subgroup", None) or [sub.consumer])  # type: ignore[attr-defined]
     return found
+
+
+async def committed_everything(router: KafkaRouter) -> bool:
+    """Everything the router's consumers handled (effect or dead letter) is committed: nothing would come again."""
+    handled_any = False
+    for consumer in consumers_of(router):
+        assignment = consumer.assignment()
+        committed = {tp: await consumer.committed(tp) for tp in assignment}
+        positions = {tp: await consumer.position(tp) for tp in assignment}
+        handled = {tp: offset for tp, offset in committed.items() if offset is not None}
+        handled_any = handled_any or bool(handled)
+        if any(handled[tp] != positions[tp] for tp in handled):
+            return False
+    return handled_any

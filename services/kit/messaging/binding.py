@@ -2,10 +2,12 @@
 one filtered handler per event type, the reliability middleware on each group.
 
 FastStream calls a handler with the decoded payload (the concrete event class, see
-:mod:`services.kit.messaging.cloudevents`) and, through its context, the transaction and the
-envelope the middleware put there. A last, unfiltered handler takes the types a group does not act
-on (the middleware acknowledges them without calling it), so FastStream never meets a message it
-has no handler for.
+:mod:`services.kit.messaging.cloudevents`; no FastDepends injection, the broker's ``apply_types``
+is off); the transaction and the envelope come from the context variables the middleware sets.
+A last, unfiltered handler takes the types a group does not act on (the middleware acknowledges
+them without calling it), so FastStream never meets a message it has no handler for. Each group's
+offsets are committed in batches (:mod:`.offsets`): on partition revocation through the consumer's
+rebalance listener, and before FastStream stops its consumers.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from faststream.middlewares import AckPolicy
 from contracts.envelope import CloudEvent
 from contracts.events import Event
 from services.kit.messaging.cloudevents import decode_payload, event_type, parse_record
+from services.kit.messaging.offsets import Offsets
 from services.kit.messaging.reliability import CURRENT_CONN, CURRENT_EVENT, Consumption
 from services.kit.messaging.subscriber import AnyHandler, EventSubscriber
 
@@ -52,8 +55,10 @@ def bind(broker: KafkaBroker, consumption: Consumption) -> KafkaRouter:
         parser=parse_record,
         decoder=decode_payload,
         title=f"{consumption.service}.{sub.name}",
+        listener=consumption.offsets.listener(),
         **CONSUMER_OPTIONS,
     )
+    _commit_before_stopping(faststream_subscriber, consumption.offsets)
     for model, handler in sub.handlers.items():
         typed = typed_handler(model, handler, transactional=sub.transactional)
         if model is Event:
@@ -64,6 +69,21 @@ def bind(broker: KafkaBroker, consumption: Consumption) -> KafkaRouter:
         faststream_subscriber(_not_handled_here)
     broker.include_router(router, middlewares=[consumption.middleware])
     return router
+
+
+def _commit_before_stopping(faststream_subscriber: Any, offsets: Offsets) -> None:
+    """Commit what is done before FastStream stops the subscriber's consumers (the message in hand,
+    which FastStream lets finish, is committed as soon as it is done)."""
+    stop = faststream_subscriber.stop
+
+    async def commit_then_stop() -> None:
+        await offsets.close()
+        try:
+            await stop()
+        finally:
+            offsets.reopen()
+
+    faststream_subscriber.stop = commit_then_stop
 
 
 def _type_is(ce_type: str) -> Callable[[Any], Awaitable[bool]]:
