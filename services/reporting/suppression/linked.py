@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from itertools import pairwise
 
+from services.reporting.suppression.memo import LINKED_DECISIONS, LinkedDecision, linked_inputs
 from services.reporting.suppression.single import hidden_in
 from services.reporting.suppression.table import (
     REGION,
@@ -43,6 +44,29 @@ def publish_linked(
     of them or in none.
     """
     check_threshold(threshold)
+    mirrors = mirrors or {}
+    decision = LINKED_DECISIONS.get(
+        linked_inputs(reports, threshold, mirrors, same), lambda: linked_decision(reports, threshold, mirrors, same)
+    )
+    return {
+        area: PublishedReport(
+            replace(
+                report,
+                statistics=tuple(
+                    replace(s, withheld=True) if s.key in decision.withheld[area] else s for s in report.statistics
+                ),
+            ),
+            tuple(with_hidden(t, set(decision.hidden[area][t.key]), threshold) for t in report.tables),
+            threshold,
+        )
+        for area, report in reports.items()
+    }
+
+
+def linked_decision(
+    reports: Mapping[str | None, Report], threshold: int, mirrors: Mirrors, same: Sequence[Same]
+) -> LinkedDecision:
+    """What :func:`publish_linked` hides and withholds, computed (no cache)."""
     first = next(iter(reports.values()))
     hidden: dict[str | None, dict[str, set[Key]]] = {area: {} for area in reports}
     for group in table_groups([t.key for t in first.tables], same):
@@ -50,15 +74,7 @@ def publish_linked(
         for table_key, by_area in linked_hidden_together(tables, threshold, same).items():
             for area, found in by_area.items():
                 hidden[area][table_key] = found
-    statistics = linked_statistics(reports, threshold, hidden, mirrors or {})
-    return {
-        area: PublishedReport(
-            replace(report, statistics=statistics[area]),
-            tuple(with_hidden(t, hidden[area][t.key], threshold) for t in report.tables),
-            threshold,
-        )
-        for area, report in reports.items()
-    }
+    return LinkedDecision.frozen(hidden, withheld_statistics(reports, threshold, hidden, mirrors))
 
 
 def suppress_linked(tables: Mapping[str | None, CountTable], threshold: int) -> dict[str | None, PublishedTable]:
@@ -171,13 +187,13 @@ def rate_table(statistic: Statistic) -> CountTable:
     )
 
 
-def linked_statistics(
+def withheld_statistics(
     reports: Mapping[str | None, Report],
     threshold: int,
     hidden: Mapping[str | None, Mapping[str, set[Key]]],
     mirrors: Mirrors,
-) -> dict[str | None, tuple[Statistic, ...]]:
-    """Every area's statistics, withheld where they would reveal a figure hidden by linked suppression."""
+) -> dict[str | None, set[str]]:
+    """Per area the keys of the statistics that would reveal a figure hidden by linked suppression."""
     first = next(iter(reports.values()))
     rates = [s.key for s in first.statistics if len(s.counts) == 2]
     rate_hidden = {
@@ -185,15 +201,12 @@ def linked_statistics(
         for key in rates
     }
 
-    def withheld(area: str | None, statistic: Statistic) -> bool:
-        if statistic.key in rate_hidden:
-            return bool(rate_hidden[statistic.key][area])
-        if statistic.key in mirrors:
-            table_key, figure = mirrors[statistic.key]
+    def withheld(area: str | None, key: str) -> bool:
+        if key in rate_hidden:
+            return bool(rate_hidden[key][area])
+        if key in mirrors:
+            table_key, figure = mirrors[key]
             return figure in hidden[area][table_key]
         return False
 
-    return {
-        area: tuple(replace(s, withheld=True) if withheld(area, s) else s for s in report.statistics)
-        for area, report in reports.items()
-    }
+    return {area: {s.key for s in report.statistics if withheld(area, s.key)} for area, report in reports.items()}
