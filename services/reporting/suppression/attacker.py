@@ -8,10 +8,9 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
+import highspy
 import numpy as np
-from scipy.optimize import linprog
 
 from services.reporting.suppression.table import Key, Line, zeros_hidden
 
@@ -32,6 +31,7 @@ def first_pinned(
     never narrows a range (every earlier solution stays one, with the true value of the newly
     hidden figure, which lies within the bounds its marker gives), so those need no second look.
     A figure its marker alone pins (``<2``: it is 1) is settled too: hiding more cannot help it.
+    So is one that solutions already found take two whole values apart for (:meth:`AttackerSystem.seen_free`).
     """
     settled = set() if settled is None else settled
     system = AttackerSystem.build(relations, values, hidden, threshold)
@@ -39,7 +39,7 @@ def first_pinned(
     for key in system.variables:
         if key in settled:
             continue
-        if pins(*marker_bounds(values[key], threshold, with_zeros)):
+        if pins(*marker_bounds(values[key], threshold, with_zeros)) or system.seen_free(key):
             settled.add(key)
             continue
         low, high = system.feasible_range(key)
@@ -64,21 +64,58 @@ def pins(low: float, high: float) -> bool:
     return math.floor(high + _EPSILON) <= math.ceil(low - _EPSILON)
 
 
-@dataclass(frozen=True)
 class AttackerSystem:
     """What an attacker knows about the hidden figures, as a linear program.
 
     Variables are the hidden figures, each within what its marker tells (:func:`marker_bounds`; zero is
     always shown). Shown figures are constants. Exact lines are equations; inexact lines give
     ``part ≤ total ≤ sum(parts)``.
+
+    The program is one HiGHS model, built once (sparse rows); each range changes only the objective and
+    solves again from the previous basis (a warm start), instead of a fresh ``scipy.optimize.linprog``
+    (validation and presolve) per bound.
     """
 
-    variables: tuple[Key, ...]
-    a_eq: np.ndarray
-    b_eq: np.ndarray
-    a_ub: np.ndarray
-    b_ub: np.ndarray
-    bounds: tuple[tuple[float, float | None], ...]
+    def __init__(
+        self,
+        variables: tuple[Key, ...],
+        bounds: tuple[tuple[float, float], ...],
+        rows: list[_Row],
+        true_values: Sequence[float],
+    ) -> None:
+        self.variables = variables
+        self.bounds = bounds
+        # The smallest and largest value of every figure among the solutions found so far (the true counts
+        # are one): its range holds at least these.
+        self._seen_low = np.array(true_values, dtype=np.float64)
+        self._seen_high = self._seen_low.copy()
+        self._index = {key: i for i, key in enumerate(variables)}
+        self._model = highspy.Highs()
+        self._model.setOptionValue("output_flag", False)
+        width = len(variables)
+        self._model.addCols(
+            width,
+            np.zeros(width),
+            np.array([low for low, _ in bounds], dtype=np.float64),
+            np.array([highspy.kHighsInf if math.isinf(high) else high for _, high in bounds], dtype=np.float64),
+            0,
+            np.zeros(width, dtype=np.int32),
+            np.zeros(0, dtype=np.int32),
+            np.zeros(0, dtype=np.float64),
+        )
+        if rows:
+            starts = np.cumsum([0, *(len(r.coefficients) for r in rows[:-1])], dtype=np.int32)
+            indices = np.array([i for r in rows for i in r.coefficients], dtype=np.int32)
+            values = np.array([c for r in rows for c in r.coefficients.values()], dtype=np.float64)
+            self._model.addRows(
+                len(rows),
+                np.array([r.constant if r.equal else -highspy.kHighsInf for r in rows], dtype=np.float64),
+                np.array([r.constant for r in rows], dtype=np.float64),
+                len(indices),
+                starts,
+                indices,
+                values,
+            )
 
     @classmethod
     def build(
@@ -86,74 +123,85 @@ class AttackerSystem:
     ) -> AttackerSystem:
         variables = tuple(k for k in values if k in hidden)
         with_zeros = zeros_hidden(values, hidden)
-        bounds = tuple(_lp_bounds(*marker_bounds(values[k], threshold, with_zeros)) for k in variables)
+        bounds = tuple(marker_bounds(values[k], threshold, with_zeros) for k in variables)
         index = {key: i for i, key in enumerate(variables)}
-        eq: list[tuple[np.ndarray, float]] = []
-        ub: list[tuple[np.ndarray, float]] = []
+        rows: list[_Row] = []
 
-        def row(terms: Iterable[tuple[Key, int]]) -> tuple[np.ndarray, float] | None:
+        def row(terms: Iterable[tuple[Key, int]], equal: bool) -> _Row | None:
             """``sum(sign * figure) (= or ≤) 0`` with shown figures moved to the right-hand side."""
-            coefficients = np.zeros(len(variables))
+            coefficients: dict[int, float] = {}
             constant = 0.0
             for key, sign in terms:
                 if key in index:
-                    coefficients[index[key]] += sign
+                    coefficients[index[key]] = coefficients.get(index[key], 0.0) + sign
                 else:
                     constant -= sign * values[key]
-            return (coefficients, constant) if coefficients.any() else None
+            coefficients = {i: c for i, c in coefficients.items() if c != 0}
+            return _Row(coefficients, constant, equal) if coefficients else None
 
         for line in relations:
             if line.exact:
                 equations = [[*((p, 1) for p in line.parts), (line.total, -1)]]
-                target = eq
             else:
                 equations = [[(p, 1), (line.total, -1)] for p in line.parts]
                 equations.append([(line.total, 1), *((p, -1) for p in line.parts)])
                 # Only what holds for the true counts (someone may be counted in no part at all).
                 equations = [terms for terms in equations if sum(sign * values[k] for k, sign in terms) <= 0]
-                target = ub
-            target.extend(r for terms in equations if (r := row(terms)) is not None)
-        return cls(variables, *_matrix(eq, len(variables)), *_matrix(ub, len(variables)), bounds)
+            rows.extend(r for terms in equations if (r := row(terms, line.exact)) is not None)
+        return cls(variables, bounds, rows, [values[k] for k in variables])
+
+    def seen_free(self, key: Key) -> bool:
+        """Whether solutions already found give ``key`` two whole values (a margin of ``_EPSILON`` inside),
+        so its range pins nothing and needs no program of its own."""
+        i = self._index[key]
+        return math.floor(self._seen_high[i] - _EPSILON) >= math.ceil(self._seen_low[i] + _EPSILON) + 1
 
     def feasible_range(self, key: Key) -> tuple[float, float]:
         """The smallest and largest value ``key`` can take (``inf`` when unbounded)."""
-        i = self.variables.index(key)
-        objective = np.zeros(len(self.variables))
-        objective[i] = 1.0
-        low = self._optimum(objective)
-        high = self._optimum(-objective)
+        i = self._index[key]
+        low = self._optimum(i, 1.0)
+        high = self._optimum(i, -1.0)
         assert low is not None, "every hidden figure is at least 0, so never unbounded below"
         low = max(low, self.bounds[i][0])  # the solver's optimum may sit a hair outside its bounds
         return low, (math.inf if high is None else -high)
 
-    def _optimum(self, objective: np.ndarray) -> float | None:
-        """The optimum of ``objective`` (minimised), or ``None`` when it is unbounded."""
-        result = self._solve(objective)
-        if result.status == 3:
-            return None
-        if result.status == 2 and self._solve(np.zeros_like(objective)).status == 0:
-            return None  # HiGHS's presolve may report an unbounded problem as infeasible
-        if result.status != 0:
-            raise RuntimeError(f"suppression check failed: {result.message}")  # the true counts are feasible
-        return float(result.fun)
-
-    def _solve(self, objective: np.ndarray) -> Any:
-        return linprog(
-            objective,
-            A_ub=self.a_ub if len(self.b_ub) else None,
-            b_ub=self.b_ub if len(self.b_ub) else None,
-            A_eq=self.a_eq if len(self.b_eq) else None,
-            b_eq=self.b_eq if len(self.b_eq) else None,
-            bounds=list(self.bounds),
-            method="highs",
-        )
-
-
-def _lp_bounds(low: float, high: float) -> tuple[float, float | None]:
-    return (low, None if math.isinf(high) else high)
+    def _optimum(self, column: int, cost: float) -> float | None:
+        """The optimum of ``cost * column`` (minimised), or ``None`` when it is unbounded. The objective is
+        zero again afterwards."""
+        model = self._model
+        model.changeColCost(column, cost)
+        try:
+            status = linprog(model)
+            if status == highspy.HighsModelStatus.kOptimal:
+                solution = np.asarray(model.getSolution().col_value, dtype=np.float64)
+                np.minimum(self._seen_low, solution, out=self._seen_low)
+                np.maximum(self._seen_high, solution, out=self._seen_high)
+                return float(model.getInfo().objective_function_value)
+            if status == highspy.HighsModelStatus.kUnbounded:
+                return None
+        finally:
+            model.changeColCost(column, 0.0)
+        if status in _UNSURE and linprog(model) == highspy.HighsModelStatus.kOptimal:
+            return None  # HiGHS (its presolve) may report an unbounded problem as infeasible
+        # the true counts are feasible
+        raise RuntimeError(f"suppression check failed: {model.modelStatusToString(status)}")
 
 
-def _matrix(rows: list[tuple[np.ndarray, float]], width: int) -> tuple[np.ndarray, np.ndarray]:
-    if not rows:
-        return np.zeros((0, width)), np.zeros(0)
-    return np.vstack([r for r, _ in rows]), np.array([b for _, b in rows])
+def linprog(model: highspy.Highs) -> highspy.HighsModelStatus:
+    """Solve the linear program ``model`` as it stands, from its last basis: the one place a program is
+    solved (tests count the calls)."""
+    model.run()
+    return model.getModelStatus()
+
+
+#: What HiGHS may report for an unbounded problem besides ``kUnbounded``.
+_UNSURE = (highspy.HighsModelStatus.kInfeasible, highspy.HighsModelStatus.kUnboundedOrInfeasible)
+
+
+@dataclass(frozen=True)
+class _Row:
+    """``sum(coefficient * variable) = constant`` (``equal``) or ``≤ constant``; columns by index."""
+
+    coefficients: dict[int, float]
+    constant: float
+    equal: bool
