@@ -159,13 +159,14 @@ def compared() -> Iterator[list[int]]:
         hidden: set[Key],
         settled: set[Key] | None = None,
         threshold: int = 10,
+        seen: dict[Key, tuple[float, float]] | None = None,
     ) -> Key | None:
         settled = set() if settled is None else settled
         before = set(settled)
         assert_same_ranges(relations, values, hidden, threshold)
         expected_settled = set(before)
         expected = reference_first_pinned(relations, values, set(hidden), expected_settled, threshold)
-        found = first_pinned(relations, values, hidden, settled, threshold)
+        found = first_pinned(relations, values, hidden, settled, threshold, seen)
         assert found == expected
         assert settled == expected_settled
         calls.append(1)

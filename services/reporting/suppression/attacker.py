@@ -24,6 +24,7 @@ def first_pinned(
     hidden: set[Key],
     settled: set[Key] | None = None,
     threshold: int = 10,
+    seen: dict[Key, tuple[float, float]] | None = None,
 ) -> Key | None:
     """The first hidden figure that has only one possible whole value, or ``None``.
 
@@ -31,22 +32,28 @@ def first_pinned(
     never narrows a range (every earlier solution stays one, with the true value of the newly
     hidden figure, which lies within the bounds its marker gives), so those need no second look.
     A figure its marker alone pins (``<2``: it is 1) is settled too: hiding more cannot help it.
-    So is one that solutions already found take two whole values apart for (:meth:`AttackerSystem.seen_free`).
+    So is one that solutions already found take two whole values apart for (:meth:`AttackerSystem.seen_free`);
+    ``seen`` (updated here) keeps the lowest and highest value solutions gave each figure, for the next
+    call with more figures hidden (by the same argument they stay solutions).
     """
     settled = set() if settled is None else settled
-    system = AttackerSystem.build(relations, values, hidden, threshold)
+    system = AttackerSystem.build(relations, values, hidden, threshold, seen)
     with_zeros = zeros_hidden(values, hidden)
-    for key in system.variables:
-        if key in settled:
-            continue
-        if pins(*marker_bounds(values[key], threshold, with_zeros)) or system.seen_free(key):
+    try:
+        for key in system.variables:
+            if key in settled:
+                continue
+            if pins(*marker_bounds(values[key], threshold, with_zeros)) or system.seen_free(key):
+                settled.add(key)
+                continue
+            low, high = system.feasible_range(key)
+            if pins(low, high):
+                return key
             settled.add(key)
-            continue
-        low, high = system.feasible_range(key)
-        if pins(low, high):
-            return key
-        settled.add(key)
-    return None
+        return None
+    finally:
+        if seen is not None:
+            seen.update(system.seen())
 
 
 def marker_bounds(value: int, threshold: int, with_zeros: bool = False) -> tuple[float, float]:
@@ -81,17 +88,20 @@ class AttackerSystem:
         variables: tuple[Key, ...],
         bounds: tuple[tuple[float, float], ...],
         rows: list[_Row],
-        true_values: Sequence[float],
+        seen: Sequence[tuple[float, float]],
     ) -> None:
         self.variables = variables
         self.bounds = bounds
         # The smallest and largest value of every figure among the solutions found so far (the true counts
         # are one): its range holds at least these.
-        self._seen_low = np.array(true_values, dtype=np.float64)
-        self._seen_high = self._seen_low.copy()
+        self._seen_low = np.array([low for low, _ in seen], dtype=np.float64)
+        self._seen_high = np.array([high for _, high in seen], dtype=np.float64)
         self._index = {key: i for i, key in enumerate(variables)}
         self._model = highspy.Highs()
         self._model.setOptionValue("output_flag", False)
+        # Only the objective changes between solves, so the last basis stays feasible: primal simplex goes on
+        # from it (dual simplex, HiGHS's usual choice, would start over from a dual infeasible basis).
+        self._model.setOptionValue("simplex_strategy", _PRIMAL_SIMPLEX)
         width = len(variables)
         self._model.addCols(
             width,
@@ -119,8 +129,15 @@ class AttackerSystem:
 
     @classmethod
     def build(
-        cls, relations: Sequence[Line], values: Mapping[Key, int], hidden: set[Key], threshold: int
+        cls,
+        relations: Sequence[Line],
+        values: Mapping[Key, int],
+        hidden: set[Key],
+        threshold: int,
+        seen: Mapping[Key, tuple[float, float]] | None = None,
     ) -> AttackerSystem:
+        """The system of ``hidden``; ``seen``: the lowest and highest value solutions of a system with fewer
+        figures hidden gave (they stay solutions here, see :func:`first_pinned`)."""
         variables = tuple(k for k in values if k in hidden)
         with_zeros = zeros_hidden(values, hidden)
         bounds = tuple(marker_bounds(values[k], threshold, with_zeros) for k in variables)
@@ -148,7 +165,16 @@ class AttackerSystem:
                 # Only what holds for the true counts (someone may be counted in no part at all).
                 equations = [terms for terms in equations if sum(sign * values[k] for k, sign in terms) <= 0]
             rows.extend(r for terms in equations if (r := row(terms, line.exact)) is not None)
-        return cls(variables, bounds, rows, [values[k] for k in variables])
+        before = seen or {}
+        seen_here = [
+            (min(values[k], before[k][0]), max(values[k], before[k][1])) if k in before else (values[k], values[k])
+            for k in variables
+        ]
+        return cls(variables, bounds, rows, seen_here)
+
+    def seen(self) -> dict[Key, tuple[float, float]]:
+        """The lowest and highest value solutions found so far gave each figure."""
+        return {k: (float(self._seen_low[i]), float(self._seen_high[i])) for i, k in enumerate(self.variables)}
 
     def seen_free(self, key: Key) -> bool:
         """Whether solutions already found give ``key`` two whole values (a margin of ``_EPSILON`` inside),
@@ -193,6 +219,9 @@ def linprog(model: highspy.Highs) -> highspy.HighsModelStatus:
     model.run()
     return model.getModelStatus()
 
+
+#: HiGHS's ``simplex_strategy`` for primal simplex.
+_PRIMAL_SIMPLEX = 4
 
 #: What HiGHS may report for an unbounded problem besides ``kUnbounded``.
 _UNSURE = (highspy.HighsModelStatus.kInfeasible, highspy.HighsModelStatus.kUnboundedOrInfeasible)

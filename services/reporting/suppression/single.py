@@ -60,7 +60,8 @@ def hidden_in(
     hidden = {key for key, value in values.items() if small(value, threshold)}
     hide_second_in_lines(relations, values, hidden, order, shared)
     settled: set[Key] = set()
-    while (pinned := first_pinned(relations, values, hidden, settled, threshold)) is not None:
+    seen: dict[Key, tuple[float, float]] = {}
+    while (pinned := first_pinned(relations, values, hidden, settled, threshold, seen)) is not None:
         if len(hidden) == len(values):
             break  # the markers alone pin it (four parts "<5" of a total "<5", no zero beside them): see above
         hidden.add(extra_for(pinned, relations, values, hidden, order, shared))
