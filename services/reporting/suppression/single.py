@@ -105,7 +105,13 @@ def _smallest_shown(
     def lonely_lines(key: Key) -> int:
         return sum(1 for line in relations if key in line.members and sum(m in hidden for m in line.members) == 1)
 
-    return min(options, key=lambda k: (*cost(k, shared), values[k], -lonely_lines(k), order[k]))
+    def cheapness(key: Key) -> tuple[int, ...]:
+        return (*cost(key, shared), values[key])
+
+    # The lonely lines only break ties (counting them for every option is most of the work here).
+    cheapest = min(cheapness(k) for k in options)
+    tied = [k for k in options if cheapness(k) == cheapest]
+    return min(tied, key=lambda k: (-lonely_lines(k), order[k]))
 
 
 def extra_for(
