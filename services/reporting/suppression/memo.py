@@ -1,7 +1,7 @@
 """A small bounded cache of linked suppression's decisions, keyed by exactly what the decision reads.
 
-Linked suppression (:func:`~services.reporting.suppression.publish_linked`) solves two linear programs
-per hidden figure: seconds of CPU for a quarter of the region. The dashboard and the quarterly report
+Linked suppression (:func:`~services.reporting.suppression.publish_linked`) solves up to two linear
+programs per hidden figure: up to seconds of CPU for a quarter of the region. The dashboard and the quarterly report
 ask for the same period again and again while its counts stay the same, so the decision (which figures
 are hidden, which statistics withheld) is kept per exact input: every area in order, each table's key,
 shape, additivity, ``people`` flag and every figure it shows, every statistic's key and counts, the
