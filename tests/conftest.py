@@ -19,10 +19,11 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from aiokafka import AIOKafkaProducer
 from aiosmtpd.controller import Controller
 from hypothesis import settings as hypothesis_settings
 
-from services.kit import db
+from services.kit import broker, db
 from services.kit.settings import Settings
 from services.local.embedded import EmbeddedKafka, EmbeddedPostgres
 from tests.support.notifications import MailBox
@@ -96,10 +97,10 @@ def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory, request: pytest.Fi
     if INFRA == "external" and external:
         yield external
         return
-    broker = EmbeddedKafka(tmp_path_factory.mktemp("kafka"))
-    broker.start()
-    yield broker.bootstrap_servers
-    broker.stop()
+    embedded = EmbeddedKafka(tmp_path_factory.mktemp("kafka"))
+    embedded.start()
+    yield embedded.bootstrap_servers
+    embedded.stop()
 
 
 @pytest.fixture(scope="module")
@@ -123,6 +124,15 @@ def settings(database_url: str, kafka_bootstrap: str, tmp_path_factory: pytest.T
         consumer_max_attempts=3,
         data_dir=tmp_path_factory.mktemp("data"),
     )
+
+
+@pytest.fixture(scope="module")
+async def producer(settings: Settings) -> AsyncIterator[AIOKafkaProducer]:
+    """A started producer on this module's broker."""
+    started = broker.make_producer(settings)
+    await started.start()
+    yield started
+    await started.stop()
 
 
 @pytest.fixture(scope="module")

@@ -60,14 +60,6 @@ async def pool(settings: Settings) -> AsyncIterator[asyncpg.Pool]:
     await pool.close()
 
 
-@pytest.fixture(scope="module")
-async def producer(settings: Settings) -> AsyncIterator[AIOKafkaProducer]:
-    producer = broker.make_producer(settings)
-    await producer.start()
-    yield producer
-    await producer.stop()
-
-
 def question() -> QuestionReceived:
     return QuestionReceived(
         question_id=f"q-{uuid.uuid4()}",

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 
 import asyncpg
 import pytest
@@ -24,26 +23,12 @@ from services.kit.messaging import PermanentError
 from services.kit.messaging.subscriber import EventSubscriber, subscriber
 from services.kit.outbox import OutboxRelay, enqueue
 from services.kit.settings import Settings
-from tests.support.consuming import committed_everything, consuming
+from tests.support.consuming import committed_everything, consuming, question
 from tests.support.harness import eventually, publish_raw, read_topic, run_service
 
 pytestmark = pytest.mark.integration
 
 SCHEMA = "kittest"
-
-
-def question(municipality: str = "GM0505") -> QuestionReceived:
-    return QuestionReceived(
-        question_id=str(uuid.uuid4()),
-        resident_ref=str(uuid.uuid4()),
-        municipality=municipality,
-        life_domains=["wmo"],
-        preferred_supporter_kind="any",
-        languages=["nl"],
-        postcode="3311",
-        channel="web",
-        received_at=datetime.now(UTC),
-    )
 
 
 @pytest.fixture(scope="module")
@@ -54,14 +39,6 @@ async def pool(settings: Settings) -> AsyncIterator[asyncpg.Pool]:
     await broker.create_topics(settings)
     yield pool
     await pool.close()
-
-
-@pytest.fixture(scope="module")
-async def producer(settings: Settings) -> AsyncIterator[AIOKafkaProducer]:
-    producer = broker.make_producer(settings)
-    await producer.start()
-    yield producer
-    await producer.stop()
 
 
 class Recorder:

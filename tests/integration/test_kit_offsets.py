@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 
 import asyncpg
 import pytest
@@ -27,27 +26,13 @@ from services.kit.messaging.offsets import Offsets
 from services.kit.messaging.subscriber import EventSubscriber, subscriber
 from services.kit.metrics import EVENTS_DUPLICATE
 from services.kit.settings import Settings
-from tests.support.consuming import committed_everything, consumers_of, consuming
+from tests.support.consuming import committed_everything, consumers_of, consuming, question
 from tests.support.harness import eventually
 
 pytestmark = pytest.mark.integration
 
 SCHEMA = "kitoffsets"
 SERVICE = "kitoffsets"
-
-
-def question() -> QuestionReceived:
-    return QuestionReceived(
-        question_id=str(uuid.uuid4()),
-        resident_ref=str(uuid.uuid4()),
-        municipality="GM0505",
-        life_domains=["wmo"],
-        preferred_supporter_kind="any",
-        languages=["nl"],
-        postcode="3311",
-        channel="web",
-        received_at=datetime.now(UTC),
-    )
 
 
 @pytest.fixture(scope="module")
@@ -58,14 +43,6 @@ async def pool(settings: Settings) -> AsyncIterator[asyncpg.Pool]:
     await broker.create_topics(settings)
     yield pool
     await pool.close()
-
-
-@pytest.fixture(scope="module")
-async def producer(settings: Settings) -> AsyncIterator[AIOKafkaProducer]:
-    producer = broker.make_producer(settings)
-    await producer.start()
-    yield producer
-    await producer.stop()
 
 
 async def count_effect(conn: Conn, event: CloudEvent, payload: QuestionReceived) -> None:

@@ -18,7 +18,7 @@ from contracts.events import SupporterAssigned, SupporterUpdated
 from services.kit.settings import Settings
 from services.notifications.supporter_cache import CHANNEL, CachedContacts
 from tests.support.harness import RunningService, eventually, publish, run_service
-from tests.support.notifications import ContactServer, MailBox
+from tests.support.notifications import ContactServer, MailBox, wired
 
 pytestmark = pytest.mark.integration
 
@@ -27,15 +27,7 @@ MATCHING = "/samenloket/matching"
 
 @pytest.fixture(scope="module")
 def notif_settings(settings: Settings, mailbox: MailBox, contacts: ContactServer) -> Settings:
-    return settings.model_copy(
-        update={
-            "smtp_host": "127.0.0.1",
-            "smtp_port": mailbox.port,
-            "smtp_tls": "none",
-            "intake_url": contacts.url,
-            "matching_url": contacts.url,
-        }
-    )
+    return wired(settings, mailbox, contacts)
 
 
 @pytest.fixture(scope="module")

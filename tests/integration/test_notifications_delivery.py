@@ -23,7 +23,7 @@ from contracts.events import NotificationFailed, NotificationSent, QuestionRecei
 from services.kit.settings import Settings
 from services.notifications.domain import delivery_key, message_id, notification_id
 from tests.support.harness import RunningService, events_of, eventually, publish, read_topic, run_service
-from tests.support.notifications import TOKEN, ContactServer, MailBox
+from tests.support.notifications import TOKEN, ContactServer, MailBox, wired
 
 pytestmark = pytest.mark.integration
 
@@ -32,18 +32,14 @@ MATCHING = "/samenloket/matching"
 
 @pytest.fixture(scope="module")
 def notif_settings(settings: Settings, mailbox: MailBox, contacts: ContactServer) -> Settings:
-    return settings.model_copy(
-        update={
-            "smtp_host": "127.0.0.1",
-            "smtp_port": mailbox.port,
-            "smtp_tls": "none",
-            "intake_url": contacts.url,
-            "matching_url": contacts.url,
-            "matching_public_url": "https://ondersteuners.example.nl",
-            "loket_name": "Samenloket Drechtsteden",
-            "loket_phone": "078 000 00 00",
-            "loket_email": "loket@samenloket.example.nl",
-        }
+    return wired(
+        settings,
+        mailbox,
+        contacts,
+        matching_public_url="https://ondersteuners.example.nl",
+        loket_name="Samenloket Drechtsteden",
+        loket_phone="078 000 00 00",
+        loket_email="loket@samenloket.example.nl",
     )
 
 

@@ -29,7 +29,7 @@ from services.notifications.domain import delivery_key, message_id
 from services.notifications.rendering import TEMPLATES
 from tests.integration.test_notifications_delivery import Case, parts
 from tests.support.harness import RunningService, eventually, publish, run_service
-from tests.support.notifications import TOKEN, ContactServer, MailBox
+from tests.support.notifications import TOKEN, ContactServer, MailBox, wired
 
 pytestmark = pytest.mark.integration
 
@@ -41,17 +41,7 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 @pytest.fixture(scope="module")
 def notif_settings(settings: Settings, mailbox: MailBox, contacts: ContactServer) -> Settings:
-    return settings.model_copy(
-        update={
-            "smtp_host": "127.0.0.1",
-            "smtp_port": mailbox.port,
-            "smtp_tls": "none",
-            "intake_url": contacts.url,
-            "matching_url": contacts.url,
-            "coordinator_email": COORDINATOR,
-            "digest_email": DIGEST,
-        }
-    )
+    return wired(settings, mailbox, contacts, coordinator_email=COORDINATOR, digest_email=DIGEST)
 
 
 @pytest.fixture(scope="module")

@@ -24,7 +24,7 @@ from services.notifications.sms import SmsQueue
 from tests.integration.test_notifications_delivery import Case, parts
 from tests.integration.test_notifications_sms import MORNING, NIGHT, Gateway
 from tests.support.harness import RunningService, eventually, publish, run_service
-from tests.support.notifications import TOKEN, ContactServer, MailBox, serving
+from tests.support.notifications import TOKEN, ContactServer, MailBox, serving, wired
 
 pytestmark = pytest.mark.integration
 
@@ -41,17 +41,7 @@ def gateway() -> Iterator[Gateway]:
 
 @pytest.fixture(scope="module")
 def notif_settings(settings: Settings, mailbox: MailBox, contacts: ContactServer, gateway: Gateway) -> Settings:
-    return settings.model_copy(
-        update={
-            "smtp_host": "127.0.0.1",
-            "smtp_port": mailbox.port,
-            "smtp_tls": "none",
-            "intake_url": contacts.url,
-            "matching_url": contacts.url,
-            "sms_gateway_url": gateway.url,
-            "sms_gateway_token": SecretStr("gw-secret"),
-        }
-    )
+    return wired(settings, mailbox, contacts, sms_gateway_url=gateway.url, sms_gateway_token=SecretStr("gw-secret"))
 
 
 @pytest.fixture(scope="module")

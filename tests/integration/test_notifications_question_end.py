@@ -29,7 +29,7 @@ from contracts.events import (
 )
 from services.kit.settings import Settings
 from tests.support.harness import RunningService, eventually, publish, run_service
-from tests.support.notifications import ContactServer, MailBox
+from tests.support.notifications import ContactServer, MailBox, wired
 
 pytestmark = pytest.mark.integration
 
@@ -40,16 +40,7 @@ LOKET = {"loket_name": "Samenloket Drechtsteden", "loket_phone": "078 770 80 90"
 
 @pytest.fixture(scope="module")
 def notif_settings(settings: Settings, mailbox: MailBox, contacts: ContactServer) -> Settings:
-    return settings.model_copy(
-        update={
-            "smtp_host": "127.0.0.1",
-            "smtp_port": mailbox.port,
-            "smtp_tls": "none",
-            "intake_url": contacts.url,
-            "matching_url": contacts.url,
-            **LOKET,
-        }
-    )
+    return wired(settings, mailbox, contacts, **LOKET)
 
 
 @pytest.fixture(scope="module")

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from faststream.kafka import KafkaRouter
 
+from contracts.events import QuestionReceived
 from services.kit import broker
 from services.kit.messaging.binding import bind
 from services.kit.messaging.deadletters import KafkaDeadLetters
@@ -16,6 +19,21 @@ from services.kit.messaging.offsets import Offsets
 from services.kit.messaging.reliability import Consumption
 from services.kit.messaging.subscriber import EventSubscriber
 from services.kit.settings import Settings
+
+
+def question(municipality: str = "GM0505") -> QuestionReceived:
+    """A fresh QuestionReceived: what the kit's consumer tests send."""
+    return QuestionReceived(
+        question_id=str(uuid.uuid4()),
+        resident_ref=str(uuid.uuid4()),
+        municipality=municipality,
+        life_domains=["wmo"],
+        preferred_supporter_kind="any",
+        languages=["nl"],
+        postcode="3311",
+        channel="web",
+        received_at=datetime.now(UTC),
+    )
 
 
 @asynccontextmanager

@@ -21,6 +21,8 @@ from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol, TypeVar
 
+from services.kit.settings import Settings
+
 TOKEN = "test-internal-token"
 #: How the subject of a resident's confirmation of a new question begins (resident_received).
 CONFIRMATION_SUBJECT = "Wij hebben uw vraag ontvangen"
@@ -176,3 +178,18 @@ def serving(server: Served) -> Iterator[Served]:
     finally:
         server.httpd.shutdown()
         server.httpd.server_close()
+
+
+def wired(settings: Settings, mailbox: MailBox, contacts: ContactServer, **more: Any) -> Settings:
+    """Notifications' settings for a test module: the module's SMTP server, the contact server as intake
+    and matching, and ``more``."""
+    return settings.model_copy(
+        update={
+            "smtp_host": "127.0.0.1",
+            "smtp_port": mailbox.port,
+            "smtp_tls": "none",
+            "intake_url": contacts.url,
+            "matching_url": contacts.url,
+            **more,
+        }
+    )
