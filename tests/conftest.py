@@ -20,13 +20,12 @@ from pathlib import Path
 
 import pytest
 from aiokafka import AIOKafkaProducer
-from aiosmtpd.controller import Controller
 from hypothesis import settings as hypothesis_settings
 
 from services.kit import broker, db
 from services.kit.settings import Settings
 from services.local.embedded import EmbeddedKafka, EmbeddedPostgres
-from tests.support.notifications import MailBox
+from tests.support.notifications import MailBox, smtp_server
 
 INFRA = os.environ.get("SAMENLOKET_TEST_INFRA", "embedded")
 
@@ -138,10 +137,5 @@ async def producer(settings: Settings) -> AsyncIterator[AIOKafkaProducer]:
 @pytest.fixture(scope="module")
 def mailbox() -> Iterator[MailBox]:
     """A real SMTP server (aiosmtpd) for this module, keeping what it receives."""
-    box = MailBox()
-    controller = Controller(box, hostname="127.0.0.1", port=box.port)
-    controller.start()
-    try:
+    with smtp_server(MailBox()) as box:
         yield box
-    finally:
-        controller.stop()

@@ -14,11 +14,11 @@ import pytest
 
 from contracts import topics
 from contracts.envelope import CloudEvent, from_model
-from contracts.events import SupporterAssigned, SupporterUpdated
+from contracts.events import SupporterUpdated
 from services.kit.settings import Settings
 from services.notifications.supporter_cache import CHANNEL, CachedContacts
 from tests.support.harness import RunningService, eventually, publish, run_service
-from tests.support.notifications import ContactServer, MailBox, wired
+from tests.support.notifications import ContactServer, MailBox, assigned_event, wired
 
 pytestmark = pytest.mark.integration
 
@@ -72,19 +72,7 @@ class Supporter:
                 "phone": None,
                 "share_with_supporter": True,
             }
-        now = datetime.now(UTC)
-        payload = SupporterAssigned(
-            question_id=question_id,
-            assignment_id=f"a-{question_id}",
-            supporter_id=self.id,
-            organisation="org-mee",
-            supporter_kind="professional",
-            municipality="GM0505",
-            score=0.8,
-            received_at=now,
-            assigned_at=now,
-        )
-        return from_model(payload, source=MATCHING)
+        return assigned_event(question_id, self.id)
 
     def updated(self, changed: list[str]) -> CloudEvent:
         payload = SupporterUpdated(

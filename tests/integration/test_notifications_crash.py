@@ -21,19 +21,16 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from contracts import topics
-from contracts.envelope import CloudEvent, encode, from_model
-from contracts.events import SupporterAssigned
+from contracts.envelope import CloudEvent, encode
 from services.kit import broker
 from services.kit.settings import Settings
-from tests.support.notifications import TOKEN, ContactServer, free_port
+from tests.support.notifications import TOKEN, ContactServer, assigned_event, free_port, smtp_server
 
 pytestmark = pytest.mark.integration
 
@@ -60,13 +57,8 @@ class SlowMailBox:
 
 @pytest.fixture(scope="module")
 def mailbox() -> Iterator[SlowMailBox]:
-    box = SlowMailBox()
-    controller = Controller(box, hostname="127.0.0.1", port=box.port)
-    controller.start()
-    try:
+    with smtp_server(SlowMailBox()) as box:
         yield box
-    finally:
-        controller.stop()
 
 
 def start(settings: Settings, mailbox: SlowMailBox, contacts: ContactServer, log: Path) -> subprocess.Popen[bytes]:
@@ -98,7 +90,6 @@ def start(settings: Settings, mailbox: SlowMailBox, contacts: ContactServer, log
 def assignments(contacts: ContactServer, run: str) -> list[CloudEvent]:
     """One supporter (and no resident: intake answers 404) per event: one mail per event."""
     events = []
-    now = datetime.now(UTC)
     for n in range(EVENTS):
         question_id, supporter_id = f"q-{run}-{n}", f"s-{run}-{n}"
         contacts.supporters[supporter_id] = {
@@ -107,18 +98,7 @@ def assignments(contacts: ContactServer, run: str) -> list[CloudEvent]:
             "email": f"sup-{run}-{n}@example.nl",
             "organisation": "MEE Plus",
         }
-        payload = SupporterAssigned(
-            question_id=question_id,
-            assignment_id=f"a-{run}-{n}",
-            supporter_id=supporter_id,
-            organisation="org-mee",
-            supporter_kind="professional",
-            municipality="GM0505",
-            score=0.8,
-            received_at=now,
-            assigned_at=now,
-        )
-        events.append(from_model(payload, source="/samenloket/matching"))
+        events.append(assigned_event(question_id, supporter_id, assignment_id=f"a-{run}-{n}"))
     return events
 
 

@@ -23,11 +23,9 @@ from contracts.events import NotificationFailed, NotificationSent, QuestionRecei
 from services.kit.settings import Settings
 from services.notifications.domain import delivery_key, message_id, notification_id
 from tests.support.harness import RunningService, events_of, eventually, publish, read_topic, run_service
-from tests.support.notifications import TOKEN, ContactServer, MailBox, wired
+from tests.support.notifications import TOKEN, ContactServer, MailBox, assigned_event, wired
 
 pytestmark = pytest.mark.integration
-
-MATCHING = "/samenloket/matching"
 
 
 @pytest.fixture(scope="module")
@@ -87,19 +85,7 @@ class Case:
             }
 
     def assigned(self) -> CloudEvent:
-        now = datetime.now(UTC)
-        payload = SupporterAssigned(
-            question_id=self.question_id,
-            assignment_id=f"a-{self.question_id}",
-            supporter_id=self.supporter_id,
-            organisation="org-mee",
-            supporter_kind="professional",
-            municipality="GM0505",
-            score=0.8,
-            received_at=now,
-            assigned_at=now,
-        )
-        return from_model(payload, source=MATCHING)
+        return assigned_event(self.question_id, self.supporter_id)
 
     def received(self) -> CloudEvent:
         payload = QuestionReceived(

@@ -29,7 +29,7 @@ from contracts.events import (
 )
 from services.kit.settings import Settings
 from tests.support.harness import RunningService, eventually, publish, run_service
-from tests.support.notifications import ContactServer, MailBox, wired
+from tests.support.notifications import ContactServer, MailBox, assigned_event, wired
 
 pytestmark = pytest.mark.integration
 
@@ -95,21 +95,14 @@ class Case:
         return from_model(payload, source=INTAKE)
 
     def assigned(self, index: int = 0) -> CloudEvent:
-        now = datetime.now(UTC)
         other = self.supporter_ids[1 - index] if len(self.supporter_ids) == 2 else None
-        payload = SupporterAssigned(
-            question_id=self.question_id,
+        return assigned_event(
+            self.question_id,
+            self.supporter_ids[index],
             assignment_id=f"a{index}-{self.question_id}",
-            supporter_id=self.supporter_ids[index],
             organisation="mee",
-            supporter_kind="professional",
-            municipality="GM0505",
-            score=0.8,
-            received_at=now,
-            assigned_at=now,
             partner_supporter_id=other,
         )
-        return from_model(payload, source=MATCHING)
 
     def withdrawn(self) -> CloudEvent:
         payload = QuestionWithdrawn(

@@ -19,7 +19,6 @@ from typing import Any
 
 import pytest
 import uvicorn
-from aiosmtpd.controller import Controller
 from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -34,6 +33,7 @@ from services.kit.telemetry import setup_tracing
 from services.matching import store as matching_store
 from services.matching.domain import SupporterRecord
 from tests.support.harness import RunningService, eventually, run_service
+from tests.support.notifications import smtp_server
 
 pytestmark = pytest.mark.integration
 
@@ -81,13 +81,8 @@ def spans() -> Iterator[InMemorySpanExporter]:
 
 @pytest.fixture(scope="module")
 def inbox() -> Iterator[Inbox]:
-    box = Inbox()
-    controller = Controller(box, hostname="127.0.0.1", port=box.port)
-    controller.start()
-    try:
+    with smtp_server(Inbox()) as box:
         yield box
-    finally:
-        controller.stop()
 
 
 @dataclasses.dataclass

@@ -21,6 +21,10 @@ from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol, TypeVar
 
+from aiosmtpd.controller import Controller
+
+from contracts.envelope import CloudEvent, from_model
+from contracts.events import SupporterAssigned
 from services.kit.settings import Settings
 
 TOKEN = "test-internal-token"
@@ -71,6 +75,44 @@ class MailBox:
             for m in self.messages
             if m["To"] == address and (confirmations or not str(m["Subject"]).startswith(CONFIRMATION_SUBJECT))
         ]
+
+
+class Listening(Protocol):
+    port: int
+
+
+Box = TypeVar("Box", bound=Listening)
+
+
+@contextmanager
+def smtp_server(box: Box) -> Iterator[Box]:
+    """A real SMTP server (aiosmtpd) on ``box.port`` with ``box`` as its handler, until the block ends."""
+    controller = Controller(box, hostname="127.0.0.1", port=box.port)
+    controller.start()
+    try:
+        yield box
+    finally:
+        controller.stop()
+
+
+def assigned_event(
+    question_id: str, supporter_id: str, *, assignment_id: str | None = None, organisation: str = "org-mee", **more: Any
+) -> CloudEvent:
+    """Matching's SupporterAssigned of ``question_id`` to ``supporter_id`` (GM0505, a professional, now)."""
+    now = datetime.now(UTC)
+    payload = SupporterAssigned(
+        question_id=question_id,
+        assignment_id=assignment_id or f"a-{question_id}",
+        supporter_id=supporter_id,
+        organisation=organisation,
+        supporter_kind="professional",
+        municipality="GM0505",
+        score=0.8,
+        received_at=now,
+        assigned_at=now,
+        **more,
+    )
+    return from_model(payload, source="/samenloket/matching")
 
 
 # --- real HTTP contact endpoints (intake and matching) --------------------------------------------
